@@ -1,0 +1,114 @@
+"""The results Dataset: its schema, attributes and provenance.
+
+Dims: ``draw``, ``year`` (integer fiscal year, projected years only), ``school``;
+``revenue_line`` / ``cost_line`` when per-line breakdowns are kept. Sampled scalar
+inputs (each grant's last year, the number of cuts, every input drawn from a
+distribution) are variables over ``draw`` whose attrs carry ``role = "input"``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._version import __version__
+
+__all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame"]
+
+_USD = {"units": "USD", "dollar_basis": "nominal"}
+
+VARIABLE_ATTRS: dict[str, dict[str, str]] = {
+    "enrollment": {"units": "students", "long_name": "enrollment"},
+    "revenue": {**_USD, "long_name": "total revenue"},
+    "cost": {**_USD, "long_name": "total cost"},
+    "surplus": {**_USD, "long_name": "surplus (revenue minus cost)"},
+    "fund_balance": {**_USD, "long_name": "ending fund balance"},
+    "initial_fund_balance": {**_USD, "long_name": "fund balance at the end of the base year"},
+    "revenue_lines": {**_USD, "long_name": "revenue by line"},
+    "cost_lines": {**_USD, "long_name": "cost by line"},
+}
+
+
+def build_dataset(
+    arrays: Mapping[str, np.ndarray],
+    scalars: Mapping[str, np.ndarray],
+    scalar_attrs: Mapping[str, Mapping[str, str]],
+    *,
+    years: np.ndarray,
+    schools: list[str],
+    revenue_lines: list[str] | None = None,
+    cost_lines: list[str] | None = None,
+    attrs: Mapping[str, object] | None = None,
+) -> xr.Dataset:
+    """Wrap the engine's year-major arrays into the results Dataset (no copies).
+
+    ``arrays`` maps variable names to ``(year, school, draw)`` arrays (and
+    ``(year, school, line, draw)`` for line breakdowns); they are exposed with dims
+    ``(draw, year, school[, line])``.
+    """
+    n = next(iter(arrays.values())).shape[-1]
+    coords = {"draw": np.arange(n), "year": np.asarray(years, dtype=np.int64), "school": schools}
+    data_vars = {}
+    for name, arr in arrays.items():
+        if arr.ndim == 3:
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))
+        elif name == "initial_fund_balance":
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
+        else:
+            line_dim = "revenue_line" if name == "revenue_lines" else "cost_line"
+            da = xr.DataArray(
+                np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", line_dim)
+            )
+        da.attrs.update(VARIABLE_ATTRS.get(name, {}))
+        data_vars[name] = da
+    for name, arr in scalars.items():
+        da = xr.DataArray(np.asarray(arr), dims=("draw",))
+        da.attrs.update(scalar_attrs.get(name, {"role": "input"}))
+        data_vars[name] = da
+    if revenue_lines is not None:
+        coords["revenue_line"] = revenue_lines
+    if cost_lines is not None:
+        coords["cost_line"] = cost_lines
+    ds = xr.Dataset(data_vars, coords=coords, attrs=dict(attrs or {}))
+    ds["year"].attrs.update({"long_name": "fiscal year", "units": "fiscal year"})
+    ds["draw"].attrs.update({"long_name": "Monte Carlo draw index"})
+    return ds
+
+
+def provenance(
+    *, text: str, sha256: str, source: str | None, overrides: Mapping[str, object],
+    seed: int, draws: int, sampler: str, first_year: int, years: int,
+) -> dict[str, object]:
+    """Dataset attrs that make a run reproducible from the file alone."""
+    return {
+        "title": "sustainsim Monte Carlo results",
+        "sustainsim_version": __version__,
+        "seed": int(seed),
+        "draws": int(draws),
+        "sampler": sampler,
+        "first_year": int(first_year),
+        "years": int(years),
+        "config_source": source or "",
+        "config_sha256": sha256,
+        "config_overrides": json.dumps(dict(overrides), sort_keys=True, default=str),
+        "config_text": text,
+        "Conventions": "CF-1.8",
+    }
+
+
+def input_names(ds: xr.Dataset) -> list[str]:
+    """Names of the sampled scalar inputs (variables over ``draw`` with role ``input``)."""
+    return [k for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
+
+
+def inputs_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The sampled scalar inputs as a DataFrame, one row per draw.
+
+    Inputs that do not vary across draws are dropped.
+    """
+    names = [k for k in input_names(ds) if float(ds[k].std()) > 0]
+    return pd.DataFrame({k: ds[k].values for k in names}, index=ds["draw"].values)
