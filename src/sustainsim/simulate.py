@@ -7,6 +7,7 @@ depend on the chunk it falls in (see :mod:`sustainsim.sampling`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -19,7 +20,15 @@ from .results import build_dataset, provenance
 from .sampling import ChunkDraws, Median, MonteCarlo, UniformSource
 from .spec import Spec
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "central_case", "simulate"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ChunkResult",
+    "assemble",
+    "central_case",
+    "resolve_run_args",
+    "run_chunk",
+    "simulate",
+]
 
 #: draws per chunk: keeps the engine's temporaries in cache-friendly sizes
 DEFAULT_CHUNK_SIZE = 32_768
@@ -40,6 +49,106 @@ def _line_names(spec: Spec, part: str) -> list[str]:
             if line.name not in names:
                 names.append(line.name)
     return names
+
+
+@dataclass
+class ChunkResult:
+    """The engine's output for draws ``[start, stop)``: year-major arrays and scalar inputs.
+
+    ``arrays`` maps variable names to ``(year, school, n)`` arrays (``(year, school,
+    line, n)`` for line breakdowns, ``(school, n)`` for ``initial_fund_balance``).
+    """
+
+    start: int
+    stop: int
+    arrays: dict[str, np.ndarray]
+    scalars: dict[str, np.ndarray]
+    scalar_attrs: dict[str, dict[str, str]]
+
+
+def run_chunk(
+    spec: Spec,
+    source: UniformSource,
+    start: int,
+    stop: int,
+    *,
+    lines: bool = False,
+    out: dict[str, np.ndarray] | None = None,
+) -> ChunkResult:
+    """Sample and run draws ``[start, stop)``; the unit of work of every runner.
+
+    A chunk's numbers depend only on the spec, the source (seed) and the draw
+    indices, never on how the run is split, so serial, chunked, multi-process and
+    distributed runs agree exactly.
+
+    Parameters
+    ----------
+    out : dict, optional
+        Arrays (views into the run's result buffers) to write into; allocated if not given.
+    """
+    T, S, n = spec.years, len(spec.config.schools), stop - start
+    if out is None:
+        out = {k: np.empty((T, S, n)) for k in engine.OUTPUTS}
+        if lines:
+            out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
+            out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+        out["initial_fund_balance"] = np.empty((S, n))
+    rev_index = cost_index = None
+    if lines:
+        rev_index = {k: i for i, k in enumerate(_line_names(spec, "revenue"))}
+        cost_index = {k: i for i, k in enumerate(_line_names(spec, "cost"))}
+    inp = sample_inputs(spec.config, ChunkDraws(source, start, stop))
+    engine.run(inp, out, revenue_lines=rev_index, cost_lines=cost_index)
+    for j, sch in enumerate(inp.schools):
+        out["initial_fund_balance"][j] = sch.fund_balance
+    return ChunkResult(start, stop, out, inp.scalars, inp.scalar_attrs)
+
+
+def assemble(
+    spec: Spec,
+    arrays: dict[str, np.ndarray],
+    scalars: dict[str, np.ndarray],
+    scalar_attrs: dict[str, dict[str, str]],
+    *,
+    seed: int,
+    sampler: str,
+) -> xr.Dataset:
+    """Wrap full-run arrays (draw axis last) into the results Dataset with provenance."""
+    sim = spec.config.simulation
+    n = arrays["fund_balance"].shape[-1]
+    attrs = provenance(
+        text=spec.text,
+        sha256=spec.sha256,
+        source=spec.source,
+        overrides=spec.overrides,
+        seed=seed,
+        draws=n,
+        sampler=sampler,
+        first_year=sim.first_year,
+        years=sim.years,
+    )
+    lines = "revenue_lines" in arrays
+    return build_dataset(
+        arrays,
+        scalars,
+        scalar_attrs,
+        years=np.arange(sim.first_year, sim.first_year + sim.years),
+        schools=spec.school_names,
+        revenue_lines=_line_names(spec, "revenue") if lines else None,
+        cost_lines=_line_names(spec, "cost") if lines else None,
+        attrs=attrs,
+    )
+
+
+def resolve_run_args(
+    spec: Spec, draws: int | None, seed: int | None, chunk_size: int | None
+) -> tuple[int, int, int]:
+    """Draws, seed and chunk size: the arguments, else the config's, else defaults."""
+    sim = spec.config.simulation
+    n = _check_int("draws", sim.draws if draws is None else draws, 1)
+    seed = _check_int("seed", sim.seed if seed is None else seed, 0)
+    chunk = _check_int("chunk_size", chunk_size or sim.chunk_size or DEFAULT_CHUNK_SIZE, 1)
+    return n, seed, chunk
 
 
 def simulate(
@@ -86,70 +195,33 @@ def simulate(
     >>> ds = sustainsim.simulate(spec, draws=10_000, seed=1)  # doctest: +SKIP
     >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1))  # doctest: +SKIP
     """
-    sim = spec.config.simulation
-    n = _check_int("draws", sim.draws if draws is None else draws, 1)
-    seed = _check_int("seed", sim.seed if seed is None else seed, 0)
-    chunk = _check_int(
-        "chunk_size", chunk_size or sim.chunk_size or DEFAULT_CHUNK_SIZE, 1
-    )
+    n, seed, chunk = resolve_run_args(spec, draws, seed, chunk_size)
     src = source if source is not None else MonteCarlo(seed)
-    T = sim.years
-    schools = spec.school_names
-    S = len(schools)
+    T, S = spec.years, len(spec.config.schools)
     arrays = {k: np.empty((T, S, n)) for k in engine.OUTPUTS}
-    rev_index = cost_index = None
     if lines:
-        rnames, cnames = _line_names(spec, "revenue"), _line_names(spec, "cost")
-        rev_index = {k: i for i, k in enumerate(rnames)}
-        cost_index = {k: i for i, k in enumerate(cnames)}
-        arrays["revenue_lines"] = np.zeros((T, S, len(rnames), n))
-        arrays["cost_lines"] = np.zeros((T, S, len(cnames), n))
-    initial = np.empty((S, n))
+        arrays["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
+        arrays["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+    arrays["initial_fund_balance"] = np.empty((S, n))
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
 
     starts = range(0, n, chunk)
     # tqdm's disable=None: shown only when stderr is a terminal
     disable = (None if len(starts) >= 2 else True) if progress is None else not progress
-    bar = tqdm(total=n, unit="draw", unit_scale=True, desc="simulate", disable=disable)
-    with bar:
+    with tqdm(total=n, unit="draw", unit_scale=True, desc="simulate", disable=disable) as bar:
         for start in starts:
             stop = min(start + chunk, n)
-            inp = sample_inputs(spec.config, ChunkDraws(src, start, stop))
             views = {k: v[..., start:stop] for k, v in arrays.items()}
-            engine.run(inp, views, revenue_lines=rev_index, cost_lines=cost_index)
-            for j, sch in enumerate(inp.schools):
-                initial[j, start:stop] = sch.fund_balance
-            for k, v in inp.scalars.items():
+            res = run_chunk(spec, src, start, stop, lines=lines, out=views)
+            for k, v in res.scalars.items():
                 if k not in scalars:
                     scalars[k] = np.empty(n)
-                    scalar_attrs[k] = inp.scalar_attrs[k]
+                    scalar_attrs[k] = res.scalar_attrs[k]
                 scalars[k][start:stop] = v
             bar.update(stop - start)
-
-    arrays["initial_fund_balance"] = initial
-    attrs = provenance(
-        text=spec.text,
-        sha256=spec.sha256,
-        source=spec.source,
-        overrides=spec.overrides,
-        seed=seed,
-        draws=n,
-        sampler=getattr(src, "name", type(src).__name__),
-        first_year=sim.first_year,
-        years=T,
-    )
-    years = np.arange(sim.first_year, sim.first_year + T)
-    return build_dataset(
-        arrays,
-        scalars,
-        scalar_attrs,
-        years=years,
-        schools=schools,
-        revenue_lines=list(rev_index) if lines else None,
-        cost_lines=list(cost_index) if lines else None,
-        attrs=attrs,
-    )
+    sampler = getattr(src, "name", type(src).__name__)
+    return assemble(spec, arrays, scalars, scalar_attrs, seed=seed, sampler=sampler)
 
 
 def central_case(spec: Spec, *, kind: Literal["median"] = "median") -> xr.Dataset:
