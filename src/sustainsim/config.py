@@ -15,6 +15,7 @@ field path, the value and what is allowed (:class:`ConfigError`).
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -136,7 +137,7 @@ Probability = Param(ge=0, le=1)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
 
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
@@ -418,6 +419,16 @@ def _loc_path(loc: tuple, data: Mapping[str, Any]) -> str:
     return ".".join(out).replace(".[", "[")
 
 
+def _all_field_names() -> list[str]:
+    names: set[str] = set()
+    stack: list[type] = [_Model]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        names.update(getattr(cls, "model_fields", {}))
+    return sorted(names)
+
+
 def _format_validation_error(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
@@ -428,7 +439,11 @@ def _format_validation_error(exc: ValidationError, data: Mapping[str, Any]) -> l
         typ = err["type"]
         if typ == "extra_forbidden":
             parent = path.rsplit(".", 1)[0] if "." in path else "top level"
+            key = str(err["loc"][-1])
             msg = f"unknown key (not allowed in {parent}; check the spelling)"
+            close = difflib.get_close_matches(key, _all_field_names(), n=1)
+            if close:
+                msg = f"unknown key (not allowed in {parent}); did you mean {close[0]!r}?"
             lines.append(f"{path}: {msg}")
             continue
         if typ == "union_tag_invalid":
@@ -438,7 +453,7 @@ def _format_validation_error(exc: ValidationError, data: Mapping[str, Any]) -> l
             lines.append(f"{path}: required field is missing")
             continue
         inp = err.get("input")
-        shown = "" if isinstance(inp, Mapping | list) or "(got" in msg else f" (got {inp!r})"
+        shown = "" if isinstance(inp, Mapping | list) or "got " in msg else f" (got {inp!r})"
         prefix = f"{path}: " if path else ""
         lines.append(f"{prefix}{msg}{shown}")
     return lines

@@ -1,0 +1,90 @@
+"""The sustainsim command through main([...]): outputs, exit codes, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import sustainsim
+from sustainsim.cli import main
+
+from .conftest import CONFIGS, REF10, SMALL_TOML
+
+
+def test_run_writes_results_and_summary(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(REF10), "--draws", "3000", "--seed", "5", "--out", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["results.nc", "summary.json"]
+    ds = sustainsim.open_results(out / "results.nc")
+    assert ds.sizes["draw"] == 3000 and ds.attrs["seed"] == 5
+    summ = json.loads((out / "summary.json").read_text())
+    p = sustainsim.p_solvent(ds).probability.sel(school="ref", year=2036)
+    assert summ["entities"]["ref"]["p_solvent"]["2036"]["probability"] == pytest.approx(float(p))
+    text = capsys.readouterr().out
+    assert "P(solvent through year)" in text and "2036" in text and "results.nc" in text
+
+
+def test_run_is_reproducible_and_seed_matters(tmp_path):
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        assert main(["run", str(REF10), "--draws", "500", "--seed", str(seed), "--out", str(tmp_path / name), "--no-progress"]) == 0
+    a, b, c = (sustainsim.open_results(tmp_path / n / "results.nc") for n in "abc")
+    assert a.identical(b)
+    assert not a.fund_balance.equals(c.fund_balance)
+
+
+def _bad(tmp_path, text: str):
+    p = tmp_path / "bad.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize(
+    "edit,needle",
+    [
+        (("years = 5", "yeers = 5"), "simulation.yeers"),
+        (("volatility = 0.05", "volatility = -0.05"), "schools.a.enrollment.volatility"),
+        (("probability = 0.2", "probability = 1.2"), "district.cuts.probability"),
+        (('growth = "funding"', 'growth = "fundng"'), "unknown growth index"),
+        (('dist = "uniform", low = 0.02', 'dist = "unifrom", low = 0.02'), "unknown distribution"),
+        (("years = 5", 'years = "5"'), "simulation.years"),
+        (("rate = 9000", "rate = [9000]"), "schools.a.revenue.pp.rate"),
+    ],
+)
+def test_bad_config_exits_2_and_writes_nothing(tmp_path, capsys, edit, needle):
+    old, new = edit
+    assert old in SMALL_TOML
+    cfg = _bad(tmp_path, SMALL_TOML.replace(old, new, 1))
+    out = tmp_path / "never"
+    assert main(["run", str(cfg), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "error:" in err
+    assert not out.exists()
+
+
+def test_missing_file_and_bad_arguments(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
+    assert "file not found" in capsys.readouterr().err
+    assert main(["run", str(REF10), "--draws", "0", "--out", str(out)]) == 2
+    assert "must be >= 1" in capsys.readouterr().err
+    assert main(["run", str(REF10), "--seed", "abc", "--out", str(out)]) == 2
+    assert main(["frobnicate"]) == 2
+    assert not out.exists()
+
+
+def test_validate(tmp_path, capsys):
+    assert main(["validate", str(REF10), str(CONFIGS / "flagship.toml")]) == 0
+    text = capsys.readouterr().out
+    assert "valid" in text and "school ref" in text
+    bad = _bad(tmp_path, SMALL_TOML.replace("base = 400", "base = -400"))
+    assert main(["validate", str(bad)]) == 2
+    assert "schools.a.enrollment.base" in capsys.readouterr().err
+
+
+def test_every_shipped_config_validates():
+    configs = sorted(CONFIGS.rglob("*.toml"))
+    assert configs
+    for path in configs:
+        sustainsim.load_config(path)

@@ -1,0 +1,134 @@
+"""Stochastic drivers against closed forms (means and variances within ~4 standard errors)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sustainsim.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
+
+N = 200_000
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _within(est, truth, se, k=4.0):
+    assert abs(est - truth) <= k * se, f"{est} vs {truth} (se {se})"
+
+
+def test_enrollment_log_growth_is_normal_with_drift_and_volatility():
+    T, drift, vol = 10, -0.01, 0.04
+    z = _rng(1).standard_normal((T, N))
+    e = enrollment_paths(500.0, drift, vol, 0.0, 0.0, np.zeros_like(z), z)
+    lg = np.log(e[-1] / 500.0)
+    var = T * vol**2
+    _within(lg.mean(), T * drift, np.sqrt(var / N))
+    _within(lg.var(), var, var * np.sqrt(2 / (N - 1)))
+
+
+@pytest.mark.parametrize("phi", [0.5, -0.3])
+def test_enrollment_ar1_variance_closed_form(phi):
+    # cumulative deviation S_T = sum_j eps_j (1 - phi^(T-j+1)) / (1 - phi)
+    T, vol = 8, 0.05
+    z = _rng(2).standard_normal((T, N))
+    e = enrollment_paths(1.0, 0.0, vol, phi, 0.0, np.zeros_like(z), z)
+    s = np.log(e[-1])
+    j = np.arange(1, T + 1)
+    var = vol**2 * np.sum(((1 - phi ** (T - j + 1)) / (1 - phi)) ** 2)
+    _within(s.var(), var, var * np.sqrt(2 / (N - 1)))
+    # lag-1 autocorrelation of annual log growth is phi (x0 = 0 start: use late years)
+    g = np.diff(np.log(e), axis=0)
+    r = np.mean(g[-1] * g[-2]) / np.sqrt(np.mean(g[-1] ** 2) * np.mean(g[-2] ** 2))
+    assert r == pytest.approx(phi * np.sqrt(np.sum(phi ** (2 * np.arange(T - 1))) / np.sum(phi ** (2 * np.arange(T)))), abs=0.02)
+
+
+def test_common_loading_sets_the_correlation_between_schools():
+    T = 3
+    rng = _rng(3)
+    zc, z1, z2 = (rng.standard_normal((T, N)) for _ in range(3))
+    a = enrollment_paths(100.0, 0.0, 0.1, 0.0, 0.8, zc, z1)
+    b = enrollment_paths(100.0, 0.0, 0.1, 0.0, 0.5, zc, z2)
+    ga, gb = np.log(a[1] / 100), np.log(b[1] / 100)
+    assert np.corrcoef(ga, gb)[0, 1] == pytest.approx(0.4, abs=4 / np.sqrt(N))
+    assert ga.std() == pytest.approx(0.1, rel=0.01)
+
+
+def test_capacity_caps_and_carries_forward():
+    z = np.zeros((4, 1))
+    e = enrollment_paths(100.0, np.log(1.2), 0.0, 0.0, 0.0, z, z, capacity=130.0)
+    np.testing.assert_allclose(e.ravel(), [100, 120, 130, 130, 130])
+    e2 = enrollment_paths(100.0, np.log(1.2), 0.0, 0.0, 0.0, z, z, capacity=130.0)
+    assert e2.max() <= 130.0
+
+
+@pytest.mark.parametrize("recovery", [0.0, 1.0])
+def test_cut_factor_means(recovery):
+    T, p = 10, 0.15
+    rng = _rng(4)
+    hits = rng.random((T, N)) < p
+    m = rng.uniform(0.03, 0.10, (T, N))
+    c = cut_factors(hits, m, recovery)
+    if recovery == 0:  # permanent: E[c_T] = (1 - p E[m])^T, P(c_T = 1) = (1 - p)^T
+        truth = (1 - p * 0.065) ** T
+        _within((c[-1] == 1).mean(), (1 - p) ** T, np.sqrt((1 - p) ** T / N))
+    else:  # one-year cuts: c_t = 1 - m_t hit_t
+        truth = 1 - p * 0.065
+    _within(c[-1].mean(), truth, c[-1].std() / np.sqrt(N))
+
+
+def test_mid_year_cut_takes_half_effect_first():
+    hits = np.array([[True], [False]])
+    c = cut_factors(hits, np.full((2, 1), 0.069), mid_year=True)
+    np.testing.assert_allclose(c.ravel(), [1.0, 1 - 0.0345, 1 - 0.069])
+
+
+def test_grant_renewals_are_geometric():
+    r = 0.4
+    u = _rng(5).random(N)
+    paying, last = grant_schedule(1, 2, 12, renewal_u=u, renewal_probability=r)
+    # P(at least k renewals) = r^k: the grant pays in year 2 + 2k
+    for k in range(4):
+        est = paying[2 + 2 * k].mean()
+        _within(est, r**k, np.sqrt(r**k * (1 - r**k) / N) + 1e-12)
+    # the last paid year is the scheduled end after the renewals, even past the horizon
+    k = np.floor(np.log(u) / np.log(r))
+    np.testing.assert_array_equal(last, 2 + 2 * k)
+
+
+def test_grant_termination_hazard():
+    h, T = 0.2, 6
+    hits = _rng(6).random((T, N)) < h
+    paying, last = grant_schedule(1, 5, T, termination_hits=hits)
+    for t in range(1, 6):
+        _within(paying[t].mean(), (1 - h) ** t, np.sqrt((1 - h) ** t / N))
+    assert not paying[6].any() and not paying[0].any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    start=st.integers(1, 8),
+    length=st.integers(0, 8),
+    years=st.integers(1, 12),
+)
+def test_grant_pays_exactly_in_its_window(start, length, years):
+    end = start + length
+    paying, last = grant_schedule(start, end, years)
+    t = np.arange(years + 1)
+    np.testing.assert_array_equal(paying[:, 0], (t >= start) & (t <= end))
+    expected_last = min(end, years) if start <= years else 0
+    if end > years and start <= years:
+        expected_last = end  # scheduled beyond the horizon
+    assert last[0] == expected_last
+
+
+def test_growth_factors_compound():
+    f = growth_factors(0.03, 10, 1).ravel()
+    np.testing.assert_allclose(f, 1.03 ** np.arange(11), rtol=1e-14)
+    rates = np.array([[0.1, 0.0], [0.2, 0.0]])
+    np.testing.assert_allclose(growth_factors(rates, 2, 2), [[1, 1], [1.1, 1], [1.32, 1]])
+    per_draw = growth_factors(np.array([0.0, 0.5]), 2, 2)
+    np.testing.assert_allclose(per_draw[:, 1], [1, 1.5, 2.25])

@@ -1,0 +1,36 @@
+"""Atomic writes: a failure leaves neither a partial file nor a temporary one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sustainsim.io import atomic_path, write_json, write_text
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "summary.json"
+    write_json({"a": 1}, target)
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("boom")
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_json_refuses_nan_and_converts_numpy(tmp_path):
+    target = tmp_path / "x.json"
+    write_json({"n": np.int64(3), "x": np.float64(0.5), "a": np.arange(2)}, target)
+    assert json.loads(target.read_text()) == {"n": 3, "x": 0.5, "a": [0, 1]}
+    with pytest.raises(ValueError):
+        write_json({"bad": float("nan")}, tmp_path / "y.json")
+    assert not (tmp_path / "y.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    p = write_text("hi", tmp_path / "t.txt")
+    assert p.stat().st_mode & 0o044  # group/other read under the usual umask
