@@ -167,6 +167,7 @@ def run(
         surplus = out["surplus"][:, j]
         np.subtract(rev, cost, out=surplus)
         bal = out["fund_balance"][:, j]
-        np.cumsum(surplus, axis=0, out=bal)
-        bal += school.fund_balance
+        np.add(surplus[0], school.fund_balance, out=bal[0])
+        for t in range(1, T):  # B[t] = B[t-1] + surplus[t]
+            np.add(bal[t - 1], surplus[t], out=bal[t])
     return out

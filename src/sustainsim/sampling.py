@@ -1,9 +1,9 @@
 """Uniform random numbers, one reproducible stream per named input.
 
 Every stochastic input of a model has a stable name (``"district.cuts.event"``,
-``"schools.ref.enrollment.innovation"``). The stream for a name is a counter-based
-Philox generator whose key is derived from the run's seed and the name through a
-:class:`numpy.random.SeedSequence`; per-year inputs get one stream per year. Draw
+``"schools.ref.enrollment.innovation"``). The stream for a name is a PCG64 generator
+seeded from the run's seed and the name through a :class:`numpy.random.SeedSequence`,
+and positioned at any draw by jumping ahead; per-year inputs get one stream per year. Draw
 ``d`` of a stream is always the ``d``-th number of that stream, so:
 
 * the same seed gives identical numbers whatever the chunk size, worker count or
@@ -30,30 +30,48 @@ import numpy as np
 
 from .distributions import U_MIN, Distribution
 
-__all__ = ["ChunkDraws", "Median", "MonteCarlo", "UniformSource", "stream_key"]
+__all__ = [
+    "ChunkDraws",
+    "Median",
+    "MonteCarlo",
+    "UniformSource",
+    "stream_key",
+    "stream_seed",
+]
 
 
 
-def stream_key(seed: int, name: str, index: int = 0) -> np.ndarray:
-    """The 128-bit Philox key of stream ``(name, index)`` for ``seed``.
+def stream_seed(seed: int, name: str, index: int = 0) -> np.random.SeedSequence:
+    """The :class:`~numpy.random.SeedSequence` of stream ``(name, index)`` for ``seed``.
 
     The name is hashed with BLAKE2b (stable across processes and Python versions,
-    unlike :func:`hash`) and used as the spawn key of a :class:`~numpy.random.SeedSequence`.
+    unlike :func:`hash`) and used, with the index, as the spawn key.
     """
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
     h = int.from_bytes(digest, "little")
-    ss = np.random.SeedSequence(seed, spawn_key=(h, index))
-    return ss.generate_state(2, np.uint64)
+    return np.random.SeedSequence(seed, spawn_key=(h, index))
+
+
+def stream_key(seed: int, name: str, index: int = 0) -> np.ndarray:
+    """128 bits of key material of stream ``(name, index)`` (for counter-based generators)."""
+    return stream_seed(seed, name, index).generate_state(2, np.uint64)
 
 
 class UniformSource(Protocol):
     """Anything that yields uniforms in (0, 1) for a named stream and a range of draws."""
 
-    def uniforms(self, name: str, start: int, stop: int, index: int = 0) -> np.ndarray: ...
+    def uniforms(
+        self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
+    ) -> np.ndarray: ...
 
 
 class MonteCarlo:
-    """Plain Monte Carlo: independent uniforms from counter-based Philox streams.
+    """Plain Monte Carlo: independent uniforms from named, seekable PCG64 streams.
+
+    Stream ``(name, index)`` is a PCG64 generator seeded from :func:`stream_seed`;
+    draw ``d`` is its ``d``-th double, reached with :meth:`numpy.random.PCG64.advance`
+    (a jump in O(log d), not a loop), so a chunk starting at draw ``start`` needs no
+    other chunk's numbers.
 
     Parameters
     ----------
@@ -68,16 +86,18 @@ class MonteCarlo:
             raise ValueError(f"seed must be >= 0 (got {seed})")
         self.seed = int(seed)
 
-    def uniforms(self, name: str, start: int, stop: int, index: int = 0) -> np.ndarray:
-        """Uniforms of draws ``start..stop-1`` of stream ``(name, index)``, in (0, 1)."""
-        n = stop - start
-        key = stream_key(self.seed, name, index)
-        # Philox yields 4 uint64 per counter step; one double uses one uint64.
-        skip = start % 4
-        bitgen = np.random.Philox(key=key, counter=np.array([start // 4, 0, 0, 0], np.uint64))
-        u = np.random.Generator(bitgen).random(n + skip)[skip:]
-        np.maximum(u, U_MIN, out=u)  # [0, U_MAX] -> [U_MIN, U_MAX]: inverse CDFs stay finite
-        return u
+    def uniforms(
+        self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Uniforms of draws ``start..stop-1`` of stream ``(name, index)`` in [U_MIN, U_MAX]."""
+        bitgen = np.random.PCG64(stream_seed(self.seed, name, index))
+        if start:
+            bitgen.advance(start)  # one 64-bit output per double
+        if out is None:
+            out = np.empty(stop - start)
+        np.random.Generator(bitgen).random(out=out)
+        np.maximum(out, U_MIN, out=out)  # [0, U_MAX] -> [U_MIN, U_MAX]: inverse CDFs stay finite
+        return out
 
 
 class Median:
@@ -88,8 +108,13 @@ class Median:
 
     name = "median"
 
-    def uniforms(self, name: str, start: int, stop: int, index: int = 0) -> np.ndarray:
-        return np.full(stop - start, 0.5)
+    def uniforms(
+        self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        if out is None:
+            return np.full(stop - start, 0.5)
+        out[...] = 0.5
+        return out
 
 
 class ChunkDraws:
@@ -117,7 +142,7 @@ class ChunkDraws:
         """Uniforms for a per-year input, shape ``(years, n)``: one stream per year 1..years."""
         out = np.empty((years, self.n))
         for t in range(years):
-            out[t] = self.source.uniforms(name, self.start, self.stop, t + 1)
+            self.source.uniforms(name, self.start, self.stop, t + 1, out=out[t])
         return out
 
     def sample(self, name: str, dist: Distribution) -> np.ndarray:

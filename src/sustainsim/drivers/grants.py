@@ -70,6 +70,11 @@ def grant_schedule(
         hit[1:] = termination_hits & paying[1:]
         stopped = np.logical_or.accumulate(hit, axis=0)
         paying &= ~stopped
+    if termination_hits is None:
+        # a contiguous window: the last paid year follows from start and end alone
+        starts_in_time = (start <= np.maximum(end, 0)) & (start <= years) & (end >= 1)
+        last = np.where(starts_in_time, end, 0.0)
+        return paying, np.asarray(last, dtype=float)
     any_pay = paying.any(axis=0)
     last = np.where(any_pay, years - np.argmax(paying[::-1], axis=0), 0.0)
     # beyond the horizon the scheduled end stands (no termination can be observed there)
