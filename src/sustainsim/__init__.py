@@ -16,9 +16,12 @@ from .metrics import (
     wilson_interval,
     worst_balance,
 )
+from .compare import compare
 from .results import input_names, inputs_frame
+from .scenarios import simulate_scenarios
 from .simulate import central_case, simulate
 from .spec import Spec, load_config, loads_config
+from .stress import stress_capacity
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -37,11 +40,14 @@ __all__ = [
     "wilson_interval",
     "worst_balance",
     "central_case",
+    "compare",
     "input_names",
     "inputs_frame",
     "load_config",
     "loads_config",
     "open_results",
     "simulate",
+    "simulate_scenarios",
+    "stress_capacity",
     "write_netcdf",
 ]

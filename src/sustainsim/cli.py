@@ -62,6 +62,25 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
 
+    c = sub.add_parser(
+        "compare", help="run a config's scenarios on the same draws; paired differences"
+    )
+    c.add_argument("config", help="TOML config with [scenarios.NAME] tables, or a results.nc")
+    c.add_argument("--baseline", help="reference scenario (default: the first)")
+    c.add_argument("--draws", type=_positive_int, help="number of draws")
+    c.add_argument("--seed", type=_nonneg_int, help="seed")
+    c.add_argument("--out", type=Path, help="also write DIR/compare.nc and DIR/compare.json")
+    c.set_defaults(func=_cmd_compare)
+
+    st = sub.add_parser(
+        "stress", help="largest permanent cut each school absorbs at a target P(solvent)"
+    )
+    st.add_argument("config", help="TOML config file")
+    st.add_argument("--target", type=float, default=0.9, help="required P(solvent) (0.9)")
+    st.add_argument("--draws", type=_positive_int, default=20_000, help="draws per evaluation")
+    st.add_argument("--seed", type=_nonneg_int, help="seed")
+    st.set_defaults(func=_cmd_stress)
+
     v = sub.add_parser("validate", help="check a config and describe it")
     v.add_argument("config", nargs="+", help="TOML config file(s)")
     v.set_defaults(func=_cmd_validate)
@@ -78,6 +97,13 @@ def _fmt_usd(x: float) -> str:
 
 def format_summary(summ: dict, title: str = "") -> str:
     """A readable plain-text table of a :func:`sustainsim.metrics.summary`."""
+    if "scenarios" in summ:
+        blocks = []
+        for i, (name, sc) in enumerate(summ["scenarios"].items()):
+            sub = {**{k: v for k, v in summ.items() if k != "scenarios"}, **sc}
+            head = (title + "\n" if title and i == 0 else "") + f"=== scenario: {name} ==="
+            blocks.append(format_summary(sub, head))
+        return "\n\n".join(blocks)
     ents = list(summ["entities"])
     years = summ["years"]
     conf = summ["confidence"]
@@ -126,6 +152,7 @@ def format_summary(summ: dict, title: str = "") -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import io, metrics
+    from .scenarios import simulate_scenarios
     from .simulate import simulate
     from .spec import load_config
 
@@ -134,7 +161,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
     t0 = time.perf_counter()
-    ds = simulate(
+    run = simulate_scenarios if spec.scenario_names else simulate
+    ds = run(
         spec,
         draws=args.draws,
         seed=args.seed,
@@ -159,6 +187,82 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print()
     print(f"wrote {out_dir / 'results.nc'} and {out_dir / 'summary.json'} "
           f"(simulated in {t_sim:.2f} s)")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from . import io
+    from .compare import compare
+    from .scenarios import simulate_scenarios
+    from .spec import load_config
+
+    path = Path(args.config)
+    if path.suffix == ".nc":
+        if not path.exists():
+            raise ConfigError([f"file not found: {str(path)!r}"])
+        ds = io.open_results(path)
+    else:
+        spec = load_config(path)
+        if not spec.scenario_names:
+            raise ConfigError([f"{path}: defines no [scenarios.NAME] tables to compare"])
+        if args.baseline and args.baseline not in spec.scenario_names:
+            raise ConfigError(
+                [f"--baseline {args.baseline!r}: no such scenario; have "
+                 f"{', '.join(spec.scenario_names)}"]
+            )
+        ds = simulate_scenarios(spec, draws=args.draws, seed=args.seed)
+    out = compare(ds, args.baseline)
+    bal = compare(ds, args.baseline, metric="final_balance")
+    base = out.attrs["baseline"]
+    print(f"Scenario differences against {base!r}, same {ds.sizes['draw']:,} draws "
+          "(paired standard errors)")
+    print()
+    print(f"{'scenario':14}{'school':12}{'year':>6}{'P base':>9}{'P scen':>9}"
+          f"{'diff':>9}{'se paired':>11}{'se unpaired':>13}")
+    for sc in out["scenario"].values:
+        for school in out["school"].values:
+            for y in out["year"].values:
+                r = out.sel(scenario=sc, school=school, year=y)
+                print(f"{str(sc):14}{str(school):12}{int(y):>6}{float(r.a):>9.3f}{float(r.b):>9.3f}"
+                      f"{float(r.difference):>+9.3f}{float(r.se_paired):>11.4f}"
+                      f"{float(r.se_unpaired):>13.4f}")
+        for school in bal["school"].values:
+            r = bal.sel(scenario=sc, school=school)
+            print(f"{str(sc):14}{str(school):12} final balance difference "
+                  f"{float(r.difference):+,.0f} USD (paired se {float(r.se_paired):,.0f}, "
+                  f"unpaired {float(r.se_unpaired):,.0f})")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        io.write_netcdf(_merge_compare(out, bal), args.out / "compare.nc")
+    return 0
+
+
+def _merge_compare(p, bal):
+    """Both comparisons in one Dataset (probabilities by year, balances at the horizon)."""
+    out = p.copy()
+    for k in bal.data_vars:
+        out[f"final_balance_{k}"] = bal[k]
+    return out
+
+
+def _cmd_stress(args: argparse.Namespace) -> int:
+    from .spec import load_config
+    from .stress import stress_capacity
+
+    spec = load_config(args.config)
+    if not 0 < args.target < 1:
+        raise ConfigError([f"--target must be in (0, 1) (got {args.target})"])
+    res = stress_capacity(spec, args.target, draws=args.draws, seed=args.seed)
+    print(f"Largest permanent cut of exposed revenue keeping P(solvent through the horizon) "
+          f">= {args.target:g} ({args.draws:,} draws per evaluation, same draws throughout)")
+    dims = [d for d in ("scenario", "school") if d in res.dims]
+    flat = res.stack(row=dims) if len(dims) > 1 else res.rename({dims[0]: "row"})
+    for i in range(flat.sizes["row"]):
+        r = flat.isel(row=i)
+        label = " / ".join(str(r[d].values) for d in dims)
+        print(f"  {label:30} {100 * float(r.capacity):5.1f}%  "
+              f"[{100 * float(r.lower):.1f}%, {100 * float(r.upper):.1f}%]  "
+              f"(P with no cut {float(r.p_no_cut):.3f})")
     return 0
 
 

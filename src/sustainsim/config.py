@@ -196,6 +196,13 @@ class District(_Model):
 
     growth: dict[Name, GrowthEntry] = Field(default_factory=dict)
     cuts: Cuts | None = None
+    stress_cut: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="a known permanent cut of exposed revenue from the first projected year "
+        "(stress tests; see sustainsim.stress_capacity)",
+    )
 
 
 # --- schools ---------------------------------------------------------------------------------
@@ -337,6 +344,10 @@ class Config(_Model):
     simulation: Simulation
     district: District = Field(default_factory=District)
     schools: list[School] = Field(min_length=1)
+    scenarios: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="named variants: dotted config paths and their values, run on the same draws",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self):

@@ -166,6 +166,11 @@ def _school(
     cuts_cfg = cfg.district.cuts
     if cuts_cfg is not None and cuts_cfg.scope == "school":
         cut = _cuts(s, cuts_cfg, T, f"{pre}.cuts", lab)
+    stress = cfg.district.stress_cut
+    if stress:
+        base_cut = cut if cut is not None else np.ones((T + 1, 1))
+        cut = base_cut.copy()
+        cut[1:] *= 1.0 - stress
 
     revenue = []
     for line in school.revenue:

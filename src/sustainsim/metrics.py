@@ -178,7 +178,15 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
     For each school (and the district total): P(solvent through each year) with SE
     and Wilson interval, quantiles of the final and worst balance, the probability
     of no deficit, the most likely first deficit year and the 5% expected shortfall.
+    With a ``scenario`` dim, the per-school figures sit under ``scenarios.NAME``.
     """
+    if "scenario" in ds.dims:
+        per = {str(n): summary(ds.sel(scenario=n), confidence) for n in ds["scenario"].values}
+        first = next(iter(per.values()))
+        return {
+            **{k: v for k, v in first.items() if k != "entities"},
+            "scenarios": {n: {"entities": v["entities"]} for n, v in per.items()},
+        }
     ps = p_solvent(ds, confidence)
     fq = balance_quantiles(ds).isel(year=-1)
     wb = worst_balance(ds)

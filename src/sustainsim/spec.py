@@ -67,6 +67,23 @@ class Spec:
     def school_names(self) -> list[str]:
         return [s.name for s in self.config.schools]
 
+    @property
+    def scenario_names(self) -> list[str]:
+        """The scenarios the config defines (``[scenarios.NAME]``), in file order."""
+        return list(self.config.scenarios)
+
+    def scenario(self, name: str) -> Spec:
+        """The spec of one scenario: the base config with the scenario's overrides.
+
+        Raises
+        ------
+        KeyError
+            If the config defines no scenario of that name.
+        """
+        if name not in self.config.scenarios:
+            raise KeyError(f"no scenario {name!r}; defined: {', '.join(self.scenario_names) or 'none'}")
+        return _scenario_spec(self, name)
+
     def with_overrides(self, overrides: Mapping[str, Any] | None = None, **kw: Any) -> Spec:
         """A new spec with values replaced at dotted config paths.
 
@@ -81,7 +98,9 @@ class Spec:
         ov.update({k.replace("__", "."): v for k, v in kw.items()})
         data = apply_overrides(self.data, ov)
         cfg = parse_config(data, source=self.source)
-        return Spec(cfg, data, self.text, self.source, {**self.overrides, **ov})
+        spec = Spec(cfg, data, self.text, self.source, {**self.overrides, **ov})
+        _check_scenarios(spec)
+        return spec
 
     def __repr__(self) -> str:
         sim = self.config.simulation
@@ -91,6 +110,28 @@ class Spec:
             + (f", overrides={self.overrides}" if self.overrides else "")
             + ")"
         )
+
+
+def _scenario_spec(spec: Spec, name: str) -> Spec:
+    base = {k: v for k, v in spec.data.items() if k != "scenarios"}
+    ov = dict(spec.config.scenarios[name])
+    try:
+        data = apply_overrides(base, ov)
+        cfg = parse_config(data, source=spec.source)
+    except ConfigError as exc:
+        raise ConfigError([f"scenarios.{name}: {e}" for e in exc.errors], spec.source) from None
+    return Spec(cfg, data, spec.text, spec.source, {**spec.overrides, **ov})
+
+
+def _check_scenarios(spec: Spec) -> None:
+    errors: list[str] = []
+    for name in spec.scenario_names:
+        try:
+            _scenario_spec(spec, name)
+        except ConfigError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ConfigError(errors, spec.source)
 
 
 def loads_config(text: str, source: str | None = None) -> Spec:
@@ -103,7 +144,9 @@ def loads_config(text: str, source: str | None = None) -> Spec:
     """
     data = parse_toml(text, source)
     cfg = parse_config(data, source)
-    return Spec(cfg, data, text, source)
+    spec = Spec(cfg, data, text, source)
+    _check_scenarios(spec)
+    return spec
 
 
 def load_config(path: str | Path) -> Spec:
