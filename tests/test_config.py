@@ -71,7 +71,11 @@ BAD = {
     ),
     "missing required field": (
         lambda d: _del(d, "schools.a.enrollment.base"),
-        ["schools.a.enrollment.base", "missing"],
+        ["schools.a.enrollment", "base is required"],
+    ),
+    "missing required line field": (
+        lambda d: _del(d, "schools.a.cost.ops.amount"),
+        ["schools.a.cost.ops.amount", "missing"],
     ),
     "unknown line kind": (
         lambda d: _set(d, "schools.a.cost.ops.kind", "loan"),

@@ -1,10 +1,15 @@
 """The config language: TOML parsed into validated pydantic models.
 
-A config has three parts::
+A config has these parts::
 
     [simulation]        # horizon, draws, seed
-    [district]          # district-wide drivers: growth indices, budget cuts
-    [[schools]]         # one table per school: enrollment, revenue and cost lines
+    [district]          # district-wide drivers (growth, cuts), reserve policy, response,
+                        # central revenue and cost lines
+    [models.NAME]       # school models: lines shared by the schools that run them
+    [[schools]]         # one table per school: enrollment, model, conversion, own lines
+    [scenarios.NAME]    # variants as dotted-path overrides, run on the same draws
+
+The line kinds live in :mod:`sustainsim.config_lines`.
 
 Wherever a number is expected, a distribution may stand instead, written
 ``{ dist = "NAME", param = value, ... }`` (see :mod:`sustainsim.distributions`); it is
@@ -16,15 +21,12 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     ValidationError,
@@ -33,7 +35,8 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import Distribution, DistributionError
+from ._params import AnyNumber, Name, NonNeg, Param, Probability, _Model
+from .config_lines import CostLine, RevenueLine
 
 __all__ = [
     "Config",
@@ -57,90 +60,6 @@ class ConfigError(ValueError):
         self.source = source
         head = f"invalid config {source}" if source else "invalid config"
         super().__init__(head + ":\n  " + "\n  ".join(self.errors))
-
-
-# --- numbers or distributions ---------------------------------------------------------------
-
-
-def _fmt_bound(ge, gt, le, lt) -> str:
-    parts = []
-    if ge is not None:
-        parts.append(f">= {ge:g}")
-    if gt is not None:
-        parts.append(f"> {gt:g}")
-    if le is not None:
-        parts.append(f"<= {le:g}")
-    if lt is not None:
-        parts.append(f"< {lt:g}")
-    return " and ".join(parts)
-
-
-def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dist_ok=True):
-    allowed = _fmt_bound(ge, gt, le, lt)
-
-    def in_range(x: float) -> bool:
-        return not (
-            (ge is not None and x < ge)
-            or (gt is not None and x <= gt)
-            or (le is not None and x > le)
-            or (lt is not None and x >= lt)
-        )
-
-    def validate(v: Any) -> float | Distribution:
-        if isinstance(v, Distribution):
-            v = v.to_spec()
-        if isinstance(v, bool) or v is None:
-            raise ValueError(f"expected a number{' or a distribution' if dist_ok else ''}, got {v!r}")
-        if isinstance(v, int | float):
-            x = float(v)
-            if math.isnan(x):
-                raise ValueError("NaN is not allowed")
-            if integer and not x.is_integer():
-                raise ValueError(f"must be a whole number (got {v!r})")
-            if not in_range(x):
-                raise ValueError(f"must be {allowed} (got {v!r})")
-            return x
-        if isinstance(v, Mapping) and dist_ok:
-            try:
-                d = Distribution.from_spec(v)
-            except DistributionError as exc:
-                raise ValueError(str(exc)) from None
-            lo, hi = d.bounds()
-            if allowed and not (in_range(lo) and in_range(hi)):
-                raise ValueError(
-                    f"distribution {d} takes values in [{lo:g}, {hi:g}]; "
-                    f"this field must be {allowed}"
-                )
-            if integer and not d.is_integer:
-                raise ValueError(f"distribution {d} is not whole-numbered; this field needs one")
-            if d.name == "fixed":
-                return float(d.params["value"])
-            return d
-        kind = "a number or a distribution table {dist = ..., ...}" if dist_ok else "a number"
-        raise ValueError(f"expected {kind}, got {v!r}")
-
-    return validate
-
-
-def Param(*, ge=None, gt=None, le=None, lt=None, integer=False):  # noqa: N802 - a type factory
-    """A config number that may be a distribution, with the allowed range."""
-    return Annotated[
-        float | Distribution,
-        PlainValidator(_make_param_validator(ge, gt, le, lt, integer)),
-        WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
-    ]
-
-
-AnyNumber = Param()
-NonNeg = Param(ge=0)
-Probability = Param(ge=0, le=1)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
-
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
 
 
 # --- simulation -------------------------------------------------------------------------------
@@ -191,8 +110,28 @@ class Cuts(_Model):
     timing: Literal["start", "mid_year"] = "start"
 
 
+class ReservePolicy(_Model):
+    """Policy reserve: months of the year's expenditure (GFOA: at least two)."""
+
+    months: float = Field(2.0, ge=0, le=24)
+
+
+class Response(_Model):
+    """Management response: trim flexible lines after a deficit, up to a cap, with a lag.
+
+    In year t the signal is read in year ``t - lag``: with ``trigger = "deficit"`` the
+    gap is that year's deficit (``-surplus``), with ``"below_reserve"`` the shortfall of
+    the balance under the policy reserve. Flexible lines are cut by the same share,
+    ``min(cap, gap / flexible spending)``.
+    """
+
+    trigger: Literal["deficit", "below_reserve"] = "deficit"
+    cap: float = Field(0.5, ge=0, le=1, description="largest share of flexible spending trimmed")
+    lag: int = Field(1, ge=1, le=5, description="years between the signal and the trim")
+
+
 class District(_Model):
-    """District-wide drivers shared by every school of a draw."""
+    """District-wide drivers and the district's own (central) money."""
 
     growth: dict[Name, GrowthEntry] = Field(default_factory=dict)
     cuts: Cuts | None = None
@@ -203,121 +142,123 @@ class District(_Model):
         description="a known permanent cut of exposed revenue from the first projected year "
         "(stress tests; see sustainsim.stress_capacity)",
     )
+    reserve: ReservePolicy | None = None
+    response: Response | None = None
+    fund_balance: AnyNumber = Field(0.0, description="central fund balance at the base year's end")
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    cost: list[CostLine] = Field(default_factory=list)
 
 
 # --- schools ---------------------------------------------------------------------------------
 
 
 class Enrollment(_Model):
-    """Aggregate enrollment: log growth with drift, AR(1), a common-shock loading, a cap."""
+    """Enrollment: aggregate log growth, or grade-level cohort survival.
 
-    base: Param(gt=0)
+    ``model = "aggregate"``: total enrollment from ``base`` follows log growth with
+    ``drift``, ``volatility``, AR(1) ``persistence`` and a loading on the district-wide
+    shock (``common_loading``), capped at ``capacity``; ``grades`` with ``grade_shares``
+    split it by grade for class-section staffing.
+
+    ``model = "cohort"``: ``by_grade`` holds the base year's enrollment per grade; each
+    year grade g gets last year's grade g-1 times its progression ratio (with log-normal
+    noise ``progression_sd``), and the entering grade follows the log-growth process
+    (``drift``, ``volatility``, ...) from its base-year size.
+    """
+
+    model: Literal["aggregate", "cohort"] = "aggregate"
+    base: Param(gt=0) | None = None
     drift: AnyNumber = 0.0
     volatility: NonNeg = 0.0
     persistence: Param(gt=-1, lt=1) = 0.0
     common_loading: Param(ge=-1, le=1) = 0.0
     capacity: float | None = Field(None, gt=0)
-
-
-GrowthRef = float | Name
-
-
-class _Line(_Model):
-    name: Name
-
-
-class PerPupilRevenue(_Line):
-    """Rate x enrollment (a per-pupil funding formula)."""
-
-    kind: Literal["per_pupil"]
-    rate: NonNeg
-    growth: GrowthRef = 0.0
-    exposed_to_cuts: bool = True
-
-
-class FixedRevenue(_Line):
-    """A fixed annual amount with growth."""
-
-    kind: Literal["fixed"]
-    amount: NonNeg
-    growth: GrowthRef = 0.0
-    exposed_to_cuts: bool = False
-
-
-class Grant(_Line):
-    """Temporary money paid in projected years start..end (both included)."""
-
-    kind: Literal["grant"]
-    amount: NonNeg
-    start: Param(ge=1, integer=True) = 1.0
-    end: Param(ge=0, integer=True)
-    renewal_probability: float = Field(0.0, ge=0, lt=1)
-    termination_probability: float = Field(0.0, ge=0, le=1)
-    exposed_to_cuts: bool = False
+    grades: list[str] | None = None
+    grade_shares: list[float] | None = None
+    by_grade: list[float] | None = None
+    progression: float | list[float] | None = None
+    progression_sd: float = Field(0.0, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _end_after_start(self):
-        s_lo = self.start.bounds()[0] if isinstance(self.start, Distribution) else self.start
-        e_lo = self.end.bounds()[0] if isinstance(self.end, Distribution) else self.end
-        if e_lo < s_lo:
+    def _consistent(self):
+        g = self.grades
+        if g is not None and len(set(g)) != len(g):
+            raise ValueError("grades must be unique")
+        if self.model == "aggregate":
+            if self.base is None:
+                raise ValueError("base is required for the aggregate model (or set model = \"cohort\")")
+            for k in ("by_grade", "progression"):
+                if getattr(self, k) is not None:
+                    raise ValueError(f"{k} belongs to the cohort model; set model = \"cohort\"")
+            if (g is None) != (self.grade_shares is None):
+                raise ValueError("grades and grade_shares go together (shares of the total by grade)")
+            if g is not None:
+                sh = self.grade_shares
+                if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
+                    raise ValueError(
+                        f"grade_shares must be {len(g)} non-negative numbers summing to 1 "
+                        f"(got {sh})"
+                    )
+            return self
+        if self.base is not None:
+            raise ValueError("the cohort model takes by_grade, not base")
+        if g is None or len(g) < 2 or self.by_grade is None or self.progression is None:
+            raise ValueError("the cohort model needs grades (2 or more), by_grade and progression")
+        if len(self.by_grade) != len(g) or any(x < 0 for x in self.by_grade) or sum(self.by_grade) <= 0:
             raise ValueError(
-                f"end year ({_show(self.end)}) is before start year ({_show(self.start)}); "
-                "end must be >= start (both are projected years, 1 = first)"
+                f"by_grade must be {len(g)} non-negative counts, not all zero (got {self.by_grade})"
             )
+        if self.by_grade[0] <= 0:
+            raise ValueError("by_grade[0] (the entering grade) must be > 0")
+        pr = self.progression
+        prs = [pr] * (len(g) - 1) if isinstance(pr, float) else list(pr)
+        if len(prs) != len(g) - 1 or any(not 0 < x <= 3 for x in prs):
+            raise ValueError(
+                f"progression must be one ratio or {len(g) - 1} ratios in (0, 3] (got {pr})"
+            )
+        if self.grade_shares is not None:
+            raise ValueError("grade_shares belongs to the aggregate model")
+        return self
+
+    def progression_ratios(self) -> list[float]:
+        pr = self.progression
+        return [pr] * (len(self.grades) - 1) if isinstance(pr, float) else list(pr)
+
+
+class SchoolModel(_Model):
+    """A school model (``personalized``, ``traditional``, ...): lines shared by many schools.
+
+    Years in its lines count from the conversion: 1 = launch year, 0 = planning year.
+    """
+
+    description: str = ""
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    cost: list[CostLine] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_lines(self):
+        _check_unique(self)
         return self
 
 
-RevenueLine = Annotated[
-    PerPupilRevenue | FixedRevenue | Grant, Field(discriminator="kind")
-]
-
-
-class FixedCost(_Line):
-    """A fixed annual cost with growth."""
-
-    kind: Literal["fixed"]
-    amount: NonNeg
-    growth: GrowthRef = 0.0
-
-
-class PerPupilCost(_Line):
-    """Rate x enrollment."""
-
-    kind: Literal["per_pupil"]
-    rate: NonNeg
-    growth: GrowthRef = 0.0
-
-
-class StaffRole(_Line):
-    """Staff positions: a fixed count, or one per ``students_per_position`` rounded up."""
-
-    kind: Literal["staff"]
-    salary: NonNeg
-    benefits_rate: NonNeg = 0.0
-    students_per_position: Param(gt=0) | None = None
-    positions: float | None = Field(None, ge=0)
-    minimum_positions: float = Field(0.0, ge=0)
-    growth: GrowthRef = 0.0
-
-    @model_validator(mode="after")
-    def _one_rule(self):
-        if (self.students_per_position is None) == (self.positions is None):
-            raise ValueError(
-                "give exactly one of students_per_position (positions follow enrollment) "
-                "or positions (a fixed count)"
-            )
-        return self
-
-
-CostLine = Annotated[FixedCost | PerPupilCost | StaffRole, Field(discriminator="kind")]
+def _check_unique(obj) -> None:
+    for part in ("revenue", "cost"):
+        names = [line.name for line in getattr(obj, part)]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"{part} line names must be unique; repeated: {', '.join(dup)}")
 
 
 class School(_Model):
-    """One school: starting fund balance, enrollment, revenue and cost lines."""
+    """One school: starting fund balance, enrollment, its model and its own lines."""
 
     name: Name
     fund_balance: AnyNumber = 0.0
     enrollment: Enrollment
+    model: Name | None = Field(None, description="a [models.NAME] whose lines the school runs")
+    previous_model: Name | None = Field(None, description="the model run before conversion")
+    conversion_year: int = Field(1, ge=1, description="projected year the model starts")
+    response: Response | None = None
     revenue: list[RevenueLine] = Field(default_factory=list)
     cost: list[CostLine] = Field(default_factory=list)
 
@@ -330,11 +271,9 @@ class School(_Model):
 
     @model_validator(mode="after")
     def _unique_lines(self):
-        for part in ("revenue", "cost"):
-            names = [line.name for line in getattr(self, part)]
-            dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ValueError(f"{part} line names must be unique; repeated: {', '.join(dup)}")
+        _check_unique(self)
+        if self.previous_model is not None and self.model is None:
+            raise ValueError("previous_model needs model (what the school converts to)")
         return self
 
 
@@ -343,6 +282,7 @@ class Config(_Model):
 
     simulation: Simulation
     district: District = Field(default_factory=District)
+    models: dict[Name, SchoolModel] = Field(default_factory=dict)
     schools: list[School] = Field(min_length=1)
     scenarios: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,
@@ -355,29 +295,78 @@ class Config(_Model):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"school names must be unique; repeated: {', '.join(dup)}")
+        problems: list[str] = []
         known = sorted(self.district.growth)
-        problems = []
+        models = sorted(self.models)
+
+        def check_growth(where: str, line) -> None:
+            for field in ("growth", "benefits_growth", "price_growth"):
+                g = getattr(line, field, None)
+                if isinstance(g, str) and g not in self.district.growth:
+                    problems.append(
+                        f"{where}.{line.name}.{field}: unknown growth index {g!r}; defined in "
+                        f"[district.growth]: {', '.join(known) or 'none'} (or give a number)"
+                    )
+                if isinstance(g, float) and g <= -1:
+                    problems.append(f"{where}.{line.name}.{field}: must be > -1 (got {g})")
+
+        for part in ("revenue", "cost"):
+            for line in getattr(self.district, part):
+                check_growth(f"district.{part}", line)
+                if getattr(line, "sections", None) is not None:
+                    problems.append(f"district.cost.{line.name}: sections need a school's grades")
+            for m, model in self.models.items():
+                for line in getattr(model, part):
+                    check_growth(f"models.{m}.{part}", line)
         for s in self.schools:
+            for attr in ("model", "previous_model"):
+                m = getattr(s, attr)
+                if m is not None and m not in self.models:
+                    problems.append(
+                        f"schools.{s.name}.{attr}: unknown model {m!r}; defined in [models]: "
+                        f"{', '.join(models) or 'none'}"
+                    )
+            if s.conversion_year > self.simulation.years + 1:
+                problems.append(
+                    f"schools.{s.name}.conversion_year: {s.conversion_year} is after the horizon "
+                    f"(years = {self.simulation.years})"
+                )
+            own = {p: [x.name for x in getattr(s, p)] for p in ("revenue", "cost")}
+            grades = set(s.enrollment.grades or [])
             for part in ("revenue", "cost"):
                 for line in getattr(s, part):
-                    g = getattr(line, "growth", 0.0)
-                    if isinstance(g, str) and g not in self.district.growth:
+                    check_growth(f"schools.{s.name}.{part}", line)
+                for attr in ("model", "previous_model"):
+                    m = self.models.get(getattr(s, attr) or "")
+                    if m is None:
+                        continue
+                    clash = sorted(set(own[part]) & {x.name for x in getattr(m, part)})
+                    if clash:
                         problems.append(
-                            f"schools.{s.name}.{part}.{line.name}.growth: unknown growth index "
-                            f"{g!r}; defined in [district.growth]: {', '.join(known) or 'none'} "
-                            "(or give a number)"
+                            f"schools.{s.name}.{part}: line names {', '.join(clash)} are also in "
+                            f"model {getattr(s, attr)!r}; rename the school's lines"
                         )
-                    if isinstance(g, float) and g <= -1:
-                        problems.append(
-                            f"schools.{s.name}.{part}.{line.name}.growth: must be > -1 (got {g})"
-                        )
+            for line in self._school_cost_lines(s):
+                sec = getattr(line, "sections", None)
+                if sec is None:
+                    continue
+                missing = sorted({g for b in sec.bands for g in b.grades} - grades)
+                if missing:
+                    problems.append(
+                        f"schools.{s.name}.cost.{line.name}.sections: grades {missing} are not in "
+                        f"schools.{s.name}.enrollment.grades ({sorted(grades) or 'none given'})"
+                    )
         if problems:
             raise ValueError("\n  ".join(problems))
         return self
 
-
-def _show(v: Any) -> str:
-    return str(v) if isinstance(v, Distribution) else f"{v:g}"
+    def _school_cost_lines(self, s: School) -> list:
+        out = list(s.cost)
+        for attr in ("model", "previous_model"):
+            m = self.models.get(getattr(s, attr) or "")
+            if m is not None:
+                out += list(m.cost)
+        return out
 
 
 # --- reading and errors -------------------------------------------------------------------------

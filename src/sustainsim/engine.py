@@ -1,12 +1,16 @@
 """The budget engine: realized inputs in, revenue, cost and fund-balance paths out.
 
-Pure arithmetic, no I/O and no randomness: every line's amount is computed for all
-projected years and draws at once, the balance steps over years::
+Pure arithmetic, no I/O and no randomness. Every line's amount is computed for all
+projected years and draws at once; the balance then steps over years::
 
     revenue[t] = sum of revenue lines in year t
-    cost[t]    = sum of cost lines in year t
+    cost[t]    = sum of cost lines in year t - trimmed[t]
     surplus[t] = revenue[t] - cost[t]
     B[t]       = B[t-1] + surplus[t],  B[0] = starting fund balance
+
+``trimmed[t]`` is the management response (zero unless configured): after a deficit
+(or a balance under the policy reserve) in year ``t - lag``, flexible lines are cut by
+the same share, at most ``cap``, so they never go negative.
 
 Arrays are year-major, ``(years, n)`` for one school, float64. Line kinds are looked
 up by name in :data:`REVENUE_KINDS` and :data:`COST_KINDS`.
@@ -20,10 +24,23 @@ import numpy as np
 
 from .inputs import Inputs, LineInputs, SchoolInputs
 
-__all__ = ["COST_KINDS", "OUTPUTS", "REVENUE_KINDS", "run"]
+__all__ = [
+    "COST_KINDS",
+    "DISTRICT_OUTPUTS",
+    "OPTIONAL_OUTPUTS",
+    "OUTPUTS",
+    "REVENUE_KINDS",
+    "class_sections",
+    "run",
+    "staff_positions",
+]
 
-# variables the engine produces, each (years, schools, n)
+# variables the engine always produces, each (years, schools, n)
 OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
+# produced when the caller asks for them (present in ``out``)
+OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed")
+# district totals, each (years, n)
+DISTRICT_OUTPUTS = ("district_revenue", "district_cost", "district_surplus", "district_fund_balance")
 
 # ceil() of a ratio that is a whole number up to rounding error must not add a position
 _CEIL_TOL = 1e-9
@@ -35,31 +52,46 @@ def _cut(line: LineInputs, school: SchoolInputs) -> np.ndarray | None:
     return None
 
 
+def _times(amt: np.ndarray, factor: np.ndarray | None) -> np.ndarray:
+    if factor is None:
+        return amt
+    if amt.shape == np.broadcast_shapes(amt.shape, factor.shape):
+        amt *= factor
+        return amt
+    return amt * factor
+
+
+def _basis(school: SchoolInputs, basis: str) -> np.ndarray:
+    e = school.enrollment
+    if basis == "current":
+        return e[1:]
+    if basis == "prior":
+        return e[:-1]
+    return np.maximum(e[1:], e[:-1])  # hold harmless
+
+
 def _per_pupil_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
     v = line.values
     amt = v["growth"][1:] * v["rate"]
+    amt = amt * _basis(school, v.get("basis", "current"))
+    return _times(amt, _cut(line, school))
+
+
+def _categorical(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    amt = v["growth"][1:] * (v["rate"] * v["share"])
     amt = amt * school.enrollment[1:]
-    cut = _cut(line, school)
-    if cut is not None:
-        if amt.shape == np.broadcast_shapes(amt.shape, cut.shape):
-            amt *= cut
-        else:
-            amt = amt * cut
-    return amt
+    return _times(amt, _cut(line, school))
 
 
 def _fixed_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
     v = line.values
-    amt = v["growth"][1:] * v["amount"]
-    cut = _cut(line, school)
-    return amt if cut is None else amt * cut
+    return _times(v["growth"][1:] * v["amount"], _cut(line, school))
 
 
 def _grant(line: LineInputs, school: SchoolInputs) -> np.ndarray:
     v = line.values
-    amt = v["paying"][1:] * v["amount"]
-    cut = _cut(line, school)
-    return amt if cut is None else amt * cut
+    return _times(v["paying"][1:] * v["amount"], _cut(line, school))
 
 
 def _fixed_cost(line: LineInputs, school: SchoolInputs) -> np.ndarray:
@@ -89,20 +121,99 @@ def staff_positions(
     return pos
 
 
+def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0) -> np.ndarray:
+    """Class sections of a grade band.
+
+    A grade with at least ``min_size`` pupils gets ``ceil(n / max_size)`` sections of
+    its own; the grades below the minimum are combined into multi-age sections,
+    ``ceil(pooled / max_size)``.
+
+    Parameters
+    ----------
+    by_grade : ndarray (G, ...)
+        Enrollment of each grade of the band.
+
+    Examples
+    --------
+    >>> class_sections(np.array([[60.0], [29.0], [12.0], [9.0]]), 28, 15)
+    array([5.])
+    """
+    n = np.asarray(by_grade, dtype=float)
+    own = n >= min_size
+    sections = np.where(own, np.ceil(n / max_size - _CEIL_TOL), 0.0).sum(axis=0)
+    pooled = np.where(own, 0.0, n).sum(axis=0)
+    return sections + np.ceil(pooled / max_size - _CEIL_TOL)
+
+
+def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
+    if "students_per_position" in v:
+        return staff_positions(school.enrollment[1:], v["students_per_position"], v["minimum_positions"])
+    if "positions" in v:
+        return max(v["positions"], v["minimum_positions"])
+    sec = v["sections"]
+    index = {g: i for i, g in enumerate(school.grade_labels)}
+    total = 0.0
+    for band in sec.bands:
+        rows = school.grades[[index[g] for g in band.grades], 1:]
+        total = total + class_sections(rows, band.max_class_size, band.min_class_size)
+    pos = total * sec.positions_per_section
+    if v["minimum_positions"]:
+        pos = np.maximum(pos, v["minimum_positions"])
+    return pos
+
+
 def _staff(line: LineInputs, school: SchoolInputs) -> np.ndarray:
     v = line.values
-    if "students_per_position" in v:
-        pos = staff_positions(school.enrollment[1:], v["students_per_position"], v["minimum_positions"])
+    pos = _positions(v, school)
+    f = v["growth"][1:]
+    T = f.shape[0]
+    steps = (1.0 + v["step_rate"]) ** np.arange(1, T + 1)[:, None] if v["step_rate"] else 1.0
+    salary = (f * steps) * v["salary"]
+    if v["benefits_growth"] is None:
+        benefits = salary * v["benefits_rate"]
     else:
-        pos = max(v["positions"], v["minimum_positions"])
-    pay = v["growth"][1:] * (v["salary"] * (1.0 + v["benefits_rate"]))
+        benefits = v["benefits_growth"][1:] * (v["salary"] * v["benefits_rate"])
+    pay = salary + benefits
+    if np.any(v["stipend"]):
+        pay = pay + f * v["stipend"]
     return pay * pos
+
+
+def _technology(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    e = school.enrollment
+    fleet = v["devices_per_pupil"] * e  # (T + 1, n)
+    T = fleet.shape[0] - 1
+    bought = np.maximum(fleet[1:] - fleet[:-1], 0.0)  # growth of the fleet
+    if v["refresh_share"] is not None:
+        bought = bought + v["refresh_share"] * fleet[:-1]
+    elif v["refresh_every"] is not None:
+        t = np.arange(1, T + 1)
+        due = ((t - v["last_purchase"]) % v["refresh_every"] == 0)[:, None]
+        bought = bought + due * fleet[:-1]
+    cost = bought * (v["price_growth"][1:] * v["price"])
+    f = v["growth"][1:]
+    if np.any(v["support"]):
+        cost = cost + f * v["support"] * fleet[1:]
+    if np.any(v["license"]):
+        cost = cost + f * v["license"] * e[1:]
+    return cost
+
+
+def _one_time(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    T = school.enrollment.shape[0] - 1
+    out = np.zeros((T, np.size(v["amount"]) if np.ndim(v["amount"]) else 1))
+    if 1 <= v["year"] <= T:
+        out[v["year"] - 1] = v["amount"]
+    return out
 
 
 LineFn = Callable[[LineInputs, SchoolInputs], np.ndarray]
 
 REVENUE_KINDS: dict[str, LineFn] = {
     "per_pupil": _per_pupil_revenue,
+    "categorical": _categorical,
     "fixed": _fixed_revenue,
     "grant": _grant,
 }
@@ -110,19 +221,87 @@ COST_KINDS: dict[str, LineFn] = {
     "fixed": _fixed_cost,
     "per_pupil": _per_pupil_cost,
     "staff": _staff,
+    "technology": _technology,
+    "one_time": _one_time,
 }
 
 
-def _sum_lines(
-    lines: list[LineInputs], school: SchoolInputs, kinds: Mapping[str, LineFn], out: np.ndarray,
-    line_out: np.ndarray | None, line_index: Mapping[str, int] | None,
+def _amount(line: LineInputs, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
+    amt = kinds[line.kind](line, school)
+    if line.active is not None:
+        amt = amt * line.active[1:, None]
+    return amt
+
+
+def _respond(
+    school: SchoolInputs, rev: np.ndarray, cost: np.ndarray, flex: np.ndarray,
+    surplus: np.ndarray, bal: np.ndarray, trimmed: np.ndarray,
 ) -> None:
-    out[...] = 0.0
-    for line in lines:
-        amt = kinds[line.kind](line, school)
-        out += amt
-        if line_out is not None:
-            line_out[:, line_index[line.name]] = amt
+    """Step over years applying the management response; fills surplus, bal, trimmed."""
+    r = school.response
+    T = rev.shape[0]
+    cap, lag = r["cap"], r["lag"]
+    months = school.reserve_months
+    for t in range(T):
+        trim = 0.0
+        if t - lag >= 0:
+            s = t - lag
+            if r["trigger"] == "deficit":
+                gap = np.maximum(-surplus[s], 0.0)
+            else:
+                gap = np.maximum(months / 12.0 * cost[s] - bal[s], 0.0)
+            trim = np.minimum(cap * flex[t], gap)
+        trimmed[t] = trim
+        cost[t] -= trim
+        np.subtract(rev[t], cost[t], out=surplus[t])
+        prev = bal[t - 1] if t else school.fund_balance
+        np.add(prev, surplus[t], out=bal[t])
+
+
+def _run_one(
+    school: SchoolInputs, rev, cost, surplus, bal, *, temp=None, once=None, trimmed=None,
+    rl=None, cl=None, rev_index=None, cost_index=None,
+) -> None:
+    rev[...] = 0.0
+    if temp is not None:
+        temp[...] = 0.0
+    for line in school.revenue:
+        amt = _amount(line, school, REVENUE_KINDS)
+        rev += amt
+        if temp is not None and line.kind == "grant":
+            temp += amt
+        if rl is not None:
+            rl[:, rev_index[line.name]] += amt
+    cost[...] = 0.0
+    if once is not None:
+        once[...] = 0.0
+    flex = None
+    for line in school.cost:
+        amt = _amount(line, school, COST_KINDS)
+        cost += amt
+        if once is not None and line.kind == "one_time":
+            once += amt
+        if line.flexible:
+            flex = amt.copy() if flex is None else flex + amt
+        if cl is not None:
+            cl[:, cost_index[line.name]] += amt
+    if school.response is not None and flex is not None:
+        tr = trimmed if trimmed is not None else np.empty_like(cost)
+        flex = np.broadcast_to(flex, cost.shape)
+        _respond(school, rev, cost, flex, surplus, bal, tr)
+        if cl is not None:  # trim the flexible lines' own amounts by the same share
+            share = np.divide(tr, flex, out=np.zeros_like(cost), where=flex > 0)
+            for line in school.cost:
+                if line.flexible:
+                    cl[:, cost_index[line.name]] *= 1.0 - share
+        return
+    if trimmed is not None:
+        trimmed[...] = 0.0
+    np.subtract(rev, cost, out=surplus)
+    T = rev.shape[0]
+    np.add(surplus[0], school.fund_balance, out=bal[0])
+    for t in range(1, T):  # B[t] = B[t-1] + surplus[t]
+        np.add(bal[t - 1], surplus[t], out=bal[t])
 
 
 def run(
@@ -132,42 +311,62 @@ def run(
     revenue_lines: Mapping[str, int] | None = None,
     cost_lines: Mapping[str, int] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Budgets of every school for one chunk of draws.
+    """Budgets of every school (and district totals) for one chunk of draws.
 
     Parameters
     ----------
     inputs : Inputs
         Realized drivers (:func:`sustainsim.inputs.sample_inputs`).
     out : mapping of str to ndarray, optional
-        Arrays ``(years, schools, n)`` to write :data:`OUTPUTS` into (views into the
-        run's result arrays); allocated if not given. ``revenue_lines`` /
-        ``cost_lines`` (``(years, schools, lines, n)``) are filled too when present,
-        with ``revenue_lines`` / ``cost_lines`` mapping line names to their index.
+        Arrays ``(years, schools, n)`` to write :data:`OUTPUTS` (and any of
+        :data:`OPTIONAL_OUTPUTS` present) into, ``(years, n)`` for
+        :data:`DISTRICT_OUTPUTS`; ``revenue_lines`` / ``cost_lines``
+        (``(years, schools, lines, n)``, zero-filled) with the name-to-index maps.
 
     Returns
     -------
     dict of str to ndarray
-        ``enrollment`` [students], ``revenue``, ``cost``, ``surplus``, ``fund_balance`` [USD].
     """
     T, S, n = inputs.years, len(inputs.schools), inputs.n
-    if out is None:
-        out = {k: np.empty((T, S, n)) for k in OUTPUTS}
-    out = dict(out)
+    out = dict(out or {})
     for k in OUTPUTS:
         out.setdefault(k, np.empty((T, S, n)))
     rl, cl = out.get("revenue_lines"), out.get("cost_lines")
     for j, school in enumerate(inputs.schools):
         out["enrollment"][:, j] = school.enrollment[1:]
-        rev = out["revenue"][:, j]
-        cost = out["cost"][:, j]
-        _sum_lines(school.revenue, school, REVENUE_KINDS, rev,
-                   None if rl is None else rl[:, j], revenue_lines)
-        _sum_lines(school.cost, school, COST_KINDS, cost,
-                   None if cl is None else cl[:, j], cost_lines)
-        surplus = out["surplus"][:, j]
-        np.subtract(rev, cost, out=surplus)
-        bal = out["fund_balance"][:, j]
-        np.add(surplus[0], school.fund_balance, out=bal[0])
-        for t in range(1, T):  # B[t] = B[t-1] + surplus[t]
-            np.add(bal[t - 1], surplus[t], out=bal[t])
+        _run_one(
+            school, out["revenue"][:, j], out["cost"][:, j], out["surplus"][:, j],
+            out["fund_balance"][:, j],
+            temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
+            once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
+            trimmed=out["trimmed"][:, j] if "trimmed" in out else None,
+            rl=None if rl is None else rl[:, j], cl=None if cl is None else cl[:, j],
+            rev_index=revenue_lines, cost_index=cost_lines,
+        )
+    if "district_revenue" in out:
+        _district(inputs, out)
     return out
+
+
+def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
+    """District totals: the schools plus the district's own (central) lines and balance."""
+    T, n = inputs.years, inputs.n
+    rev, cost = out["district_revenue"], out["district_cost"]
+    surplus, bal = out["district_surplus"], out["district_fund_balance"]
+    start = sum(np.broadcast_to(np.asarray(s.fund_balance, float), (n,)) for s in inputs.schools)
+    d = inputs.district
+    if d is not None:
+        own = {k: np.empty((T, n)) for k in ("r", "c", "s", "b")}
+        _run_one(d, own["r"], own["c"], own["s"], own["b"])
+        rev[...] = own["r"]
+        cost[...] = own["c"]
+        start = start + d.fund_balance
+    else:
+        rev[...] = 0.0
+        cost[...] = 0.0
+    rev += out["revenue"].sum(axis=1)
+    cost += out["cost"].sum(axis=1)
+    np.subtract(rev, cost, out=surplus)
+    np.add(surplus[0], start, out=bal[0])
+    for t in range(1, T):
+        np.add(bal[t - 1], surplus[t], out=bal[t])

@@ -1,6 +1,6 @@
 """Sample a spec into arrays: every stochastic driver realized for a chunk of draws.
 
-``sample_inputs(spec, draws)`` is the only place where the config meets random
+``sample_inputs(config, draws)`` is the only place where the config meets random
 numbers. Its result, :class:`Inputs`, holds plain floats and arrays (year-major,
 ``(years + 1, n)`` with row 0 the base year) that the engine turns into budgets.
 
@@ -19,8 +19,10 @@ import numpy as np
 from scipy import special
 
 from .config import Config, Cuts, GrowthIndex, School
+from .config_lines import line_category
 from .distributions import Distribution
 from .drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
+from .drivers.cohort import cohort_paths
 from .sampling import ChunkDraws
 
 __all__ = ["Inputs", "LineInputs", "SchoolInputs", "sample_inputs"]
@@ -30,23 +32,34 @@ Value = float | np.ndarray
 
 @dataclass
 class LineInputs:
-    """One revenue or cost line with its parameters realized for the chunk."""
+    """One revenue or cost line with its parameters realized for the chunk.
+
+    ``active`` (``(years + 1,)`` bool, or None for always) limits the line to the years
+    its school runs the model it belongs to.
+    """
 
     name: str
     kind: str
     values: dict[str, Any]
+    category: str = ""
+    flexible: bool = False
+    active: np.ndarray | None = None
 
 
 @dataclass
 class SchoolInputs:
-    """A school's realized drivers: enrollment path, cut factor, lines."""
+    """A school's (or the district's own) realized drivers and lines."""
 
     name: str
-    enrollment: np.ndarray  # (T + 1, n)
+    enrollment: np.ndarray  # (T + 1, n) or (T + 1, 1)
     fund_balance: Value
     cut: np.ndarray | None  # (T + 1, n) or None
     revenue: list[LineInputs]
     cost: list[LineInputs]
+    grades: np.ndarray | None = None  # (G, T + 1, n): enrollment by grade
+    grade_labels: list[str] = field(default_factory=list)
+    response: dict[str, Any] | None = None
+    reserve_months: float = 0.0
 
 
 @dataclass
@@ -57,6 +70,7 @@ class Inputs:
     years: int
     first_year: int
     schools: list[SchoolInputs]
+    district: SchoolInputs | None = None
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     scalar_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -111,31 +125,21 @@ def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.nd
     return c
 
 
-def _growth_of(line: Any, growth: dict[str, np.ndarray], years: int) -> np.ndarray:
-    g = line.growth
+def _factor(g, growth: dict[str, np.ndarray], years: int) -> np.ndarray:
     if isinstance(g, str):
         return growth[g]
     return growth_factors(float(g), years, 1)
 
 
-def _school(
-    s: _Sampler,
-    school: School,
-    cfg: Config,
-    growth: dict[str, np.ndarray],
-    z_common: np.ndarray | None,
-    district_cut: np.ndarray | None,
-) -> SchoolInputs:
+def _enrollment(s: _Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str):
     d = s.draws
-    T = cfg.simulation.years
-    first = cfg.simulation.first_year
-    pre = f"schools.{school.name}"
-    lab = f"{school.name}."
     en = school.enrollment
-    par = {
-        k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}")
-        for k in ("base", "drift", "volatility", "persistence", "common_loading")
-    }
+    keys = ("drift", "volatility", "persistence", "common_loading")
+    par = {k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys}
+    if en.model == "aggregate":
+        par["base"] = s.value(f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students")
+    else:
+        par["base"] = float(en.by_grade[0])
     random_params = any(np.ndim(v) for v in par.values())
     stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
     if stochastic:
@@ -145,98 +149,146 @@ def _school(
     else:
         z_own = np.zeros((T, d.n if random_params else 1))
         zc = z_own
-    enrollment = enrollment_paths(
-        par["base"],
-        par["drift"],
-        par["volatility"],
-        par["persistence"],
-        par["common_loading"],
-        zc,
-        z_own,
-        capacity=en.capacity if en.capacity is not None else np.inf,
+    cap = en.capacity if en.capacity is not None else np.inf
+    path = enrollment_paths(
+        par["base"], par["drift"], par["volatility"], par["persistence"],
+        par["common_loading"], zc, z_own, capacity=cap if en.model == "aggregate" else np.inf,
     )
+    grades = None
+    if en.model == "cohort":
+        noise = None
+        if en.progression_sd > 0:
+            G = len(en.grades)
+            noise = np.stack(
+                [special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
+                 for g in en.grades[1:]]
+            ) * en.progression_sd if G > 1 else None
+        grades = cohort_paths(np.asarray(en.by_grade, float), en.progression_ratios(), path, noise)
+        total = grades.sum(axis=0)
+        if en.capacity is not None:  # scale every grade down when the building is full
+            scale = np.minimum(1.0, en.capacity / np.maximum(total, 1e-300))
+            scale[0] = 1.0
+            grades = grades * scale
+            total = grades.sum(axis=0)
+        path = total
+    elif en.grades is not None:
+        grades = np.asarray(en.grade_shares, float)[:, None, None] * path[None]
     s.record(
-        f"{lab}enrollment.change",
-        enrollment[-1] / enrollment[0] - 1.0,
-        f"relative enrollment change at {first + T - 1}",
-        "1",
+        f"{lab}enrollment.change", path[-1] / path[0] - 1.0,
+        "relative enrollment change over the horizon", "1",
+    )
+    return path, grades
+
+
+def _line(
+    s: _Sampler, part: str, line: Any, pre: str, lab: str, growth: dict[str, np.ndarray],
+    T: int, first: int, offset: int = 0, window: tuple[int, int] | None = None,
+) -> LineInputs:
+    d = s.draws
+    lp = f"{pre}.{part}.{line.name}"
+    ll = f"{lab}{line.name}."
+
+    def val(attr: str, units: str = "1") -> Value:
+        return s.value(f"{lp}.{attr}", getattr(line, attr), f"{ll}{attr}", units)
+
+    kind = line.kind
+    vals: dict[str, Any] = {}
+    if hasattr(line, "growth"):
+        vals["growth"] = _factor(line.growth, growth, T)
+    if hasattr(line, "exposed_to_cuts"):
+        vals["exposed"] = bool(line.exposed_to_cuts)
+    if part == "revenue" and kind == "per_pupil":
+        vals.update(rate=val("rate", "USD/student"), basis=line.enrollment_basis)
+    elif part == "revenue" and kind == "categorical":
+        vals.update(rate=val("rate", "USD/student"), share=val("eligible_share"))
+    elif kind == "fixed":
+        vals["amount"] = val("amount", "USD")
+    elif kind == "grant":
+        amount = val("amount", "USD")
+        start = np.asarray(val("start"), float) + offset
+        end = np.asarray(val("end"), float) + offset
+        ren_u = d.uniform(f"{lp}.renewal") if line.renewal_probability > 0 else None
+        term = None
+        if line.termination_probability > 0:
+            term = d.uniform_years(f"{lp}.termination", T) < line.termination_probability
+        paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
+        vals.update(amount=amount, paying=paying)
+        s.record(
+            f"{ll}last_year", np.where(last > 0, first - 1 + last, first - 1),
+            f"last fiscal year {line.name} pays (base year if never)", "fiscal year",
+        )
+    elif kind == "per_pupil":
+        vals["rate"] = val("rate", "USD/student")
+    elif kind == "staff":
+        vals.update(
+            salary=val("salary", "USD"),
+            step_rate=float(line.step_rate),
+            benefits_rate=val("benefits_rate"),
+            benefits_growth=None if line.benefits_growth is None
+            else _factor(line.benefits_growth, growth, T),
+            stipend=val("stipend", "USD"),
+            minimum_positions=float(line.minimum_positions),
+        )
+        if line.students_per_position is not None:
+            vals["students_per_position"] = val("students_per_position", "students")
+        elif line.positions is not None:
+            vals["positions"] = float(line.positions)
+        else:
+            vals["sections"] = line.sections
+    elif kind == "technology":
+        vals.update(
+            devices_per_pupil=float(line.devices_per_pupil),
+            price=val("device_price", "USD"),
+            price_growth=_factor(line.price_growth, growth, T),
+            refresh_share=line.refresh_share,
+            refresh_every=line.refresh_every,
+            last_purchase=int(line.last_purchase) + offset,
+            license=val("license_per_pupil", "USD/student"),
+            support=val("support_per_device", "USD"),
+        )
+    elif kind == "one_time":
+        vals.update(amount=val("amount", "USD"), year=int(line.year) + offset)
+    else:  # pragma: no cover - the schema admits no other kind
+        raise ValueError(f"unknown {part} kind {kind!r}")
+    active = None
+    if window is not None:
+        t = np.arange(T + 1)
+        active = (t >= window[0]) & (t <= window[1])
+    return LineInputs(
+        line.name, kind, vals, category=line_category(part, line),
+        flexible=bool(line.flexible), active=active,
     )
 
-    cut = district_cut
-    cuts_cfg = cfg.district.cuts
-    if cuts_cfg is not None and cuts_cfg.scope == "school":
-        cut = _cuts(s, cuts_cfg, T, f"{pre}.cuts", lab)
-    stress = cfg.district.stress_cut
-    if stress:
-        base_cut = cut if cut is not None else np.ones((T + 1, 1))
-        cut = base_cut.copy()
-        cut[1:] *= 1.0 - stress
 
-    revenue = []
-    for line in school.revenue:
-        lp = f"{pre}.revenue.{line.name}"
-        ll = f"{lab}{line.name}."
-        if line.kind == "per_pupil":
-            vals = {
-                "rate": s.value(f"{lp}.rate", line.rate, f"{ll}rate", "USD/student"),
-                "growth": _growth_of(line, growth, T),
-            }
-        elif line.kind == "fixed":
-            vals = {
-                "amount": s.value(f"{lp}.amount", line.amount, f"{ll}amount", "USD"),
-                "growth": _growth_of(line, growth, T),
-            }
-        elif line.kind == "grant":
-            amount = s.value(f"{lp}.amount", line.amount, f"{ll}amount", "USD")
-            start = s.value(f"{lp}.start", line.start, f"{ll}start")
-            end = s.value(f"{lp}.end", line.end, f"{ll}end")
-            ren_u = d.uniform(f"{lp}.renewal") if line.renewal_probability > 0 else None
-            term = None
-            if line.termination_probability > 0:
-                term = d.uniform_years(f"{lp}.termination", T) < line.termination_probability
-            paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
-            vals = {"amount": amount, "paying": paying}
-            s.record(
-                f"{lab}{line.name}.last_year",
-                np.where(last > 0, first - 1 + last, first - 1),
-                f"last fiscal year {line.name} pays (base year if never)",
-                "fiscal year",
-            )
-        else:  # pragma: no cover - the config schema admits no other kind
-            raise ValueError(f"unknown revenue kind {line.kind!r}")
-        vals["exposed"] = bool(line.exposed_to_cuts)
-        revenue.append(LineInputs(line.name, line.kind, vals))
+def _school_lines(s, cfg: Config, school: School, part: str, pre, lab, growth, T, first):
+    out = []
+    c = school.conversion_year
+    prev = cfg.models.get(school.previous_model or "")
+    if prev is not None:
+        for line in getattr(prev, part):
+            out.append(_line(s, part, line, pre, lab, growth, T, first, 0, (1, c - 1)))
+    model = cfg.models.get(school.model or "")
+    if model is not None:
+        for line in getattr(model, part):
+            out.append(_line(s, part, line, pre, lab, growth, T, first, c - 1, (c, T)))
+    for line in getattr(school, part):
+        out.append(_line(s, part, line, pre, lab, growth, T, first))
+    return out
 
-    cost = []
-    for line in school.cost:
-        lp = f"{pre}.cost.{line.name}"
-        ll = f"{lab}{line.name}."
-        vals: dict[str, Any] = {"growth": _growth_of(line, growth, T)}
-        if line.kind == "fixed":
-            vals["amount"] = s.value(f"{lp}.amount", line.amount, f"{ll}amount", "USD")
-        elif line.kind == "per_pupil":
-            vals["rate"] = s.value(f"{lp}.rate", line.rate, f"{ll}rate", "USD/student")
-        elif line.kind == "staff":
-            vals["salary"] = s.value(f"{lp}.salary", line.salary, f"{ll}salary", "USD")
-            vals["benefits_rate"] = s.value(
-                f"{lp}.benefits_rate", line.benefits_rate, f"{ll}benefits_rate"
-            )
-            if line.students_per_position is not None:
-                vals["students_per_position"] = s.value(
-                    f"{lp}.students_per_position",
-                    line.students_per_position,
-                    f"{ll}students_per_position",
-                    "students",
-                )
-            else:
-                vals["positions"] = float(line.positions)
-            vals["minimum_positions"] = float(line.minimum_positions)
-        else:  # pragma: no cover
-            raise ValueError(f"unknown cost kind {line.kind!r}")
-        cost.append(LineInputs(line.name, line.kind, vals))
 
-    fb = s.value(f"{pre}.fund_balance", school.fund_balance, f"{lab}fund_balance", "USD")
-    return SchoolInputs(school.name, enrollment, fb, cut, revenue, cost)
+def _response(cfg: Config, school: School) -> dict[str, Any] | None:
+    r = school.response or cfg.district.response
+    if r is None:
+        return None
+    return {"trigger": r.trigger, "cap": float(r.cap), "lag": int(r.lag)}
+
+
+def _stressed(cut: np.ndarray | None, stress: float, T: int) -> np.ndarray | None:
+    if not stress:
+        return cut
+    out = (cut if cut is not None else np.ones((T + 1, 1))).copy()
+    out[1:] *= 1.0 - stress
+    return out
 
 
 def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
@@ -253,26 +305,53 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
     -------
     Inputs
     """
-    T = config.simulation.years
+    cfg = config
+    T = cfg.simulation.years
+    first = cfg.simulation.first_year
     s = _Sampler(draws)
-    growth = {name: _growth(s, name, g, T) for name, g in config.district.growth.items()}
+    growth = {name: _growth(s, name, g, T) for name, g in cfg.district.growth.items()}
     needs_common = any(
         not (isinstance(sc.enrollment.common_loading, float) and sc.enrollment.common_loading == 0)
-        for sc in config.schools
+        for sc in cfg.schools
     )
     z_common = (
         special.ndtri(draws.uniform_years("district.enrollment.common", T)) if needs_common else None
     )
-    cuts = config.district.cuts
+    cuts = cfg.district.cuts
     district_cut = None
     if cuts is not None and cuts.scope == "district":
         district_cut = _cuts(s, cuts, T, "district.cuts", "")
-    schools = [_school(s, sc, config, growth, z_common, district_cut) for sc in config.schools]
+    reserve = cfg.district.reserve.months if cfg.district.reserve is not None else 0.0
+    schools = []
+    for sc in cfg.schools:
+        pre, lab = f"schools.{sc.name}", f"{sc.name}."
+        path, grades = _enrollment(s, sc, T, z_common, pre, lab)
+        cut = district_cut
+        if cuts is not None and cuts.scope == "school":
+            cut = _cuts(s, cuts, T, f"{pre}.cuts", lab)
+        cut = _stressed(cut, cfg.district.stress_cut, T)
+        rev = _school_lines(s, cfg, sc, "revenue", pre, lab, growth, T, first)
+        cost = _school_lines(s, cfg, sc, "cost", pre, lab, growth, T, first)
+        fb = s.value(f"{pre}.fund_balance", sc.fund_balance, f"{lab}fund_balance", "USD")
+        schools.append(
+            SchoolInputs(
+                sc.name, path, fb, cut, rev, cost, grades=grades,
+                grade_labels=list(sc.enrollment.grades or []),
+                response=_response(cfg, sc), reserve_months=reserve,
+            )
+        )
+    district = None
+    dist = cfg.district
+    if dist.revenue or dist.cost or not (isinstance(dist.fund_balance, float) and dist.fund_balance == 0):
+        total = sum(np.broadcast_to(x.enrollment, (T + 1, draws.n)) for x in schools)
+        rev = [_line(s, "revenue", ln, "district", "district.", growth, T, first) for ln in dist.revenue]
+        cost = [_line(s, "cost", ln, "district", "district.", growth, T, first) for ln in dist.cost]
+        fb = s.value("district.fund_balance", dist.fund_balance, "district.fund_balance", "USD")
+        district = SchoolInputs(
+            "district", total, fb, _stressed(district_cut, dist.stress_cut, T), rev, cost,
+            reserve_months=reserve,
+        )
     return Inputs(
-        n=draws.n,
-        years=T,
-        first_year=config.simulation.first_year,
-        schools=schools,
-        scalars=s.scalars,
-        scalar_attrs=s.attrs,
+        n=draws.n, years=T, first_year=first, schools=schools, district=district,
+        scalars=s.scalars, scalar_attrs=s.attrs,
     )

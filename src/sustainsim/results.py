@@ -30,6 +30,13 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "initial_fund_balance": {**_USD, "long_name": "fund balance at the end of the base year"},
     "revenue_lines": {**_USD, "long_name": "revenue by line"},
     "cost_lines": {**_USD, "long_name": "cost by line"},
+    "temporary_revenue": {**_USD, "long_name": "temporary revenue (grants)"},
+    "one_time_cost": {**_USD, "long_name": "one-time (start-up) cost"},
+    "trimmed": {**_USD, "long_name": "flexible spending trimmed by the management response"},
+    "district_revenue": {**_USD, "long_name": "district total revenue (schools and central)"},
+    "district_cost": {**_USD, "long_name": "district total cost (schools and central)"},
+    "district_surplus": {**_USD, "long_name": "district total surplus"},
+    "district_fund_balance": {**_USD, "long_name": "district total fund balance"},
 }
 
 
@@ -42,6 +49,7 @@ def build_dataset(
     schools: list[str],
     revenue_lines: list[str] | None = None,
     cost_lines: list[str] | None = None,
+    line_categories: tuple[list[str], list[str]] | None = None,
     attrs: Mapping[str, object] | None = None,
 ) -> xr.Dataset:
     """Wrap the engine's year-major arrays into the results Dataset (no copies).
@@ -54,7 +62,9 @@ def build_dataset(
     coords = {"draw": np.arange(n), "year": np.asarray(years, dtype=np.int64), "school": schools}
     data_vars = {}
     for name, arr in arrays.items():
-        if arr.ndim == 3:
+        if name.startswith("district_"):
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year"))
+        elif arr.ndim == 3:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))
         elif name == "initial_fund_balance":
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
@@ -73,6 +83,9 @@ def build_dataset(
         coords["revenue_line"] = revenue_lines
     if cost_lines is not None:
         coords["cost_line"] = cost_lines
+    if line_categories is not None:
+        coords["revenue_category"] = ("revenue_line", line_categories[0])
+        coords["cost_category"] = ("cost_line", line_categories[1])
     ds = xr.Dataset(data_vars, coords=coords, attrs=dict(attrs or {}))
     ds["year"].attrs.update({"long_name": "fiscal year", "units": "fiscal year"})
     ds["draw"].attrs.update({"long_name": "Monte Carlo draw index"})

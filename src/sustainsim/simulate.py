@@ -25,6 +25,8 @@ __all__ = [
     "ChunkResult",
     "assemble",
     "central_case",
+    "has_district_totals",
+    "output_names",
     "resolve_run_args",
     "run_chunk",
     "simulate",
@@ -42,13 +44,68 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def _school_lines(spec: Spec, part: str):
+    """Every (school name, line) the schools run: model lines and their own."""
+    cfg = spec.config
+    for s in cfg.schools:
+        for attr in ("previous_model", "model"):
+            m = cfg.models.get(getattr(s, attr) or "")
+            if m is not None:
+                for line in getattr(m, part):
+                    yield s.name, line
+        for line in getattr(s, part):
+            yield s.name, line
+
+
 def _line_names(spec: Spec, part: str) -> list[str]:
     names: list[str] = []
-    for s in spec.config.schools:
-        for line in getattr(s, part):
-            if line.name not in names:
-                names.append(line.name)
+    for _, line in _school_lines(spec, part):
+        if line.name not in names:
+            names.append(line.name)
     return names
+
+
+def _line_categories(spec: Spec, part: str) -> list[str]:
+    from .config_lines import line_category
+
+    cats: dict[str, str] = {}
+    for _, line in _school_lines(spec, part):
+        cats.setdefault(line.name, line_category(part, line))
+    return [cats[k] for k in _line_names(spec, part)]
+
+
+def output_names(spec: Spec) -> list[str]:
+    """The engine outputs this spec produces: the core five plus what its lines need."""
+    cfg = spec.config
+    kinds = {(p, ln.kind) for p in ("revenue", "cost") for _, ln in _school_lines(spec, p)}
+    names = list(engine.OUTPUTS)
+    if ("revenue", "grant") in kinds:
+        names.append("temporary_revenue")
+    if ("cost", "one_time") in kinds:
+        names.append("one_time_cost")
+    if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
+        names.append("trimmed")
+    return names
+
+
+def has_district_totals(spec: Spec) -> bool:
+    """District totals are kept when there are several schools or district money."""
+    d = spec.config.district
+    own = d.revenue or d.cost or not (isinstance(d.fund_balance, float) and d.fund_balance == 0)
+    return len(spec.config.schools) > 1 or bool(own)
+
+
+def _allocate(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
+    T, S = spec.years, len(spec.config.schools)
+    out = {k: np.empty((T, S, n)) for k in output_names(spec)}
+    if has_district_totals(spec):
+        for k in engine.DISTRICT_OUTPUTS:
+            out[k] = np.empty((T, n))
+    if lines:
+        out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
+        out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+    out["initial_fund_balance"] = np.empty((S, n))
+    return out
 
 
 @dataclass
@@ -86,13 +143,8 @@ def run_chunk(
     out : dict, optional
         Arrays (views into the run's result buffers) to write into; allocated if not given.
     """
-    T, S, n = spec.years, len(spec.config.schools), stop - start
     if out is None:
-        out = {k: np.empty((T, S, n)) for k in engine.OUTPUTS}
-        if lines:
-            out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
-            out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
-        out["initial_fund_balance"] = np.empty((S, n))
+        out = _allocate(spec, stop - start, lines)
     rev_index = cost_index = None
     if lines:
         rev_index = {k: i for i, k in enumerate(_line_names(spec, "revenue"))}
@@ -127,6 +179,8 @@ def assemble(
         first_year=sim.first_year,
         years=sim.years,
     )
+    reserve = spec.config.district.reserve
+    attrs["reserve_months"] = float(reserve.months) if reserve is not None else 0.0
     lines = "revenue_lines" in arrays
     return build_dataset(
         arrays,
@@ -136,6 +190,9 @@ def assemble(
         schools=spec.school_names,
         revenue_lines=_line_names(spec, "revenue") if lines else None,
         cost_lines=_line_names(spec, "cost") if lines else None,
+        line_categories=(
+            (_line_categories(spec, "revenue"), _line_categories(spec, "cost")) if lines else None
+        ),
         attrs=attrs,
     )
 
@@ -197,12 +254,7 @@ def simulate(
     """
     n, seed, chunk = resolve_run_args(spec, draws, seed, chunk_size)
     src = source if source is not None else MonteCarlo(seed)
-    T, S = spec.years, len(spec.config.schools)
-    arrays = {k: np.empty((T, S, n)) for k in engine.OUTPUTS}
-    if lines:
-        arrays["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
-        arrays["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
-    arrays["initial_fund_balance"] = np.empty((S, n))
+    arrays = _allocate(spec, n, lines)
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
 

@@ -1,0 +1,101 @@
+"""Shared building blocks of the config schema: numbers-or-distributions and names."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+
+from .distributions import Distribution, DistributionError
+
+__all__ = ["AnyNumber", "GrowthRef", "Name", "NonNeg", "Param", "Probability"]
+
+
+def _fmt_bound(ge, gt, le, lt) -> str:
+    parts = []
+    if ge is not None:
+        parts.append(f">= {ge:g}")
+    if gt is not None:
+        parts.append(f"> {gt:g}")
+    if le is not None:
+        parts.append(f"<= {le:g}")
+    if lt is not None:
+        parts.append(f"< {lt:g}")
+    return " and ".join(parts)
+
+
+def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dist_ok=True):
+    allowed = _fmt_bound(ge, gt, le, lt)
+
+    def in_range(x: float) -> bool:
+        return not (
+            (ge is not None and x < ge)
+            or (gt is not None and x <= gt)
+            or (le is not None and x > le)
+            or (lt is not None and x >= lt)
+        )
+
+    def validate(v: Any) -> float | Distribution:
+        if isinstance(v, Distribution):
+            v = v.to_spec()
+        if isinstance(v, bool) or v is None:
+            raise ValueError(f"expected a number{' or a distribution' if dist_ok else ''}, got {v!r}")
+        if isinstance(v, int | float):
+            x = float(v)
+            if math.isnan(x):
+                raise ValueError("NaN is not allowed")
+            if integer and not x.is_integer():
+                raise ValueError(f"must be a whole number (got {v!r})")
+            if not in_range(x):
+                raise ValueError(f"must be {allowed} (got {v!r})")
+            return x
+        if isinstance(v, Mapping) and dist_ok:
+            try:
+                d = Distribution.from_spec(v)
+            except DistributionError as exc:
+                raise ValueError(str(exc)) from None
+            lo, hi = d.bounds()
+            if allowed and not (in_range(lo) and in_range(hi)):
+                raise ValueError(
+                    f"distribution {d} takes values in [{lo:g}, {hi:g}]; "
+                    f"this field must be {allowed}"
+                )
+            if integer and not d.is_integer:
+                raise ValueError(f"distribution {d} is not whole-numbered; this field needs one")
+            if d.name == "fixed":
+                return float(d.params["value"])
+            return d
+        kind = "a number or a distribution table {dist = ..., ...}" if dist_ok else "a number"
+        raise ValueError(f"expected {kind}, got {v!r}")
+
+    return validate
+
+
+def Param(*, ge=None, gt=None, le=None, lt=None, integer=False):  # noqa: N802 - a type factory
+    """A config number that may be a distribution, with the allowed range."""
+    return Annotated[
+        float | Distribution,
+        PlainValidator(_make_param_validator(ge, gt, le, lt, integer)),
+        WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
+    ]
+
+
+AnyNumber = Param()
+NonNeg = Param(ge=0)
+Probability = Param(ge=0, le=1)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+
+
+GrowthRef = float | Name
+
+
+def _show(v: Any) -> str:
+    return str(v) if isinstance(v, Distribution) else f"{v:g}"
