@@ -251,7 +251,7 @@ def _line(
     else:  # pragma: no cover - the schema admits no other kind
         raise ValueError(f"unknown {part} kind {kind!r}")
     active = None
-    if window is not None:
+    if window is not None and kind not in ("one_time", "grant"):  # those carry their own years
         t = np.arange(T + 1)
         active = (t >= window[0]) & (t <= window[1])
     return LineInputs(

@@ -49,7 +49,7 @@ def build_dataset(
     schools: list[str],
     revenue_lines: list[str] | None = None,
     cost_lines: list[str] | None = None,
-    line_categories: tuple[list[str], list[str]] | None = None,
+    line_meta: tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]] | None = None,
     attrs: Mapping[str, object] | None = None,
 ) -> xr.Dataset:
     """Wrap the engine's year-major arrays into the results Dataset (no copies).
@@ -83,9 +83,12 @@ def build_dataset(
         coords["revenue_line"] = revenue_lines
     if cost_lines is not None:
         coords["cost_line"] = cost_lines
-    if line_categories is not None:
-        coords["revenue_category"] = ("revenue_line", line_categories[0])
-        coords["cost_category"] = ("cost_line", line_categories[1])
+    if line_meta is not None:
+        (rc, rk), (cc, ck) = line_meta
+        coords["revenue_category"] = ("revenue_line", rc)
+        coords["revenue_kind"] = ("revenue_line", rk)
+        coords["cost_category"] = ("cost_line", cc)
+        coords["cost_kind"] = ("cost_line", ck)
     ds = xr.Dataset(data_vars, coords=coords, attrs=dict(attrs or {}))
     ds["year"].attrs.update({"long_name": "fiscal year", "units": "fiscal year"})
     ds["draw"].attrs.update({"long_name": "Monte Carlo draw index"})

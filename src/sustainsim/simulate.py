@@ -65,13 +65,15 @@ def _line_names(spec: Spec, part: str) -> list[str]:
     return names
 
 
-def _line_categories(spec: Spec, part: str) -> list[str]:
+def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
+    """Category and kind of each line name (as first defined)."""
     from .config_lines import line_category
 
-    cats: dict[str, str] = {}
+    meta: dict[str, tuple[str, str]] = {}
     for _, line in _school_lines(spec, part):
-        cats.setdefault(line.name, line_category(part, line))
-    return [cats[k] for k in _line_names(spec, part)]
+        meta.setdefault(line.name, (line_category(part, line), line.kind))
+    names = _line_names(spec, part)
+    return [meta[k][0] for k in names], [meta[k][1] for k in names]
 
 
 def output_names(spec: Spec) -> list[str]:
@@ -190,9 +192,7 @@ def assemble(
         schools=spec.school_names,
         revenue_lines=_line_names(spec, "revenue") if lines else None,
         cost_lines=_line_names(spec, "cost") if lines else None,
-        line_categories=(
-            (_line_categories(spec, "revenue"), _line_categories(spec, "cost")) if lines else None
-        ),
+        line_meta=(_line_meta(spec, "revenue"), _line_meta(spec, "cost")) if lines else None,
         attrs=attrs,
     )
 
