@@ -2,6 +2,14 @@
 
 from ._version import __version__
 from .config import ConfigError
+from .criteria import (
+    p_reserve_compliant,
+    p_structurally_balanced,
+    reserve_compliant,
+    structural_gap,
+    structurally_balanced,
+)
+from .discovery import PrimResult, prim
 from .distributions import DISTRIBUTIONS, Distribution
 from .io import open_results, write_netcdf
 from .metrics import (
@@ -19,6 +27,9 @@ from .metrics import (
 from .compare import compare
 from .results import input_names, inputs_frame
 from .scenarios import simulate_scenarios
+from .seedstudy import seed_study
+from .sensitivity import risk_drivers, tornado_table
+from .sobol import sobol_indices
 from .simulate import central_case, simulate
 from .spec import Spec, load_config, loads_config
 from .stress import stress_capacity
@@ -27,13 +38,24 @@ __all__ = [
     "DISTRIBUTIONS",
     "ConfigError",
     "Distribution",
+    "PrimResult",
     "Spec",
     "__version__",
     "balance_quantiles",
     "expected_shortfall",
     "first_deficit_distribution",
     "first_deficit_year",
+    "p_reserve_compliant",
     "p_solvent",
+    "p_structurally_balanced",
+    "prim",
+    "reserve_compliant",
+    "risk_drivers",
+    "seed_study",
+    "sobol_indices",
+    "structural_gap",
+    "structurally_balanced",
+    "tornado_table",
     "probability",
     "solvent",
     "summary",
