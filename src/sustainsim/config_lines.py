@@ -122,11 +122,13 @@ class SectionBand(_Model):
 
     Each grade with at least ``min_class_size`` pupils gets ``ceil(n / max)`` sections;
     grades below the minimum are combined into multi-age sections (``ceil(pooled / max)``).
+    ``multi_age = true`` pools every grade of the band into mixed-age rooms.
     """
 
     grades: list[str] = Field(min_length=1)
     max_class_size: int = Field(ge=1)
     min_class_size: int = Field(0, ge=0)
+    multi_age: bool = False
 
     @model_validator(mode="after")
     def _min_le_max(self):

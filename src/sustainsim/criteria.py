@@ -63,9 +63,9 @@ def p_reserve_compliant(ds: xr.Dataset, months: float | None = None, confidence:
 def recurring(ds: xr.Dataset) -> xr.Dataset:
     """Recurring revenue (revenue less grants) and recurring cost (cost less one-time). [USD]"""
     rev, cost = entity_balance(ds, "revenue"), entity_balance(ds, "cost")
-    if "temporary_revenue" in ds:
+    if "temporary_revenue" in ds or "district_temporary_revenue" in ds:
         rev = rev - _with_total(ds, "temporary_revenue", rev)
-    if "one_time_cost" in ds:
+    if "one_time_cost" in ds or "district_one_time_cost" in ds:
         cost = cost - _with_total(ds, "one_time_cost", cost)
     out = xr.Dataset({"recurring_revenue": rev, "recurring_cost": cost})
     for k in out.data_vars:
@@ -74,15 +74,21 @@ def recurring(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _with_total(ds: xr.Dataset, var: str, like: xr.DataArray) -> xr.DataArray:
-    da = ds[var]
+    """``ds[var]`` by school, with the district total appended where ``like`` has one."""
+    if var in ds:
+        da = ds[var]
+    else:  # only the district has such money
+        da = xr.zeros_like(ds["revenue"])
     if "school" in like.dims and like.sizes["school"] > da.sizes["school"]:
-        total = da.sum("school").expand_dims(school=["district"])
+        key = f"district_{var}"
+        total = ds[key] if key in ds else da.sum("school")
+        total = total.expand_dims(school=["district"])
         da = xr.concat([da, total.transpose(*da.dims)], dim="school")
     return da
 
 
 def _temporary(ds: xr.Dataset, like: xr.DataArray) -> xr.DataArray:
-    if "temporary_revenue" not in ds:
+    if "temporary_revenue" not in ds and "district_temporary_revenue" not in ds:
         return xr.zeros_like(like)
     return _with_total(ds, "temporary_revenue", like)
 

@@ -26,6 +26,7 @@ from .inputs import Inputs, LineInputs, SchoolInputs
 
 __all__ = [
     "COST_KINDS",
+    "DISTRICT_OPTIONAL",
     "DISTRICT_OUTPUTS",
     "OPTIONAL_OUTPUTS",
     "OUTPUTS",
@@ -41,6 +42,8 @@ OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
 OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed")
 # district totals, each (years, n)
 DISTRICT_OUTPUTS = ("district_revenue", "district_cost", "district_surplus", "district_fund_balance")
+# district totals produced when asked for
+DISTRICT_OPTIONAL = ("district_temporary_revenue", "district_one_time_cost")
 
 # ceil() of a ratio that is a whole number up to rounding error must not add a position
 _CEIL_TOL = 1e-9
@@ -155,6 +158,8 @@ def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
     total = 0.0
     for band in sec.bands:
         rows = school.grades[[index[g] for g in band.grades], 1:]
+        if band.multi_age:
+            rows = rows.sum(axis=0, keepdims=True)
         total = total + class_sections(rows, band.max_class_size, band.min_class_size)
     pos = total * sec.positions_per_section
     if v["minimum_positions"]:
@@ -355,11 +360,20 @@ def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
     surplus, bal = out["district_surplus"], out["district_fund_balance"]
     start = sum(np.broadcast_to(np.asarray(s.fund_balance, float), (n,)) for s in inputs.schools)
     d = inputs.district
+    temp = out.get("district_temporary_revenue")
+    once = out.get("district_one_time_cost")
+    for arr, k in ((temp, "temporary_revenue"), (once, "one_time_cost")):
+        if arr is not None:
+            arr[...] = out[k].sum(axis=1) if k in out else 0.0
     if d is not None:
-        own = {k: np.empty((T, n)) for k in ("r", "c", "s", "b")}
-        _run_one(d, own["r"], own["c"], own["s"], own["b"])
+        own = {k: np.empty((T, n)) for k in ("r", "c", "s", "b", "t", "o")}
+        _run_one(d, own["r"], own["c"], own["s"], own["b"], temp=own["t"], once=own["o"])
         rev[...] = own["r"]
         cost[...] = own["c"]
+        if temp is not None:
+            temp += own["t"]
+        if once is not None:
+            once += own["o"]
         start = start + d.fund_balance
     else:
         rev[...] = 0.0

@@ -37,6 +37,8 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "district_cost": {**_USD, "long_name": "district total cost (schools and central)"},
     "district_surplus": {**_USD, "long_name": "district total surplus"},
     "district_fund_balance": {**_USD, "long_name": "district total fund balance"},
+    "district_temporary_revenue": {**_USD, "long_name": "district total temporary revenue"},
+    "district_one_time_cost": {**_USD, "long_name": "district total one-time cost"},
 }
 
 

@@ -103,6 +103,12 @@ def _allocate(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
     if has_district_totals(spec):
         for k in engine.DISTRICT_OUTPUTS:
             out[k] = np.empty((T, n))
+        d = spec.config.district
+        own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
+        if "temporary_revenue" in out or ("revenue", "grant") in own:
+            out["district_temporary_revenue"] = np.empty((T, n))
+        if "one_time_cost" in out or ("cost", "one_time") in own:
+            out["district_one_time_cost"] = np.empty((T, n))
     if lines:
         out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
         out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))

@@ -1,0 +1,69 @@
+"""The shipped configs: they run, and the seed cases say what the public figures say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sustainsim
+from sustainsim.cli import main
+
+from .conftest import CONFIGS
+
+SHIPPED = ["flagship.toml", "leap_chicago.toml", "ngsi_grant_cliff.toml", "declining_enrollment.toml"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_config_runs_from_the_cli(name, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(CONFIGS / name), "--draws", "400", "--out", str(out), "--no-progress"]) == 0
+    assert (out / "results.nc").exists() and (out / "summary.json").exists()
+    assert "P(solvent through year)" in capsys.readouterr().out
+
+
+def test_leap_central_case_matches_the_seed_study():
+    """Start-up <= 7% of per-pupil funding ($233-$1,135 a pupil, $338K-$780K a school),
+    technology ~40% and PD ~21% of start-up, recurring IT ~2% of the budget in year five."""
+    spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
+    central = sustainsim.central_case(spec)
+    # the PL school launches in projected year 2: its fifth year is projected year 6
+    s = sustainsim.seed_study(central, year=6).sel(school="pl_k8")
+    assert float(s.startup_share_of_funding) <= 0.07
+    assert 233 <= float(s.startup_per_pupil) <= 1_135
+    assert 338_000 <= float(s.startup_total) <= 780_000
+    assert float(s.technology_share_of_startup) == pytest.approx(0.40, abs=0.05)
+    assert float(s.pd_share_of_startup) == pytest.approx(0.21, abs=0.05)
+    assert float(s.recurring_it_share) == pytest.approx(0.02, abs=0.005)
+    # the traditional school has no start-up
+    assert float(sustainsim.seed_study(central).sel(school="trad_k8").startup_total) == 0
+
+
+def test_leap_personalized_holds_up_under_severe_cuts():
+    spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
+    ds = sustainsim.simulate_scenarios(spec, draws=4000)
+    p = sustainsim.p_solvent(ds).probability.sel(year=2036)
+    for sc in ("expected", "severe_cuts"):
+        assert float(p.sel(scenario=sc, school="pl_k8")) >= float(p.sel(scenario=sc, school="trad_k8"))
+    # severe cuts lower every school's chance on the same draws
+    assert np.all(p.sel(scenario="severe_cuts").values <= p.sel(scenario="expected").values)
+
+
+def test_grant_cliff_gap_and_the_levers_that_close_it():
+    spec = sustainsim.load_config(CONFIGS / "ngsi_grant_cliff.toml")
+    ds = sustainsim.simulate_scenarios(spec, draws=3000)
+    gap = sustainsim.structural_gap(ds.sel(scenario="no_renewal")).sel(school="district")
+    # the relief money ends after FY2028 and the three-year grant after FY2029: cliff in FY2030
+    assert np.all(gap.cliff_year.values == 2030)
+    assert float(gap.gap.median()) > 0  # recurring cost exceeds recurring revenue
+    p = sustainsim.p_solvent(ds).probability.sel(school="district", year=2034)
+    assert float(p.sel(scenario="no_renewal")) < float(p.sel(scenario="renewal_likely"))
+    assert float(p.sel(scenario="no_renewal")) < float(p.sel(scenario="bridge_funding"))
+
+
+def test_declining_enrollment_costs_fall_slower_than_revenue():
+    spec = sustainsim.load_config(CONFIGS / "declining_enrollment.toml")
+    x = sustainsim.central_case(spec).isel(draw=0, school=0)
+    per_pupil_cost = (x.cost / x.enrollment).values
+    per_pupil_rev = (x.revenue / x.enrollment).values
+    assert per_pupil_cost[-1] / per_pupil_cost[0] > per_pupil_rev[-1] / per_pupil_rev[0]
+    assert x.fund_balance.values[-1] < 0 < x.fund_balance.values[0]
