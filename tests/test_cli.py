@@ -16,7 +16,9 @@ def test_run_writes_results_and_summary(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["run", str(REF10), "--draws", "3000", "--seed", "5", "--out", str(out)])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["results.nc", "summary.json"]
+    names = sorted(p.name for p in out.iterdir())
+    assert {"results.nc", "summary.json", "report.html", "fan_chart.png"} <= set(names)
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left
     ds = sustainsim.open_results(out / "results.nc")
     assert ds.sizes["draw"] == 3000 and ds.attrs["seed"] == 5
     summ = json.loads((out / "summary.json").read_text())
@@ -88,3 +90,38 @@ def test_every_shipped_config_validates():
     assert configs
     for path in configs:
         sustainsim.load_config(path)
+
+
+def test_report_and_calibrate_subcommands(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(REF10), "--draws", "300", "--out", str(out), "--no-progress"]) == 0
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "ref10" in html
+    (out / "report.html").unlink()
+    assert main(["report", str(out / "results.nc")]) == 0
+    assert (out / "report.html").exists()
+    assert main(["report", str(tmp_path / "missing.nc")]) == 2
+    # calibrate: a tiny synthetic panel, fragment printed
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for e in range(30):
+        level = 500.0
+        for y in range(2010, 2022):
+            level *= np.exp(-0.01 + 0.03 * rng.standard_normal())
+            rows.append({"district": e, "fy": y, "pupils": level})
+    csv = tmp_path / "panel.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    capsys.readouterr()
+    assert main(["calibrate", str(csv), "--entity", "district", "--year", "fy", "--value", "pupils"]) == 0
+    assert "[schools.enrollment]" in capsys.readouterr().out
+    assert main(["calibrate", str(csv), "--entity", "nope", "--year", "fy", "--value", "pupils"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_run_without_report(tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", str(REF10), "--draws", "100", "--out", str(out), "--no-report"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["results.nc", "summary.json"]

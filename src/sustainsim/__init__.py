@@ -1,6 +1,10 @@
 """sustainsim: Monte Carlo risk simulation of the financial sustainability of school models."""
 
+from . import plotting
 from ._version import __version__
+from .backtest import backtest_enrollment, plot_coverage
+from .calibration import fit_enrollment, fit_growth
+from .compare import compare
 from .config import ConfigError
 from .criteria import (
     p_reserve_compliant,
@@ -10,6 +14,7 @@ from .criteria import (
     structurally_balanced,
 )
 from .discovery import PrimResult, prim
+from .distfit import fit_distribution
 from .distributions import DISTRIBUTIONS, Distribution
 from .io import open_results, write_netcdf
 from .metrics import (
@@ -24,13 +29,12 @@ from .metrics import (
     wilson_interval,
     worst_balance,
 )
-from .compare import compare
 from .results import input_names, inputs_frame
 from .scenarios import simulate_scenarios
 from .seedstudy import seed_study
 from .sensitivity import risk_drivers, tornado_table
-from .sobol import sobol_indices
 from .simulate import central_case, simulate
+from .sobol import sobol_indices
 from .spec import Spec, load_config, loads_config
 from .stress import stress_capacity
 
@@ -41,6 +45,12 @@ __all__ = [
     "PrimResult",
     "Spec",
     "__version__",
+    "backtest_enrollment",
+    "fit_distribution",
+    "fit_enrollment",
+    "fit_growth",
+    "plot_coverage",
+    "plotting",
     "balance_quantiles",
     "expected_shortfall",
     "first_deficit_distribution",

@@ -60,7 +60,18 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lines", action="store_true", help="keep per-line revenue/cost per draw")
     r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-report", action="store_true", help="skip the figures and report.html")
     r.set_defaults(func=_cmd_run)
+
+    rp = sub.add_parser("report", help="rebuild the figures and report.html from a results.nc")
+    _lazy("report").add_arguments(rp)
+    rp.set_defaults(func=lambda a: _lazy("report").run(a))
+
+    cal = sub.add_parser(
+        "calibrate", help="fit enrollment or growth drivers to history; print a config fragment"
+    )
+    _lazy("calibration").add_arguments(cal)
+    cal.set_defaults(func=lambda a: _lazy("calibration").run(a))
 
     c = sub.add_parser(
         "compare", help="run a config's scenarios on the same draws; paired differences"
@@ -85,6 +96,13 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("config", nargs="+", help="TOML config file(s)")
     v.set_defaults(func=_cmd_validate)
     return p
+
+
+def _lazy(module: str):
+    """Import a subcommand's module only when the parser is built (keeps startup light)."""
+    import importlib
+
+    return importlib.import_module(f"sustainsim.{module}")
 
 
 def _fmt_pct(x: float) -> str:
@@ -179,14 +197,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         io.write_netcdf(ds, out_dir / "results.nc", compress=args.compress)
         io.write_json(summ, out_dir / "summary.json")
+        figures = []
+        if not args.no_report:
+            from .report import write_run_figures
+
+            figures = write_run_figures(ds, out_dir, spec=spec)
     except BaseException:
         if created:
             _remove_tree(out_dir)
         raise
     print(format_summary(summ, title=f"sustainsim run {args.config}"))
     print()
-    print(f"wrote {out_dir / 'results.nc'} and {out_dir / 'summary.json'} "
-          f"(simulated in {t_sim:.2f} s)")
+    print(f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
+          + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
+          + f" (simulated in {t_sim:.2f} s)")
     return 0
 
 

@@ -1,0 +1,120 @@
+"""Panels of history: a long table (entity, year, value) read and checked for fitting."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Panel", "TableLike", "read_panel"]
+
+TableLike: TypeAlias = "pd.DataFrame | str | os.PathLike[str]"
+
+# ---------------------------------------------------------------------------------- input
+
+
+def read_panel(
+    data: TableLike,
+    *,
+    entity: str | None = "entity",
+    year: str = "year",
+    value: str = "value",
+    per_pupil: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Read and check a long table; return columns ``entity``, ``year``, ``value``.
+
+    Parameters
+    ----------
+    data : DataFrame or path of a CSV file
+        One row per entity and year.
+    entity, year, value : str
+        Column names; ``entity=None`` treats all rows as one entity.
+    per_pupil : str, optional
+        Column to divide ``value`` by (e.g. enrollment, for per-pupil revenue).
+    filters : mapping, optional
+        Keep rows where each column equals the given value (e.g. ``{"comparable": 1}``).
+
+    Raises
+    ------
+    ValueError
+        Missing file or column, non-numeric or non-positive values, duplicate entity-years.
+    """
+    if isinstance(data, pd.DataFrame):
+        df, where = data, "the table"
+    else:
+        if not Path(data).is_file():
+            raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
+        df, where = pd.read_csv(data), f"file {str(data)!r}"
+    for col in [c for c in (entity, year, value, per_pupil) if c is not None] + list(filters or {}):
+        if col not in df.columns:
+            cols = ", ".join(map(str, df.columns))
+            raise ValueError(f"column {col!r} not found in {where}; available columns: {cols}")
+    for col, want in (filters or {}).items():
+        if isinstance(want, str) and pd.api.types.is_numeric_dtype(df[col]):
+            try:
+                want = float(want)
+            except ValueError:
+                raise ValueError(f"filter {col}={want!r}: column {col!r} is numeric") from None
+        df = df[df[col] == want]
+    out = pd.DataFrame(
+        {
+            "entity": df[entity].astype(str).to_numpy() if entity is not None else "all",
+            "year": pd.to_numeric(df[year], errors="coerce").to_numpy(),
+            "value": pd.to_numeric(df[value], errors="coerce").to_numpy(),
+        }
+    )
+    if per_pupil is not None:
+        out["value"] /= pd.to_numeric(df[per_pupil], errors="coerce").to_numpy()
+    if out["year"].isna().any() or not np.all(np.mod(out["year"], 1) == 0):
+        raise ValueError(f"column {year!r} must hold whole-number years")
+    out["year"] = out["year"].astype(int)
+    out = out.dropna(subset=["value"])
+    bad = int(((out["value"] <= 0) | ~np.isfinite(out["value"])).sum())
+    if bad:
+        raise ValueError(f"column {value!r} must be positive and finite ({bad} rows are not)")
+    dup = out.duplicated(["entity", "year"])
+    if dup.any():
+        e, y = out.loc[dup, ["entity", "year"]].iloc[0]
+        raise ValueError(f"entity {e!r} has more than one row for {year} = {y} in {where}")
+    if out.empty:
+        raise ValueError(f"no usable rows in {where} (filters: {dict(filters or {})})")
+    return out.sort_values(["entity", "year"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Levels on a grid of consecutive years: ``level[i, t]`` of ``entities[i]`` in ``years[t]``.
+
+    Missing values are NaN.
+    """
+
+    entities: np.ndarray
+    years: np.ndarray
+    level: np.ndarray
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> Panel:
+        """Build from the output of :func:`read_panel`."""
+        years = np.arange(table["year"].min(), table["year"].max() + 1)
+        wide = table.pivot(index="entity", columns="year", values="value").reindex(columns=years)
+        return cls(wide.index.to_numpy(), years, wide.to_numpy(dtype=float))
+
+    @property
+    def growth(self) -> np.ndarray:
+        """Log growth from the year before, (N, Y); NaN where either year is missing."""
+        g = np.full_like(self.level, np.nan)
+        g[:, 1:] = np.diff(np.log(self.level), axis=1)
+        return g
+
+    def until(self, last_year: int) -> Panel:
+        """The panel truncated to years <= ``last_year``."""
+        keep = self.years <= last_year
+        return Panel(self.entities, self.years[keep], self.level[:, keep])
+
+

@@ -1,0 +1,479 @@
+"""The HTML report: key figures as PNG files and one self-contained ``report.html``.
+
+``report.html`` needs nothing but itself: the figures are embedded as base64 PNG
+data URIs, the style sheet is inline, and there are no scripts or external links.
+It holds the summary tables (P(solvent) by year with intervals, balance
+quantiles, deficit risk), the figures, the config text and the provenance.
+Table cells carry the exact values in ``data-value`` attributes (the text shows
+them rounded), so the report can be checked against :func:`sustainsim.summary`.
+
+Figures are drawn on plain :class:`matplotlib.figure.Figure` objects (Agg, no
+pyplot state), so building reports is thread-safe and needs no display. Every
+file is written atomically. The same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io as _io
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from . import metrics, plotting
+from .io import atomic_path, open_results, write_text
+
+__all__ = [
+    "FIGURES",
+    "add_arguments",
+    "build_html",
+    "render_figures",
+    "report_from_file",
+    "run",
+    "summary_tables",
+    "write_report",
+    "write_run_figures",
+]
+
+#: figure name -> caption, in report order
+FIGURES: dict[str, str] = {
+    "fan_chart": "Fund balance over the years: quantile bands over draws and the median.",
+    "solvency_curve": "Probability that the fund balance stays at or above zero in every year "
+    "up to each year, with its confidence interval.",
+    "scenario_comparison": "Probability of staying solvent through the horizon by scenario.",
+    "balance_distribution": "Distribution over draws of the fund balance at the horizon and of "
+    "the lowest balance over the horizon (histogram and cumulative share).",
+    "composition": "Budget composition by revenue and cost line in the central case "
+    "(every input at its median).",
+}
+
+DPI = 110
+_MAX_PANELS = 6
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #1a1a1a; line-height: 1.4; }
+h1 { border-bottom: 2px solid #0072B2; padding-bottom: .2em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
+caption { text-align: left; font-weight: 600; padding: .3em 0; white-space: nowrap; }
+th, td { border: 1px solid #bbb; padding: .25em .6em; text-align: right; }
+th { background: #eef3f8; }
+td.key, th.key { text-align: left; }
+.ci { color: #555; font-size: .85em; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { color: #444; font-size: .9em; }
+pre { background: #f6f6f6; border: 1px solid #ddd; padding: 1em; overflow-x: auto;
+      font-size: .85em; }
+.lead { font-size: 1.1em; }
+"""
+
+
+# --------------------------------------------------------------------------- figures
+def _png(fig: Figure) -> bytes:
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    fig.clear()
+    return buf.getvalue()
+
+
+def _panels(n: int, width: float = 8.0, height: float = 4.5) -> tuple[Figure, list]:
+    ncols = 1 if n == 1 else 2
+    nrows = -(-n // ncols)
+    scale = 1.0 if n == 1 else 0.7
+    fig = Figure(
+        figsize=(width * scale * ncols, height * scale * nrows + 0.3), layout="constrained"
+    )
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for extra in axes[n:]:
+        extra.set_visible(False)
+    return fig, list(axes[:n])
+
+
+def _entities(ds: xr.Dataset) -> list[str]:
+    names = [str(s) for s in ds["school"].values]
+    return names + [metrics.DISTRICT] if len(names) > 1 else names
+
+
+def _scenarios(ds: xr.Dataset) -> list[str | None]:
+    return [str(s) for s in ds["scenario"].values] if "scenario" in ds.dims else [None]
+
+
+def render_figures(ds: xr.Dataset, central: xr.Dataset | None = None) -> dict[str, bytes]:
+    """Draw the report's figures and return them as PNG bytes by name (see :data:`FIGURES`).
+
+    ``fan_chart``: one panel per scenario (main entity: the district total or the only
+    school) or, without scenarios, one per school and the district total (at most
+    six panels); ``solvency_curve``; ``scenario_comparison`` when there is a
+    ``scenario`` dim; ``balance_distribution`` (final and worst balance);
+    ``composition`` when ``central`` is given or ``ds`` has line data.
+    """
+    _check_results(ds)
+    out: dict[str, bytes] = {}
+    scenarios = _scenarios(ds)
+    main = plotting.default_entity(_entities(ds))
+    if scenarios != [None]:
+        panels = [(main, s) for s in scenarios[:_MAX_PANELS]]
+    else:
+        panels = [(e, None) for e in _entities(ds)[:_MAX_PANELS]]
+    fig, axes = _panels(len(panels))
+    for ax, (entity, scenario) in zip(axes, panels, strict=True):
+        plotting.fan_chart(ds, school=entity, scenario=scenario, ax=ax)
+    out["fan_chart"] = _png(fig)
+
+    ps = metrics.p_solvent(ds)
+    fig, (ax,) = _panels(1)
+    plotting.solvency_curve(ps, ax=ax)
+    out["solvency_curve"] = _png(fig)
+
+    if scenarios != [None]:
+        fig, (ax,) = _panels(1)
+        plotting.scenario_comparison(ps, ax=ax)
+        out["scenario_comparison"] = _png(fig)
+
+    fig, axes = _panels(2)
+    plotting.balance_distribution(ds, "final", ax=axes[0])
+    plotting.balance_distribution(ds, "worst", ax=axes[1])
+    out["balance_distribution"] = _png(fig)
+
+    lines = central if central is not None else ds
+    if {"revenue_lines", "cost_lines"} <= set(lines.data_vars):
+        fig, (ax,) = _panels(1, width=10.0, height=5.5)
+        plotting.composition(lines, ax=ax)
+        out["composition"] = _png(fig)
+    return {k: out[k] for k in FIGURES if k in out}
+
+
+def _check_results(ds: xr.Dataset) -> None:
+    if not isinstance(ds, xr.Dataset) or "fund_balance" not in ds or "draw" not in ds.dims:
+        raise ValueError(
+            "expected a sustainsim results Dataset (with 'fund_balance' over draw, year, school)"
+        )
+
+
+# --------------------------------------------------------------------------- HTML
+def _e(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _cell(value: float | None, text: str, **data: object) -> str:
+    attrs = "".join(f' data-{k}="{_e(v)}"' for k, v in data.items())
+    if value is not None:
+        attrs += f' data-value="{float(value)!r}"'
+    return f"<td{attrs}>{text}</td>"
+
+
+def _psolvent_table(summ: dict, scenario: str | None) -> str:
+    ents = list(summ["entities"])
+    conf = summ["confidence"]
+    rows = []
+    for y in summ["years"]:
+        cells = []
+        for e in ents:
+            d = summ["entities"][e]["p_solvent"][str(y)]
+            text = (
+                f'{_pct(d["probability"])} <span class="ci">'
+                f"[{_pct(d['lower'])}, {_pct(d['upper'])}]</span>"
+            )
+            cells.append(
+                _cell(
+                    d["probability"],
+                    text,
+                    entity=e,
+                    year=y,
+                    lower=repr(d["lower"]),
+                    upper=repr(d["upper"]),
+                )
+            )
+        rows.append(f'<tr><th class="key">FY{y}</th>{"".join(cells)}</tr>')
+    head = "".join(f"<th>{_e(e)}</th>" for e in ents)
+    return (
+        f'<table class="p-solvent" data-scenario="{_e(scenario or "")}">'
+        f"<caption>P(solvent through year) [{conf:.0%} Wilson interval], "
+        f"{summ['draws']:,} draws</caption>"
+        f'<thead><tr><th class="key">year</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _quantile_table(summ: dict, scenario: str | None) -> str:
+    ents = list(summ["entities"])
+    qs = list(summ["entities"][ents[0]]["final_balance_quantiles"])
+    last = summ["years"][-1]
+    rows = []
+    for kind, what in (("final", f"end of FY{last}"), ("worst", "lowest over the horizon")):
+        for e in ents:
+            vals = summ["entities"][e][f"{kind}_balance_quantiles"]
+            cells = "".join(
+                _cell(vals[q], _e(plotting.format_usd(vals[q], 2)), entity=e, kind=kind, quantile=q)
+                for q in qs
+            )
+            rows.append(
+                f'<tr><th class="key">{_e(e)}</th><th class="key">{_e(what)}</th>{cells}</tr>'
+            )
+    head = "".join(f"<th>{float(q):.0%}</th>" for q in qs)
+    return (
+        f'<table class="balance-quantiles" data-scenario="{_e(scenario or "")}">'
+        "<caption>Fund balance quantiles over draws [USD]</caption>"
+        f'<thead><tr><th class="key">entity</th><th class="key">balance</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _risk_table(summ: dict, scenario: str | None) -> str:
+    rows = []
+    for e, d in summ["entities"].items():
+        first = d["most_likely_first_deficit_year"]
+        es = d["expected_shortfall_5pct"]
+        rows.append(
+            f'<tr><th class="key">{_e(e)}</th>'
+            + _cell(d["p_no_deficit"], _pct(d["p_no_deficit"]), entity=e, kind="p_no_deficit")
+            + _cell(
+                None,
+                f"FY{first}" if first else "none",
+                entity=e,
+                kind="first_deficit",
+                year=first or "",
+            )
+            + _cell(es, _e(plotting.format_usd(es, 2)), entity=e, kind="expected_shortfall")
+            + "</tr>"
+        )
+    return (
+        f'<table class="risk" data-scenario="{_e(scenario or "")}">'
+        "<caption>Deficit risk</caption>"
+        '<thead><tr><th class="key">entity</th><th>P(no deficit in horizon)</th>'
+        "<th>most likely first deficit year</th><th>expected shortfall of the lowest "
+        "balance, worst 5% of draws [USD]</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _headline(summ: dict, scenario: str | None) -> str:
+    last = summ["years"][-1]
+    main = plotting.default_entity(list(summ["entities"]))
+    d = summ["entities"][main]["p_solvent"][str(last)]
+    where = f"{main}" + (f" (scenario {scenario})" if scenario else "")
+    return (
+        f'<p class="lead">Probability that <b>{_e(where)}</b> stays solvent through '
+        f"FY{last}: <b>{_pct(d['probability'])}</b> "
+        f"({summ['confidence']:.0%} interval {_pct(d['lower'])} to {_pct(d['upper'])}).</p>"
+    )
+
+
+def summary_tables(ds: xr.Dataset) -> str:
+    """The report's summary section (HTML) from :func:`sustainsim.summary`, per scenario."""
+    parts = []
+    for scenario in _scenarios(ds):
+        sub = ds if scenario is None else ds.sel(scenario=scenario)
+        summ = metrics.summary(sub)
+        if scenario is not None:
+            parts.append(f"<h3>Scenario {_e(scenario)}</h3>")
+        parts += [
+            _headline(summ, scenario),
+            _psolvent_table(summ, scenario),
+            _quantile_table(summ, scenario),
+            _risk_table(summ, scenario),
+        ]
+    return "\n".join(parts)
+
+
+def _provenance_table(ds: xr.Dataset) -> str:
+    rows = []
+    for k, v in ds.attrs.items():
+        if k == "config_text":
+            continue
+        if isinstance(v, np.ndarray | list | tuple):
+            v = ", ".join(str(x) for x in np.ravel(v))
+        rows.append(f'<tr><th class="key">{_e(k)}</th><td class="key">{_e(v)}</td></tr>')
+    return f'<table class="provenance"><tbody>{"".join(rows)}</tbody></table>'
+
+
+def build_html(ds: xr.Dataset, figures: dict[str, bytes], spec_text: str | None = None) -> str:
+    """The full self-contained HTML document (figures embedded as data URIs)."""
+    text = spec_text if spec_text is not None else ds.attrs.get("config_text", "")
+    src = ds.attrs.get("config_source") or "(config given as text)"
+    years = ds["year"].values
+    figs = "\n".join(
+        f'<figure id="fig-{name}"><img alt="{_e(name.replace("_", " "))}" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+        f"<figcaption>{_e(FIGURES[name])}</figcaption></figure>"
+        for name, png in figures.items()
+    )
+    config = (
+        f"<pre>{_e(text)}</pre>"
+        if text
+        else "<p>The config text is not available in this Dataset.</p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sustainsim report: {_e(src)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>sustainsim report</h1>
+<p>Config <code>{_e(src)}</code>; {ds.sizes["draw"]:,} draws, seed {_e(ds.attrs.get("seed", "?"))},
+sampler {_e(ds.attrs.get("sampler", "?"))}; fiscal years FY{int(years[0])}-FY{int(years[-1])};
+sustainsim {_e(ds.attrs.get("sustainsim_version", "?"))}.</p>
+<section id="summary">
+<h2>Summary</h2>
+{summary_tables(ds)}
+</section>
+<section id="figures">
+<h2>Figures</h2>
+{figs}
+</section>
+<section id="config">
+<h2>Configuration</h2>
+<p>SHA-256 of the effective config: <code>{_e(ds.attrs.get("config_sha256", "?"))}</code>;
+overrides: <code>{_e(ds.attrs.get("config_overrides", "{}"))}</code>.</p>
+{config}
+</section>
+<section id="provenance">
+<h2>Provenance</h2>
+{_provenance_table(ds)}
+</section>
+</body>
+</html>
+"""
+
+
+# --------------------------------------------------------------------------- writing
+def _write_bytes(data: bytes, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def _write_all(
+    ds: xr.Dataset, out_dir: str | Path, spec_text: str | None, central: xr.Dataset | None
+) -> list[Path]:
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output {str(out)!r} exists and is not a directory")
+    figures = render_figures(ds, central)
+    page = build_html(ds, figures, spec_text)  # everything computed before the first write
+    paths = [_write_bytes(png, out / f"{name}.png") for name, png in figures.items()]
+    paths.append(write_text(page, out / "report.html"))
+    return paths
+
+
+def write_report(
+    ds: xr.Dataset,
+    out_dir: str | Path,
+    *,
+    spec_text: str | None = None,
+    central: xr.Dataset | None = None,
+) -> Path:
+    """Write the figures (PNG) and a self-contained ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Simulation results (optionally with a ``scenario`` dim).
+    out_dir : str or Path
+        Created if missing. Files: ``fan_chart.png``, ``solvency_curve.png``,
+        ``balance_distribution.png``, ``composition.png`` (with line data or
+        ``central``), ``scenario_comparison.png`` (with a ``scenario`` dim),
+        ``report.html``; each written atomically.
+    spec_text : str, optional
+        Config text shown in the report; default ``ds.attrs["config_text"]``.
+    central : xarray.Dataset, optional
+        :func:`sustainsim.central_case` of the spec, for the budget-composition figure.
+
+    Returns
+    -------
+    Path
+        The ``report.html`` written.
+
+    Examples
+    --------
+    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
+    >>> ds = sustainsim.simulate(spec, draws=10_000)  # doctest: +SKIP
+    >>> write_report(ds, "out/ref10", central=sustainsim.central_case(spec))  # doctest: +SKIP
+    """
+    return _write_all(ds, out_dir, spec_text, central)[-1]
+
+
+def write_run_figures(ds: xr.Dataset, out_dir: str | Path, spec=None) -> list[Path]:
+    """What ``sustainsim run`` writes beside ``results.nc``: the figures and ``report.html``.
+
+    With ``spec`` (the :class:`~sustainsim.Spec` that was run) the composition
+    figure uses its central case (unless ``ds`` has line data) and the report shows
+    its config text. Returns the paths written (PNG files, then ``report.html``).
+    """
+    central = None
+    if spec is not None and "revenue_lines" not in ds:
+        from .simulate import central_case
+
+        central = central_case(spec)
+    return _write_all(ds, out_dir, spec.text if spec is not None else None, central)
+
+
+def _central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
+    """Rebuild the central case from the config text and overrides stored in ``ds``."""
+    text = ds.attrs.get("config_text")
+    if not text or "scenario" in ds.dims:
+        return None
+    from .simulate import central_case
+    from .spec import loads_config
+
+    try:
+        spec = loads_config(text, source=ds.attrs.get("config_source") or None)
+        overrides = json.loads(ds.attrs.get("config_overrides") or "{}")
+        if overrides:
+            spec = spec.with_overrides(overrides)
+        return central_case(spec)
+    except Exception as exc:  # a report without the composition figure beats none
+        warnings.warn(
+            f"could not rebuild the central case from the stored config: {exc}", stacklevel=3
+        )
+        return None
+
+
+def report_from_file(results_nc: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Rebuild the report from a saved ``results.nc`` (default ``out_dir``: its folder).
+
+    The config text comes from the file's attrs; the composition figure uses the
+    file's line data if any, else the central case rebuilt from that config.
+    """
+    path = Path(results_nc)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file not found: {str(path)!r}")
+    try:
+        ds = open_results(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {str(path)!r} as a sustainsim results file: {exc}") from None
+    _check_results(ds)
+    central = None if "revenue_lines" in ds else _central_from_attrs(ds)
+    return write_report(ds, path.parent if out_dir is None else out_dir, central=central)
+
+
+# --------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sustainsim report RESULTS [--out DIR]``."""
+    parser.add_argument("results", type=Path, help="results.nc written by 'sustainsim run'")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: the folder of RESULTS)"
+    )
+
+
+def run(args: argparse.Namespace, print_fn: Callable[[str], None] = print) -> int:
+    """Run ``sustainsim report``; returns the exit code (errors propagate to the CLI)."""
+    page = report_from_file(args.results, args.out)
+    print_fn(f"wrote {page} and its figures")
+    return 0
