@@ -111,3 +111,12 @@ def test_compare_and_stress_cli(tmp_path, capsys):
     assert "=== scenario: costly ===" in capsys.readouterr().out
     ds = sustainsim.open_results(tmp_path / "r" / "results.nc")
     assert ds.sizes["scenario"] == 2
+
+
+def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
+    spec = ref10_spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
+    caps = [
+        float(sustainsim.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(school="ref"))
+        for t in (0.3, 0.5, 0.7, 0.9)
+    ]
+    assert caps == sorted(caps, reverse=True) and caps[0] > caps[-1]

@@ -222,3 +222,29 @@ def test_several_schools_default_to_the_district_and_scenarios_are_per_scenario(
     assert np.allclose(rd.spearman.sel(scenario="x"), rd.spearman.sel(scenario="y"))
     with pytest.raises(ValueError, match="select one"):
         tornado_table(both)
+
+
+def test_config_where_only_one_input_matters(small_data):
+    """Three random inputs, only the operations cost moves the balance: it ranks first."""
+    from sustainsim.config import apply_overrides
+
+    data = apply_overrides(small_data, {
+        "district.cuts.probability": 0.0,
+        "district.growth.salary": 0.03,
+        "schools.a.enrollment.volatility": 0.0,
+        "schools.a.enrollment.base": {"dist": "uniform", "low": 300, "high": 500},
+        "schools.a.revenue.grant.amount": 0.0,                 # its random end year is irrelevant
+        "schools.a.revenue.pp.rate": 0.0,                     # enrollment does not pay...
+        "schools.a.cost.teachers.students_per_position": 1e9,  # ...nor cost (one position)
+        "schools.a.cost.ops.amount": {"dist": "uniform", "low": 1e6, "high": 2e6},
+    })
+    ds = sustainsim.simulate(Spec(parse_config(data), data, ""), draws=4000, seed=2)
+    rd = risk_drivers(ds, "final_balance")
+    order = rd.spearman.to_series().abs().sort_values(ascending=False)
+    assert order.index[0] == "a.ops.amount"
+    assert order.iloc[0] == pytest.approx(1.0, abs=1e-9)
+    others = order.iloc[1:]
+    assert np.all(others.abs() < 4 / np.sqrt(4000)), others
+    contrib = rd.contribution.to_series()
+    assert contrib["a.ops.amount"] > 0.99
+    assert contrib.drop("a.ops.amount").abs().max() < 0.005
