@@ -30,7 +30,22 @@ def test_run_writes_results_and_summary(tmp_path, capsys):
 
 def test_run_is_reproducible_and_seed_matters(tmp_path):
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        assert main(["run", str(REF10), "--draws", "500", "--seed", str(seed), "--out", str(tmp_path / name), "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    str(REF10),
+                    "--draws",
+                    "500",
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(tmp_path / name),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
     a, b, c = (sustainsim.open_results(tmp_path / n / "results.nc") for n in "abc")
     assert a.identical(b)
     assert not a.fund_balance.equals(c.fund_balance)
@@ -115,9 +130,14 @@ def test_report_and_calibrate_subcommands(tmp_path, capsys):
     csv = tmp_path / "panel.csv"
     pd.DataFrame(rows).to_csv(csv, index=False)
     capsys.readouterr()
-    assert main(["calibrate", str(csv), "--entity", "district", "--year", "fy", "--value", "pupils"]) == 0
+    assert (
+        main(["calibrate", str(csv), "--entity", "district", "--year", "fy", "--value", "pupils"])
+        == 0
+    )
     assert "[schools.enrollment]" in capsys.readouterr().out
-    assert main(["calibrate", str(csv), "--entity", "nope", "--year", "fy", "--value", "pupils"]) == 2
+    assert (
+        main(["calibrate", str(csv), "--entity", "nope", "--year", "fy", "--value", "pupils"]) == 2
+    )
     assert "nope" in capsys.readouterr().err
 
 

@@ -14,12 +14,15 @@ from .test_engine import HAND, ZERO_VARIANCE
 
 DELTA = 5_000.0  # scenario "costly": the fixed cost line 5,000 higher in the base year
 
-SCENARIOS = REF10.read_text() + f"""
+SCENARIOS = (
+    REF10.read_text()
+    + f"""
 [scenarios.base]
 
 [scenarios.costly]
 "schools.ref.cost.fixed.amount" = {2_000_000 + DELTA}
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,9 @@ def test_scenarios_share_draws(scen_ds):
     np.testing.assert_array_equal(a.revenue, b.revenue)
     # cost differs by exactly DELTA * 1.03^t in every draw
     t = np.arange(1, 11)
-    np.testing.assert_allclose((b.cost - a.cost).values[:, :, 0], np.broadcast_to(DELTA * 1.03**t, (40_000, 10)), rtol=1e-9)
+    np.testing.assert_allclose(
+        (b.cost - a.cost).values[:, :, 0], np.broadcast_to(DELTA * 1.03**t, (40_000, 10)), rtol=1e-9
+    )
 
 
 def test_paired_difference_sign_size_and_standard_error(scen_ds):
@@ -56,7 +61,9 @@ def test_paired_difference_sign_size_and_standard_error(scen_ds):
     ratio = out.se_unpaired.values[mid] / out.se_paired.values[mid]
     assert np.all(ratio >= 5), ratio
     # balances: a deterministic shift, so the paired standard error vanishes
-    bal = sustainsim.compare(scen_ds, "base", metric="final_balance").sel(scenario="costly", school="ref")
+    bal = sustainsim.compare(scen_ds, "base", metric="final_balance").sel(
+        scenario="costly", school="ref"
+    )
     assert float(bal.difference) == pytest.approx(-shift[-1], rel=1e-9)
     assert float(bal.se_paired) < 1e-6 * float(bal.se_unpaired)
 
@@ -88,10 +95,12 @@ def test_stress_capacity_brackets_the_target(ref10_spec):
     x = float(res.capacity.sel(school="ref"))
     assert 0 < x < 0.5
     assert res.lower <= x <= res.upper
+
     def p(cut):
         s = spec.with_overrides({"district.stress_cut": cut})
         ds = sustainsim.simulate(s, draws=20_000, seed=4)
         return float(sustainsim.p_solvent(ds).probability.sel(year=2031, school="ref"))
+
     assert p(x) >= 0.5 > p(x + 2e-3)
 
 
@@ -116,7 +125,11 @@ def test_compare_and_stress_cli(tmp_path, capsys):
 def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
     spec = ref10_spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
     caps = [
-        float(sustainsim.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(school="ref"))
+        float(
+            sustainsim.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(
+                school="ref"
+            )
+        )
         for t in (0.3, 0.5, 0.7, 0.9)
     ]
     assert caps == sorted(caps, reverse=True) and caps[0] > caps[-1]

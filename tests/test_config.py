@@ -46,7 +46,9 @@ BAD = {
         ["district.cuts.probability", "<= 1", "1.5"],
     ),
     "end year before start": (
-        lambda d: _set(_set(d, "schools.a.revenue.grant.start", 3), "schools.a.revenue.grant.end", 2),
+        lambda d: _set(
+            _set(d, "schools.a.revenue.grant.start", 3), "schools.a.revenue.grant.end", 2
+        ),
         ["schools.a.revenue.grant", "end year", "before start"],
     ),
     "unknown distribution": (
@@ -86,7 +88,9 @@ BAD = {
         ["district.growth.salary", "sd must be >= 0"],
     ),
     "distribution outside the range": (
-        lambda d: _set(d, "schools.a.enrollment.volatility", {"dist": "normal", "mean": 0.04, "sd": 0.02}),
+        lambda d: _set(
+            d, "schools.a.enrollment.volatility", {"dist": "normal", "mean": 0.04, "sd": 0.02}
+        ),
         ["schools.a.enrollment.volatility", "must be >= 0", "normal"],
     ),
     "missing distribution parameter": (
@@ -184,6 +188,10 @@ def test_reference_config_is_the_issue_model():
     assert s.name == "ref" and s.fund_balance == 500_000
     assert (s.enrollment.base, s.enrollment.drift, s.enrollment.volatility) == (500, -0.01, 0.04)
     cuts = cfg.district.cuts
-    assert cuts.probability == 0.15 and cuts.recovery == 0 and str(cuts.magnitude) == "uniform(low=0.03, high=0.1)"
+    assert (
+        cuts.probability == 0.15
+        and cuts.recovery == 0
+        and str(cuts.magnitude) == "uniform(low=0.03, high=0.1)"
+    )
     grant = s.revenue[1]
     assert grant.amount == 400_000 and grant.start == 1 and grant.end.bounds() == (2.0, 6.0)

@@ -10,13 +10,21 @@ from sustainsim.cli import main
 
 from .conftest import CONFIGS
 
-SHIPPED = ["flagship.toml", "leap_chicago.toml", "ngsi_grant_cliff.toml", "declining_enrollment.toml"]
+SHIPPED = [
+    "flagship.toml",
+    "leap_chicago.toml",
+    "ngsi_grant_cliff.toml",
+    "declining_enrollment.toml",
+]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_config_runs_from_the_cli(name, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(CONFIGS / name), "--draws", "400", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(["run", str(CONFIGS / name), "--draws", "400", "--out", str(out), "--no-progress"])
+        == 0
+    )
     assert (out / "results.nc").exists() and (out / "summary.json").exists()
     assert "P(solvent through year)" in capsys.readouterr().out
 
@@ -43,7 +51,9 @@ def test_leap_personalized_holds_up_under_severe_cuts():
     ds = sustainsim.simulate_scenarios(spec, draws=4000)
     p = sustainsim.p_solvent(ds).probability.sel(year=2036)
     for sc in ("expected", "severe_cuts"):
-        assert float(p.sel(scenario=sc, school="pl_k8")) >= float(p.sel(scenario=sc, school="trad_k8"))
+        assert float(p.sel(scenario=sc, school="pl_k8")) >= float(
+            p.sel(scenario=sc, school="trad_k8")
+        )
     # severe cuts lower every school's chance on the same draws
     assert np.all(p.sel(scenario="severe_cuts").values <= p.sel(scenario="expected").values)
 

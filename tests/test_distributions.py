@@ -8,15 +8,26 @@ from scipy import stats
 
 from sustainsim.distributions import U_MAX, U_MIN, Distribution, DistributionError
 
-U = np.concatenate([[U_MIN, 1e-9, 0.01, 0.25, 0.5, 0.75, 0.99, U_MAX], np.linspace(0.001, 0.999, 37)])
+U = np.concatenate(
+    [[U_MIN, 1e-9, 0.01, 0.25, 0.5, 0.75, 0.99, U_MAX], np.linspace(0.001, 0.999, 37)]
+)
 
 CASES = [
     ({"dist": "normal", "mean": 0.02, "sd": 0.01}, stats.norm(0.02, 0.01)),
     ({"dist": "lognormal", "mu": 1.0, "sigma": 0.5}, stats.lognorm(s=0.5, scale=np.e)),
     ({"dist": "uniform", "low": 0.03, "high": 0.1}, stats.uniform(0.03, 0.07)),
-    ({"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 5.0}, stats.triang(c=0.25, loc=1, scale=4)),
-    ({"dist": "beta", "a": 2.0, "b": 5.0, "low": 10, "high": 20}, stats.beta(2, 5, loc=10, scale=10)),
-    ({"dist": "truncated_normal", "mean": 0.0, "sd": 1.0, "low": -1, "high": 2}, stats.truncnorm(-1, 2)),
+    (
+        {"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 5.0},
+        stats.triang(c=0.25, loc=1, scale=4),
+    ),
+    (
+        {"dist": "beta", "a": 2.0, "b": 5.0, "low": 10, "high": 20},
+        stats.beta(2, 5, loc=10, scale=10),
+    ),
+    (
+        {"dist": "truncated_normal", "mean": 0.0, "sd": 1.0, "low": -1, "high": 2},
+        stats.truncnorm(-1, 2),
+    ),
     ({"dist": "gamma", "a": 2.0, "scale": 3.0}, stats.gamma(2.0, scale=3.0)),
 ]
 

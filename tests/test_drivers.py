@@ -43,7 +43,10 @@ def test_enrollment_ar1_variance_closed_form(phi):
     # lag-1 autocorrelation of annual log growth is phi (x0 = 0 start: use late years)
     g = np.diff(np.log(e), axis=0)
     r = np.mean(g[-1] * g[-2]) / np.sqrt(np.mean(g[-1] ** 2) * np.mean(g[-2] ** 2))
-    assert r == pytest.approx(phi * np.sqrt(np.sum(phi ** (2 * np.arange(T - 1))) / np.sum(phi ** (2 * np.arange(T)))), abs=0.02)
+    assert r == pytest.approx(
+        phi * np.sqrt(np.sum(phi ** (2 * np.arange(T - 1))) / np.sum(phi ** (2 * np.arange(T)))),
+        abs=0.02,
+    )
 
 
 def test_common_loading_sets_the_correlation_between_schools():

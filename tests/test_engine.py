@@ -90,9 +90,7 @@ def test_zero_variance_budget_to_the_cent():
     for var, expected in HAND.items():
         got = ds[var].sel(school="a").values  # (draw, year): every draw equal
         np.testing.assert_allclose(got, np.broadcast_to(expected, got.shape), rtol=0, atol=0.005)
-    np.testing.assert_allclose(
-        ds.surplus.values, (ds.revenue - ds.cost).values, rtol=0, atol=1e-6
-    )
+    np.testing.assert_allclose(ds.surplus.values, (ds.revenue - ds.cost).values, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(ds.enrollment.values, 400.0)
     # per-line breakdowns add up to the totals
     np.testing.assert_allclose(ds.revenue_lines.sum("revenue_line"), ds.revenue, rtol=1e-12)

@@ -150,7 +150,9 @@ rate = 2000
 eligible_share = 0.4
 """)
     # cut factor: y1 half of the 10% cut announced mid-year -> 0.95; y2 0.9 * 0.95 = 0.855
-    cents(line(ds, "revenue", "current"), [8000 * 450 * 0.95, 8000 * 405 * 0.855])  # 3,420,000; 2,770,200
+    cents(
+        line(ds, "revenue", "current"), [8000 * 450 * 0.95, 8000 * 405 * 0.855]
+    )  # 3,420,000; 2,770,200
     cents(line(ds, "revenue", "hold"), [3_800_000.00, 3_078_000.00])
     cents(line(ds, "revenue", "prior"), [3_800_000.00, 3_078_000.00])
     cents(line(ds, "revenue", "title1"), [360_000.00, 324_000.00])
@@ -194,7 +196,9 @@ def test_response_trims_flexible_lines_after_a_deficit():
 
 
 def test_response_below_reserve():
-    ds = run(RESPONSE.format(trigger="below_reserve", reserve="[district.reserve]\nmonths = 2"), years=3)
+    ds = run(
+        RESPONSE.format(trigger="below_reserve", reserve="[district.reserve]\nmonths = 2"), years=3
+    )
     # y1: cost 1.3M, reserve 216,666.67, B 200K -> gap 16,666.67
     # y2: trim 16,666.67, cost 1,283,333.33, B -83,333.33; reserve 213,888.89 -> gap 297,222.22
     # y3: trim 100K (the cap), cost 1.2M, B -283,333.33
@@ -204,7 +208,8 @@ def test_response_below_reserve():
 
 
 def test_models_conversion_one_time_and_relative_grants():
-    ds = run("""
+    ds = run(
+        """
 [models.traditional]
 cost = [ { name = "teachers", kind = "fixed", amount = 100000 } ]
 
@@ -223,7 +228,9 @@ previous_model = "traditional"
 conversion_year = 3
 [schools.enrollment]
 base = 100
-""", years=5)
+""",
+        years=5,
+    )
     # traditional in years 1-2, personalized from year 3; planning year 2 buys devices,
     # launch year 3 trains; the start-up grant pays in planning and launch years
     cents(line(ds, "cost", "teachers"), [100_000, 100_000, 80_000, 80_000, 80_000])
@@ -240,7 +247,8 @@ base = 100
 
 
 def test_cohort_survival_closed_form():
-    ds = run("""
+    ds = run(
+        """
 [[schools]]
 name = "s"
 [schools.enrollment]
@@ -248,13 +256,17 @@ model = "cohort"
 grades = ["K", "1", "2"]
 by_grade = [100, 90, 80]
 progression = [0.95, 0.9]
-""", years=2)
+""",
+        years=2,
+    )
     # y1: K 100, 1 = 100*0.95 = 95, 2 = 90*0.9 = 81 -> 276; y2: 100, 95, 85.5 -> 280.5
     cents(ds.enrollment.isel(draw=0, school=0).values, [276.0, 280.5])
 
 
 def test_cohort_noise_is_lognormal_around_the_ratio():
-    text = HEAD.format(years=1).replace("draws = 3", "draws = 100000") + """
+    text = (
+        HEAD.format(years=1).replace("draws = 3", "draws = 100000")
+        + """
 [[schools]]
 name = "s"
 [schools.enrollment]
@@ -264,6 +276,7 @@ by_grade = [100, 100]
 progression = 0.9
 progression_sd = 0.05
 """
+    )
     ds = sustainsim.simulate(sustainsim.loads_config(text))
     g1 = ds.enrollment.isel(school=0, year=0).values - 100  # grade 1 = 100 * 0.9 * exp(noise)
     mean = 90 * np.exp(0.05**2 / 2)
@@ -307,7 +320,8 @@ amount = 300000
 
 
 def test_structural_gap_after_the_grant_cliff_and_reserve_compliance():
-    ds = run("""
+    ds = run(
+        """
 [district.reserve]
 months = 2
 
@@ -329,7 +343,9 @@ end = 2
 name = "all"
 kind = "fixed"
 amount = 1080000
-""", years=4)
+""",
+        years=4,
+    )
     # recurring revenue 1,000,000 vs cost 1,080,000: an 80,000 hole once the grant ends (2032)
     gap = structural_gap(ds).isel(draw=0, school=0)
     assert float(gap.cliff_year) == 2032
@@ -342,7 +358,9 @@ amount = 1080000
     assert float(p_reserve_compliant(ds, months=5).probability.isel(school=0, year=-1)) == 0.0
 
 
-MONO = HEAD.format(years=8).replace("draws = 3", "draws = 400") + """
+MONO = (
+    HEAD.format(years=8).replace("draws = 3", "draws = 400")
+    + """
 [district.growth]
 funding = {{ rate = {{ dist = "normal", mean = 0.02, sd = 0.02 }}, per = "year" }}
 [district.cuts]
@@ -385,6 +403,7 @@ kind = "per_pupil"
 rate = 300
 flexible = true
 """
+)
 
 
 @settings(max_examples=20, deadline=None)

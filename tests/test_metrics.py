@@ -81,7 +81,11 @@ def test_district_total_entry_with_several_schools():
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 8)), elements=st.floats(-1e6, 1e6)))
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 40), st.integers(1, 8)), elements=st.floats(-1e6, 1e6)
+    )
+)
 def test_probability_invariants(b):
     ds = _ds(b)
     p = p_solvent(ds).sel(school="a")

@@ -26,9 +26,7 @@ def test_identical_for_chunk_sizes_1000_and_1e6(ref10_spec):
 def test_more_draws_keep_the_first(small_spec):
     a = sustainsim.simulate(small_spec, draws=300)
     b = sustainsim.simulate(small_spec, draws=1000)
-    xr.testing.assert_identical(
-        a.drop_attrs(), b.isel(draw=slice(0, 300)).drop_attrs()
-    )
+    xr.testing.assert_identical(a.drop_attrs(), b.isel(draw=slice(0, 300)).drop_attrs())
 
 
 def test_adding_a_school_or_line_leaves_other_draws_alone(small_data):
@@ -91,7 +89,9 @@ def test_bad_arguments(ref10_spec):
 def test_common_random_numbers_make_what_ifs_monotone(ref10_spec):
     """More likely cuts on the same draws can only lower every draw's balance."""
     a = sustainsim.simulate(ref10_spec, draws=3000, seed=1)
-    b = sustainsim.simulate(ref10_spec.with_overrides({"district.cuts.probability": 0.3}), draws=3000, seed=1)
+    b = sustainsim.simulate(
+        ref10_spec.with_overrides({"district.cuts.probability": 0.3}), draws=3000, seed=1
+    )
     assert np.all(b.fund_balance.values <= a.fund_balance.values + 1e-6)
     pa, pb = (sustainsim.p_solvent(x).probability for x in (a, b))
     assert np.all(pb.values <= pa.values)

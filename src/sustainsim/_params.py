@@ -41,7 +41,9 @@ def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dis
         if isinstance(v, Distribution):
             v = v.to_spec()
         if isinstance(v, bool) or v is None:
-            raise ValueError(f"expected a number{' or a distribution' if dist_ok else ''}, got {v!r}")
+            raise ValueError(
+                f"expected a number{' or a distribution' if dist_ok else ''}, got {v!r}"
+            )
         if isinstance(v, int | float):
             x = float(v)
             if math.isnan(x):
@@ -88,7 +90,9 @@ Probability = Param(ge=0, le=1)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+    )
 
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]

@@ -128,9 +128,7 @@ def format_summary(summ: dict, title: str = "") -> str:
     lines = []
     if title:
         lines.append(title)
-    lines.append(
-        f"{summ['draws']:,} draws, seed {summ['seed']}, FY{years[0]}-FY{years[-1]}"
-    )
+    lines.append(f"{summ['draws']:,} draws, seed {summ['seed']}, FY{years[0]}-FY{years[-1]}")
     lines.append("")
     lines.append(f"P(solvent through year)  [{conf:.0%} Wilson interval]")
     w = 24
@@ -208,9 +206,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise
     print(format_summary(summ, title=f"sustainsim run {args.config}"))
     print()
-    print(f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
-          + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
-          + f" (simulated in {t_sim:.2f} s)")
+    print(
+        f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
+        + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
+        + f" (simulated in {t_sim:.2f} s)"
+    )
     return 0
 
 
@@ -231,30 +231,40 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             raise ConfigError([f"{path}: defines no [scenarios.NAME] tables to compare"])
         if args.baseline and args.baseline not in spec.scenario_names:
             raise ConfigError(
-                [f"--baseline {args.baseline!r}: no such scenario; have "
-                 f"{', '.join(spec.scenario_names)}"]
+                [
+                    f"--baseline {args.baseline!r}: no such scenario; have "
+                    f"{', '.join(spec.scenario_names)}"
+                ]
             )
         ds = simulate_scenarios(spec, draws=args.draws, seed=args.seed)
     out = compare(ds, args.baseline)
     bal = compare(ds, args.baseline, metric="final_balance")
     base = out.attrs["baseline"]
-    print(f"Scenario differences against {base!r}, same {ds.sizes['draw']:,} draws "
-          "(paired standard errors)")
+    print(
+        f"Scenario differences against {base!r}, same {ds.sizes['draw']:,} draws "
+        "(paired standard errors)"
+    )
     print()
-    print(f"{'scenario':14}{'school':12}{'year':>6}{'P base':>9}{'P scen':>9}"
-          f"{'diff':>9}{'se paired':>11}{'se unpaired':>13}")
+    print(
+        f"{'scenario':14}{'school':12}{'year':>6}{'P base':>9}{'P scen':>9}"
+        f"{'diff':>9}{'se paired':>11}{'se unpaired':>13}"
+    )
     for sc in out["scenario"].values:
         for school in out["school"].values:
             for y in out["year"].values:
                 r = out.sel(scenario=sc, school=school, year=y)
-                print(f"{str(sc):14}{str(school):12}{int(y):>6}{float(r.a):>9.3f}{float(r.b):>9.3f}"
-                      f"{float(r.difference):>+9.3f}{float(r.se_paired):>11.4f}"
-                      f"{float(r.se_unpaired):>13.4f}")
+                print(
+                    f"{str(sc):14}{str(school):12}{int(y):>6}{float(r.a):>9.3f}{float(r.b):>9.3f}"
+                    f"{float(r.difference):>+9.3f}{float(r.se_paired):>11.4f}"
+                    f"{float(r.se_unpaired):>13.4f}"
+                )
         for school in bal["school"].values:
             r = bal.sel(scenario=sc, school=school)
-            print(f"{str(sc):14}{str(school):12} final balance difference "
-                  f"{float(r.difference):+,.0f} USD (paired se {float(r.se_paired):,.0f}, "
-                  f"unpaired {float(r.se_unpaired):,.0f})")
+            print(
+                f"{str(sc):14}{str(school):12} final balance difference "
+                f"{float(r.difference):+,.0f} USD (paired se {float(r.se_paired):,.0f}, "
+                f"unpaired {float(r.se_unpaired):,.0f})"
+            )
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         io.write_netcdf(_merge_compare(out, bal), args.out / "compare.nc")
@@ -277,16 +287,20 @@ def _cmd_stress(args: argparse.Namespace) -> int:
     if not 0 < args.target < 1:
         raise ConfigError([f"--target must be in (0, 1) (got {args.target})"])
     res = stress_capacity(spec, args.target, draws=args.draws, seed=args.seed)
-    print(f"Largest permanent cut of exposed revenue keeping P(solvent through the horizon) "
-          f">= {args.target:g} ({args.draws:,} draws per evaluation, same draws throughout)")
+    print(
+        f"Largest permanent cut of exposed revenue keeping P(solvent through the horizon) "
+        f">= {args.target:g} ({args.draws:,} draws per evaluation, same draws throughout)"
+    )
     dims = [d for d in ("scenario", "school") if d in res.dims]
     flat = res.stack(row=dims) if len(dims) > 1 else res.rename({dims[0]: "row"})
     for i in range(flat.sizes["row"]):
         r = flat.isel(row=i)
         label = " / ".join(str(r[d].values) for d in dims)
-        print(f"  {label:30} {100 * float(r.capacity):5.1f}%  "
-              f"[{100 * float(r.lower):.1f}%, {100 * float(r.upper):.1f}%]  "
-              f"(P with no cut {float(r.p_no_cut):.3f})")
+        print(
+            f"  {label:30} {100 * float(r.capacity):5.1f}%  "
+            f"[{100 * float(r.lower):.1f}%, {100 * float(r.upper):.1f}%]  "
+            f"(P with no cut {float(r.p_no_cut):.3f})"
+        )
     return 0
 
 

@@ -186,12 +186,16 @@ class Enrollment(_Model):
             raise ValueError("grades must be unique")
         if self.model == "aggregate":
             if self.base is None:
-                raise ValueError("base is required for the aggregate model (or set model = \"cohort\")")
+                raise ValueError(
+                    'base is required for the aggregate model (or set model = "cohort")'
+                )
             for k in ("by_grade", "progression"):
                 if getattr(self, k) is not None:
-                    raise ValueError(f"{k} belongs to the cohort model; set model = \"cohort\"")
+                    raise ValueError(f'{k} belongs to the cohort model; set model = "cohort"')
             if (g is None) != (self.grade_shares is None):
-                raise ValueError("grades and grade_shares go together (shares of the total by grade)")
+                raise ValueError(
+                    "grades and grade_shares go together (shares of the total by grade)"
+                )
             if g is not None:
                 sh = self.grade_shares
                 if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
@@ -204,7 +208,11 @@ class Enrollment(_Model):
             raise ValueError("the cohort model takes by_grade, not base")
         if g is None or len(g) < 2 or self.by_grade is None or self.progression is None:
             raise ValueError("the cohort model needs grades (2 or more), by_grade and progression")
-        if len(self.by_grade) != len(g) or any(x < 0 for x in self.by_grade) or sum(self.by_grade) <= 0:
+        if (
+            len(self.by_grade) != len(g)
+            or any(x < 0 for x in self.by_grade)
+            or sum(self.by_grade) <= 0
+        ):
             raise ValueError(
                 f"by_grade must be {len(g)} non-negative counts, not all zero (got {self.by_grade})"
             )
@@ -406,11 +414,7 @@ def _loc_path(loc: tuple, data: Mapping[str, Any]) -> str:
             out.append(str(label) if isinstance(label, str) and label else f"[{key}]")
             node = item
             # a discriminated union inserts the tag after the index: skip it
-            if (
-                i + 1 < len(loc)
-                and isinstance(node, Mapping)
-                and loc[i + 1] == node.get("kind")
-            ):
+            if i + 1 < len(loc) and isinstance(node, Mapping) and loc[i + 1] == node.get("kind"):
                 i += 1
         else:
             out.append(str(key))

@@ -177,7 +177,8 @@ class StaffRole(_Line):
     @model_validator(mode="after")
     def _one_rule(self):
         given = [
-            k for k in ("students_per_position", "positions", "sections")
+            k
+            for k in ("students_per_position", "positions", "sections")
             if getattr(self, k) is not None
         ]
         if len(given) != 1:
@@ -214,8 +215,10 @@ class Technology(_Line):
     @model_validator(mode="after")
     def _one_refresh(self):
         if self.refresh_share is not None and self.refresh_every is not None:
-            raise ValueError("give refresh_share (a share each year) or refresh_every (a cohort "
-                             "every k years), not both")
+            raise ValueError(
+                "give refresh_share (a share each year) or refresh_every (a cohort "
+                "every k years), not both"
+            )
         return self
 
 

@@ -41,7 +41,12 @@ OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
 # produced when the caller asks for them (present in ``out``)
 OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed")
 # district totals, each (years, n)
-DISTRICT_OUTPUTS = ("district_revenue", "district_cost", "district_surplus", "district_fund_balance")
+DISTRICT_OUTPUTS = (
+    "district_revenue",
+    "district_cost",
+    "district_surplus",
+    "district_fund_balance",
+)
 # district totals produced when asked for
 DISTRICT_OPTIONAL = ("district_temporary_revenue", "district_one_time_cost")
 
@@ -150,7 +155,9 @@ def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0)
 
 def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
     if "students_per_position" in v:
-        return staff_positions(school.enrollment[1:], v["students_per_position"], v["minimum_positions"])
+        return staff_positions(
+            school.enrollment[1:], v["students_per_position"], v["minimum_positions"]
+        )
     if "positions" in v:
         return max(v["positions"], v["minimum_positions"])
     sec = v["sections"]
@@ -239,8 +246,13 @@ def _amount(line: LineInputs, school: SchoolInputs, kinds: Mapping[str, LineFn])
 
 
 def _respond(
-    school: SchoolInputs, rev: np.ndarray, cost: np.ndarray, flex: np.ndarray,
-    surplus: np.ndarray, bal: np.ndarray, trimmed: np.ndarray,
+    school: SchoolInputs,
+    rev: np.ndarray,
+    cost: np.ndarray,
+    flex: np.ndarray,
+    surplus: np.ndarray,
+    bal: np.ndarray,
+    trimmed: np.ndarray,
 ) -> None:
     """Step over years applying the management response; fills surplus, bal, trimmed."""
     r = school.response
@@ -264,8 +276,19 @@ def _respond(
 
 
 def _run_one(
-    school: SchoolInputs, rev, cost, surplus, bal, *, temp=None, once=None, trimmed=None,
-    rl=None, cl=None, rev_index=None, cost_index=None,
+    school: SchoolInputs,
+    rev,
+    cost,
+    surplus,
+    bal,
+    *,
+    temp=None,
+    once=None,
+    trimmed=None,
+    rl=None,
+    cl=None,
+    rev_index=None,
+    cost_index=None,
 ) -> None:
     rev[...] = 0.0
     if temp is not None:
@@ -340,13 +363,18 @@ def run(
     for j, school in enumerate(inputs.schools):
         out["enrollment"][:, j] = school.enrollment[1:]
         _run_one(
-            school, out["revenue"][:, j], out["cost"][:, j], out["surplus"][:, j],
+            school,
+            out["revenue"][:, j],
+            out["cost"][:, j],
+            out["surplus"][:, j],
             out["fund_balance"][:, j],
             temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
             once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
             trimmed=out["trimmed"][:, j] if "trimmed" in out else None,
-            rl=None if rl is None else rl[:, j], cl=None if cl is None else cl[:, j],
-            rev_index=revenue_lines, cost_index=cost_lines,
+            rl=None if rl is None else rl[:, j],
+            cl=None if cl is None else cl[:, j],
+            rev_index=revenue_lines,
+            cost_index=cost_lines,
         )
     if "district_revenue" in out:
         _district(inputs, out)

@@ -131,13 +131,19 @@ def _factor(g, growth: dict[str, np.ndarray], years: int) -> np.ndarray:
     return growth_factors(float(g), years, 1)
 
 
-def _enrollment(s: _Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str):
+def _enrollment(
+    s: _Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
+):
     d = s.draws
     en = school.enrollment
     keys = ("drift", "volatility", "persistence", "common_loading")
-    par = {k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys}
+    par = {
+        k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys
+    }
     if en.model == "aggregate":
-        par["base"] = s.value(f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students")
+        par["base"] = s.value(
+            f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students"
+        )
     else:
         par["base"] = float(en.by_grade[0])
     random_params = any(np.ndim(v) for v in par.values())
@@ -151,18 +157,25 @@ def _enrollment(s: _Sampler, school: School, T: int, z_common: np.ndarray | None
         zc = z_own
     cap = en.capacity if en.capacity is not None else np.inf
     path = enrollment_paths(
-        par["base"], par["drift"], par["volatility"], par["persistence"],
-        par["common_loading"], zc, z_own, capacity=cap if en.model == "aggregate" else np.inf,
+        par["base"],
+        par["drift"],
+        par["volatility"],
+        par["persistence"],
+        par["common_loading"],
+        zc,
+        z_own,
+        capacity=cap if en.model == "aggregate" else np.inf,
     )
     grades = None
     if en.model == "cohort":
         noise = None
         if en.progression_sd > 0:
-            G = len(en.grades)
-            noise = np.stack(
-                [special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
-                 for g in en.grades[1:]]
-            ) * en.progression_sd if G > 1 else None
+            noise = en.progression_sd * np.stack(
+                [
+                    special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
+                    for g in en.grades[1:]
+                ]
+            )
         grades = cohort_paths(np.asarray(en.by_grade, float), en.progression_ratios(), path, noise)
         total = grades.sum(axis=0)
         if en.capacity is not None:  # scale every grade down when the building is full
@@ -174,15 +187,25 @@ def _enrollment(s: _Sampler, school: School, T: int, z_common: np.ndarray | None
     elif en.grades is not None:
         grades = np.asarray(en.grade_shares, float)[:, None, None] * path[None]
     s.record(
-        f"{lab}enrollment.change", path[-1] / path[0] - 1.0,
-        "relative enrollment change over the horizon", "1",
+        f"{lab}enrollment.change",
+        path[-1] / path[0] - 1.0,
+        "relative enrollment change over the horizon",
+        "1",
     )
     return path, grades
 
 
 def _line(
-    s: _Sampler, part: str, line: Any, pre: str, lab: str, growth: dict[str, np.ndarray],
-    T: int, first: int, offset: int = 0, window: tuple[int, int] | None = None,
+    s: _Sampler,
+    part: str,
+    line: Any,
+    pre: str,
+    lab: str,
+    growth: dict[str, np.ndarray],
+    T: int,
+    first: int,
+    offset: int = 0,
+    window: tuple[int, int] | None = None,
 ) -> LineInputs:
     d = s.draws
     lp = f"{pre}.{part}.{line.name}"
@@ -214,8 +237,10 @@ def _line(
         paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
         vals.update(amount=amount, paying=paying)
         s.record(
-            f"{ll}last_year", np.where(last > 0, first - 1 + last, first - 1),
-            f"last fiscal year {line.name} pays (base year if never)", "fiscal year",
+            f"{ll}last_year",
+            np.where(last > 0, first - 1 + last, first - 1),
+            f"last fiscal year {line.name} pays (base year if never)",
+            "fiscal year",
         )
     elif kind == "per_pupil":
         vals["rate"] = val("rate", "USD/student")
@@ -224,7 +249,8 @@ def _line(
             salary=val("salary", "USD"),
             step_rate=float(line.step_rate),
             benefits_rate=val("benefits_rate"),
-            benefits_growth=None if line.benefits_growth is None
+            benefits_growth=None
+            if line.benefits_growth is None
             else _factor(line.benefits_growth, growth, T),
             stipend=val("stipend", "USD"),
             minimum_positions=float(line.minimum_positions),
@@ -255,8 +281,12 @@ def _line(
         t = np.arange(T + 1)
         active = (t >= window[0]) & (t <= window[1])
     return LineInputs(
-        line.name, kind, vals, category=line_category(part, line),
-        flexible=bool(line.flexible), active=active,
+        line.name,
+        kind,
+        vals,
+        category=line_category(part, line),
+        flexible=bool(line.flexible),
+        active=active,
     )
 
 
@@ -315,7 +345,9 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         for sc in cfg.schools
     )
     z_common = (
-        special.ndtri(draws.uniform_years("district.enrollment.common", T)) if needs_common else None
+        special.ndtri(draws.uniform_years("district.enrollment.common", T))
+        if needs_common
+        else None
     )
     cuts = cfg.district.cuts
     district_cut = None
@@ -335,23 +367,47 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         fb = s.value(f"{pre}.fund_balance", sc.fund_balance, f"{lab}fund_balance", "USD")
         schools.append(
             SchoolInputs(
-                sc.name, path, fb, cut, rev, cost, grades=grades,
+                sc.name,
+                path,
+                fb,
+                cut,
+                rev,
+                cost,
+                grades=grades,
                 grade_labels=list(sc.enrollment.grades or []),
-                response=_response(cfg, sc), reserve_months=reserve,
+                response=_response(cfg, sc),
+                reserve_months=reserve,
             )
         )
     district = None
     dist = cfg.district
-    if dist.revenue or dist.cost or not (isinstance(dist.fund_balance, float) and dist.fund_balance == 0):
+    if (
+        dist.revenue
+        or dist.cost
+        or not (isinstance(dist.fund_balance, float) and dist.fund_balance == 0)
+    ):
         total = sum(np.broadcast_to(x.enrollment, (T + 1, draws.n)) for x in schools)
-        rev = [_line(s, "revenue", ln, "district", "district.", growth, T, first) for ln in dist.revenue]
+        rev = [
+            _line(s, "revenue", ln, "district", "district.", growth, T, first)
+            for ln in dist.revenue
+        ]
         cost = [_line(s, "cost", ln, "district", "district.", growth, T, first) for ln in dist.cost]
         fb = s.value("district.fund_balance", dist.fund_balance, "district.fund_balance", "USD")
         district = SchoolInputs(
-            "district", total, fb, _stressed(district_cut, dist.stress_cut, T), rev, cost,
+            "district",
+            total,
+            fb,
+            _stressed(district_cut, dist.stress_cut, T),
+            rev,
+            cost,
             reserve_months=reserve,
         )
     return Inputs(
-        n=draws.n, years=T, first_year=first, schools=schools, district=district,
-        scalars=s.scalars, scalar_attrs=s.attrs,
+        n=draws.n,
+        years=T,
+        first_year=first,
+        schools=schools,
+        district=district,
+        scalars=s.scalars,
+        scalar_attrs=s.attrs,
     )

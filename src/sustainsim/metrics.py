@@ -76,8 +76,14 @@ def probability(flags: xr.DataArray, dim: str = "draw", confidence: float = 0.95
     )
     out["probability"].attrs = {"units": "1", "long_name": "estimated probability"}
     out["se"].attrs = {"units": "1", "long_name": "Monte Carlo standard error"}
-    out["lower"].attrs = {"units": "1", "long_name": f"lower bound, {confidence:.0%} Wilson interval"}
-    out["upper"].attrs = {"units": "1", "long_name": f"upper bound, {confidence:.0%} Wilson interval"}
+    out["lower"].attrs = {
+        "units": "1",
+        "long_name": f"lower bound, {confidence:.0%} Wilson interval",
+    }
+    out["upper"].attrs = {
+        "units": "1",
+        "long_name": f"upper bound, {confidence:.0%} Wilson interval",
+    }
     out.attrs.update({"draws": n, "confidence": confidence})
     return out
 
@@ -128,7 +134,10 @@ def first_deficit_year(ds: xr.Dataset) -> xr.DataArray:
     first = neg.argmax("year")
     years = ds["year"].values
     out = xr.where(any_neg, years[first.values], np.nan)
-    out.attrs = {"long_name": "first fiscal year with a negative fund balance", "units": "fiscal year"}
+    out.attrs = {
+        "long_name": "first fiscal year with a negative fund balance",
+        "units": "fiscal year",
+    }
     return out
 
 

@@ -72,9 +72,7 @@ def build_dataset(
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
         else:
             line_dim = "revenue_line" if name == "revenue_lines" else "cost_line"
-            da = xr.DataArray(
-                np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", line_dim)
-            )
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", line_dim))
         da.attrs.update(VARIABLE_ATTRS.get(name, {}))
         data_vars[name] = da
     for name, arr in scalars.items():
@@ -98,8 +96,16 @@ def build_dataset(
 
 
 def provenance(
-    *, text: str, sha256: str, source: str | None, overrides: Mapping[str, object],
-    seed: int, draws: int, sampler: str, first_year: int, years: int,
+    *,
+    text: str,
+    sha256: str,
+    source: str | None,
+    overrides: Mapping[str, object],
+    seed: int,
+    draws: int,
+    sampler: str,
+    first_year: int,
+    years: int,
 ) -> dict[str, object]:
     """Dataset attrs that make a run reproducible from the file alone."""
     return {

@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 
-
 def stream_seed(seed: int, name: str, index: int = 0) -> np.random.SeedSequence:
     """The :class:`~numpy.random.SeedSequence` of stream ``(name, index)`` for ``seed``.
 

@@ -36,7 +36,9 @@ def seed_study(ds: xr.Dataset, year: int = 5) -> xr.Dataset:
         cost in ``year``).
     """
     if "cost_lines" not in ds:
-        raise ValueError("seed_study needs per-line costs: simulate(..., lines=True) or central_case")
+        raise ValueError(
+            "seed_study needs per-line costs: simulate(..., lines=True) or central_case"
+        )
     T = ds.sizes["year"]
     if not 1 <= year <= T:
         raise ValueError(f"year must be in 1..{T} (got {year})")

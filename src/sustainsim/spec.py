@@ -81,7 +81,9 @@ class Spec:
             If the config defines no scenario of that name.
         """
         if name not in self.config.scenarios:
-            raise KeyError(f"no scenario {name!r}; defined: {', '.join(self.scenario_names) or 'none'}")
+            raise KeyError(
+                f"no scenario {name!r}; defined: {', '.join(self.scenario_names) or 'none'}"
+            )
         return _scenario_spec(self, name)
 
     def with_overrides(self, overrides: Mapping[str, Any] | None = None, **kw: Any) -> Spec:

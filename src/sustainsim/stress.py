@@ -135,8 +135,9 @@ def stress_capacity(
     if scenarios and spec.scenario_names:
         names = spec.scenario_names if scenarios is True else list(scenarios)
         parts = [
-            _capacity_one(spec.scenario(n), target, draws, seed, year, confidence, tol)
-            .expand_dims(scenario=[n])
+            _capacity_one(spec.scenario(n), target, draws, seed, year, confidence, tol).expand_dims(
+                scenario=[n]
+            )
             for n in names
         ]
         out = xr.concat(parts, dim="scenario", combine_attrs="drop_conflicts")
