@@ -6,6 +6,8 @@ from .backtest import backtest_enrollment, plot_coverage
 from .calibration import fit_enrollment, fit_growth
 from .compare import compare
 from .config import ConfigError
+from .convergence import plot_convergence, simulate_until
+from .correlation import CorrelatedSource
 from .criteria import (
     p_reserve_compliant,
     p_structurally_balanced,
@@ -30,6 +32,7 @@ from .metrics import (
     worst_balance,
 )
 from .results import input_names, inputs_frame
+from .samplers import discover_streams, make_source, source_for
 from .scenarios import simulate_scenarios
 from .seedstudy import seed_study
 from .sensitivity import risk_drivers, tornado_table
@@ -41,6 +44,7 @@ from .stress import stress_capacity
 __all__ = [
     "DISTRIBUTIONS",
     "ConfigError",
+    "CorrelatedSource",
     "Distribution",
     "PrimResult",
     "Spec",
@@ -73,6 +77,11 @@ __all__ = [
     "worst_balance",
     "central_case",
     "compare",
+    "discover_streams",
+    "make_source",
+    "plot_convergence",
+    "simulate_until",
+    "source_for",
     "input_names",
     "inputs_frame",
     "load_config",

@@ -39,6 +39,16 @@ def _nonneg_int(text: str) -> int:
     return v
 
 
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return v
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments already; keep its message short."""
 
@@ -61,6 +71,18 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-report", action="store_true", help="skip the figures and report.html")
+    r.add_argument(
+        "--sampler", choices=["monte_carlo", "lhs", "sobol"], help="default: the config's"
+    )
+    r.add_argument(
+        "--target-se", type=_positive_float, help="add draws until every P(solvent) has SE <= this"
+    )
+    r.add_argument(
+        "--target-rel", type=_positive_float, help="add draws until SE / min(p, 1-p) <= this"
+    )
+    r.add_argument(
+        "--max-draws", type=_positive_int, help="cap for --target-se/--target-rel (1,000,000)"
+    )
     r.set_defaults(func=_cmd_run)
 
     rp = sub.add_parser("report", help="rebuild the figures and report.html from a results.nc")
@@ -169,23 +191,60 @@ def format_summary(summ: dict, title: str = "") -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import io, metrics
     from .scenarios import simulate_scenarios
-    from .simulate import simulate
+    from .simulate import resolve_run_args, simulate
     from .spec import load_config
 
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     out_dir = args.out if args.out is not None else Path("out") / Path(args.config).stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
+    targeted = args.target_se is not None or args.target_rel is not None
+    if targeted and args.draws is not None:
+        raise ConfigError(["--draws and --target-se/--target-rel exclude each other"])
+    if targeted and spec.scenario_names:
+        raise ConfigError(["--target-se/--target-rel run one model; this config has scenarios"])
+    if args.max_draws is not None and not targeted:
+        raise ConfigError(["--max-draws goes with --target-se or --target-rel"])
     t0 = time.perf_counter()
-    run = simulate_scenarios if spec.scenario_names else simulate
-    ds = run(
-        spec,
-        draws=args.draws,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        lines=args.lines,
-        progress=False if args.no_progress else None,
-    )
+    progress = False if args.no_progress else None
+    info = None
+    if targeted:
+        from .convergence import DEFAULT_MAX_DRAWS, simulate_until
+
+        ds, info = simulate_until(
+            spec,
+            target_se=args.target_se,
+            target_rel=args.target_rel,
+            max_draws=args.max_draws or DEFAULT_MAX_DRAWS,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+            sampler=args.sampler,
+            lines=args.lines,
+            progress=progress,
+        )
+    elif spec.scenario_names:
+        ds = simulate_scenarios(
+            spec,
+            draws=args.draws,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+            lines=args.lines,
+            progress=progress,
+            sampler=args.sampler,
+        )
+    else:
+        from .samplers import source_for
+
+        n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
+        ds = simulate(
+            spec,
+            draws=n,
+            seed=seed,
+            chunk_size=args.chunk_size,
+            lines=args.lines,
+            progress=progress,
+            source=source_for(spec, n, seed, args.sampler),
+        )
     t_sim = time.perf_counter() - t0
     summ = metrics.summary(ds)
     summ["config"] = str(args.config)
@@ -194,6 +253,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         io.write_netcdf(ds, out_dir / "results.nc", compress=args.compress)
+        if info is not None:
+            summ["convergence"] = info.to_dict()
         io.write_json(summ, out_dir / "summary.json")
         figures = []
         if not args.no_report:
@@ -206,6 +267,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise
     print(format_summary(summ, title=f"sustainsim run {args.config}"))
     print()
+    if info is not None:
+        from .convergence import format_convergence
+
+        print(format_convergence(info))
+        print()
     print(
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
         + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")

@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from ._params import AnyNumber, Name, NonNeg, Param, Probability, _Model
+from .distributions import Distribution
 from .config_lines import CostLine, RevenueLine
 
 __all__ = [
@@ -73,6 +74,15 @@ class Simulation(_Model):
     draws: int = Field(10_000, ge=1, le=10**10, description="Monte Carlo draws")
     seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
     chunk_size: int | None = Field(None, ge=1, description="draws per chunk")
+    sampler: Literal["monte_carlo", "lhs", "sobol"] = Field(
+        "monte_carlo", description="plain Monte Carlo, Latin hypercube or scrambled Sobol"
+    )
+
+    @model_validator(mode="after")
+    def _sobol_limit(self):
+        if self.sampler == "sobol" and self.draws > 2**32:
+            raise ValueError(f"the sobol sampler takes at most 2**32 draws (got {self.draws})")
+        return self
 
 
 # --- district-wide drivers --------------------------------------------------------------------
@@ -100,14 +110,101 @@ GrowthEntry = Annotated[
 ]
 
 
-class Cuts(_Model):
-    """Budget-cut events applied to the revenue lines exposed to cuts."""
+class RegimeState(_Model):
+    """Cut events in one state of the regime chain."""
 
-    probability: Probability = Field(description="annual chance of a cut event")
+    probability: Probability = Field(description="annual chance of a cut event in this state")
     magnitude: Probability = Field(description="share of exposed revenue cut by one event")
+
+
+class Regime(_Model):
+    """A two-state (normal / recession) Markov chain so cuts cluster in bad years.
+
+    Long-run share of recession years ``p_enter / (p_enter + p_exit)``; mean length of a
+    recession ``1 / p_exit`` years.
+    """
+
+    p_enter: Probability = Field(description="P(normal -> recession) each year")
+    p_exit: Probability = Field(description="P(recession -> normal) each year")
+    initial: Literal["stationary", "normal", "recession"] = "stationary"
+    normal: RegimeState
+    recession: RegimeState
+
+    @model_validator(mode="after")
+    def _stationary_defined(self):
+        def lo(v):
+            return v.bounds()[0] if isinstance(v, Distribution) else v
+
+        if self.initial == "stationary" and lo(self.p_enter) + lo(self.p_exit) <= 0:
+            raise ValueError(
+                'initial = "stationary" needs p_enter + p_exit > 0; give initial = '
+                '"normal" or "recession"'
+            )
+        return self
+
+
+class Cuts(_Model):
+    """Budget-cut events applied to the revenue lines exposed to cuts.
+
+    Either one ``probability`` and ``magnitude`` for every year, or a ``regime`` chain
+    with a probability and magnitude per state.
+    """
+
+    probability: Probability | None = Field(None, description="annual chance of a cut event")
+    magnitude: Probability | None = Field(
+        None, description="share of exposed revenue cut by one event"
+    )
+    regime: Regime | None = None
     recovery: float = Field(0.0, ge=0, le=1, description="share of past cuts restored each year")
     scope: Literal["district", "school"] = "district"
     timing: Literal["start", "mid_year"] = "start"
+
+    @model_validator(mode="after")
+    def _either(self):
+        flat = self.probability is not None or self.magnitude is not None
+        if self.regime is not None and flat:
+            raise ValueError(
+                "with a regime, give probability and magnitude per state under "
+                "[district.cuts.regime.normal] and [district.cuts.regime.recession]"
+            )
+        if self.regime is None and (self.probability is None or self.magnitude is None):
+            raise ValueError("give probability and magnitude (or a regime)")
+        return self
+
+
+class Correlation(_Model):
+    """Rank (Spearman) correlation among named random inputs, by a Gaussian copula.
+
+    ``inputs`` are stream names (``district.growth.funding``,
+    ``schools.a.enrollment.innovation``, ...); give ``matrix`` or ``pairs``. A matrix
+    that is not positive semi-definite is repaired to the nearest valid one with a
+    warning, or rejected when ``strict``.
+    """
+
+    inputs: list[str] = Field(min_length=2)
+    matrix: list[list[float]] | None = None
+    pairs: list[dict[str, Any]] | None = None
+    strict: bool = False
+
+    @model_validator(mode="after")
+    def _valid(self):
+        from .correlation import matrix_from_pairs, validate_correlation
+
+        if (self.matrix is None) == (self.pairs is None):
+            raise ValueError("give exactly one of matrix or pairs")
+        if self.pairs is not None:
+            bad = [p for p in self.pairs if set(p) != {"a", "b", "rank_corr"}]
+            if bad:
+                raise ValueError(
+                    f"each pair is {{a = ..., b = ..., rank_corr = ...}} (got {bad[0]})"
+                )
+            m = matrix_from_pairs(
+                self.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in self.pairs]
+            )
+        else:
+            m = self.matrix
+        validate_correlation(m, self.inputs)
+        return self
 
 
 class ReservePolicy(_Model):
@@ -296,6 +393,7 @@ class Config(_Model):
         default_factory=dict,
         description="named variants: dotted config paths and their values, run on the same draws",
     )
+    correlations: list[Correlation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -304,6 +402,15 @@ class Config(_Model):
         if dup:
             raise ValueError(f"school names must be unique; repeated: {', '.join(dup)}")
         problems: list[str] = []
+        seen: dict[str, int] = {}
+        for i, c in enumerate(self.correlations):
+            for name in c.inputs:
+                if name in seen:
+                    problems.append(
+                        f"correlations[{i}].inputs: {name!r} is already in correlations"
+                        f"[{seen[name]}]; an input belongs to one group"
+                    )
+                seen.setdefault(name, i)
         known = sorted(self.district.growth)
         models = sorted(self.models)
 

@@ -23,6 +23,7 @@ from .config_lines import line_category
 from .distributions import Distribution
 from .drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
 from .drivers.cohort import cohort_paths
+from .drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
 from .sampling import ChunkDraws
 
 __all__ = ["Inputs", "LineInputs", "SchoolInputs", "sample_inputs"]
@@ -112,17 +113,47 @@ def _growth(s: _Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
 
 def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.ndarray:
     d = s.draws
-    p = s.value(f"{prefix}.probability", cuts.probability, f"{label}cuts.probability")
-    u = d.uniform_years(f"{prefix}.event", years)
-    hits = u < p
-    if isinstance(cuts.magnitude, Distribution):
-        mag = d.sample_years(f"{prefix}.magnitude", cuts.magnitude, years)
+    if cuts.regime is not None:
+        hits, mag = _regime_cuts(s, cuts, years, prefix, label)
     else:
-        mag = np.full((years, 1), float(cuts.magnitude))
+        p = s.value(f"{prefix}.probability", cuts.probability, f"{label}cuts.probability")
+        hits = d.uniform_years(f"{prefix}.event", years) < p
+        if isinstance(cuts.magnitude, Distribution):
+            mag = d.sample_years(f"{prefix}.magnitude", cuts.magnitude, years)
+        else:
+            mag = np.full((years, 1), float(cuts.magnitude))
     c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year")
     s.record(f"{label}cuts.count", hits.sum(axis=0), "number of budget-cut events", "1")
     s.record(f"{label}cuts.cumulative", 1.0 - c[-1], "share of exposed revenue cut by the end", "1")
     return c
+
+
+def _regime_cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str):
+    """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
+    d = s.draws
+    r = cuts.regime
+    rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
+    pe = s.value(f"{rp}.p_enter", r.p_enter, f"{rl}p_enter")
+    px = s.value(f"{rp}.p_exit", r.p_exit, f"{rl}p_exit")
+    states = regime_states(
+        d.uniform(f"{rp}.initial"),
+        d.uniform_years(f"{rp}.step", years),
+        pe,
+        px,
+        initial=r.initial,
+    )
+    pn = s.value(f"{rp}.normal.probability", r.normal.probability, f"{rl}normal.probability")
+    pr = s.value(
+        f"{rp}.recession.probability", r.recession.probability, f"{rl}recession.probability"
+    )
+    hits = regime_cut_hits(states, d.uniform_years(f"{prefix}.event", years), pn, pr)
+    random_mag = any(isinstance(x.magnitude, Distribution) for x in (r.normal, r.recession))
+    u_mag = (
+        d.uniform_years(f"{prefix}.magnitude", years) if random_mag else np.full((years, 1), 0.5)
+    )
+    mag = regime_magnitudes(states, u_mag, r.normal.magnitude, r.recession.magnitude)
+    s.record(f"{label}cuts.recession_years", states.sum(axis=0), "number of recession years", "1")
+    return hits, mag
 
 
 def _factor(g, growth: dict[str, np.ndarray], years: int) -> np.ndarray:

@@ -34,6 +34,7 @@ def simulate_scenarios(
     chunk_size: int | None = None,
     lines: bool = False,
     progress: bool | None = None,
+    sampler: str | None = None,
 ) -> xr.Dataset:
     """Simulate several scenarios on the same draws; the Dataset gains a ``scenario`` dim.
 
@@ -43,6 +44,10 @@ def simulate_scenarios(
         A config with ``[scenarios.NAME]`` tables.
     scenarios : sequence of str, optional
         Which to run, in this order; default all, in file order.
+    sampler : str, optional
+        ``"monte_carlo"``, ``"lhs"`` or ``"sobol"``; default the config's. Every scenario
+        uses the base spec's streams (for Sobol: its dimension assignment), so draws
+        stay common across scenarios.
 
     Returns
     -------
@@ -60,12 +65,21 @@ def simulate_scenarios(
     names = list(scenarios) if scenarios is not None else spec.scenario_names
     if not names:
         raise ValueError("the config defines no [scenarios.NAME] tables; nothing to compare")
-    seed = spec.config.simulation.seed if seed is None else seed
+    from .samplers import source_for
+    from .simulate import resolve_run_args
+
+    n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
     parts = []
     for name in names:
         sub = spec.scenario(name)
         ds = simulate(
-            sub, draws=draws, seed=seed, chunk_size=chunk_size, lines=lines, progress=progress
+            sub,
+            draws=n,
+            seed=seed,
+            chunk_size=chunk_size,
+            lines=lines,
+            progress=progress,
+            source=source_for(spec, n, seed, sampler),
         )
         parts.append(ds.expand_dims(scenario=[name]))
     out = xr.concat(parts, dim="scenario", join="outer", combine_attrs="override")

@@ -242,7 +242,9 @@ def simulate(
         Show a progress bar over chunks; default: only when there are several chunks
         and stderr is a terminal.
     source : UniformSource, optional
-        Where uniforms come from; default plain Monte Carlo streams from ``seed``.
+        Where uniforms come from; default the config's sampler (``[simulation] sampler``:
+        plain Monte Carlo, Latin hypercube or Sobol) from ``seed``, with its
+        ``[[correlations]]`` applied (:func:`sustainsim.samplers.source_for`).
 
     Returns
     -------
@@ -259,7 +261,11 @@ def simulate(
     >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1))  # doctest: +SKIP
     """
     n, seed, chunk = resolve_run_args(spec, draws, seed, chunk_size)
-    src = source if source is not None else MonteCarlo(seed)
+    if source is None:
+        from .samplers import source_for
+
+        source = source_for(spec, n, seed)
+    src = source
     arrays = _allocate(spec, n, lines)
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}

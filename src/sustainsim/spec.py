@@ -125,7 +125,33 @@ def _scenario_spec(spec: Spec, name: str) -> Spec:
     return Spec(cfg, data, spec.text, spec.source, {**spec.overrides, **ov})
 
 
+def _check_correlations(spec: Spec) -> None:
+    """Every correlated input must be a random input of the model, per draw or per year alike."""
+    if not spec.config.correlations:
+        return
+    from .correlation import correlation_problems
+    from .samplers import discover_streams
+
+    from .correlation import CorrelatedSource, matrix_from_pairs
+    from .sampling import MonteCarlo
+
+    problems = correlation_problems(
+        [c.inputs for c in spec.config.correlations], discover_streams(spec)
+    )
+    for i, c in enumerate(spec.config.correlations):
+        m = c.matrix
+        if m is None:
+            m = matrix_from_pairs(c.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in c.pairs])
+        try:  # positive semi-definite, or repaired with a warning, or rejected when strict
+            CorrelatedSource(MonteCarlo(0), c.inputs, m, strict=c.strict)
+        except ValueError as exc:
+            problems.append(f"correlations[{i}]: {exc}")
+    if problems:
+        raise ConfigError(problems, spec.source)
+
+
 def _check_scenarios(spec: Spec) -> None:
+    _check_correlations(spec)
     errors: list[str] = []
     for name in spec.scenario_names:
         try:
