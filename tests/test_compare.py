@@ -133,3 +133,14 @@ def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
         for t in (0.3, 0.5, 0.7, 0.9)
     ]
     assert caps == sorted(caps, reverse=True) and caps[0] > caps[-1]
+
+
+def test_paired_difference_between_two_schools_of_one_run(small_data):
+    from .conftest import spec_from_dict
+
+    two = dict(small_data, schools=[small_data["schools"][0], dict(small_data["schools"][0], name="b")])
+    ds = sustainsim.simulate(spec_from_dict(two), draws=2000)
+    s = sustainsim.solvent(ds)
+    out = sustainsim.paired_difference(s.sel(school="a"), s.sel(school="b"))
+    by_hand = (s.sel(school="b").astype(float) - s.sel(school="a").astype(float)).mean("draw")
+    np.testing.assert_allclose(out.difference.values, by_hand.values)

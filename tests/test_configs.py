@@ -35,7 +35,7 @@ def test_leap_central_case_matches_the_seed_study():
     spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
     central = sustainsim.central_case(spec)
     # the PL school launches in projected year 2: its fifth year is projected year 6
-    s = sustainsim.seed_study(central, year=6).sel(school="pl_k8")
+    s = sustainsim.seed_study(central, projected_year=6).sel(school="pl_k8")
     assert float(s.startup_share_of_funding) <= 0.07
     assert 233 <= float(s.startup_per_pupil) <= 1_135
     assert 338_000 <= float(s.startup_total) <= 780_000

@@ -429,3 +429,13 @@ def test_larger_cut_never_raises_p_solvent_and_trims_stay_nonnegative(cuts, trig
         assert np.all(ds.trimmed.values >= 0)
         untrimmed = 250_000 + 300 * ds.enrollment
         assert np.all(ds.trimmed.values <= cap * untrimmed.values + 1e-6)
+
+
+def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
+    spec = sustainsim.load_config(sustainsim.__file__.rsplit("src", 1)[0] + "configs/leap_chicago.toml")
+    central = sustainsim.central_case(spec)
+    a = sustainsim.seed_study(central, 2032)
+    b = sustainsim.seed_study(central, projected_year=6)
+    assert a.identical(b) and a.attrs["it_year"] == 2032
+    with pytest.raises(ValueError, match="2027..2036"):
+        sustainsim.seed_study(central, 6)

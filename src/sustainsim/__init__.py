@@ -4,7 +4,7 @@ from . import plotting
 from ._version import __version__
 from .backtest import backtest_enrollment, plot_coverage
 from .calibration import fit_enrollment, fit_growth
-from .compare import compare
+from .compare import compare, paired_difference
 from .config import ConfigError
 from .convergence import plot_convergence, simulate_until
 from .correlation import CorrelatedSource
@@ -60,6 +60,7 @@ __all__ = [
     "first_deficit_distribution",
     "first_deficit_year",
     "p_reserve_compliant",
+    "paired_difference",
     "p_solvent",
     "p_structurally_balanced",
     "prim",

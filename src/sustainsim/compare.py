@@ -28,8 +28,9 @@ def paired_difference(
         ``a``, ``b`` (means), ``difference``, ``se_paired``, ``se_unpaired``, ``lower``,
         ``upper`` (paired normal interval).
     """
-    a = a.astype(float)
-    b = b.astype(float)
+    # compare like with like: drop scalar labels (e.g. two schools of one run)
+    a = a.astype(float).reset_coords(drop=True)
+    b = b.astype(float).reset_coords(drop=True)
     n = a.sizes[dim]
     d = b - a
     se_p = d.std(dim, ddof=1) / np.sqrt(n)

@@ -70,8 +70,12 @@ def simulate_scenarios(
 
     n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
     parts = []
+    base_sampler = sampler or spec.config.simulation.sampler
     for name in names:
         sub = spec.scenario(name)
+        # a scenario may change its correlations; a Sobol run keeps the base's dimension
+        # assignment so the same inputs stay on the same dimensions (common draws)
+        own = base_sampler != "sobol" and sub.config.simulation.sampler == base_sampler
         ds = simulate(
             sub,
             draws=n,
@@ -79,7 +83,7 @@ def simulate_scenarios(
             chunk_size=chunk_size,
             lines=lines,
             progress=progress,
-            source=source_for(spec, n, seed, sampler),
+            source=source_for(sub if own else spec, n, seed, sampler),
         )
         parts.append(ds.expand_dims(scenario=[name]))
     out = xr.concat(parts, dim="scenario", join="outer", combine_attrs="override")

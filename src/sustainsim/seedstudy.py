@@ -16,15 +16,19 @@ import xarray as xr
 __all__ = ["seed_study"]
 
 
-def seed_study(ds: xr.Dataset, year: int = 5) -> xr.Dataset:
+def seed_study(ds: xr.Dataset, year: int | None = None, *, projected_year: int = 5) -> xr.Dataset:
     """Start-up and recurring-IT figures by school (mean over draws).
 
     Parameters
     ----------
     ds : xarray.Dataset
         Results with ``cost_lines`` and the ``cost_kind``/``cost_category`` coordinates.
-    year : int
-        Which projected year (1-based) the recurring-IT share is taken in (five in the study).
+    year : int, optional
+        Fiscal year of the recurring-IT share (as everywhere else in sustainsim).
+    projected_year : int
+        Used when ``year`` is not given: which projected year (1 = the first) the
+        recurring-IT share is taken in (five in the study; for a school that launches in
+        projected year 2, its fifth year is projected year 6).
 
     Returns
     -------
@@ -40,8 +44,17 @@ def seed_study(ds: xr.Dataset, year: int = 5) -> xr.Dataset:
             "seed_study needs per-line costs: simulate(..., lines=True) or central_case"
         )
     T = ds.sizes["year"]
-    if not 1 <= year <= T:
-        raise ValueError(f"year must be in 1..{T} (got {year})")
+    years = [int(y) for y in ds["year"].values]
+    if year is not None:
+        if year not in years:
+            raise ValueError(
+                f"year must be a fiscal year of the run, {years[0]}..{years[-1]} (got {year})"
+            )
+        idx = years.index(year)
+    else:
+        if not 1 <= projected_year <= T:
+            raise ValueError(f"projected_year must be in 1..{T} (got {projected_year})")
+        idx = projected_year - 1
     cl = ds.cost_lines
     kind, cat = ds["cost_kind"], ds["cost_category"]
     one = cl.where(kind == "one_time", 0.0)
@@ -56,7 +69,7 @@ def seed_study(ds: xr.Dataset, year: int = 5) -> xr.Dataset:
     tech = one.where(cat == "technology", 0.0).sum(("cost_line", "year"))
     pd = one.where(cat == "pd", 0.0).sum(("cost_line", "year"))
     it = cl.where((kind == "technology") | ((cat == "technology") & (kind != "one_time")), 0.0)
-    it_share = (it.sum("cost_line") / ds.cost).isel(year=year - 1, drop=True)
+    it_share = (it.sum("cost_line") / ds.cost).isel(year=idx, drop=True)
     out = xr.Dataset(
         {
             "startup_total": total,
@@ -71,5 +84,5 @@ def seed_study(ds: xr.Dataset, year: int = 5) -> xr.Dataset:
     units = {"startup_total": "USD", "startup_per_pupil": "USD/student"}
     for k in out.data_vars:
         out[k].attrs = {"units": units.get(k, "1"), "long_name": k.replace("_", " ")}
-    out.attrs["it_year"] = int(ds["year"].values[year - 1])
+    out.attrs["it_year"] = years[idx]
     return out

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import engine
 from .inputs import sample_inputs
