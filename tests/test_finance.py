@@ -432,7 +432,9 @@ def test_larger_cut_never_raises_p_solvent_and_trims_stay_nonnegative(cuts, trig
 
 
 def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
-    spec = sustainsim.load_config(sustainsim.__file__.rsplit("src", 1)[0] + "configs/leap_chicago.toml")
+    from .conftest import CONFIGS
+
+    spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
     central = sustainsim.central_case(spec)
     a = sustainsim.seed_study(central, 2032)
     b = sustainsim.seed_study(central, projected_year=6)
