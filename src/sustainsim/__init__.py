@@ -1,8 +1,12 @@
 """sustainsim: Monte Carlo risk simulation of the financial sustainability of school models."""
 
-from . import plotting
+from . import (
+    plotting,
+    sweep,  # the module: sustainsim.sweep.sweep(spec, grid)
+)
 from ._version import __version__
 from .backtest import backtest_enrollment, plot_coverage
+from .batch import run_batch
 from .calibration import fit_enrollment, fit_growth
 from .compare import compare, paired_difference
 from .config import ConfigError
@@ -31,6 +35,7 @@ from .metrics import (
     wilson_interval,
     worst_balance,
 )
+from .parallel import simulate_parallel
 from .results import input_names, inputs_frame
 from .samplers import discover_streams, make_source, source_for
 from .scenarios import simulate_scenarios
@@ -39,6 +44,7 @@ from .sensitivity import risk_drivers, tornado_table
 from .simulate import central_case, simulate
 from .sobol import sobol_indices
 from .spec import Spec, load_config, loads_config
+from .streaming import simulate_summary
 from .stress import stress_capacity
 
 __all__ = [
@@ -89,7 +95,11 @@ __all__ = [
     "loads_config",
     "open_results",
     "simulate",
+    "simulate_parallel",
     "simulate_scenarios",
+    "simulate_summary",
+    "sweep",
+    "run_batch",
     "stress_capacity",
     "write_netcdf",
 ]

@@ -83,7 +83,28 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--max-draws", type=_positive_int, help="cap for --target-se/--target-rel (1,000,000)"
     )
+    r.add_argument(
+        "--scheduler",
+        help="run chunks as dask tasks: processes, threads, synchronous or tcp://host:port",
+    )
+    r.add_argument("--workers", type=_positive_int, help="worker count for a local scheduler")
+    r.add_argument(
+        "--zarr",
+        type=Path,
+        help="write per-draw outputs to this Zarr store (with --lines) "
+        "or keep only streaming summaries; implies --scheduler processes",
+    )
     r.set_defaults(func=_cmd_run)
+
+    sw = sub.add_parser("sweep", help="run a grid of config overrides on common random numbers")
+    _lazy("sweep").add_arguments(sw)
+    sw.set_defaults(func=lambda a: _lazy("sweep").run(a))
+
+    b = sub.add_parser(
+        "batch", help="run many configs into one folder; --resume skips finished runs"
+    )
+    _lazy("batch").add_arguments(b)
+    b.set_defaults(func=lambda a: _lazy("batch").run(a))
 
     rp = sub.add_parser("report", help="rebuild the figures and report.html from a results.nc")
     _lazy("report").add_arguments(rp)
@@ -205,6 +226,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(["--target-se/--target-rel run one model; this config has scenarios"])
     if args.max_draws is not None and not targeted:
         raise ConfigError(["--max-draws goes with --target-se or --target-rel"])
+    parallel = args.scheduler is not None or args.zarr is not None
+    if parallel and (targeted or spec.scenario_names):
+        raise ConfigError(
+            ["--scheduler/--zarr run one model to a fixed draw count; this config has scenarios"]
+            if spec.scenario_names
+            else ["--scheduler/--zarr and --target-se/--target-rel exclude each other"]
+        )
+    if args.zarr is not None:
+        return _run_zarr(args, spec, out_dir)
     t0 = time.perf_counter()
     progress = False if args.no_progress else None
     info = None
@@ -231,6 +261,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
             lines=args.lines,
             progress=progress,
             sampler=args.sampler,
+        )
+    elif parallel:
+        from .parallel import simulate_parallel
+        from .samplers import source_for
+
+        n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
+        ds = simulate_parallel(
+            spec,
+            draws=n,
+            seed=seed,
+            chunk_size=args.chunk_size,
+            scheduler=args.scheduler,
+            num_workers=args.workers,
+            lines=args.lines,
+            progress=progress,
+            source=source_for(spec, n, seed, args.sampler),
         )
     else:
         from .samplers import source_for
@@ -367,6 +413,52 @@ def _cmd_stress(args: argparse.Namespace) -> int:
             f"[{100 * float(r.lower):.1f}%, {100 * float(r.upper):.1f}%]  "
             f"(P with no cut {float(r.p_no_cut):.3f})"
         )
+    return 0
+
+
+def _run_zarr(args: argparse.Namespace, spec, out_dir: Path) -> int:
+    """``run --zarr``: per-draw outputs to a Zarr store, summaries from a streaming pass."""
+    from . import io, streaming
+    from .parallel import simulate_parallel
+    from .samplers import source_for
+    from .simulate import resolve_run_args
+
+    n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
+    progress = False if args.no_progress else None
+    t0 = time.perf_counter()
+    simulate_parallel(
+        spec,
+        draws=n,
+        seed=seed,
+        chunk_size=args.chunk_size,
+        scheduler=args.scheduler or "processes",
+        num_workers=args.workers,
+        zarr_path=args.zarr,
+        lines=args.lines,
+        progress=progress,
+        source=source_for(spec, n, seed, args.sampler),
+    )
+    t_sim = time.perf_counter() - t0
+    # summaries in bounded memory: probabilities exact, quantiles within the sketch's bound
+    summ_ds = streaming.simulate_summary(
+        spec,
+        draws=n,
+        seed=seed,
+        chunk_size=args.chunk_size,
+        progress=progress,
+        source=source_for(spec, n, seed, args.sampler),
+    )
+    summ = streaming.summary_dict(summ_ds)
+    summ["config"] = str(args.config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    io.write_json(summ, out_dir / "summary.json")
+    io.write_netcdf(summ_ds, out_dir / "summary.nc")
+    print(format_summary(summ, title=f"sustainsim run {args.config}"))
+    print()
+    print(
+        f"wrote {args.zarr} (per-draw, chunked along draw), {out_dir / 'summary.json'} and "
+        f"{out_dir / 'summary.nc'} (simulated in {t_sim:.2f} s)"
+    )
     return 0
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from scipy import special
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .metrics import p_solvent
 from .samplers import LatinHypercube, source_for

@@ -17,11 +17,12 @@ from tqdm import tqdm
 from . import engine
 from .inputs import sample_inputs
 from .results import build_dataset, provenance
-from .sampling import ChunkDraws, Median, MonteCarlo, UniformSource
+from .sampling import ChunkDraws, Median, UniformSource
 from .spec import Spec
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "allocate_outputs",
     "ChunkResult",
     "assemble",
     "central_case",
@@ -97,7 +98,8 @@ def has_district_totals(spec: Spec) -> bool:
     return len(spec.config.schools) > 1 or bool(own)
 
 
-def _allocate(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
+def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
+    """The run's result buffers for ``n`` draws: every engine output the spec needs."""
     T, S = spec.years, len(spec.config.schools)
     out = {k: np.empty((T, S, n)) for k in output_names(spec)}
     if has_district_totals(spec):
@@ -152,7 +154,7 @@ def run_chunk(
         Arrays (views into the run's result buffers) to write into; allocated if not given.
     """
     if out is None:
-        out = _allocate(spec, stop - start, lines)
+        out = allocate_outputs(spec, stop - start, lines)
     rev_index = cost_index = None
     if lines:
         rev_index = {k: i for i, k in enumerate(_line_names(spec, "revenue"))}
@@ -266,7 +268,7 @@ def simulate(
 
         source = source_for(spec, n, seed)
     src = source
-    arrays = _allocate(spec, n, lines)
+    arrays = allocate_outputs(spec, n, lines)
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
 

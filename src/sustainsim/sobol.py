@@ -243,7 +243,7 @@ def sobol_indices(
     --------
     >>> s = sobol_indices(spec, {"district.cuts.probability": (0.05, 0.3)})  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .simulate import simulate
 

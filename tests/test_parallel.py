@@ -1,0 +1,336 @@
+"""Parallel and distributed runs give exactly the serial results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import sustainsim
+from sustainsim.parallel import _POOLS, shutdown_pools, simulate_parallel
+from sustainsim.streaming import simulate_summary
+
+distributed = pytest.importorskip("distributed")
+
+DRAWS, CHUNK, SEED = 24_000, 5_000, 13
+
+TWO_SCHOOLS_TOML = """
+[simulation]
+years = 5
+first_year = 2030
+draws = 1000
+seed = 3
+
+[district]
+fund_balance = 50000
+
+[district.growth]
+funding = 0.02
+
+[district.cuts]
+probability = 0.2
+magnitude = { dist = "uniform", low = 0.02, high = 0.08 }
+
+[[district.cost]]
+name = "office"
+kind = "fixed"
+amount = 20000
+
+[[schools]]
+name = "a"
+fund_balance = 100000
+
+[schools.enrollment]
+base = 400
+drift = -0.01
+volatility = 0.06
+common_loading = 0.5
+
+[[schools.revenue]]
+name = "pp"
+kind = "per_pupil"
+rate = 9000
+growth = "funding"
+
+[[schools.revenue]]
+name = "grant"
+kind = "grant"
+amount = 150000
+end = { dist = "integer_uniform", low = 1, high = 3 }
+
+[[schools.cost]]
+name = "ops"
+kind = "fixed"
+amount = 3700000
+growth = 0.03
+
+[[schools]]
+name = "b"
+fund_balance = 80000
+
+[schools.enrollment]
+base = 300
+volatility = 0.08
+common_loading = 0.7
+
+[[schools.revenue]]
+name = "pp"
+kind = "per_pupil"
+rate = 9000
+growth = "funding"
+
+[[schools.cost]]
+name = "ops"
+kind = "fixed"
+amount = 2700000
+growth = 0.03
+"""
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return sustainsim.loads_config(TWO_SCHOOLS_TOML, source="two.toml")
+
+
+@pytest.fixture(scope="module")
+def serial(spec):
+    return sustainsim.simulate(spec, draws=DRAWS, seed=SEED, chunk_size=CHUNK)
+
+
+@pytest.fixture(scope="module")
+def serial_summary(spec):
+    return simulate_summary(spec, draws=DRAWS, seed=SEED, chunk_size=CHUNK, progress=False)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One real two-process cluster shared by the tests of this module."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from sustainsim.parallel import DASK_WORKER_CONFIG
+
+    with (
+        dask.config.set(DASK_WORKER_CONFIG),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as lc,
+        Client(lc) as client,
+    ):
+        yield lc, client
+
+
+def test_serial_runs_are_not_trivial(serial):
+    p = sustainsim.p_solvent(serial)["probability"].isel(year=-1).values
+    assert ((p > 0.05) & (p < 0.95)).all()
+    assert "district_fund_balance" in serial
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shutdown_pools():
+    yield
+    shutdown_pools()
+
+
+def test_local_schedulers_identical_to_serial(spec, serial):
+    for scheduler in ("synchronous", "threads", "processes"):
+        ds = simulate_parallel(
+            spec,
+            draws=DRAWS,
+            seed=SEED,
+            chunk_size=CHUNK,
+            scheduler=scheduler,
+            num_workers=2,
+            progress=False,
+        )
+        xr.testing.assert_identical(ds, serial)
+    pool = _POOLS[("processes", 2)]  # kept for the next call: start-up paid once
+    simulate_parallel(spec, draws=100, scheduler="processes", num_workers=2, progress=False)
+    assert _POOLS[("processes", 2)] is pool
+
+
+def test_chunking_does_not_matter(spec, serial):
+    ds = simulate_parallel(
+        spec,
+        draws=DRAWS,
+        seed=SEED,
+        chunk_size=3_333,
+        scheduler="threads",
+        num_workers=2,
+        progress=False,
+    )
+    xr.testing.assert_equal(ds, serial)
+
+
+def test_local_cluster_identical_to_serial(spec, serial, cluster):
+    _, client = cluster
+    ds = simulate_parallel(
+        spec, draws=DRAWS, seed=SEED, chunk_size=CHUNK, scheduler=client, progress=False
+    )
+    xr.testing.assert_identical(ds, serial)
+    np.testing.assert_array_equal(
+        sustainsim.p_solvent(ds)["probability"].values,
+        sustainsim.p_solvent(serial)["probability"].values,
+    )
+
+
+def test_summary_only_identical_to_serial_streaming(spec, serial, serial_summary, cluster):
+    _, client = cluster
+    for scheduler in (client, "processes"):
+        s = simulate_parallel(
+            spec,
+            draws=DRAWS,
+            seed=SEED,
+            chunk_size=CHUNK,
+            scheduler=scheduler,
+            num_workers=2,
+            summary_only=True,
+            progress=False,
+        )
+        xr.testing.assert_identical(s, serial_summary)
+    full = sustainsim.p_solvent(serial)
+    np.testing.assert_array_equal(s["probability"].values, full["probability"].values)
+    # many more blocks (tasks) than tasks in flight: merged in draw order all the same
+    small = simulate_summary(spec, draws=DRAWS, seed=SEED, chunk_size=400, progress=False)
+    s = simulate_parallel(
+        spec,
+        draws=DRAWS,
+        seed=SEED,
+        chunk_size=400,
+        scheduler=client,
+        summary_only=True,
+        progress=False,
+    )
+    xr.testing.assert_identical(s, small)
+
+
+def test_zarr_on_cluster_by_address(spec, serial, cluster, tmp_path):
+    lc, _ = cluster
+    path = tmp_path / "run.zarr"
+    ds = simulate_parallel(
+        spec,
+        draws=DRAWS,
+        seed=SEED,
+        chunk_size=CHUNK,
+        scheduler=lc.scheduler_address,
+        zarr_path=path,
+        progress=False,
+    )
+    assert ds["fund_balance"].chunks[0][0] == CHUNK  # lazy, chunked along draw
+    xr.testing.assert_identical(ds.load(), serial)
+    on_disk = xr.open_zarr(path, consolidated=False)
+    assert on_disk["fund_balance"].encoding["chunks"][0] == CHUNK
+    np.testing.assert_array_equal(on_disk["fund_balance"].values, serial["fund_balance"].values)
+
+
+def test_zarr_with_lines_and_summary(spec, serial_summary, tmp_path):
+    lines = sustainsim.simulate(spec, draws=6_000, seed=SEED, chunk_size=2_000, lines=True)
+    z = simulate_parallel(
+        spec,
+        draws=6_000,
+        seed=SEED,
+        chunk_size=2_000,
+        lines=True,
+        scheduler="threads",
+        num_workers=2,
+        zarr_path=tmp_path / "l.zarr",
+        progress=False,
+    )
+    xr.testing.assert_identical(z.load(), lines)
+    s = simulate_parallel(
+        spec,
+        draws=DRAWS,
+        seed=SEED,
+        chunk_size=CHUNK,
+        scheduler="threads",
+        num_workers=2,
+        summary_only=True,
+        zarr_path=tmp_path / "s.zarr",
+        progress=False,
+    )
+    assert s.attrs.pop("zarr_path") == str(tmp_path / "s.zarr")
+    xr.testing.assert_identical(s, serial_summary)
+    per_draw = xr.open_zarr(tmp_path / "s.zarr", consolidated=False)
+    assert per_draw.sizes["draw"] == DRAWS
+    assert np.isfinite(per_draw["fund_balance"].values).all()
+
+
+def test_bad_arguments(spec, tmp_path):
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        simulate_parallel(spec, draws=10, scheduler="cluster")
+    with pytest.raises(TypeError, match="scheduler"):
+        simulate_parallel(spec, draws=10, scheduler=3)
+    with pytest.raises(ValueError, match="summary_only"):
+        simulate_parallel(spec, draws=10, summary_only=True, lines=True)
+    with pytest.raises(ValueError, match="num_workers"):
+        simulate_parallel(spec, draws=10, scheduler="threads", num_workers=0)
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "notes.txt").write_text("keep me")
+    for target in ("file", "folder"):
+        with pytest.raises(ValueError, match="refusing to overwrite"):
+            simulate_parallel(spec, draws=10, scheduler="synchronous", zarr_path=tmp_path / target)
+    assert (tmp_path / "folder" / "notes.txt").read_text() == "keep me"
+    # a scheduler that fails mid-run leaves neither the store nor its partial folder
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        simulate_parallel(spec, draws=10, scheduler="nope", zarr_path=tmp_path / "z.zarr")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]
+
+
+def test_zarr_store_replaced_whole(spec, tmp_path):
+    path = tmp_path / "run.zarr"
+    first = simulate_parallel(
+        spec,
+        draws=3_000,
+        seed=1,
+        chunk_size=1_000,
+        scheduler="synchronous",
+        zarr_path=path,
+        progress=False,
+    )
+    again = simulate_parallel(
+        spec,
+        draws=2_000,
+        seed=2,
+        chunk_size=1_000,
+        scheduler="synchronous",
+        zarr_path=path,
+        progress=False,
+    )
+    assert first.sizes["draw"] == 3_000
+    xr.testing.assert_identical(
+        again.load(), sustainsim.simulate(spec, draws=2_000, seed=2, chunk_size=1_000)
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["run.zarr"]  # no partial folder left
+
+
+@pytest.mark.parametrize("sampler", ["lhs", "sobol"])
+def test_other_samplers_identical(spec, sampler, cluster):
+    """The config's sampler travels to the workers: LHS and Sobol runs match serial."""
+    try:
+        sp = spec.with_overrides({"simulation.sampler": sampler})
+    except sustainsim.ConfigError:
+        pytest.skip("this config language has no [simulation] sampler")
+    _, client = cluster
+    full = sustainsim.simulate(sp, draws=4096, seed=SEED, chunk_size=1000)
+    assert full.attrs["sampler"] == sampler
+    ds = simulate_parallel(
+        sp, draws=4096, seed=SEED, chunk_size=1000, scheduler=client, progress=False
+    )
+    xr.testing.assert_identical(ds, full)
+    s = simulate_parallel(
+        sp,
+        draws=4096,
+        seed=SEED,
+        chunk_size=500,
+        scheduler="threads",
+        num_workers=2,
+        summary_only=True,
+        progress=False,
+    )
+    xr.testing.assert_identical(
+        s, simulate_summary(sp, draws=4096, seed=SEED, chunk_size=500, progress=False)
+    )
+    np.testing.assert_array_equal(
+        s["probability"].values, sustainsim.p_solvent(full)["probability"].values
+    )
