@@ -441,3 +441,24 @@ def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
     assert a.identical(b) and a.attrs["it_year"] == 2032
     with pytest.raises(ValueError, match="2027..2036"):
         sustainsim.seed_study(central, 6)
+
+
+def test_cohort_grades_feed_the_section_rule():
+    ds = run("""
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1", "2"]
+by_grade = [30, 20, 20]
+progression = 0.5
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+salary = 1000
+sections = { bands = [ { grades = ["K", "1", "2"], max_class_size = 30, min_class_size = 28 } ] }
+""", years=2)
+    # y1: K 30 (own section), grades 1 and 2 = 15 and 10 (< 28: one pooled room) -> 2
+    # y2: K 30, grades 15 and 7.5 -> 2 (three rooms without the minimum)
+    cents(line(ds, "cost", "teachers"), [2_000.0, 2_000.0])
+    cents(ds.enrollment.isel(draw=0, school=0).values, [55.0, 52.5])

@@ -197,3 +197,21 @@ def test_cli_bad_grid_writes_nothing(tmp_path):
         with pytest.raises(ConfigError):
             run(_args([str(REF10), "--grid", grid, "--draws", "100", "--out", str(out)]))
         assert not out.exists()
+
+
+def test_a_2x3_sweep_draws_as_a_heatmap(ref10_spec):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sustainsim import plotting
+
+    grid = {"district.cuts.probability": [0.1, 0.3], "schools.ref.fund_balance": [0.0, 5e5, 2e6]}
+    sw = sweep(ref10_spec, grid, draws=400, seed=2, progress=False)
+    p = sw.probability.sel(year=2031, school="ref")
+    assert p.dims == ("district.cuts.probability", "schools.ref.fund_balance")
+    ax = plotting.heatmap(p)
+    img = ax.images[0].get_array()
+    np.testing.assert_allclose(np.asarray(img), p.values)
+    # more money never hurts, more cuts never help (common random numbers)
+    assert np.all(np.diff(p.values, axis=1) >= 0) and np.all(np.diff(p.values, axis=0) <= 0)
+    matplotlib.pyplot.close("all")
