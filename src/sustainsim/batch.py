@@ -43,12 +43,12 @@ import xarray as xr
 from tqdm import tqdm
 
 from . import io, metrics
+from ._argtypes import nonneg_int, positive_int
 from ._version import __version__
 from .config import ConfigError
 from .simulate import resolve_run_args, simulate
 from .spec import Spec, load_config
 from .streaming import default_source, simulate_summary, summary_dict
-from .sweep import nonneg_int, positive_int
 
 __all__ = ["MANIFEST", "add_arguments", "read_manifest", "run", "run_batch", "summary_table"]
 

@@ -13,40 +13,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._argtypes import nonneg_int, positive_float, positive_int
 from ._version import __version__
 from .config import ConfigError
 
 __all__ = ["main"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,9 +34,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a config; write results.nc and summary.json")
     r.add_argument("config", help="TOML config file")
-    r.add_argument("--draws", type=_positive_int, help="number of draws (default: the config's)")
-    r.add_argument("--seed", type=_nonneg_int, help="seed (default: the config's)")
-    r.add_argument("--chunk-size", type=_positive_int, help="draws per chunk (memory only)")
+    r.add_argument("--draws", type=positive_int, help="number of draws (default: the config's)")
+    r.add_argument("--seed", type=nonneg_int, help="seed (default: the config's)")
+    r.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
     r.add_argument("--out", type=Path, help="output directory (default: out/CONFIG_STEM)")
     r.add_argument("--lines", action="store_true", help="keep per-line revenue/cost per draw")
     r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
@@ -75,19 +46,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--sampler", choices=["monte_carlo", "lhs", "sobol"], help="default: the config's"
     )
     r.add_argument(
-        "--target-se", type=_positive_float, help="add draws until every P(solvent) has SE <= this"
+        "--target-se", type=positive_float, help="add draws until every P(solvent) has SE <= this"
     )
     r.add_argument(
-        "--target-rel", type=_positive_float, help="add draws until SE / min(p, 1-p) <= this"
+        "--target-rel", type=positive_float, help="add draws until SE / min(p, 1-p) <= this"
     )
     r.add_argument(
-        "--max-draws", type=_positive_int, help="cap for --target-se/--target-rel (1,000,000)"
+        "--max-draws", type=positive_int, help="cap for --target-se/--target-rel (1,000,000)"
     )
     r.add_argument(
         "--scheduler",
         help="run chunks as dask tasks: processes, threads, synchronous or tcp://host:port",
     )
-    r.add_argument("--workers", type=_positive_int, help="worker count for a local scheduler")
+    r.add_argument("--workers", type=positive_int, help="worker count for a local scheduler")
     r.add_argument(
         "--zarr",
         type=Path,
@@ -121,8 +92,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("config", help="TOML config with [scenarios.NAME] tables, or a results.nc")
     c.add_argument("--baseline", help="reference scenario (default: the first)")
-    c.add_argument("--draws", type=_positive_int, help="number of draws")
-    c.add_argument("--seed", type=_nonneg_int, help="seed")
+    c.add_argument("--draws", type=positive_int, help="number of draws")
+    c.add_argument("--seed", type=nonneg_int, help="seed")
     c.add_argument("--out", type=Path, help="also write DIR/compare.nc and DIR/compare.json")
     c.set_defaults(func=_cmd_compare)
 
@@ -131,8 +102,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("config", help="TOML config file")
     st.add_argument("--target", type=float, default=0.9, help="required P(solvent) (0.9)")
-    st.add_argument("--draws", type=_positive_int, default=20_000, help="draws per evaluation")
-    st.add_argument("--seed", type=_nonneg_int, help="seed")
+    st.add_argument("--draws", type=positive_int, default=20_000, help="draws per evaluation")
+    st.add_argument("--seed", type=nonneg_int, help="seed")
     st.set_defaults(func=_cmd_stress)
 
     v = sub.add_parser("validate", help="check a config and describe it")

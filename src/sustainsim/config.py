@@ -36,8 +36,8 @@ from pydantic import (
 )
 
 from ._params import AnyNumber, Name, NonNeg, Param, Probability, _Model
-from .distributions import Distribution
 from .config_lines import CostLine, RevenueLine
+from .distributions import Distribution
 
 __all__ = [
     "Config",

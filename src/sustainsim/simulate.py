@@ -29,6 +29,7 @@ __all__ = [
     "has_district_totals",
     "output_names",
     "resolve_run_args",
+    "run_attrs",
     "run_chunk",
     "simulate",
 ]
@@ -166,6 +167,25 @@ def run_chunk(
     return ChunkResult(start, stop, out, inp.scalars, inp.scalar_attrs)
 
 
+def run_attrs(spec: Spec, *, seed: int, draws: int, sampler: str) -> dict[str, object]:
+    """Dataset attrs of a run of ``spec``: provenance plus the model facts metrics need."""
+    sim = spec.config.simulation
+    attrs = provenance(
+        text=spec.text,
+        sha256=spec.sha256,
+        source=spec.source,
+        overrides=spec.overrides,
+        seed=seed,
+        draws=draws,
+        sampler=sampler,
+        first_year=sim.first_year,
+        years=sim.years,
+    )
+    reserve = spec.config.district.reserve
+    attrs["reserve_months"] = float(reserve.months) if reserve is not None else 0.0
+    return attrs
+
+
 def assemble(
     spec: Spec,
     arrays: dict[str, np.ndarray],
@@ -177,20 +197,7 @@ def assemble(
 ) -> xr.Dataset:
     """Wrap full-run arrays (draw axis last) into the results Dataset with provenance."""
     sim = spec.config.simulation
-    n = arrays["fund_balance"].shape[-1]
-    attrs = provenance(
-        text=spec.text,
-        sha256=spec.sha256,
-        source=spec.source,
-        overrides=spec.overrides,
-        seed=seed,
-        draws=n,
-        sampler=sampler,
-        first_year=sim.first_year,
-        years=sim.years,
-    )
-    reserve = spec.config.district.reserve
-    attrs["reserve_months"] = float(reserve.months) if reserve is not None else 0.0
+    attrs = run_attrs(spec, seed=seed, draws=arrays["fund_balance"].shape[-1], sampler=sampler)
     lines = "revenue_lines" in arrays
     return build_dataset(
         arrays,

@@ -129,10 +129,8 @@ def _check_correlations(spec: Spec) -> None:
     """Every correlated input must be a random input of the model, per draw or per year alike."""
     if not spec.config.correlations:
         return
-    from .correlation import correlation_problems
+    from .correlation import CorrelatedSource, correlation_problems, matrix_from_pairs
     from .samplers import discover_streams
-
-    from .correlation import CorrelatedSource, matrix_from_pairs
     from .sampling import MonteCarlo
 
     problems = correlation_problems(

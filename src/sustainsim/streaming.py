@@ -68,12 +68,13 @@ from tqdm import tqdm
 
 from . import engine
 from .metrics import DEFAULT_QUANTILES, DISTRICT, wilson_interval
-from .results import VARIABLE_ATTRS, provenance
+from .results import VARIABLE_ATTRS
 from .sampling import UniformSource
 from .simulate import (
     allocate_outputs,
     has_district_totals,
     resolve_run_args,
+    run_attrs,
     run_chunk,
 )
 from .sketch import DEFAULT_MARGIN, Histogram
@@ -517,17 +518,7 @@ def summary_dataset(
         name: xr.DataArray(values, dims=dims, attrs={**units, "long_name": long_name})
         for name, dims, values, units, long_name in table
     }
-    attrs = provenance(
-        text=spec.text,
-        sha256=spec.sha256,
-        source=spec.source,
-        overrides=spec.overrides,
-        seed=seed,
-        draws=n,
-        sampler=sampler,
-        first_year=sim.first_year,
-        years=sim.years,
-    )
+    attrs = run_attrs(spec, seed=seed, draws=n, sampler=sampler)
     attrs.update(
         {
             "title": "sustainsim streaming summary",

@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
+from ._argtypes import nonneg_int, positive_int
 from ._version import __version__
 from .config import ConfigError
 from .metrics import DEFAULT_QUANTILES, balance_quantiles, entity_balance, p_solvent
@@ -380,28 +381,6 @@ __all__ += ["probabilities_frame"]
 
 
 # --- CLI -------------------------------------------------------------------------------------
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1 (underscores allowed)."""
-    try:
-        v = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def nonneg_int(text: str) -> int:
-    """argparse type: a whole number >= 0 (underscores allowed)."""
-    try:
-        v = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
