@@ -166,3 +166,23 @@ def test_sweep_batch_and_scheduler_through_main(tmp_path):
                      "--out", str(tmp_path / name), *extra]) == 0
     a, b = (sustainsim.open_results(tmp_path / n / "results.nc") for n in ("serial", "sync"))
     assert a.fund_balance.equals(b.fund_balance)
+
+
+def test_core_install_does_not_need_the_optional_extras():
+    """import sustainsim and `run` work without dask (the extra "parallel")."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['dask'] = None\n"
+        "import sustainsim\n"
+        "from sustainsim.cli import main\n"
+        f"assert main(['validate', {str(REF10)!r}]) == 0\n"
+        "try:\n"
+        "    sustainsim.simulate_parallel\n"
+        "except ImportError as e:\n"
+        "    assert 'sustainsim[parallel]' in str(e)\n"
+        "else:\n"
+        "    raise SystemExit('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -35,7 +35,6 @@ from .metrics import (
     wilson_interval,
     worst_balance,
 )
-from .parallel import simulate_parallel
 from .results import input_names, inputs_frame
 from .samplers import discover_streams, make_source, source_for
 from .scenarios import simulate_scenarios
@@ -103,3 +102,12 @@ __all__ = [
     "stress_capacity",
     "write_netcdf",
 ]
+
+
+def __getattr__(name: str):
+    # dask is the optional extra "parallel": import it only when asked for
+    if name == "simulate_parallel":
+        from .parallel import simulate_parallel
+
+        return simulate_parallel
+    raise AttributeError(f"module 'sustainsim' has no attribute {name!r}")

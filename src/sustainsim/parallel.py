@@ -44,7 +44,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import dask
+try:
+    import dask
+except ImportError as exc:  # the optional extra "parallel"
+    raise ImportError(
+        'parallel and distributed runs need dask: pip install "sustainsim[parallel]"'
+    ) from exc
 import numpy as np
 import xarray as xr
 from tqdm import tqdm
