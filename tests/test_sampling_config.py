@@ -108,9 +108,10 @@ def test_sampler_in_config_and_chunk_independence(sampler):
 
 def test_cli_sampler_and_target_se(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["run", str(REF10), "--target-se", "0.004", "--out", str(out), "--no-report"]) == 0
+    assert main(["run", str(REF10), "--target-se", "0.004", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "converged after" in text
+    assert (out / "convergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ds = sustainsim.open_results(out / "results.nc")
     p = sustainsim.p_solvent(ds)
     assert float(p.se.max()) <= 0.004

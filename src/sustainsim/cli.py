@@ -278,6 +278,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from .report import write_run_figures
 
             figures = write_run_figures(ds, out_dir, spec=spec)
+            if info is not None:
+                figures.insert(0, _convergence_figure(info, out_dir / "convergence.png"))
     except BaseException:
         if created:
             _remove_tree(out_dir)
@@ -385,6 +387,20 @@ def _cmd_stress(args: argparse.Namespace) -> int:
             f"(P with no cut {float(r.p_no_cut):.3f})"
         )
     return 0
+
+
+def _convergence_figure(info, path: Path) -> Path:
+    """The estimate and its interval versus draws, written atomically as PNG."""
+    from matplotlib.figure import Figure
+
+    from . import io
+    from .convergence import plot_convergence
+
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    plot_convergence(info, ax=fig.add_subplot())
+    with io.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    return path
 
 
 def _run_zarr(args: argparse.Namespace, spec, out_dir: Path) -> int:
