@@ -259,5 +259,3 @@ def _fit_log_growth(
             "converged": bool(opt.success),
         },
     )
-
-

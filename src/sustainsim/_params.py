@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from .distributions import Distribution, DistributionError
 
-__all__ = ["AnyNumber", "GrowthRef", "Name", "NonNeg", "Param", "Probability"]
+__all__ = [
+    "AnyNumber",
+    "GrowthRate",
+    "GrowthRef",
+    "Loading",
+    "Name",
+    "NonNeg",
+    "Persistence",
+    "Positive",
+    "Probability",
+    "YearIndex",
+]
 
 
 def _fmt_bound(ge, gt, le, lt) -> str:
@@ -75,18 +86,22 @@ def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dis
     return validate
 
 
-def Param(*, ge=None, gt=None, le=None, lt=None, integer=False):  # noqa: N802 - a type factory
-    """A config number that may be a distribution, with the allowed range."""
-    return Annotated[
-        float | Distribution,
-        PlainValidator(_make_param_validator(ge, gt, le, lt, integer)),
+def _param(**bounds: Any) -> Any:
+    return (
+        PlainValidator(_make_param_validator(**bounds)),
         WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
-    ]
+    )
 
 
-AnyNumber = Param()
-NonNeg = Param(ge=0)
-Probability = Param(ge=0, le=1)
+# Named numbers-or-distributions with their allowed ranges
+AnyNumber: TypeAlias = Annotated[float | Distribution, *_param()]
+NonNeg: TypeAlias = Annotated[float | Distribution, *_param(ge=0)]
+Positive: TypeAlias = Annotated[float | Distribution, *_param(gt=0)]
+Probability: TypeAlias = Annotated[float | Distribution, *_param(ge=0, le=1)]
+GrowthRate: TypeAlias = Annotated[float | Distribution, *_param(gt=-1)]
+Persistence: TypeAlias = Annotated[float | Distribution, *_param(gt=-1, lt=1)]
+Loading: TypeAlias = Annotated[float | Distribution, *_param(ge=-1, le=1)]
+YearIndex: TypeAlias = Annotated[float | Distribution, *_param(ge=0, integer=True)]
 
 
 class _Model(BaseModel):

@@ -539,4 +539,3 @@ def run(args: argparse.Namespace) -> int:
         _write_atomic(Path(args.out), text)
         print(f"wrote {args.out}")
     return 0
-

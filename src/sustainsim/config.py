@@ -35,7 +35,17 @@ from pydantic import (
     model_validator,
 )
 
-from ._params import AnyNumber, Name, NonNeg, Param, Probability, _Model
+from ._params import (
+    AnyNumber,
+    GrowthRate,
+    Loading,
+    Name,
+    NonNeg,
+    Persistence,
+    Positive,
+    Probability,
+    _Model,
+)
 from .config_lines import CostLine, RevenueLine
 from .distributions import Distribution
 
@@ -91,7 +101,7 @@ class Simulation(_Model):
 class GrowthIndex(_Model):
     """An annual growth rate: fixed, one random rate per draw, or a new rate each year."""
 
-    rate: Param(gt=-1)
+    rate: GrowthRate
     per: Literal["draw", "year"] = "draw"
 
 
@@ -264,11 +274,11 @@ class Enrollment(_Model):
     """
 
     model: Literal["aggregate", "cohort"] = "aggregate"
-    base: Param(gt=0) | None = None
+    base: Positive | None = None
     drift: AnyNumber = 0.0
     volatility: NonNeg = 0.0
-    persistence: Param(gt=-1, lt=1) = 0.0
-    common_loading: Param(ge=-1, le=1) = 0.0
+    persistence: Persistence = 0.0
+    common_loading: Loading = 0.0
     capacity: float | None = Field(None, gt=0)
     grades: list[str] | None = None
     grade_shares: list[float] | None = None
@@ -326,8 +336,11 @@ class Enrollment(_Model):
         return self
 
     def progression_ratios(self) -> list[float]:
-        pr = self.progression
-        return [pr] * (len(self.grades) - 1) if isinstance(pr, float) else list(pr)
+        """One progression ratio per grade after the first (cohort model)."""
+        pr, grades = self.progression, self.grades
+        if pr is None or grades is None:
+            raise ValueError("progression ratios belong to the cohort model")
+        return [pr] * (len(grades) - 1) if isinstance(pr, float) else list(pr)
 
 
 class SchoolModel(_Model):
@@ -386,7 +399,7 @@ class Config(_Model):
     """A whole config file."""
 
     simulation: Simulation
-    district: District = Field(default_factory=District)
+    district: District = Field(default_factory=lambda: District.model_validate({}))
     models: dict[Name, SchoolModel] = Field(default_factory=dict)
     schools: list[School] = Field(min_length=1)
     scenarios: dict[Name, dict[str, Any]] = Field(

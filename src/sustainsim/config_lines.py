@@ -17,7 +17,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ._params import AnyNumber, GrowthRef, Name, NonNeg, Param, Probability, _Model, _show
+from ._params import (
+    AnyNumber,
+    GrowthRef,
+    Name,
+    NonNeg,
+    Positive,
+    Probability,
+    YearIndex,
+    _Model,
+    _show,
+)
 from .distributions import Distribution
 
 __all__ = ["CostLine", "RevenueLine", "SectionBand", "Sections"]
@@ -75,8 +85,8 @@ class Grant(_Line):
 
     kind: Literal["grant"]
     amount: NonNeg
-    start: Param(ge=0, integer=True) = 1.0
-    end: Param(ge=0, integer=True)
+    start: YearIndex = 1.0
+    end: YearIndex
     renewal_probability: float = Field(0.0, ge=0, lt=1)
     termination_probability: float = Field(0.0, ge=0, le=1)
     exposed_to_cuts: bool = False
@@ -168,7 +178,7 @@ class StaffRole(_Line):
     benefits_rate: NonNeg = 0.0
     benefits_growth: GrowthRef | None = None
     stipend: NonNeg = 0.0
-    students_per_position: Param(gt=0) | None = None
+    students_per_position: Positive | None = None
     positions: float | None = Field(None, ge=0)
     sections: Sections | None = None
     minimum_positions: float = Field(0.0, ge=0)

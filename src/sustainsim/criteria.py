@@ -68,7 +68,7 @@ def recurring(ds: xr.Dataset) -> xr.Dataset:
     if "one_time_cost" in ds or "district_one_time_cost" in ds:
         cost = cost - _with_total(ds, "one_time_cost", cost)
     out = xr.Dataset({"recurring_revenue": rev, "recurring_cost": cost})
-    for k in out.data_vars:
+    for k in map(str, out.data_vars):
         out[k].attrs = {"units": "USD", "long_name": k.replace("_", " ")}
     return out
 

@@ -448,6 +448,11 @@ def prim(
             raise ValueError(f"not sampled inputs of this Dataset: {bad}")
         frame = pd.DataFrame({k: data[k].values for k in names})
         units = {k: data[k].attrs.get("units", "") for k in names}
+        if outcome is not None and not isinstance(outcome, str | xr.DataArray):
+            raise TypeError(
+                "with a Dataset, outcome is a name or a DataArray over draw "
+                f"(got {type(outcome).__name__})"
+            )
         y_da = outcome_array(
             data, "insolvent" if outcome is None else outcome, school=school, year=year
         )

@@ -150,5 +150,3 @@ def best_distribution_spec(
     spec = dict(ranked["spec"].iloc[0])
     Distribution.from_spec(spec)
     return spec
-
-

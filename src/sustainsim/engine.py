@@ -161,8 +161,10 @@ def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
     if "positions" in v:
         return max(v["positions"], v["minimum_positions"])
     sec = v["sections"]
+    if school.grades is None:  # the schema ties the section rule to enrollment by grade
+        raise ValueError(f"school {school.name}: class sections need enrollment by grade")
     index = {g: i for i, g in enumerate(school.grade_labels)}
-    total = 0.0
+    total: np.ndarray | float = 0.0
     for band in sec.bands:
         rows = school.grades[[index[g] for g in band.grades], 1:]
         if band.multi_age:
@@ -256,6 +258,8 @@ def _respond(
 ) -> None:
     """Step over years applying the management response; fills surplus, bal, trimmed."""
     r = school.response
+    if r is None:
+        raise ValueError(f"school {school.name} has no management response")
     T = rev.shape[0]
     cap, lag = r["cap"], r["lag"]
     months = school.reserve_months
@@ -386,7 +390,9 @@ def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
     T, n = inputs.years, inputs.n
     rev, cost = out["district_revenue"], out["district_cost"]
     surplus, bal = out["district_surplus"], out["district_fund_balance"]
-    start = sum(np.broadcast_to(np.asarray(s.fund_balance, float), (n,)) for s in inputs.schools)
+    start = np.zeros(n)
+    for s in inputs.schools:
+        start = start + s.fund_balance
     d = inputs.district
     temp = out.get("district_temporary_revenue")
     once = out.get("district_one_time_cost")

@@ -116,12 +116,15 @@ def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.nd
     if cuts.regime is not None:
         hits, mag = _regime_cuts(s, cuts, years, prefix, label)
     else:
-        p = s.value(f"{prefix}.probability", cuts.probability, f"{label}cuts.probability")
+        prob, magnitude = cuts.probability, cuts.magnitude
+        if prob is None or magnitude is None:  # the schema requires both without a regime
+            raise ValueError("cuts need probability and magnitude, or a regime")
+        p = s.value(f"{prefix}.probability", prob, f"{label}cuts.probability")
         hits = d.uniform_years(f"{prefix}.event", years) < p
-        if isinstance(cuts.magnitude, Distribution):
-            mag = d.sample_years(f"{prefix}.magnitude", cuts.magnitude, years)
+        if isinstance(magnitude, Distribution):
+            mag = d.sample_years(f"{prefix}.magnitude", magnitude, years)
         else:
-            mag = np.full((years, 1), float(cuts.magnitude))
+            mag = np.full((years, 1), float(magnitude))
     c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year")
     s.record(f"{label}cuts.count", hits.sum(axis=0), "number of budget-cut events", "1")
     s.record(f"{label}cuts.cumulative", 1.0 - c[-1], "share of exposed revenue cut by the end", "1")
@@ -132,6 +135,8 @@ def _regime_cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str):
     """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
     d = s.draws
     r = cuts.regime
+    if r is None:
+        raise ValueError("no regime configured")
     rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
     pe = s.value(f"{rp}.p_enter", r.p_enter, f"{rl}p_enter")
     px = s.value(f"{rp}.p_exit", r.p_exit, f"{rl}p_exit")
@@ -172,11 +177,13 @@ def _enrollment(
         k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys
     }
     if en.model == "aggregate":
+        if en.base is None:  # the schema requires a base for the aggregate model
+            raise ValueError("aggregate enrollment needs a base")
         par["base"] = s.value(
             f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students"
         )
     else:
-        par["base"] = float(en.by_grade[0])
+        par["base"] = float((en.by_grade or [0.0])[0])
     random_params = any(np.ndim(v) for v in par.values())
     stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
     if stochastic:
@@ -204,7 +211,7 @@ def _enrollment(
             noise = en.progression_sd * np.stack(
                 [
                     special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
-                    for g in en.grades[1:]
+                    for g in (en.grades or [])[1:]
                 ]
             )
         grades = cohort_paths(np.asarray(en.by_grade, float), en.progression_ratios(), path, noise)
@@ -417,7 +424,9 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         or dist.cost
         or not (isinstance(dist.fund_balance, float) and dist.fund_balance == 0)
     ):
-        total = sum(np.broadcast_to(x.enrollment, (T + 1, draws.n)) for x in schools)
+        total = np.zeros((T + 1, draws.n))
+        for x in schools:
+            total += x.enrollment
         rev = [
             _line(s, "revenue", ln, "district", "district.", growth, T, first)
             for ln in dist.revenue

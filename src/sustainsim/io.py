@@ -87,7 +87,11 @@ def write_json(obj: Any, path: str | Path) -> Path:
 
 def write_text(text: str, path: str | Path) -> Path:
     """Write ``text`` (UTF-8) atomically."""
-    return _write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+    def writer(p: Path) -> None:
+        p.write_text(text, encoding="utf-8")
+
+    return _write(path, writer)
 
 
 def open_results(path: str | Path) -> xr.Dataset:

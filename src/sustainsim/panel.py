@@ -116,5 +116,3 @@ class Panel:
         """The panel truncated to years <= ``last_year``."""
         keep = self.years <= last_year
         return Panel(self.entities, self.years[keep], self.level[:, keep])
-
-

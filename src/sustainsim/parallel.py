@@ -474,7 +474,7 @@ def simulate_parallel(
                 ds.attrs["zarr_path"] = final
             return ds
         units = [[b] for b in chunk_bounds(n, chunk)]
-        if zpath is not None:
+        if zpath is not None and final is not None:
             kwargs = {"lines": lines, "zarr_path": zpath, "keep": False}
             _run_tasks(spec, src, units, kwargs, scheduler, num_workers, lambda i, r: None, bar)
             _commit_zarr(zpath, final)

@@ -126,7 +126,7 @@ def provenance(
 
 def input_names(ds: xr.Dataset) -> list[str]:
     """Names of the sampled scalar inputs (variables over ``draw`` with role ``input``)."""
-    return [k for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
+    return [str(k) for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
 
 
 def inputs_frame(ds: xr.Dataset) -> pd.DataFrame:

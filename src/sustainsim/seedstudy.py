@@ -82,7 +82,7 @@ def seed_study(ds: xr.Dataset, year: int | None = None, *, projected_year: int =
     ).mean("draw")
     out = out.drop_vars("year", errors="ignore")
     units = {"startup_total": "USD", "startup_per_pupil": "USD/student"}
-    for k in out.data_vars:
+    for k in map(str, out.data_vars):
         out[k].attrs = {"units": units.get(k, "1"), "long_name": k.replace("_", " ")}
     out.attrs["it_year"] = years[idx]
     return out

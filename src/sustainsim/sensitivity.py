@@ -488,7 +488,9 @@ def tornado_table(
     n = X.shape[0]
     n_lo, n_hi = max(1, round(low * n)), max(1, round((1 - high) * n))
     order = np.argsort(X, axis=0, kind="stable")
-    rows, seen, dups = [], [], {}
+    rows: list[dict] = []
+    seen: list[tuple[str, np.ndarray]] = []
+    dups: dict[str, str] = {}
     for j, name in enumerate(frame.columns):
         o = order[:, j]
         twin = next(

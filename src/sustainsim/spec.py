@@ -137,9 +137,8 @@ def _check_correlations(spec: Spec) -> None:
         [c.inputs for c in spec.config.correlations], discover_streams(spec)
     )
     for i, c in enumerate(spec.config.correlations):
-        m = c.matrix
-        if m is None:
-            m = matrix_from_pairs(c.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in c.pairs])
+        pairs = [(p["a"], p["b"], p["rank_corr"]) for p in c.pairs or []]
+        m = c.matrix if c.matrix is not None else matrix_from_pairs(c.inputs, pairs)
         try:  # positive semi-definite, or repaired with a warning, or rejected when strict
             CorrelatedSource(MonteCarlo(0), c.inputs, m, strict=c.strict)
         except ValueError as exc:

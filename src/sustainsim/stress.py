@@ -59,7 +59,9 @@ def _capacity_one(
         return cache[x]
 
     schools = [str(s) for s in p_at(0.0)["school"].values]
-    rows = {k: [] for k in ("capacity", "lower", "upper", "p_at_capacity", "p_no_cut")}
+    rows: dict[str, list[float]] = {
+        k: [] for k in ("capacity", "lower", "upper", "p_at_capacity", "p_no_cut")
+    }
     for school in schools:
 
         def ok(x, field, school=school):

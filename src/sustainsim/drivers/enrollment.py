@@ -76,7 +76,7 @@ def enrollment_paths(
     cum = np.zeros(n)
     x = np.zeros(n)
     capped = bool(np.any(np.isfinite(capacity)))
-    log_room = np.log(capacity / base) if capped else None
+    log_room = np.log(capacity / base) if capped else np.full(1, np.inf)
     simple_ar = np.ndim(persistence) == 0 and persistence == 0.0
     for t in range(T):
         eps = z_own[t] * own_w
