@@ -45,10 +45,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -74,6 +72,7 @@ __all__ = [
 
 from ._loggrowth import _fit_log_growth
 from .distfit import best_distribution_spec, fit_distribution
+from .io import write_text
 from .panel import Panel, TableLike, read_panel
 
 # -------------------------------------------------------------------------------- results
@@ -450,19 +449,6 @@ def _calibrate(path, *, kind, per_pupil, for_entity=None, name="funding", **kw):
     raise ValueError(f"kind must be 'enrollment' or 'growth' (got {kind!r})")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _filter_arg(text: str) -> tuple[str, str]:
     col, sep, val = text.partition("=")
     if not sep or not col:
@@ -536,6 +522,6 @@ def run(args: argparse.Namespace) -> int:
     for k, (est, err) in fit.summary().iterrows():
         print(f"{k:20s} {est:+9.4f} +- {err:8.4f}")
     if args.out:
-        _write_atomic(Path(args.out), text)
+        write_text(text, args.out)
         print(f"wrote {args.out}")
     return 0

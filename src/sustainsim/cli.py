@@ -67,25 +67,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=_cmd_run)
 
-    sw = sub.add_parser("sweep", help="run a grid of config overrides on common random numbers")
-    _lazy("sweep").add_arguments(sw)
-    sw.set_defaults(func=lambda a: _lazy("sweep").run(a))
-
-    b = sub.add_parser(
-        "batch", help="run many configs into one folder; --resume skips finished runs"
-    )
-    _lazy("batch").add_arguments(b)
-    b.set_defaults(func=lambda a: _lazy("batch").run(a))
-
-    rp = sub.add_parser("report", help="rebuild the figures and report.html from a results.nc")
-    _lazy("report").add_arguments(rp)
-    rp.set_defaults(func=lambda a: _lazy("report").run(a))
-
-    cal = sub.add_parser(
-        "calibrate", help="fit enrollment or growth drivers to history; print a config fragment"
-    )
-    _lazy("calibration").add_arguments(cal)
-    cal.set_defaults(func=lambda a: _lazy("calibration").run(a))
+    # subcommands that live with their concept: (name, module, help); imported on use
+    for name, module, help_text in _MODULE_COMMANDS:
+        p_sub = sub.add_parser(name, help=help_text)
+        _lazy(module).add_arguments(p_sub)
+        p_sub.set_defaults(func=lambda a, m=module: _lazy(m).run(a))
 
     c = sub.add_parser(
         "compare", help="run a config's scenarios on the same draws; paired differences"
@@ -110,6 +96,18 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("config", nargs="+", help="TOML config file(s)")
     v.set_defaults(func=_cmd_validate)
     return p
+
+
+_MODULE_COMMANDS = [
+    ("sweep", "sweep", "run a grid of config overrides on common random numbers"),
+    ("batch", "batch", "run many configs into one folder; --resume skips finished runs"),
+    ("report", "report", "rebuild the figures and report.html from a results.nc"),
+    (
+        "calibrate",
+        "calibration",
+        "fit enrollment or growth drivers to history; print a config fragment",
+    ),
+]
 
 
 def _lazy(module: str):
