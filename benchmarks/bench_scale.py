@@ -17,7 +17,7 @@ steadier figure. Results go to
 What is compared (the same model, ref10; P(solvent through every year) and
 final-balance quantiles as the result):
 
-* ``streaming``: :func:`sustainsim.streaming.simulate_summary`: named counter-based
+* ``streaming``: :func:`sustainsim.run.summary.simulate_summary`: named counter-based
   streams, inverse CDFs, the general engine, and the on-the-fly reduction (solvency
   counts, moments of five variables, histograms for fund-balance quantiles by year
   and of the worst balance) in chunks of 32768 draws.
@@ -125,8 +125,8 @@ def _case(case: dict) -> dict:
         def go(n):
             return fn(n)
     else:
-        from sustainsim.parallel import simulate_parallel
-        from sustainsim.streaming import simulate_summary
+        from sustainsim.run.parallel import simulate_parallel
+        from sustainsim.run.summary import simulate_summary
 
         spec = _variant(case.get("schools", 1), case.get("years", 10))
         chunk = case.get("chunk")
@@ -151,7 +151,7 @@ def _case(case: dict) -> dict:
             import dask
             from distributed import Client, LocalCluster
 
-            from sustainsim.parallel import DASK_WORKER_CONFIG
+            from sustainsim.run.parallel import DASK_WORKER_CONFIG
 
             t0 = time.perf_counter()
             with dask.config.set(DASK_WORKER_CONFIG):  # see its note: ~2.5x per draw

@@ -172,7 +172,7 @@ NB01 = [
     ),
     code(
         """
-        print("sampled inputs:", ", ".join(sustainsim.input_names(ds)))
+        print("sampled inputs:", ", ".join(sustainsim.results.input_names(ds)))
         for key in ("sustainsim_version", "seed", "draws", "sampler", "config_source"):
             print(f"{key:20s} {ds.attrs[key]}")
         print(f"{'config_sha256':20s} {ds.attrs['config_sha256'][:16]}...")
@@ -221,7 +221,7 @@ NB01 = [
     code(
         """
         ax = plotting.fan_chart(ds, school="ref")
-        q = sustainsim.balance_quantiles(ds).sel(school="ref")
+        q = sustainsim.metrics.balance_quantiles(ds).sel(school="ref")
         median = q.sel(quantile=0.5)
         first_negative_median = int(median.year[median < 0][0])
         print(f"median fund balance first below zero in FY{first_negative_median}")
@@ -260,9 +260,9 @@ NB01 = [
     ),
     code(
         """
-        from sustainsim.compare import paired_difference
+        from sustainsim.analysis.paired import paired_difference
 
-        s_base, s_hi = sustainsim.solvent(ds), sustainsim.solvent(ds_hi)
+        s_base, s_hi = sustainsim.metrics.solvent(ds), sustainsim.metrics.solvent(ds_hi)
         d = paired_difference(s_base.sel(year=2031, school="ref"), s_hi.sel(year=2031, school="ref"))
         print(
             f"P(solvent through FY2031): {float(d.a):.1%} -> {float(d.b):.1%}, change "
@@ -436,7 +436,7 @@ NB02 = [
     code(
         """
         central = sustainsim.central_case(spec)
-        seed = sustainsim.seed_study(central, projected_year=6)
+        seed = sustainsim.metrics.seed_study(central, projected_year=6)
         pl = {k: float(seed[k].sel(school="pl_k8")) for k in seed.data_vars}
         trad_it = float(seed["recurring_it_share"].sel(school="trad_k8"))
         pd.DataFrame(
@@ -541,7 +541,7 @@ NB02 = [
     ),
     code(
         """
-        cmp = sustainsim.compare(ds, "expected").sel(year=2036, scenario="severe_cuts")
+        cmp = sustainsim.analysis.compare(ds, "expected").sel(year=2036, scenario="severe_cuts")
         (
             100
             * cmp[["a", "b", "difference", "se_paired", "se_unpaired"]]
@@ -552,9 +552,9 @@ NB02 = [
     ),
     code(
         """
-        from sustainsim.compare import paired_difference
+        from sustainsim.analysis.paired import paired_difference
 
-        solvent = sustainsim.solvent(ds)
+        solvent = sustainsim.metrics.solvent(ds)
         rows = {}
         for name in spec.scenario_names:
             s = solvent.sel(scenario=name, year=2036)
@@ -649,7 +649,7 @@ NB02 = [
     ),
     code(
         """
-        sc = sustainsim.stress_capacity(spec, target=0.8, year=2031, draws=20_000, tol=0.002)
+        sc = sustainsim.analysis.stress_capacity(spec, target=0.8, year=2031, draws=20_000, tol=0.002)
         table = sc.to_dataframe()[["capacity", "lower", "upper", "p_no_cut", "p_at_capacity"]]
         (100 * table).round(1).add_suffix(" [%]")
         """
@@ -836,13 +836,13 @@ NB03 = [
     ),
     code(
         """
-        gap = sustainsim.structural_gap(ds).sel(school="district")
+        gap = sustainsim.metrics.structural_gap(ds).sel(school="district")
         cliff = gap.cliff_year.to_series()
         print("cliff year (share of draws):")
         labels = cliff.map(lambda y: f"FY{y:.0f}" if y == y else "none by FY2034")
         print(labels.value_counts(normalize=True).sort_index().round(3).to_string())
 
-        rec = sustainsim.criteria.recurring(ds).sel(school="district")
+        rec = sustainsim.metrics.criteria.recurring(ds).sel(school="district")
         valid = gap.cliff_year.notnull()
         rec_rev_cliff = rec.recurring_revenue.where(rec.year == gap.cliff_year).max("year")
         gap_share = (gap.gap / rec_rev_cliff).where(valid)
@@ -910,7 +910,7 @@ NB03 = [
     ),
     code(
         """
-        cmp = sustainsim.compare(dss, "no_renewal").sel(school="district", year=2034)
+        cmp = sustainsim.analysis.compare(dss, "no_renewal").sel(school="district", year=2034)
         (
             100
             * cmp[["a", "b", "difference", "lower", "upper", "se_paired"]]
@@ -930,7 +930,7 @@ NB03 = [
 
         ## 3. What renewal probability, or bridge, would close the gap?
 
-        `sustainsim.sweep.sweep` runs a grid of config overrides on common random numbers and
+        `sustainsim.run.grid.sweep` runs a grid of config overrides on common random numbers and
         returns P(solvent) at every point. First the grant's renewal probability (a
         probability of 1 is not allowed: a grant renewed for sure every three years would
         never end):
@@ -938,7 +938,7 @@ NB03 = [
     ),
     code(
         """
-        from sustainsim.sweep import sweep
+        from sustainsim.run.grid import sweep
 
         RENEWAL = "district.revenue.ngsi_grant.renewal_probability"
         res = sweep(spec, {RENEWAL: [0.0, 0.25, 0.5, 0.75, 0.9]}, draws=20_000)
@@ -1036,7 +1036,7 @@ NB03 = [
     ),
     code(
         """
-        box = sustainsim.prim(ds, year=2034)
+        box = sustainsim.analysis.prim(ds, year=2034)
         traj = box.trajectory
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
         sc_ = ax.scatter(traj.coverage, traj.density, c=traj.n_restricted, cmap="viridis", s=25)
@@ -1161,7 +1161,7 @@ NB04 = [
         ds = sustainsim.simulate(spec, draws=50_000)
         p_base = float(sustainsim.p_solvent(ds).probability.sel(school="pl_k8", year=2036))
         print(f"P(solvent through FY2036) = {p_base:.1%} over {ds.sizes['draw']:,} draws")
-        print("sampled inputs:", ", ".join(sustainsim.input_names(ds)))
+        print("sampled inputs:", ", ".join(sustainsim.results.input_names(ds)))
         """
     ),
     md(
@@ -1184,7 +1184,7 @@ NB04 = [
     ),
     code(
         """
-        rd = sustainsim.risk_drivers(ds, "solvent")
+        rd = sustainsim.analysis.risk_drivers(ds, "solvent")
         print(f"R^2 of the linear fit: {float(rd.r2):.2f} (on ranks: {float(rd.rank_r2):.2f})")
         table = rd[["spearman", "src", "contribution", "decile_swing"]].to_dataframe()
         table.reindex(table.spearman.abs().sort_values(ascending=False).index).round(3)
@@ -1208,7 +1208,7 @@ NB04 = [
     ),
     code(
         """
-        tt = sustainsim.tornado_table(ds, "solvent")
+        tt = sustainsim.analysis.tornado_table(ds, "solvent")
         ax = plotting.tornado(tt)
         tt[["input", "low", "high", "base", "low_value", "high_value"]].round(3)
         """
@@ -1252,7 +1252,7 @@ NB04 = [
             "schools.pl_k8.enrollment.drift": (-0.04, 0.01),
             "schools.pl_k8.revenue.implementation_grant.renewal_probability": (0.0, 0.6),
         }
-        sobol = sustainsim.sobol_indices(spec, ranges, n=256, draws=1_500, progress=False)
+        sobol = sustainsim.analysis.sobol_indices(spec, ranges, n=256, draws=1_500, progress=False)
         sobol_table = (
             sobol[["S1", "S1_conf", "ST", "ST_conf"]].to_dataframe().sort_values("ST", ascending=False)
         )
@@ -1303,14 +1303,14 @@ NB04 = [
 
         ## 3. A two-lever map: salary growth against funding growth
 
-        `sustainsim.sweep.sweep` runs every point of a grid on common random numbers, and
+        `sustainsim.run.grid.sweep` runs every point of a grid on common random numbers, and
         `plotting.heatmap` draws the result. Here salary growth (fixed per run) goes against
         the mean per-pupil funding growth, 10,000 draws per point:
         """
     ),
     code(
         """
-        from sustainsim.sweep import sweep
+        from sustainsim.run.grid import sweep
 
         SALARY, FUNDING = "district.growth.salary", "district.growth.funding.rate.mean"
         res = sweep(
@@ -1344,7 +1344,7 @@ NB04 = [
         config can say so in a `[[correlations]]` table: a **rank correlation** among named
         random inputs, imposed through a Gaussian copula. Each input keeps exactly its own
         distribution; only how the inputs pair up across draws changes. The names are the
-        inputs' stream names, which `sustainsim.discover_streams(spec)` lists. A group holds
+        inputs' stream names, which `sustainsim.run.source.discover_streams(spec)` lists. A group holds
         either per-draw inputs only, or per-year inputs only, which are then correlated year
         by year. In the config file it reads
 
@@ -1379,7 +1379,7 @@ NB04 = [
             return stats.spearmanr(d["growth.funding"], d["cuts.count"]).statistic
 
 
-        streams = sorted({name for name, _ in sustainsim.discover_streams(spec)})
+        streams = sorted({name for name, _ in sustainsim.run.source.discover_streams(spec)})
         print("random inputs:", ", ".join(streams))
 
         bad_years = correlated(spec, ["district.growth.funding", "district.cuts.event"], 0.5)
@@ -1624,7 +1624,7 @@ NB05 = [
     ),
     code(
         """
-        fit = sustainsim.fit_enrollment(panel, **COLUMNS)
+        fit = sustainsim.calibration.fit_enrollment(panel, **COLUMNS)
         summary = fit.summary()
         if TRUTH is not None:
             summary["truth"] = pd.Series(TRUTH)
@@ -1734,16 +1734,16 @@ NB05 = [
     ),
     code(
         """
-        from sustainsim.backtest import coverage_table
+        from sustainsim.calibration.backtest import coverage_table
 
-        bt = sustainsim.backtest_enrollment(panel, **COLUMNS, horizon=5, draws=500, rng=1)
-        bt_pooled = sustainsim.backtest_enrollment(
+        bt = sustainsim.calibration.backtest_enrollment(panel, **COLUMNS, horizon=5, draws=500, rng=1)
+        bt_pooled = sustainsim.calibration.backtest_enrollment(
             panel, **COLUMNS, horizon=5, draws=500, rng=1, volatility="pooled"
         )
         print("origins:", bt.origin.values.tolist())
         fig, axes = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
-        sustainsim.plot_coverage(bt, ax=axes[0]).set_title("own volatility per district (default)")
-        sustainsim.plot_coverage(bt_pooled, ax=axes[1]).set_title("one pooled volatility")
+        sustainsim.plotting.plot_coverage(bt, ax=axes[0]).set_title("own volatility per district (default)")
+        sustainsim.plotting.plot_coverage(bt_pooled, ax=axes[1]).set_title("one pooled volatility")
         coverage_table(bt).round(3)
         """
     ),

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import sustainsim
-from sustainsim.config import parse_config
-from sustainsim.spec import Spec
+from sustainsim.config.schema import parse_config
+from sustainsim.config.spec import Spec
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -48,7 +48,7 @@ def compute() -> dict:
     try:
         from sustainsim.run import simulate_summary
     except ImportError:  # before the layout refactor
-        from sustainsim.streaming import simulate_summary
+        from sustainsim.run.summary import simulate_summary
 
     runs: dict[str, dict[str, str]] = {}
     for path in CONFIGS:

@@ -16,17 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-import sustainsim.backtest as bt
-from sustainsim.backtest import (
+import sustainsim.calibration.backtest as bt
+from sustainsim.calibration.backtest import (
     backtest_enrollment,
     coverage_table,
     crps_sample,
     forecast_enrollment,
     interval_coverage,
-    plot_coverage,
 )
-from sustainsim.calibration import fit_enrollment
-from sustainsim.drivers import enrollment_paths
+from sustainsim.calibration.fit import fit_enrollment
+from sustainsim.model.drivers import enrollment_paths
+from sustainsim.plotting.diagnostics import plot_coverage
 
 matplotlib.use("Agg")
 

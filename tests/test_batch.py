@@ -17,7 +17,7 @@ import xarray as xr
 
 import sustainsim
 from sustainsim import ConfigError
-from sustainsim.batch import MANIFEST, add_arguments, read_manifest, run, run_batch
+from sustainsim.run.batch import MANIFEST, add_arguments, read_manifest, run, run_batch
 
 REF10 = Path(__file__).resolve().parents[1] / "configs" / "reference" / "ref10.toml"
 PROBS = ["0.10", "0.15", "0.20", "0.25"]
@@ -65,7 +65,7 @@ def test_batch_outputs_and_table(configs, tmp_path):
         row = table[table["config"] == cfg].iloc[0]
         assert row["p_solvent"] == float(p["probability"].item())
         assert row["lower"] == float(p["lower"].item())
-        fq = sustainsim.balance_quantiles(expected).isel(year=-1)
+        fq = sustainsim.metrics.balance_quantiles(expected).isel(year=-1)
         assert row["final_balance_q0.5"] == float(fq.sel(quantile=0.5).item())
     assert list(table["school"]) == ["ref", "ref"]
     on_disk = pd.read_csv(out / "summary.csv", keep_default_na=False)
@@ -95,7 +95,7 @@ def test_resume_skips_finished_runs_and_rerun_recomputes(configs, tmp_path):
 
 def _batch_code(configs, out: Path, mode: str) -> str:
     return (
-        "from sustainsim.batch import run_batch\n"
+        "from sustainsim.run.batch import run_batch\n"
         f"run_batch({configs!r}, {str(out)!r}, draws={KILL_DRAWS[mode]}, "
         f"streaming={mode == 'streaming'}, progress=False)\n"
     )

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sustainsim.calibration import (
+from sustainsim.calibration.fit import (
     add_arguments,
     best_distribution_spec,
     calibrate,
@@ -26,8 +26,8 @@ from sustainsim.calibration import (
     read_panel,
     run,
 )
-from sustainsim.distributions import Distribution
-from sustainsim.drivers import enrollment_paths
+from sustainsim.model.drivers import enrollment_paths
+from sustainsim.sampling.distributions import Distribution
 
 TRUE = {"drift": -0.01, "volatility": 0.035, "persistence": 0.3, "loading": 0.6, "drift_sd": 0.01}
 
@@ -170,7 +170,7 @@ def test_fit_invariant_to_units_and_row_order(scale, seed):
 
 
 def test_to_toml_and_dataset():
-    from sustainsim.config import Enrollment
+    from sustainsim.config.schema import Enrollment
 
     fit = fit_enrollment(synth_panel(np.random.default_rng(3), n=50, years=10))
     enr = tomllib.loads(fit.to_toml())["schools"]["enrollment"]
@@ -220,7 +220,7 @@ def test_fit_growth_fragment():
     district = tomllib.loads(fit.to_toml())["district"]
     entry = district["growth"]["funding"]
     assert entry["per"] == "year" and entry["rate"]["dist"] == "normal"
-    from sustainsim.config import District
+    from sustainsim.config.schema import District
 
     District.model_validate(district)  # the config language accepts the fragment
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import sustainsim
-from sustainsim.cli import main
+from sustainsim.cli.main import main
 
 from .conftest import CONFIGS, REF10, SMALL_TOML
 
@@ -176,10 +176,10 @@ def test_core_install_does_not_need_the_optional_extras():
     code = (
         "import sys; sys.modules['dask'] = None\n"
         "import sustainsim\n"
-        "from sustainsim.cli import main\n"
+        "from sustainsim.cli.main import main\n"
         f"assert main(['validate', {str(REF10)!r}]) == 0\n"
         "try:\n"
-        "    sustainsim.simulate_parallel\n"
+        "    sustainsim.run.simulate_parallel\n"
         "except ImportError as e:\n"
         "    assert 'sustainsim[parallel]' in str(e)\n"
         "else:\n"

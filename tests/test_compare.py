@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import sustainsim
-from sustainsim.cli import main
-from sustainsim.config import ConfigError
+from sustainsim.cli.main import main
+from sustainsim.config.schema import ConfigError
 
 from .conftest import REF10
 from .test_engine import HAND, ZERO_VARIANCE
@@ -44,7 +44,7 @@ def test_scenarios_share_draws(scen_ds):
 
 
 def test_paired_difference_sign_size_and_standard_error(scen_ds):
-    out = sustainsim.compare(scen_ds, "base").sel(scenario="costly", school="ref")
+    out = sustainsim.analysis.compare(scen_ds, "base").sel(scenario="costly", school="ref")
     # by hand: the costly scenario's balance is the base's minus DELTA * sum_{s<=t} 1.03^s,
     # so P_costly(t) = share of base draws with B_s >= that for every s <= t
     B = scen_ds.fund_balance.sel(scenario="base", school="ref").values
@@ -61,7 +61,7 @@ def test_paired_difference_sign_size_and_standard_error(scen_ds):
     ratio = out.se_unpaired.values[mid] / out.se_paired.values[mid]
     assert np.all(ratio >= 5), ratio
     # balances: a deterministic shift, so the paired standard error vanishes
-    bal = sustainsim.compare(scen_ds, "base", metric="final_balance").sel(
+    bal = sustainsim.analysis.compare(scen_ds, "base", metric="final_balance").sel(
         scenario="costly", school="ref"
     )
     assert float(bal.difference) == pytest.approx(-shift[-1], rel=1e-9)
@@ -85,13 +85,13 @@ def test_stress_capacity_zero_variance_closed_form():
     ds = sustainsim.simulate(spec, draws=1, lines=True)
     pp = ds.revenue_lines.sel(revenue_line="pp", school="a").values[0]
     x_star = np.min(np.array(HAND["fund_balance"]) / np.cumsum(pp))
-    res = sustainsim.stress_capacity(spec, target=0.9, draws=50, tol=1e-5)
+    res = sustainsim.analysis.stress_capacity(spec, target=0.9, draws=50, tol=1e-5)
     assert float(res.capacity.sel(school="a")) == pytest.approx(x_star, abs=2e-5)
 
 
 def test_stress_capacity_brackets_the_target(ref10_spec):
     spec = ref10_spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
-    res = sustainsim.stress_capacity(spec, target=0.5, draws=20_000, seed=4, year=2031)
+    res = sustainsim.analysis.stress_capacity(spec, target=0.5, draws=20_000, seed=4, year=2031)
     x = float(res.capacity.sel(school="ref"))
     assert 0 < x < 0.5
     assert res.lower <= x <= res.upper
@@ -126,7 +126,7 @@ def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
     spec = ref10_spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
     caps = [
         float(
-            sustainsim.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(
+            sustainsim.analysis.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(
                 school="ref"
             )
         )
@@ -140,7 +140,7 @@ def test_paired_difference_between_two_schools_of_one_run(small_data):
 
     two = dict(small_data, schools=[small_data["schools"][0], dict(small_data["schools"][0], name="b")])
     ds = sustainsim.simulate(spec_from_dict(two), draws=2000)
-    s = sustainsim.solvent(ds)
-    out = sustainsim.paired_difference(s.sel(school="a"), s.sel(school="b"))
+    s = sustainsim.metrics.solvent(ds)
+    out = sustainsim.analysis.paired_difference(s.sel(school="a"), s.sel(school="b"))
     by_hand = (s.sel(school="b").astype(float) - s.sel(school="a").astype(float)).mean("draw")
     np.testing.assert_allclose(out.difference.values, by_hand.values)

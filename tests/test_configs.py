@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sustainsim
-from sustainsim.cli import main
+from sustainsim.cli.main import main
 
 from .conftest import CONFIGS
 
@@ -35,7 +35,7 @@ def test_leap_central_case_matches_the_seed_study():
     spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
     central = sustainsim.central_case(spec)
     # the PL school launches in projected year 2: its fifth year is projected year 6
-    s = sustainsim.seed_study(central, projected_year=6).sel(school="pl_k8")
+    s = sustainsim.metrics.seed_study(central, projected_year=6).sel(school="pl_k8")
     assert float(s.startup_share_of_funding) <= 0.07
     assert 233 <= float(s.startup_per_pupil) <= 1_135
     assert 338_000 <= float(s.startup_total) <= 780_000
@@ -43,7 +43,7 @@ def test_leap_central_case_matches_the_seed_study():
     assert float(s.pd_share_of_startup) == pytest.approx(0.21, abs=0.05)
     assert float(s.recurring_it_share) == pytest.approx(0.02, abs=0.005)
     # the traditional school has no start-up
-    assert float(sustainsim.seed_study(central).sel(school="trad_k8").startup_total) == 0
+    assert float(sustainsim.metrics.seed_study(central).sel(school="trad_k8").startup_total) == 0
 
 
 def test_leap_personalized_holds_up_under_severe_cuts():
@@ -61,7 +61,7 @@ def test_leap_personalized_holds_up_under_severe_cuts():
 def test_grant_cliff_gap_and_the_levers_that_close_it():
     spec = sustainsim.load_config(CONFIGS / "ngsi_grant_cliff.toml")
     ds = sustainsim.simulate_scenarios(spec, draws=3000)
-    gap = sustainsim.structural_gap(ds.sel(scenario="no_renewal")).sel(school="district")
+    gap = sustainsim.metrics.structural_gap(ds.sel(scenario="no_renewal")).sel(school="district")
     # the relief money ends after FY2028 and the three-year grant after FY2029: cliff in FY2030
     assert np.all(gap.cliff_year.values == 2030)
     assert float(gap.gap.median()) > 0  # recurring cost exceeds recurring revenue

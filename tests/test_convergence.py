@@ -10,13 +10,13 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim.convergence import (
+from sustainsim.plotting.diagnostics import plot_convergence
+from sustainsim.run.convergence import (
     draws_for_se,
     format_convergence,
-    plot_convergence,
     simulate_until,
 )
-from sustainsim.samplers import LatinHypercube, make_source
+from sustainsim.sampling.samplers import LatinHypercube, make_source
 
 matplotlib.use("Agg")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sustainsim
-from sustainsim.correlation import (
+from sustainsim.sampling.copula import (
     CorrelatedSource,
     correlate,
     correlation_problems,
@@ -23,9 +23,9 @@ from sustainsim.correlation import (
     spearman_to_pearson,
     validate_correlation,
 )
-from sustainsim.distributions import U_MAX, U_MIN
-from sustainsim.samplers import LatinHypercube, Sobol
-from sustainsim.sampling import MonteCarlo
+from sustainsim.sampling.distributions import U_MAX, U_MIN
+from sustainsim.sampling.samplers import LatinHypercube, Sobol
+from sustainsim.sampling.streams import MonteCarlo
 
 
 def factor_model_matrix(k: int, rng: np.random.Generator, factors: int = 3) -> np.ndarray:
@@ -239,7 +239,7 @@ def test_correlated_growth_rates_in_a_run(small_spec):
 
 
 def test_correlation_problems_against_a_specs_streams(ref10_spec):
-    from sustainsim.samplers import discover_streams
+    from sustainsim.run.source import discover_streams
 
     streams = discover_streams(ref10_spec)
     ok = [["schools.ref.enrollment.innovation", "district.cuts.event"]]  # both per year
@@ -259,34 +259,26 @@ def test_correlation_problems_against_a_specs_streams(ref10_spec):
 
 
 def test_source_for_reads_sampler_and_correlations(ref10_spec):
-    from types import SimpleNamespace
-
-    from sustainsim.samplers import Sobol, source_for
+    from sustainsim.run.source import source_for
+    from sustainsim.sampling.samplers import Sobol
 
     assert isinstance(source_for(ref10_spec, 1000, 1), MonteCarlo)  # no sampler field: default
     sob = source_for(ref10_spec, None, 1, "sobol")
     assert isinstance(sob, Sobol) and sob.streams[0] == ("district.cuts.event", 1)
-    group = SimpleNamespace(
-        inputs=["district.cuts.event", "schools.ref.enrollment.innovation"],
-        matrix=None,
-        pairs=[
-            {
-                "a": "district.cuts.event",
-                "b": "schools.ref.enrollment.innovation",
-                "rank_corr": -0.5,
-            }
-        ],
-        strict=True,
-    )
-    fake = SimpleNamespace(
-        config=SimpleNamespace(simulation=SimpleNamespace(sampler="lhs"), correlations=[group])
-    )
-    src = source_for(fake, 4096, 2)
+    pair = {"a": "district.cuts.event", "b": "schools.ref.enrollment.innovation"}
+    group = {"inputs": [pair["a"], pair["b"]], "pairs": [{**pair, "rank_corr": -0.5}], "strict": True}
+    spec = ref10_spec.with_overrides({"simulation.sampler": "lhs", "correlations": [group]})
+    src = source_for(spec, 4096, 2)
     assert isinstance(src, CorrelatedSource) and isinstance(src.base, LatinHypercube)
     np.testing.assert_array_equal(src.rank_corr, [[1, -0.5], [-0.5, 1]])
     u = src.uniforms("district.cuts.event", 0, 4096, 3)
     v = src.uniforms("schools.ref.enrollment.innovation", 0, 4096, 3)
     assert stats.spearmanr(u, v).statistic == pytest.approx(-0.5, abs=4.5 / 64)
-    group.pairs[0]["rank_corr"] = 1.5
+    group["pairs"][0]["rank_corr"] = 1.5
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        source_for(fake, 4096, 2)
+        ref10_spec.with_overrides({"correlations": [group]})
+    # a name that is no random input of the model is caught when the run's source is built
+    typo = {"inputs": [pair["a"], "district.growth.salry"], "matrix": [[1, 0.2], [0.2, 1]]}
+    spec = ref10_spec.with_overrides({"correlations": [typo]})
+    with pytest.raises(sustainsim.ConfigError, match="salry"):
+        source_for(spec, 100, 1)

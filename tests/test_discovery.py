@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sustainsim
-from sustainsim.discovery import PrimResult, prim
+from sustainsim.analysis.discovery import PrimResult, prim
 
 
 def uniforms(n: int = 5000, p: int = 4, seed: int = 0) -> pd.DataFrame:
@@ -151,7 +151,7 @@ def ref10_ds(ref10_spec):
 
 def test_ref10_insolvency_box(ref10_ds):
     res = prim(ref10_ds, year=2033)
-    insolvent = ~sustainsim.solvent(ref10_ds).sel(year=2033).isel(school=0).values
+    insolvent = ~sustainsim.metrics.solvent(ref10_ds).sel(year=2033).isel(school=0).values
     assert np.array_equal(res.y, insolvent)
     box = res.box()
     active = box[~box.redundant]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sustainsim.distributions import U_MAX, U_MIN, Distribution, DistributionError
+from sustainsim.sampling.distributions import U_MAX, U_MIN, Distribution, DistributionError
 
 U = np.concatenate(
     [[U_MIN, 1e-9, 0.01, 0.25, 0.5, 0.75, 0.99, U_MAX], np.linspace(0.001, 0.999, 37)]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sustainsim.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
+from sustainsim.model.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
 
 N = 200_000
 

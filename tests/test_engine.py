@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sustainsim
-from sustainsim.engine import staff_positions
+from sustainsim.model.engine import staff_positions
 
 ZERO_VARIANCE = """
 [simulation]

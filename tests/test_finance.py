@@ -8,14 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sustainsim
-from sustainsim.criteria import (
+from sustainsim.metrics.criteria import (
     p_reserve_compliant,
     reserve_compliant,
     structural_gap,
     structurally_balanced,
 )
-from sustainsim.engine import class_sections
-from sustainsim.seedstudy import seed_study
+from sustainsim.metrics.startup import seed_study
+from sustainsim.model.engine import class_sections
 
 HEAD = """
 [simulation]
@@ -436,11 +436,11 @@ def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
 
     spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
     central = sustainsim.central_case(spec)
-    a = sustainsim.seed_study(central, 2032)
-    b = sustainsim.seed_study(central, projected_year=6)
+    a = sustainsim.metrics.seed_study(central, 2032)
+    b = sustainsim.metrics.seed_study(central, projected_year=6)
     assert a.identical(b) and a.attrs["it_year"] == 2032
     with pytest.raises(ValueError, match="2027..2036"):
-        sustainsim.seed_study(central, 6)
+        sustainsim.metrics.seed_study(central, 6)
 
 
 def test_cohort_grades_feed_the_section_rule():

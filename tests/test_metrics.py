@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import special
 
 import sustainsim
-from sustainsim.metrics import (
+from sustainsim.metrics.solvency import (
     first_deficit_distribution,
     first_deficit_year,
     p_solvent,

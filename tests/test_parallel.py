@@ -7,8 +7,8 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim.parallel import _POOLS, shutdown_pools, simulate_parallel
-from sustainsim.streaming import simulate_summary
+from sustainsim.run.parallel import _POOLS, shutdown_pools, simulate_parallel
+from sustainsim.run.summary import simulate_summary
 
 distributed = pytest.importorskip("distributed")
 
@@ -108,7 +108,7 @@ def cluster():
     import dask
     from distributed import Client, LocalCluster
 
-    from sustainsim.parallel import DASK_WORKER_CONFIG
+    from sustainsim.run.parallel import DASK_WORKER_CONFIG
 
     with (
         dask.config.set(DASK_WORKER_CONFIG),

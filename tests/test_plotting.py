@@ -485,7 +485,7 @@ def test_composition_needs_lines(ds_scen, ax):
 
 
 def test_tornado_of_sensitivity_tornado_table(ds, ax):
-    sensitivity = pytest.importorskip("sustainsim.sensitivity")
+    sensitivity = pytest.importorskip("sustainsim.analysis.sensitivity")
     table = sensitivity.tornado_table(ds, "final_balance")
     plotting.tornado(table, ax=ax)
     order = [t.get_text() for t in sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sustainsim.distributions import Distribution
-from sustainsim.drivers.regime import (
+from sustainsim.model.drivers.regime import (
     mean_run_length,
     regime_cut_hits,
     regime_magnitudes,
     regime_states,
     stationary_share,
 )
-from sustainsim.sampling import ChunkDraws, MonteCarlo
+from sustainsim.sampling.distributions import Distribution
+from sustainsim.sampling.streams import ChunkDraws, MonteCarlo
 
 PARAMS = [(0.1, 0.4), (0.25, 0.25), (0.05, 0.6), (0.3, 0.15)]
 

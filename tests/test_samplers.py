@@ -17,15 +17,15 @@ from scipy import special, stats
 from scipy.stats import qmc
 
 import sustainsim
-from sustainsim.distributions import U_MAX, U_MIN
-from sustainsim.samplers import (
+from sustainsim.run.source import discover_streams
+from sustainsim.sampling.distributions import U_MAX, U_MIN
+from sustainsim.sampling.samplers import (
     SAMPLERS,
     LatinHypercube,
     Sobol,
-    discover_streams,
     make_source,
 )
-from sustainsim.sampling import MonteCarlo
+from sustainsim.sampling.streams import MonteCarlo
 
 # --- a budget with a closed-form expected final balance ------------------------------------
 

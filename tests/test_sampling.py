@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sustainsim.distributions import U_MAX, U_MIN
-from sustainsim.sampling import ChunkDraws, Median, MonteCarlo, stream_key
+from sustainsim.sampling.distributions import U_MAX, U_MIN
+from sustainsim.sampling.streams import ChunkDraws, Median, MonteCarlo, stream_key
 
 
 @settings(max_examples=40, deadline=None)

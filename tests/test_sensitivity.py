@@ -8,14 +8,14 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim import sensitivity
-from sustainsim.config import parse_config
-from sustainsim.sensitivity import (
+from sustainsim.analysis import sensitivity
+from sustainsim.analysis.sensitivity import (
     outcome_array,
     risk_drivers,
     tornado_table,
 )
-from sustainsim.spec import Spec
+from sustainsim.config.schema import parse_config
+from sustainsim.config.spec import Spec
 
 
 def synthetic(inputs: dict[str, np.ndarray]) -> xr.Dataset:
@@ -173,7 +173,7 @@ def test_ref10_top_drivers_have_the_expected_signs(ref10_ds):
 
 def test_ref10_tornado(ref10_ds):
     t = tornado_table(ref10_ds, "solvent")
-    p = float(sustainsim.solvent(ref10_ds).isel(year=-1).mean())
+    p = float(sustainsim.metrics.solvent(ref10_ds).isel(year=-1).mean())
     assert np.allclose(t["base"], p)
     assert t["input"].iloc[0] == "ref.enrollment.change"
     assert t.attrs["duplicates"] == {"ref.grant.last_year": "ref.grant.end"}
@@ -225,7 +225,7 @@ def test_several_schools_default_to_the_district_and_scenarios_are_per_scenario(
 
 def test_config_where_only_one_input_matters(small_data):
     """Three random inputs, only the operations cost moves the balance: it ranks first."""
-    from sustainsim.config import apply_overrides
+    from sustainsim.config.schema import apply_overrides
 
     data = apply_overrides(small_data, {
         "district.cuts.probability": 0.0,

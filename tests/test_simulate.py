@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim.config import apply_overrides
+from sustainsim.config.schema import apply_overrides
 
 from .conftest import spec_from_dict
 
@@ -62,10 +62,10 @@ def test_dataset_schema_and_provenance(ref10_spec):
     assert ds.attrs["config_sha256"] == ref10_spec.sha256
     assert ds.attrs["sustainsim_version"] == sustainsim.__version__
     assert ds.attrs["draws"] == 100 and ds.attrs["sampler"] == "monte_carlo"
-    names = sustainsim.input_names(ds)
+    names = sustainsim.results.input_names(ds)
     assert {"ref.grant.last_year", "cuts.count", "cuts.cumulative", "ref.grant.end"} <= set(names)
     assert all(ds[n].dims == ("draw",) for n in names)
-    frame = sustainsim.inputs_frame(ds)
+    frame = sustainsim.results.inputs_frame(ds)
     assert len(frame) == 100 and "ref.grant.last_year" in frame
 
 

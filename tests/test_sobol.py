@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim.sobol import default_sobol_inputs, sobol_analyze, sobol_indices
+from sustainsim.analysis.sobol import default_sobol_inputs, sobol_analyze, sobol_indices
 
 # --- Sobol' (the optional extra "sensitivity": SALib) ---------------------------------------
 

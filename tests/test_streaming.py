@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sustainsim
-from sustainsim.streaming import (
+from sustainsim.run.summary import (
     PILOT_DRAWS,
     Histogram,
     SummaryAccumulator,
@@ -242,7 +242,7 @@ def test_summary_dict_matches_metrics_summary(ref10_spec):
     assert a["most_likely_first_deficit_year"] == b["most_likely_first_deficit_year"]
     for q, v in a["final_balance_quantiles"].items():
         assert abs(b["final_balance_quantiles"][q] - v) <= b["final_balance_quantile_bounds"][q]
-    from sustainsim.cli import format_summary
+    from sustainsim.cli.main import format_summary
 
     assert "P(solvent" in format_summary(summary_dict(s))
 
@@ -302,8 +302,8 @@ def test_histogram_bound_property(seed, n, bins, kind, pilot_share, parts):
 
 
 def test_accumulator_merge_equals_add(ref10_spec):
-    from sustainsim.sampling import MonteCarlo
-    from sustainsim.simulate import run_chunk
+    from sustainsim.run.full import run_chunk
+    from sustainsim.sampling.streams import MonteCarlo
 
     src = MonteCarlo(1)
     r1, r2 = run_chunk(ref10_spec, src, 0, 3000), run_chunk(ref10_spec, src, 3000, 5000)

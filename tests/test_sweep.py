@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import sustainsim
 from sustainsim import ConfigError
-from sustainsim.sweep import add_arguments, parse_grid, parse_value, run, sweep
+from sustainsim.run.grid import add_arguments, parse_grid, parse_value, run, sweep
 
 CUTS = "district.cuts.probability"
 DRIFT = "schools.ref.enrollment.drift"
@@ -52,7 +52,7 @@ def test_points_equal_separate_runs(ref10_spec, swept, grid_2x3):
             ps = sustainsim.p_solvent(ds)
             for v in ("probability", "se", "lower", "upper"):
                 np.testing.assert_array_equal(point[v].values, ps[v].values)
-            fq = sustainsim.balance_quantiles(ds).isel(year=-1).transpose("quantile", "school")
+            fq = sustainsim.metrics.balance_quantiles(ds).isel(year=-1).transpose("quantile", "school")
             np.testing.assert_array_equal(point["final_balance_quantile"].values, fq.values)
             np.testing.assert_array_equal(point["fund_balance"].values, ds["fund_balance"].values)
             assert str(point["config_sha256"].values) == spec.sha256
@@ -142,7 +142,7 @@ def test_bad_paths_and_values_raise_before_running(ref10_spec, grid, needle, mon
     def boom(*a, **k):  # nothing may run for a bad grid
         raise AssertionError("simulate called")
 
-    monkeypatch.setattr("sustainsim.sweep.simulate", boom)
+    monkeypatch.setattr("sustainsim.run.grid.simulate", boom)
     with pytest.raises(ConfigError, match=needle):
         sweep(ref10_spec, grid, draws=10)
 

@@ -27,8 +27,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from . import metrics, plotting
-from .io import atomic_path, open_results, write_text
+from sustainsim import metrics, plotting
+from sustainsim.io import atomic_path, open_results, write_text
 
 __all__ = [
     "FIGURES",
@@ -418,7 +418,7 @@ def write_run_figures(ds: xr.Dataset, out_dir: str | Path, spec=None) -> list[Pa
     """
     central = None
     if spec is not None and "revenue_lines" not in ds:
-        from .simulate import central_case
+        from sustainsim.run.full import central_case
 
         central = central_case(spec)
     return _write_all(ds, out_dir, spec.text if spec is not None else None, central)
@@ -429,8 +429,8 @@ def _central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
     text = ds.attrs.get("config_text")
     if not text or "scenario" in ds.dims:
         return None
-    from .simulate import central_case
-    from .spec import loads_config
+    from sustainsim.config.spec import loads_config
+    from sustainsim.run.full import central_case
 
     try:
         spec = loads_config(text, source=ds.attrs.get("config_source") or None)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
+from sustainsim._version import __version__
 
 __all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame"]
 

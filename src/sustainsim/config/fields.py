@@ -1,0 +1,120 @@
+"""Shared building blocks of the config schema: numbers-or-distributions and names."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+
+from sustainsim.sampling.distributions import Distribution, DistributionError
+
+__all__ = [
+    "AnyNumber",
+    "GrowthRate",
+    "GrowthRef",
+    "Loading",
+    "Name",
+    "NonNeg",
+    "Persistence",
+    "Positive",
+    "Probability",
+    "YearIndex",
+]
+
+
+def _fmt_bound(ge, gt, le, lt) -> str:
+    parts = []
+    if ge is not None:
+        parts.append(f">= {ge:g}")
+    if gt is not None:
+        parts.append(f"> {gt:g}")
+    if le is not None:
+        parts.append(f"<= {le:g}")
+    if lt is not None:
+        parts.append(f"< {lt:g}")
+    return " and ".join(parts)
+
+
+def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dist_ok=True):
+    allowed = _fmt_bound(ge, gt, le, lt)
+
+    def in_range(x: float) -> bool:
+        return not (
+            (ge is not None and x < ge)
+            or (gt is not None and x <= gt)
+            or (le is not None and x > le)
+            or (lt is not None and x >= lt)
+        )
+
+    def validate(v: Any) -> float | Distribution:
+        if isinstance(v, Distribution):
+            v = v.to_spec()
+        if isinstance(v, bool) or v is None:
+            raise ValueError(
+                f"expected a number{' or a distribution' if dist_ok else ''}, got {v!r}"
+            )
+        if isinstance(v, int | float):
+            x = float(v)
+            if math.isnan(x):
+                raise ValueError("NaN is not allowed")
+            if integer and not x.is_integer():
+                raise ValueError(f"must be a whole number (got {v!r})")
+            if not in_range(x):
+                raise ValueError(f"must be {allowed} (got {v!r})")
+            return x
+        if isinstance(v, Mapping) and dist_ok:
+            try:
+                d = Distribution.from_spec(v)
+            except DistributionError as exc:
+                raise ValueError(str(exc)) from None
+            lo, hi = d.bounds()
+            if allowed and not (in_range(lo) and in_range(hi)):
+                raise ValueError(
+                    f"distribution {d} takes values in [{lo:g}, {hi:g}]; "
+                    f"this field must be {allowed}"
+                )
+            if integer and not d.is_integer:
+                raise ValueError(f"distribution {d} is not whole-numbered; this field needs one")
+            if d.name == "fixed":
+                return float(d.params["value"])
+            return d
+        kind = "a number or a distribution table {dist = ..., ...}" if dist_ok else "a number"
+        raise ValueError(f"expected {kind}, got {v!r}")
+
+    return validate
+
+
+def _param(**bounds: Any) -> Any:
+    return (
+        PlainValidator(_make_param_validator(**bounds)),
+        WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
+    )
+
+
+# Named numbers-or-distributions with their allowed ranges
+AnyNumber: TypeAlias = Annotated[float | Distribution, *_param()]
+NonNeg: TypeAlias = Annotated[float | Distribution, *_param(ge=0)]
+Positive: TypeAlias = Annotated[float | Distribution, *_param(gt=0)]
+Probability: TypeAlias = Annotated[float | Distribution, *_param(ge=0, le=1)]
+GrowthRate: TypeAlias = Annotated[float | Distribution, *_param(gt=-1)]
+Persistence: TypeAlias = Annotated[float | Distribution, *_param(gt=-1, lt=1)]
+Loading: TypeAlias = Annotated[float | Distribution, *_param(ge=-1, le=1)]
+YearIndex: TypeAlias = Annotated[float | Distribution, *_param(ge=0, integer=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+    )
+
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+
+
+GrowthRef = float | Name
+
+
+def _show(v: Any) -> str:
+    return str(v) if isinstance(v, Distribution) else f"{v:g}"

@@ -1,0 +1,636 @@
+"""The config language: TOML parsed into validated pydantic models.
+
+A config has these parts::
+
+    [simulation]        # horizon, draws, seed
+    [district]          # district-wide drivers (growth, cuts), reserve policy, response,
+                        # central revenue and cost lines
+    [models.NAME]       # school models: lines shared by the schools that run them
+    [[schools]]         # one table per school: enrollment, model, conversion, own lines
+    [scenarios.NAME]    # variants as dotted-path overrides, run on the same draws
+
+The line kinds live in :mod:`sustainsim.config.lines`.
+
+Wherever a number is expected, a distribution may stand instead, written
+``{ dist = "NAME", param = value, ... }`` (see :mod:`sustainsim.sampling.distributions`); it is
+sampled once per draw. Every model forbids unknown keys, and every error names the
+field path, the value and what is allowed (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from sustainsim.config.fields import (
+    AnyNumber,
+    GrowthRate,
+    Loading,
+    Name,
+    NonNeg,
+    Persistence,
+    Positive,
+    Probability,
+    _Model,
+)
+from sustainsim.config.lines import CostLine, RevenueLine
+from sustainsim.sampling.distributions import Distribution
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "apply_overrides",
+    "parse_config",
+    "read_config_text",
+]
+
+RESERVED_NAMES = {"district", "total"}
+
+
+class ConfigError(ValueError):
+    """A config file is missing, unreadable or invalid.
+
+    ``errors`` holds one line per problem: ``field.path: what is wrong (got value)``.
+    """
+
+    def __init__(self, errors: list[str], source: str | None = None):
+        self.errors = list(errors)
+        self.source = source
+        head = f"invalid config {source}" if source else "invalid config"
+        super().__init__(head + ":\n  " + "\n  ".join(self.errors))
+
+
+# --- simulation -------------------------------------------------------------------------------
+
+
+class Simulation(_Model):
+    """Run settings."""
+
+    years: int = Field(ge=1, le=100, description="projected fiscal years")
+    first_year: int = Field(ge=1, le=9999, description="first projected fiscal year")
+    draws: int = Field(10_000, ge=1, le=10**10, description="Monte Carlo draws")
+    seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
+    chunk_size: int | None = Field(None, ge=1, description="draws per chunk")
+    sampler: Literal["monte_carlo", "lhs", "sobol"] = Field(
+        "monte_carlo", description="plain Monte Carlo, Latin hypercube or scrambled Sobol"
+    )
+
+    @model_validator(mode="after")
+    def _sobol_limit(self):
+        if self.sampler == "sobol" and self.draws > 2**32:
+            raise ValueError(f"the sobol sampler takes at most 2**32 draws (got {self.draws})")
+        return self
+
+
+# --- district-wide drivers --------------------------------------------------------------------
+
+
+class GrowthIndex(_Model):
+    """An annual growth rate: fixed, one random rate per draw, or a new rate each year."""
+
+    rate: GrowthRate
+    per: Literal["draw", "year"] = "draw"
+
+
+def _growth_index(v: Any) -> GrowthIndex:
+    if isinstance(v, GrowthIndex):
+        return v
+    if isinstance(v, Mapping) and "rate" in v:
+        return GrowthIndex.model_validate(v)
+    return GrowthIndex(rate=v)
+
+
+GrowthEntry = Annotated[
+    GrowthIndex,
+    PlainValidator(_growth_index),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
+]
+
+
+class RegimeState(_Model):
+    """Cut events in one state of the regime chain."""
+
+    probability: Probability = Field(description="annual chance of a cut event in this state")
+    magnitude: Probability = Field(description="share of exposed revenue cut by one event")
+
+
+class Regime(_Model):
+    """A two-state (normal / recession) Markov chain so cuts cluster in bad years.
+
+    Long-run share of recession years ``p_enter / (p_enter + p_exit)``; mean length of a
+    recession ``1 / p_exit`` years.
+    """
+
+    p_enter: Probability = Field(description="P(normal -> recession) each year")
+    p_exit: Probability = Field(description="P(recession -> normal) each year")
+    initial: Literal["stationary", "normal", "recession"] = "stationary"
+    normal: RegimeState
+    recession: RegimeState
+
+    @model_validator(mode="after")
+    def _stationary_defined(self):
+        def lo(v):
+            return v.bounds()[0] if isinstance(v, Distribution) else v
+
+        if self.initial == "stationary" and lo(self.p_enter) + lo(self.p_exit) <= 0:
+            raise ValueError(
+                'initial = "stationary" needs p_enter + p_exit > 0; give initial = '
+                '"normal" or "recession"'
+            )
+        return self
+
+
+class Cuts(_Model):
+    """Budget-cut events applied to the revenue lines exposed to cuts.
+
+    Either one ``probability`` and ``magnitude`` for every year, or a ``regime`` chain
+    with a probability and magnitude per state.
+    """
+
+    probability: Probability | None = Field(None, description="annual chance of a cut event")
+    magnitude: Probability | None = Field(
+        None, description="share of exposed revenue cut by one event"
+    )
+    regime: Regime | None = None
+    recovery: float = Field(0.0, ge=0, le=1, description="share of past cuts restored each year")
+    scope: Literal["district", "school"] = "district"
+    timing: Literal["start", "mid_year"] = "start"
+
+    @model_validator(mode="after")
+    def _either(self):
+        flat = self.probability is not None or self.magnitude is not None
+        if self.regime is not None and flat:
+            raise ValueError(
+                "with a regime, give probability and magnitude per state under "
+                "[district.cuts.regime.normal] and [district.cuts.regime.recession]"
+            )
+        if self.regime is None and (self.probability is None or self.magnitude is None):
+            raise ValueError("give probability and magnitude (or a regime)")
+        return self
+
+
+class Correlation(_Model):
+    """Rank (Spearman) correlation among named random inputs, by a Gaussian copula.
+
+    ``inputs`` are stream names (``district.growth.funding``,
+    ``schools.a.enrollment.innovation``, ...); give ``matrix`` or ``pairs``. A matrix
+    that is not positive semi-definite is repaired to the nearest valid one with a
+    warning, or rejected when ``strict``.
+    """
+
+    inputs: list[str] = Field(min_length=2)
+    matrix: list[list[float]] | None = None
+    pairs: list[dict[str, Any]] | None = None
+    strict: bool = False
+
+    @model_validator(mode="after")
+    def _valid(self):
+        from sustainsim.sampling.copula import matrix_from_pairs, validate_correlation
+
+        if (self.matrix is None) == (self.pairs is None):
+            raise ValueError("give exactly one of matrix or pairs")
+        if self.pairs is not None:
+            bad = [p for p in self.pairs if set(p) != {"a", "b", "rank_corr"}]
+            if bad:
+                raise ValueError(
+                    f"each pair is {{a = ..., b = ..., rank_corr = ...}} (got {bad[0]})"
+                )
+            m = matrix_from_pairs(
+                self.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in self.pairs]
+            )
+        else:
+            m = self.matrix
+        validate_correlation(m, self.inputs)
+        return self
+
+
+class ReservePolicy(_Model):
+    """Policy reserve: months of the year's expenditure (GFOA: at least two)."""
+
+    months: float = Field(2.0, ge=0, le=24)
+
+
+class Response(_Model):
+    """Management response: trim flexible lines after a deficit, up to a cap, with a lag.
+
+    In year t the signal is read in year ``t - lag``: with ``trigger = "deficit"`` the
+    gap is that year's deficit (``-surplus``), with ``"below_reserve"`` the shortfall of
+    the balance under the policy reserve. Flexible lines are cut by the same share,
+    ``min(cap, gap / flexible spending)``.
+    """
+
+    trigger: Literal["deficit", "below_reserve"] = "deficit"
+    cap: float = Field(0.5, ge=0, le=1, description="largest share of flexible spending trimmed")
+    lag: int = Field(1, ge=1, le=5, description="years between the signal and the trim")
+
+
+class District(_Model):
+    """District-wide drivers and the district's own (central) money."""
+
+    growth: dict[Name, GrowthEntry] = Field(default_factory=dict)
+    cuts: Cuts | None = None
+    stress_cut: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="a known permanent cut of exposed revenue from the first projected year "
+        "(stress tests; see sustainsim.stress_capacity)",
+    )
+    reserve: ReservePolicy | None = None
+    response: Response | None = None
+    fund_balance: AnyNumber = Field(0.0, description="central fund balance at the base year's end")
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    cost: list[CostLine] = Field(default_factory=list)
+
+
+# --- schools ---------------------------------------------------------------------------------
+
+
+class Enrollment(_Model):
+    """Enrollment: aggregate log growth, or grade-level cohort survival.
+
+    ``model = "aggregate"``: total enrollment from ``base`` follows log growth with
+    ``drift``, ``volatility``, AR(1) ``persistence`` and a loading on the district-wide
+    shock (``common_loading``), capped at ``capacity``; ``grades`` with ``grade_shares``
+    split it by grade for class-section staffing.
+
+    ``model = "cohort"``: ``by_grade`` holds the base year's enrollment per grade; each
+    year grade g gets last year's grade g-1 times its progression ratio (with log-normal
+    noise ``progression_sd``), and the entering grade follows the log-growth process
+    (``drift``, ``volatility``, ...) from its base-year size.
+    """
+
+    model: Literal["aggregate", "cohort"] = "aggregate"
+    base: Positive | None = None
+    drift: AnyNumber = 0.0
+    volatility: NonNeg = 0.0
+    persistence: Persistence = 0.0
+    common_loading: Loading = 0.0
+    capacity: float | None = Field(None, gt=0)
+    grades: list[str] | None = None
+    grade_shares: list[float] | None = None
+    by_grade: list[float] | None = None
+    progression: float | list[float] | None = None
+    progression_sd: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        g = self.grades
+        if g is not None and len(set(g)) != len(g):
+            raise ValueError("grades must be unique")
+        if self.model == "aggregate":
+            if self.base is None:
+                raise ValueError(
+                    'base is required for the aggregate model (or set model = "cohort")'
+                )
+            for k in ("by_grade", "progression"):
+                if getattr(self, k) is not None:
+                    raise ValueError(f'{k} belongs to the cohort model; set model = "cohort"')
+            if (g is None) != (self.grade_shares is None):
+                raise ValueError(
+                    "grades and grade_shares go together (shares of the total by grade)"
+                )
+            if g is not None:
+                sh = self.grade_shares
+                if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
+                    raise ValueError(
+                        f"grade_shares must be {len(g)} non-negative numbers summing to 1 "
+                        f"(got {sh})"
+                    )
+            return self
+        if self.base is not None:
+            raise ValueError("the cohort model takes by_grade, not base")
+        if g is None or len(g) < 2 or self.by_grade is None or self.progression is None:
+            raise ValueError("the cohort model needs grades (2 or more), by_grade and progression")
+        if (
+            len(self.by_grade) != len(g)
+            or any(x < 0 for x in self.by_grade)
+            or sum(self.by_grade) <= 0
+        ):
+            raise ValueError(
+                f"by_grade must be {len(g)} non-negative counts, not all zero (got {self.by_grade})"
+            )
+        if self.by_grade[0] <= 0:
+            raise ValueError("by_grade[0] (the entering grade) must be > 0")
+        pr = self.progression
+        prs = [pr] * (len(g) - 1) if isinstance(pr, float) else list(pr)
+        if len(prs) != len(g) - 1 or any(not 0 < x <= 3 for x in prs):
+            raise ValueError(
+                f"progression must be one ratio or {len(g) - 1} ratios in (0, 3] (got {pr})"
+            )
+        if self.grade_shares is not None:
+            raise ValueError("grade_shares belongs to the aggregate model")
+        return self
+
+    def progression_ratios(self) -> list[float]:
+        """One progression ratio per grade after the first (cohort model)."""
+        pr, grades = self.progression, self.grades
+        if pr is None or grades is None:
+            raise ValueError("progression ratios belong to the cohort model")
+        return [pr] * (len(grades) - 1) if isinstance(pr, float) else list(pr)
+
+
+class SchoolModel(_Model):
+    """A school model (``personalized``, ``traditional``, ...): lines shared by many schools.
+
+    Years in its lines count from the conversion: 1 = launch year, 0 = planning year.
+    """
+
+    description: str = ""
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    cost: list[CostLine] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_lines(self):
+        _check_unique(self)
+        return self
+
+
+def _check_unique(obj) -> None:
+    for part in ("revenue", "cost"):
+        names = [line.name for line in getattr(obj, part)]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"{part} line names must be unique; repeated: {', '.join(dup)}")
+
+
+class School(_Model):
+    """One school: starting fund balance, enrollment, its model and its own lines."""
+
+    name: Name
+    fund_balance: AnyNumber = 0.0
+    enrollment: Enrollment
+    model: Name | None = Field(None, description="a [models.NAME] whose lines the school runs")
+    previous_model: Name | None = Field(None, description="the model run before conversion")
+    conversion_year: int = Field(1, ge=1, description="projected year the model starts")
+    response: Response | None = None
+    revenue: list[RevenueLine] = Field(default_factory=list)
+    cost: list[CostLine] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v in RESERVED_NAMES:
+            raise ValueError(f"{v!r} is reserved for totals; choose another school name")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_lines(self):
+        _check_unique(self)
+        if self.previous_model is not None and self.model is None:
+            raise ValueError("previous_model needs model (what the school converts to)")
+        return self
+
+
+class Config(_Model):
+    """A whole config file."""
+
+    simulation: Simulation
+    district: District = Field(default_factory=lambda: District.model_validate({}))
+    models: dict[Name, SchoolModel] = Field(default_factory=dict)
+    schools: list[School] = Field(min_length=1)
+    scenarios: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="named variants: dotted config paths and their values, run on the same draws",
+    )
+    correlations: list[Correlation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        names = [s.name for s in self.schools]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"school names must be unique; repeated: {', '.join(dup)}")
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        for i, c in enumerate(self.correlations):
+            for name in c.inputs:
+                if name in seen:
+                    problems.append(
+                        f"correlations[{i}].inputs: {name!r} is already in correlations"
+                        f"[{seen[name]}]; an input belongs to one group"
+                    )
+                seen.setdefault(name, i)
+        known = sorted(self.district.growth)
+        models = sorted(self.models)
+
+        def check_growth(where: str, line) -> None:
+            for field in ("growth", "benefits_growth", "price_growth"):
+                g = getattr(line, field, None)
+                if isinstance(g, str) and g not in self.district.growth:
+                    problems.append(
+                        f"{where}.{line.name}.{field}: unknown growth index {g!r}; defined in "
+                        f"[district.growth]: {', '.join(known) or 'none'} (or give a number)"
+                    )
+                if isinstance(g, float) and g <= -1:
+                    problems.append(f"{where}.{line.name}.{field}: must be > -1 (got {g})")
+
+        for part in ("revenue", "cost"):
+            for line in getattr(self.district, part):
+                check_growth(f"district.{part}", line)
+                if getattr(line, "sections", None) is not None:
+                    problems.append(f"district.cost.{line.name}: sections need a school's grades")
+            for m, model in self.models.items():
+                for line in getattr(model, part):
+                    check_growth(f"models.{m}.{part}", line)
+        for s in self.schools:
+            for attr in ("model", "previous_model"):
+                m = getattr(s, attr)
+                if m is not None and m not in self.models:
+                    problems.append(
+                        f"schools.{s.name}.{attr}: unknown model {m!r}; defined in [models]: "
+                        f"{', '.join(models) or 'none'}"
+                    )
+            if s.conversion_year > self.simulation.years + 1:
+                problems.append(
+                    f"schools.{s.name}.conversion_year: {s.conversion_year} is after the horizon "
+                    f"(years = {self.simulation.years})"
+                )
+            own = {p: [x.name for x in getattr(s, p)] for p in ("revenue", "cost")}
+            grades = set(s.enrollment.grades or [])
+            for part in ("revenue", "cost"):
+                for line in getattr(s, part):
+                    check_growth(f"schools.{s.name}.{part}", line)
+                for attr in ("model", "previous_model"):
+                    m = self.models.get(getattr(s, attr) or "")
+                    if m is None:
+                        continue
+                    clash = sorted(set(own[part]) & {x.name for x in getattr(m, part)})
+                    if clash:
+                        problems.append(
+                            f"schools.{s.name}.{part}: line names {', '.join(clash)} are also in "
+                            f"model {getattr(s, attr)!r}; rename the school's lines"
+                        )
+            for line in self._school_cost_lines(s):
+                sec = getattr(line, "sections", None)
+                if sec is None:
+                    continue
+                missing = sorted({g for b in sec.bands for g in b.grades} - grades)
+                if missing:
+                    problems.append(
+                        f"schools.{s.name}.cost.{line.name}.sections: grades {missing} are not in "
+                        f"schools.{s.name}.enrollment.grades ({sorted(grades) or 'none given'})"
+                    )
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
+    def _school_cost_lines(self, s: School) -> list:
+        out = list(s.cost)
+        for attr in ("model", "previous_model"):
+            m = self.models.get(getattr(s, attr) or "")
+            if m is not None:
+                out += list(m.cost)
+        return out
+
+
+# --- reading and errors -------------------------------------------------------------------------
+
+
+def read_config_text(path: str | Path) -> str:
+    """The text of a config file; :class:`ConfigError` if it is missing or unreadable."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError([f"file not found: {str(p)!r}"], source=str(p))
+    if p.is_dir():
+        raise ConfigError([f"{str(p)!r} is a directory, not a config file"], source=str(p))
+    try:
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read {str(p)!r}: {exc}"], source=str(p)) from None
+
+
+def parse_toml(text: str, source: str | None = None) -> dict[str, Any]:
+    """Parse TOML text; syntax errors become :class:`ConfigError` with line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"TOML syntax error: {exc}"], source=source) from None
+
+
+def _loc_path(loc: tuple, data: Mapping[str, Any]) -> str:
+    """Turn a pydantic error location into ``schools.ref.revenue.grant.end``."""
+    out: list[str] = []
+    node: Any = data
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        if isinstance(key, int) and isinstance(node, list):
+            item = node[key] if key < len(node) else None
+            label = item.get("name") if isinstance(item, Mapping) else None
+            out.append(str(label) if isinstance(label, str) and label else f"[{key}]")
+            node = item
+            # a discriminated union inserts the tag after the index: skip it
+            if i + 1 < len(loc) and isinstance(node, Mapping) and loc[i + 1] == node.get("kind"):
+                i += 1
+        else:
+            out.append(str(key))
+            node = node.get(key) if isinstance(node, Mapping) else None
+        i += 1
+    return ".".join(out).replace(".[", "[")
+
+
+def _all_field_names() -> list[str]:
+    names: set[str] = set()
+    stack: list[type] = [_Model]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        names.update(getattr(cls, "model_fields", {}))
+    return sorted(names)
+
+
+def _format_validation_error(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        path = _loc_path(tuple(err["loc"]), data)
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        typ = err["type"]
+        if typ == "extra_forbidden":
+            parent = path.rsplit(".", 1)[0] if "." in path else "top level"
+            key = str(err["loc"][-1])
+            msg = f"unknown key (not allowed in {parent}; check the spelling)"
+            close = difflib.get_close_matches(key, _all_field_names(), n=1)
+            if close:
+                msg = f"unknown key (not allowed in {parent}); did you mean {close[0]!r}?"
+            lines.append(f"{path}: {msg}")
+            continue
+        if typ == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            msg = f"unknown kind {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}"
+        if typ == "missing":
+            lines.append(f"{path}: required field is missing")
+            continue
+        inp = err.get("input")
+        shown = "" if isinstance(inp, Mapping | list) or "got " in msg else f" (got {inp!r})"
+        prefix = f"{path}: " if path else ""
+        lines.append(f"{prefix}{msg}{shown}")
+    return lines
+
+
+def parse_config(data: Mapping[str, Any], source: str | None = None) -> Config:
+    """Validate a config given as nested dicts (parsed TOML).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem with its field path, value and what is allowed.
+    """
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, data), source=source) from None
+
+
+# --- overrides (sweeps, scenarios, notebooks) ---------------------------------------------------
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with values set at dotted paths.
+
+    Lists of named tables are addressed by name: ``schools.ref.enrollment.drift`` or
+    ``schools.ref.revenue.grant.end``.
+
+    Examples
+    --------
+    >>> d = {"district": {"cuts": {"probability": 0.1}}, "schools": [{"name": "a"}]}
+    >>> apply_overrides(d, {"district.cuts.probability": 0.2, "schools.a.fund_balance": 5})
+    {'district': {'cuts': {'probability': 0.2}}, 'schools': [{'name': 'a', 'fund_balance': 5}]}
+    """
+    out = copy.deepcopy(dict(data))
+    for path, value in overrides.items():
+        keys = path.split(".")
+        node: Any = out
+        for j, key in enumerate(keys[:-1]):
+            nxt = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, list):
+                nxt = next((x for x in node if isinstance(x, dict) and x.get("name") == key), None)
+                if nxt is None:
+                    names = [x.get("name") for x in node if isinstance(x, dict)]
+                    raise ConfigError(
+                        [f"{path}: no entry named {key!r} at {'.'.join(keys[:j])}; have {names}"]
+                    )
+            elif nxt is None:
+                nxt = {}
+                node[key] = nxt
+            node = nxt
+        last = keys[-1]
+        if isinstance(node, list):
+            raise ConfigError([f"{path}: cannot set a whole list entry; name a field inside it"])
+        node[last] = value
+    return out

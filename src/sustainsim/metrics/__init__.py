@@ -1,0 +1,56 @@
+"""Dataset in, DataArray or Dataset out: the sustainability criteria and their probabilities.
+
+``solvency`` (P(solvent through t) with Wilson intervals, quantiles, first deficit),
+``criteria`` (reserve compliance, structural balance, the grant-cliff gap) and ``startup``
+(the seed study's start-up and recurring-IT shares).
+"""
+
+from sustainsim.metrics.criteria import (
+    p_reserve_compliant,
+    p_structurally_balanced,
+    recurring,
+    reserve_compliant,
+    reserve_requirement,
+    structural_gap,
+    structurally_balanced,
+)
+from sustainsim.metrics.solvency import (
+    DEFAULT_QUANTILES,
+    DISTRICT,
+    balance_quantiles,
+    entity_balance,
+    expected_shortfall,
+    first_deficit_distribution,
+    first_deficit_year,
+    p_solvent,
+    probability,
+    solvent,
+    summary,
+    wilson_interval,
+    worst_balance,
+)
+from sustainsim.metrics.startup import seed_study
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "DISTRICT",
+    "balance_quantiles",
+    "entity_balance",
+    "expected_shortfall",
+    "first_deficit_distribution",
+    "first_deficit_year",
+    "p_reserve_compliant",
+    "p_solvent",
+    "p_structurally_balanced",
+    "probability",
+    "recurring",
+    "reserve_compliant",
+    "reserve_requirement",
+    "seed_study",
+    "solvent",
+    "structural_gap",
+    "structurally_balanced",
+    "summary",
+    "wilson_interval",
+    "worst_balance",
+]

@@ -1,0 +1,420 @@
+"""The budget engine: realized inputs in, revenue, cost and fund-balance paths out.
+
+Pure arithmetic, no I/O and no randomness. Every line's amount is computed for all
+projected years and draws at once; the balance then steps over years::
+
+    revenue[t] = sum of revenue lines in year t
+    cost[t]    = sum of cost lines in year t - trimmed[t]
+    surplus[t] = revenue[t] - cost[t]
+    B[t]       = B[t-1] + surplus[t],  B[0] = starting fund balance
+
+``trimmed[t]`` is the management response (zero unless configured): after a deficit
+(or a balance under the policy reserve) in year ``t - lag``, flexible lines are cut by
+the same share, at most ``cap``, so they never go negative.
+
+Arrays are year-major, ``(years, n)`` for one school, float64. Line kinds are looked
+up by name in :data:`REVENUE_KINDS` and :data:`COST_KINDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from sustainsim.model.inputs import Inputs, LineInputs, SchoolInputs
+
+__all__ = [
+    "COST_KINDS",
+    "DISTRICT_OPTIONAL",
+    "DISTRICT_OUTPUTS",
+    "OPTIONAL_OUTPUTS",
+    "OUTPUTS",
+    "REVENUE_KINDS",
+    "class_sections",
+    "run",
+    "staff_positions",
+]
+
+# variables the engine always produces, each (years, schools, n)
+OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
+# produced when the caller asks for them (present in ``out``)
+OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed")
+# district totals, each (years, n)
+DISTRICT_OUTPUTS = (
+    "district_revenue",
+    "district_cost",
+    "district_surplus",
+    "district_fund_balance",
+)
+# district totals produced when asked for
+DISTRICT_OPTIONAL = ("district_temporary_revenue", "district_one_time_cost")
+
+# ceil() of a ratio that is a whole number up to rounding error must not add a position
+_CEIL_TOL = 1e-9
+
+
+def _cut(line: LineInputs, school: SchoolInputs) -> np.ndarray | None:
+    if line.values.get("exposed") and school.cut is not None:
+        return school.cut[1:]
+    return None
+
+
+def _times(amt: np.ndarray, factor: np.ndarray | None) -> np.ndarray:
+    if factor is None:
+        return amt
+    if amt.shape == np.broadcast_shapes(amt.shape, factor.shape):
+        amt *= factor
+        return amt
+    return amt * factor
+
+
+def _basis(school: SchoolInputs, basis: str) -> np.ndarray:
+    e = school.enrollment
+    if basis == "current":
+        return e[1:]
+    if basis == "prior":
+        return e[:-1]
+    return np.maximum(e[1:], e[:-1])  # hold harmless
+
+
+def _per_pupil_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    amt = v["growth"][1:] * v["rate"]
+    amt = amt * _basis(school, v.get("basis", "current"))
+    return _times(amt, _cut(line, school))
+
+
+def _categorical(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    amt = v["growth"][1:] * (v["rate"] * v["share"])
+    amt = amt * school.enrollment[1:]
+    return _times(amt, _cut(line, school))
+
+
+def _fixed_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    return _times(v["growth"][1:] * v["amount"], _cut(line, school))
+
+
+def _grant(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    return _times(v["paying"][1:] * v["amount"], _cut(line, school))
+
+
+def _fixed_cost(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    return v["growth"][1:] * v["amount"]
+
+
+def _per_pupil_cost(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    amt = v["growth"][1:] * v["rate"]
+    return amt * school.enrollment[1:]
+
+
+def staff_positions(
+    enrollment: np.ndarray, students_per_position, minimum: float = 0.0
+) -> np.ndarray:
+    """Whole positions: one per ``students_per_position`` students, rounded up.
+
+    Examples
+    --------
+    >>> staff_positions(np.array([500.0, 501.0, 0.0]), 25.0, minimum=1.0)
+    array([20., 21.,  1.])
+    """
+    pos = np.ceil(enrollment / students_per_position - _CEIL_TOL)
+    if minimum:
+        np.maximum(pos, minimum, out=pos)
+    return pos
+
+
+def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0) -> np.ndarray:
+    """Class sections of a grade band.
+
+    A grade with at least ``min_size`` pupils gets ``ceil(n / max_size)`` sections of
+    its own; the grades below the minimum are combined into multi-age sections,
+    ``ceil(pooled / max_size)``.
+
+    Parameters
+    ----------
+    by_grade : ndarray (G, ...)
+        Enrollment of each grade of the band.
+
+    Examples
+    --------
+    >>> class_sections(np.array([[60.0], [29.0], [12.0], [9.0]]), 28, 15)
+    array([5.])
+    """
+    n = np.asarray(by_grade, dtype=float)
+    own = n >= min_size
+    sections = np.where(own, np.ceil(n / max_size - _CEIL_TOL), 0.0).sum(axis=0)
+    pooled = np.where(own, 0.0, n).sum(axis=0)
+    return sections + np.ceil(pooled / max_size - _CEIL_TOL)
+
+
+def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
+    if "students_per_position" in v:
+        return staff_positions(
+            school.enrollment[1:], v["students_per_position"], v["minimum_positions"]
+        )
+    if "positions" in v:
+        return max(v["positions"], v["minimum_positions"])
+    sec = v["sections"]
+    if school.grades is None:  # the schema ties the section rule to enrollment by grade
+        raise ValueError(f"school {school.name}: class sections need enrollment by grade")
+    index = {g: i for i, g in enumerate(school.grade_labels)}
+    total: np.ndarray | float = 0.0
+    for band in sec.bands:
+        rows = school.grades[[index[g] for g in band.grades], 1:]
+        if band.multi_age:
+            rows = rows.sum(axis=0, keepdims=True)
+        total = total + class_sections(rows, band.max_class_size, band.min_class_size)
+    pos = total * sec.positions_per_section
+    if v["minimum_positions"]:
+        pos = np.maximum(pos, v["minimum_positions"])
+    return pos
+
+
+def _staff(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    pos = _positions(v, school)
+    f = v["growth"][1:]
+    T = f.shape[0]
+    steps = (1.0 + v["step_rate"]) ** np.arange(1, T + 1)[:, None] if v["step_rate"] else 1.0
+    salary = (f * steps) * v["salary"]
+    if v["benefits_growth"] is None:
+        benefits = salary * v["benefits_rate"]
+    else:
+        benefits = v["benefits_growth"][1:] * (v["salary"] * v["benefits_rate"])
+    pay = salary + benefits
+    if np.any(v["stipend"]):
+        pay = pay + f * v["stipend"]
+    return pay * pos
+
+
+def _technology(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    e = school.enrollment
+    fleet = v["devices_per_pupil"] * e  # (T + 1, n)
+    T = fleet.shape[0] - 1
+    bought = np.maximum(fleet[1:] - fleet[:-1], 0.0)  # growth of the fleet
+    if v["refresh_share"] is not None:
+        bought = bought + v["refresh_share"] * fleet[:-1]
+    elif v["refresh_every"] is not None:
+        t = np.arange(1, T + 1)
+        due = ((t - v["last_purchase"]) % v["refresh_every"] == 0)[:, None]
+        bought = bought + due * fleet[:-1]
+    cost = bought * (v["price_growth"][1:] * v["price"])
+    f = v["growth"][1:]
+    if np.any(v["support"]):
+        cost = cost + f * v["support"] * fleet[1:]
+    if np.any(v["license"]):
+        cost = cost + f * v["license"] * e[1:]
+    return cost
+
+
+def _one_time(line: LineInputs, school: SchoolInputs) -> np.ndarray:
+    v = line.values
+    T = school.enrollment.shape[0] - 1
+    out = np.zeros((T, np.size(v["amount"]) if np.ndim(v["amount"]) else 1))
+    if 1 <= v["year"] <= T:
+        out[v["year"] - 1] = v["amount"]
+    return out
+
+
+LineFn = Callable[[LineInputs, SchoolInputs], np.ndarray]
+
+REVENUE_KINDS: dict[str, LineFn] = {
+    "per_pupil": _per_pupil_revenue,
+    "categorical": _categorical,
+    "fixed": _fixed_revenue,
+    "grant": _grant,
+}
+COST_KINDS: dict[str, LineFn] = {
+    "fixed": _fixed_cost,
+    "per_pupil": _per_pupil_cost,
+    "staff": _staff,
+    "technology": _technology,
+    "one_time": _one_time,
+}
+
+
+def _amount(line: LineInputs, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
+    amt = kinds[line.kind](line, school)
+    if line.active is not None:
+        amt = amt * line.active[1:, None]
+    return amt
+
+
+def _respond(
+    school: SchoolInputs,
+    rev: np.ndarray,
+    cost: np.ndarray,
+    flex: np.ndarray,
+    surplus: np.ndarray,
+    bal: np.ndarray,
+    trimmed: np.ndarray,
+) -> None:
+    """Step over years applying the management response; fills surplus, bal, trimmed."""
+    r = school.response
+    if r is None:
+        raise ValueError(f"school {school.name} has no management response")
+    T = rev.shape[0]
+    cap, lag = r["cap"], r["lag"]
+    months = school.reserve_months
+    for t in range(T):
+        trim = 0.0
+        if t - lag >= 0:
+            s = t - lag
+            if r["trigger"] == "deficit":
+                gap = np.maximum(-surplus[s], 0.0)
+            else:
+                gap = np.maximum(months / 12.0 * cost[s] - bal[s], 0.0)
+            trim = np.minimum(cap * flex[t], gap)
+        trimmed[t] = trim
+        cost[t] -= trim
+        np.subtract(rev[t], cost[t], out=surplus[t])
+        prev = bal[t - 1] if t else school.fund_balance
+        np.add(prev, surplus[t], out=bal[t])
+
+
+def _run_one(
+    school: SchoolInputs,
+    rev,
+    cost,
+    surplus,
+    bal,
+    *,
+    temp=None,
+    once=None,
+    trimmed=None,
+    rl=None,
+    cl=None,
+    rev_index=None,
+    cost_index=None,
+) -> None:
+    rev[...] = 0.0
+    if temp is not None:
+        temp[...] = 0.0
+    for line in school.revenue:
+        amt = _amount(line, school, REVENUE_KINDS)
+        rev += amt
+        if temp is not None and line.kind == "grant":
+            temp += amt
+        if rl is not None:
+            rl[:, rev_index[line.name]] += amt
+    cost[...] = 0.0
+    if once is not None:
+        once[...] = 0.0
+    flex = None
+    for line in school.cost:
+        amt = _amount(line, school, COST_KINDS)
+        cost += amt
+        if once is not None and line.kind == "one_time":
+            once += amt
+        if line.flexible:
+            flex = amt.copy() if flex is None else flex + amt
+        if cl is not None:
+            cl[:, cost_index[line.name]] += amt
+    if school.response is not None and flex is not None:
+        tr = trimmed if trimmed is not None else np.empty_like(cost)
+        flex = np.broadcast_to(flex, cost.shape)
+        _respond(school, rev, cost, flex, surplus, bal, tr)
+        if cl is not None:  # trim the flexible lines' own amounts by the same share
+            share = np.divide(tr, flex, out=np.zeros_like(cost), where=flex > 0)
+            for line in school.cost:
+                if line.flexible:
+                    cl[:, cost_index[line.name]] *= 1.0 - share
+        return
+    if trimmed is not None:
+        trimmed[...] = 0.0
+    np.subtract(rev, cost, out=surplus)
+    T = rev.shape[0]
+    np.add(surplus[0], school.fund_balance, out=bal[0])
+    for t in range(1, T):  # B[t] = B[t-1] + surplus[t]
+        np.add(bal[t - 1], surplus[t], out=bal[t])
+
+
+def run(
+    inputs: Inputs,
+    out: Mapping[str, np.ndarray] | None = None,
+    *,
+    revenue_lines: Mapping[str, int] | None = None,
+    cost_lines: Mapping[str, int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Budgets of every school (and district totals) for one chunk of draws.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Realized drivers (:func:`sustainsim.model.inputs.sample_inputs`).
+    out : mapping of str to ndarray, optional
+        Arrays ``(years, schools, n)`` to write :data:`OUTPUTS` (and any of
+        :data:`OPTIONAL_OUTPUTS` present) into, ``(years, n)`` for
+        :data:`DISTRICT_OUTPUTS`; ``revenue_lines`` / ``cost_lines``
+        (``(years, schools, lines, n)``, zero-filled) with the name-to-index maps.
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
+    T, S, n = inputs.years, len(inputs.schools), inputs.n
+    out = dict(out or {})
+    for k in OUTPUTS:
+        out.setdefault(k, np.empty((T, S, n)))
+    rl, cl = out.get("revenue_lines"), out.get("cost_lines")
+    for j, school in enumerate(inputs.schools):
+        out["enrollment"][:, j] = school.enrollment[1:]
+        _run_one(
+            school,
+            out["revenue"][:, j],
+            out["cost"][:, j],
+            out["surplus"][:, j],
+            out["fund_balance"][:, j],
+            temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
+            once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
+            trimmed=out["trimmed"][:, j] if "trimmed" in out else None,
+            rl=None if rl is None else rl[:, j],
+            cl=None if cl is None else cl[:, j],
+            rev_index=revenue_lines,
+            cost_index=cost_lines,
+        )
+    if "district_revenue" in out:
+        _district(inputs, out)
+    return out
+
+
+def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
+    """District totals: the schools plus the district's own (central) lines and balance."""
+    T, n = inputs.years, inputs.n
+    rev, cost = out["district_revenue"], out["district_cost"]
+    surplus, bal = out["district_surplus"], out["district_fund_balance"]
+    start = np.zeros(n)
+    for s in inputs.schools:
+        start = start + s.fund_balance
+    d = inputs.district
+    temp = out.get("district_temporary_revenue")
+    once = out.get("district_one_time_cost")
+    for arr, k in ((temp, "temporary_revenue"), (once, "one_time_cost")):
+        if arr is not None:
+            arr[...] = out[k].sum(axis=1) if k in out else 0.0
+    if d is not None:
+        own = {k: np.empty((T, n)) for k in ("r", "c", "s", "b", "t", "o")}
+        _run_one(d, own["r"], own["c"], own["s"], own["b"], temp=own["t"], once=own["o"])
+        rev[...] = own["r"]
+        cost[...] = own["c"]
+        if temp is not None:
+            temp += own["t"]
+        if once is not None:
+            once += own["o"]
+        start = start + d.fund_balance
+    else:
+        rev[...] = 0.0
+        cost[...] = 0.0
+    rev += out["revenue"].sum(axis=1)
+    cost += out["cost"].sum(axis=1)
+    np.subtract(rev, cost, out=surplus)
+    np.add(surplus[0], start, out=bal[0])
+    for t in range(1, T):
+        np.add(bal[t - 1], surplus[t], out=bal[t])

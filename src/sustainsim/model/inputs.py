@@ -1,0 +1,453 @@
+"""Sample a spec into arrays: every stochastic driver realized for a chunk of draws.
+
+``sample_inputs(config, draws)`` is the only place where the config meets random
+numbers. Its result, :class:`Inputs`, holds plain floats and arrays (year-major,
+``(years + 1, n)`` with row 0 the base year) that the engine turns into budgets.
+
+Stream names are stable and derived from the config's names, e.g.
+``district.enrollment.common``, ``district.cuts.event``,
+``schools.ref.enrollment.innovation``, ``schools.ref.revenue.grant.end``; see
+:mod:`sustainsim.sampling` for what that guarantees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from sustainsim.config.lines import line_category
+from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
+from sustainsim.model.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
+from sustainsim.model.drivers.cohort import cohort_paths
+from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.sampling.distributions import Distribution
+from sustainsim.sampling.streams import ChunkDraws
+
+__all__ = ["Inputs", "LineInputs", "SchoolInputs", "sample_inputs"]
+
+Value = float | np.ndarray
+
+
+@dataclass
+class LineInputs:
+    """One revenue or cost line with its parameters realized for the chunk.
+
+    ``active`` (``(years + 1,)`` bool, or None for always) limits the line to the years
+    its school runs the model it belongs to.
+    """
+
+    name: str
+    kind: str
+    values: dict[str, Any]
+    category: str = ""
+    flexible: bool = False
+    active: np.ndarray | None = None
+
+
+@dataclass
+class SchoolInputs:
+    """A school's (or the district's own) realized drivers and lines."""
+
+    name: str
+    enrollment: np.ndarray  # (T + 1, n) or (T + 1, 1)
+    fund_balance: Value
+    cut: np.ndarray | None  # (T + 1, n) or None
+    revenue: list[LineInputs]
+    cost: list[LineInputs]
+    grades: np.ndarray | None = None  # (G, T + 1, n): enrollment by grade
+    grade_labels: list[str] = field(default_factory=list)
+    response: dict[str, Any] | None = None
+    reserve_months: float = 0.0
+
+
+@dataclass
+class Inputs:
+    """Everything the engine needs for one chunk of draws."""
+
+    n: int
+    years: int
+    first_year: int
+    schools: list[SchoolInputs]
+    district: SchoolInputs | None = None
+    scalars: dict[str, np.ndarray] = field(default_factory=dict)
+    scalar_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class _Sampler:
+    """Realizes config values for a chunk and records the random scalar inputs."""
+
+    def __init__(self, draws: ChunkDraws):
+        self.draws = draws
+        self.scalars: dict[str, np.ndarray] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+
+    def record(self, label: str, values: np.ndarray, long_name: str, units: str) -> None:
+        self.scalars[label] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
+        self.attrs[label] = {"long_name": long_name, "units": units, "role": "input"}
+
+    def value(self, stream: str, v: float | Distribution, label: str, units: str = "1") -> Value:
+        """A fixed number as is; a distribution sampled once per draw (and recorded)."""
+        if isinstance(v, Distribution):
+            x = self.draws.sample(stream, v)
+            self.record(label, x, f"sampled {label} ~ {v}", units)
+            return x
+        return float(v)
+
+
+def _growth(s: _Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
+    n = s.draws.n
+    stream = f"district.growth.{name}"
+    if isinstance(g.rate, Distribution):
+        if g.per == "year":
+            rates = s.draws.sample_years(stream, g.rate, years)
+            s.record(f"growth.{name}", rates.mean(axis=0), f"mean annual {name} growth", "1/yr")
+            return growth_factors(rates, years, n)
+        rate = s.draws.sample(stream, g.rate)
+        s.record(f"growth.{name}", rate, f"annual {name} growth ~ {g.rate}", "1/yr")
+        return growth_factors(rate, years, n)
+    return growth_factors(float(g.rate), years, 1)
+
+
+def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.ndarray:
+    d = s.draws
+    if cuts.regime is not None:
+        hits, mag = _regime_cuts(s, cuts, years, prefix, label)
+    else:
+        prob, magnitude = cuts.probability, cuts.magnitude
+        if prob is None or magnitude is None:  # the schema requires both without a regime
+            raise ValueError("cuts need probability and magnitude, or a regime")
+        p = s.value(f"{prefix}.probability", prob, f"{label}cuts.probability")
+        hits = d.uniform_years(f"{prefix}.event", years) < p
+        if isinstance(magnitude, Distribution):
+            mag = d.sample_years(f"{prefix}.magnitude", magnitude, years)
+        else:
+            mag = np.full((years, 1), float(magnitude))
+    c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year")
+    s.record(f"{label}cuts.count", hits.sum(axis=0), "number of budget-cut events", "1")
+    s.record(f"{label}cuts.cumulative", 1.0 - c[-1], "share of exposed revenue cut by the end", "1")
+    return c
+
+
+def _regime_cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str):
+    """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
+    d = s.draws
+    r = cuts.regime
+    if r is None:
+        raise ValueError("no regime configured")
+    rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
+    pe = s.value(f"{rp}.p_enter", r.p_enter, f"{rl}p_enter")
+    px = s.value(f"{rp}.p_exit", r.p_exit, f"{rl}p_exit")
+    states = regime_states(
+        d.uniform(f"{rp}.initial"),
+        d.uniform_years(f"{rp}.step", years),
+        pe,
+        px,
+        initial=r.initial,
+    )
+    pn = s.value(f"{rp}.normal.probability", r.normal.probability, f"{rl}normal.probability")
+    pr = s.value(
+        f"{rp}.recession.probability", r.recession.probability, f"{rl}recession.probability"
+    )
+    hits = regime_cut_hits(states, d.uniform_years(f"{prefix}.event", years), pn, pr)
+    random_mag = any(isinstance(x.magnitude, Distribution) for x in (r.normal, r.recession))
+    u_mag = (
+        d.uniform_years(f"{prefix}.magnitude", years) if random_mag else np.full((years, 1), 0.5)
+    )
+    mag = regime_magnitudes(states, u_mag, r.normal.magnitude, r.recession.magnitude)
+    s.record(f"{label}cuts.recession_years", states.sum(axis=0), "number of recession years", "1")
+    return hits, mag
+
+
+def _factor(g, growth: dict[str, np.ndarray], years: int) -> np.ndarray:
+    if isinstance(g, str):
+        return growth[g]
+    return growth_factors(float(g), years, 1)
+
+
+def _enrollment(
+    s: _Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
+):
+    d = s.draws
+    en = school.enrollment
+    keys = ("drift", "volatility", "persistence", "common_loading")
+    par = {
+        k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys
+    }
+    if en.model == "aggregate":
+        if en.base is None:  # the schema requires a base for the aggregate model
+            raise ValueError("aggregate enrollment needs a base")
+        par["base"] = s.value(
+            f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students"
+        )
+    else:
+        par["base"] = float((en.by_grade or [0.0])[0])
+    random_params = any(np.ndim(v) for v in par.values())
+    stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
+    if stochastic:
+        z_own = special.ndtri(d.uniform_years(f"{pre}.enrollment.innovation", T))
+        zc = z_common if z_common is not None else np.zeros((T, 1))
+        zc = np.broadcast_to(zc, z_own.shape)
+    else:
+        z_own = np.zeros((T, d.n if random_params else 1))
+        zc = z_own
+    cap = en.capacity if en.capacity is not None else np.inf
+    path = enrollment_paths(
+        par["base"],
+        par["drift"],
+        par["volatility"],
+        par["persistence"],
+        par["common_loading"],
+        zc,
+        z_own,
+        capacity=cap if en.model == "aggregate" else np.inf,
+    )
+    grades = None
+    if en.model == "cohort":
+        noise = None
+        if en.progression_sd > 0:
+            noise = en.progression_sd * np.stack(
+                [
+                    special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
+                    for g in (en.grades or [])[1:]
+                ]
+            )
+        grades = cohort_paths(np.asarray(en.by_grade, float), en.progression_ratios(), path, noise)
+        total = grades.sum(axis=0)
+        if en.capacity is not None:  # scale every grade down when the building is full
+            scale = np.minimum(1.0, en.capacity / np.maximum(total, 1e-300))
+            scale[0] = 1.0
+            grades = grades * scale
+            total = grades.sum(axis=0)
+        path = total
+    elif en.grades is not None:
+        grades = np.asarray(en.grade_shares, float)[:, None, None] * path[None]
+    s.record(
+        f"{lab}enrollment.change",
+        path[-1] / path[0] - 1.0,
+        "relative enrollment change over the horizon",
+        "1",
+    )
+    return path, grades
+
+
+def _line(
+    s: _Sampler,
+    part: str,
+    line: Any,
+    pre: str,
+    lab: str,
+    growth: dict[str, np.ndarray],
+    T: int,
+    first: int,
+    offset: int = 0,
+    window: tuple[int, int] | None = None,
+) -> LineInputs:
+    d = s.draws
+    lp = f"{pre}.{part}.{line.name}"
+    ll = f"{lab}{line.name}."
+
+    def val(attr: str, units: str = "1") -> Value:
+        return s.value(f"{lp}.{attr}", getattr(line, attr), f"{ll}{attr}", units)
+
+    kind = line.kind
+    vals: dict[str, Any] = {}
+    if hasattr(line, "growth"):
+        vals["growth"] = _factor(line.growth, growth, T)
+    if hasattr(line, "exposed_to_cuts"):
+        vals["exposed"] = bool(line.exposed_to_cuts)
+    if part == "revenue" and kind == "per_pupil":
+        vals.update(rate=val("rate", "USD/student"), basis=line.enrollment_basis)
+    elif part == "revenue" and kind == "categorical":
+        vals.update(rate=val("rate", "USD/student"), share=val("eligible_share"))
+    elif kind == "fixed":
+        vals["amount"] = val("amount", "USD")
+    elif kind == "grant":
+        amount = val("amount", "USD")
+        start = np.asarray(val("start"), float) + offset
+        end = np.asarray(val("end"), float) + offset
+        ren_u = d.uniform(f"{lp}.renewal") if line.renewal_probability > 0 else None
+        term = None
+        if line.termination_probability > 0:
+            term = d.uniform_years(f"{lp}.termination", T) < line.termination_probability
+        paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
+        vals.update(amount=amount, paying=paying)
+        s.record(
+            f"{ll}last_year",
+            np.where(last > 0, first - 1 + last, first - 1),
+            f"last fiscal year {line.name} pays (base year if never)",
+            "fiscal year",
+        )
+    elif kind == "per_pupil":
+        vals["rate"] = val("rate", "USD/student")
+    elif kind == "staff":
+        vals.update(
+            salary=val("salary", "USD"),
+            step_rate=float(line.step_rate),
+            benefits_rate=val("benefits_rate"),
+            benefits_growth=None
+            if line.benefits_growth is None
+            else _factor(line.benefits_growth, growth, T),
+            stipend=val("stipend", "USD"),
+            minimum_positions=float(line.minimum_positions),
+        )
+        if line.students_per_position is not None:
+            vals["students_per_position"] = val("students_per_position", "students")
+        elif line.positions is not None:
+            vals["positions"] = float(line.positions)
+        else:
+            vals["sections"] = line.sections
+    elif kind == "technology":
+        vals.update(
+            devices_per_pupil=float(line.devices_per_pupil),
+            price=val("device_price", "USD"),
+            price_growth=_factor(line.price_growth, growth, T),
+            refresh_share=line.refresh_share,
+            refresh_every=line.refresh_every,
+            last_purchase=int(line.last_purchase) + offset,
+            license=val("license_per_pupil", "USD/student"),
+            support=val("support_per_device", "USD"),
+        )
+    elif kind == "one_time":
+        vals.update(amount=val("amount", "USD"), year=int(line.year) + offset)
+    else:  # pragma: no cover - the schema admits no other kind
+        raise ValueError(f"unknown {part} kind {kind!r}")
+    active = None
+    if window is not None and kind not in ("one_time", "grant"):  # those carry their own years
+        t = np.arange(T + 1)
+        active = (t >= window[0]) & (t <= window[1])
+    return LineInputs(
+        line.name,
+        kind,
+        vals,
+        category=line_category(part, line),
+        flexible=bool(line.flexible),
+        active=active,
+    )
+
+
+def _school_lines(s, cfg: Config, school: School, part: str, pre, lab, growth, T, first):
+    out = []
+    c = school.conversion_year
+    prev = cfg.models.get(school.previous_model or "")
+    if prev is not None:
+        for line in getattr(prev, part):
+            out.append(_line(s, part, line, pre, lab, growth, T, first, 0, (1, c - 1)))
+    model = cfg.models.get(school.model or "")
+    if model is not None:
+        for line in getattr(model, part):
+            out.append(_line(s, part, line, pre, lab, growth, T, first, c - 1, (c, T)))
+    for line in getattr(school, part):
+        out.append(_line(s, part, line, pre, lab, growth, T, first))
+    return out
+
+
+def _response(cfg: Config, school: School) -> dict[str, Any] | None:
+    r = school.response or cfg.district.response
+    if r is None:
+        return None
+    return {"trigger": r.trigger, "cap": float(r.cap), "lag": int(r.lag)}
+
+
+def _stressed(cut: np.ndarray | None, stress: float, T: int) -> np.ndarray | None:
+    if not stress:
+        return cut
+    out = (cut if cut is not None else np.ones((T + 1, 1))).copy()
+    out[1:] *= 1.0 - stress
+    return out
+
+
+def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
+    """Realize every driver of ``config`` for the draws of one chunk.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config (``spec.config``).
+    draws : ChunkDraws
+        The chunk's uniform source and draw range.
+
+    Returns
+    -------
+    Inputs
+    """
+    cfg = config
+    T = cfg.simulation.years
+    first = cfg.simulation.first_year
+    s = _Sampler(draws)
+    growth = {name: _growth(s, name, g, T) for name, g in cfg.district.growth.items()}
+    needs_common = any(
+        not (isinstance(sc.enrollment.common_loading, float) and sc.enrollment.common_loading == 0)
+        for sc in cfg.schools
+    )
+    z_common = (
+        special.ndtri(draws.uniform_years("district.enrollment.common", T))
+        if needs_common
+        else None
+    )
+    cuts = cfg.district.cuts
+    district_cut = None
+    if cuts is not None and cuts.scope == "district":
+        district_cut = _cuts(s, cuts, T, "district.cuts", "")
+    reserve = cfg.district.reserve.months if cfg.district.reserve is not None else 0.0
+    schools = []
+    for sc in cfg.schools:
+        pre, lab = f"schools.{sc.name}", f"{sc.name}."
+        path, grades = _enrollment(s, sc, T, z_common, pre, lab)
+        cut = district_cut
+        if cuts is not None and cuts.scope == "school":
+            cut = _cuts(s, cuts, T, f"{pre}.cuts", lab)
+        cut = _stressed(cut, cfg.district.stress_cut, T)
+        rev = _school_lines(s, cfg, sc, "revenue", pre, lab, growth, T, first)
+        cost = _school_lines(s, cfg, sc, "cost", pre, lab, growth, T, first)
+        fb = s.value(f"{pre}.fund_balance", sc.fund_balance, f"{lab}fund_balance", "USD")
+        schools.append(
+            SchoolInputs(
+                sc.name,
+                path,
+                fb,
+                cut,
+                rev,
+                cost,
+                grades=grades,
+                grade_labels=list(sc.enrollment.grades or []),
+                response=_response(cfg, sc),
+                reserve_months=reserve,
+            )
+        )
+    district = None
+    dist = cfg.district
+    if (
+        dist.revenue
+        or dist.cost
+        or not (isinstance(dist.fund_balance, float) and dist.fund_balance == 0)
+    ):
+        total = np.zeros((T + 1, draws.n))
+        for x in schools:
+            total += x.enrollment
+        rev = [
+            _line(s, "revenue", ln, "district", "district.", growth, T, first)
+            for ln in dist.revenue
+        ]
+        cost = [_line(s, "cost", ln, "district", "district.", growth, T, first) for ln in dist.cost]
+        fb = s.value("district.fund_balance", dist.fund_balance, "district.fund_balance", "USD")
+        district = SchoolInputs(
+            "district",
+            total,
+            fb,
+            _stressed(district_cut, dist.stress_cut, T),
+            rev,
+            cost,
+            reserve_months=reserve,
+        )
+    return Inputs(
+        n=draws.n,
+        years=T,
+        first_year=first,
+        schools=schools,
+        district=district,
+        scalars=s.scalars,
+        scalar_attrs=s.attrs,
+    )

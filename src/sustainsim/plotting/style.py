@@ -1,0 +1,198 @@
+"""The house style of every figure: colours, markers, hatches, dollar axes, Axes helpers.
+
+Grayscale-readable: series differ by line style, marker and hatch, not only colour. Dollar
+axes use :func:`format_usd` ("$1.2M", "-$300K"); probabilities are in percent. With a
+``scenario`` dim, "by school" plots can show "by scenario"; one-entity plots take
+``school=`` / ``scenario=`` (default: ``"district"`` if several schools, else the only
+school; the first scenario).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.transforms import ScaledTranslation
+
+from sustainsim import metrics
+
+__all__ = ["COLORS", "HATCHES", "MARKERS", "UsdFormatter", "default_entity", "format_usd"]
+
+#: Okabe-Ito colours (colour-blind safe), neighbours differing in lightness
+COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#D55E00", "#56B4E9", "#F0E442"]
+LINESTYLES: list[Any] = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++", "||", "**", "OO", "/."]
+_EDGE: dict[str, Any] = {"edgecolor": "black", "linewidth": 0.5}
+_ZERO: dict[str, Any] = {"color": "#B00000", "linestyle": "--", "linewidth": 1.2}
+_UNITS = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"), (1.0, "")]
+#: outcome names of :func:`sustainsim.analysis.sensitivity.tornado_table` and their units
+_OUTCOME_UNITS = {"final_balance": "USD", "worst_balance": "USD", "solvent": "1", "insolvent": "1"}
+
+
+def _style(i: int) -> dict[str, Any]:
+    """Colour, line style and marker of the ``i``-th series."""
+    return {
+        "color": COLORS[i % len(COLORS)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+    }
+
+
+def _blend(color: str, lightness: float) -> tuple[float, float, float]:
+    """``color`` mixed with white: 0 keeps the colour, 1 gives white."""
+    rgb = np.array(to_rgb(color))
+    return tuple(rgb + (1 - rgb) * lightness)
+
+
+# --------------------------------------------------------------------------- formatting
+def format_usd(x: float, digits: int = 1) -> str:
+    """Format a dollar amount compactly: ``$1.2M``, ``-$300K``, ``$4.5B``, ``$950``.
+
+    The unit (K, M, B, T) is the largest in which the rounded amount is at least 1; at
+    most ``digits`` decimals, trailing zeros dropped; the minus sign precedes the ``$``.
+
+    Examples
+    --------
+    >>> format_usd(1_234_567), format_usd(-300_000), format_usd(999_960), format_usd(0)
+    ('$1.2M', '-$300K', '$1M', '$0')
+    >>> format_usd(1_250_000, digits=2)
+    '$1.25M'
+    """
+    if not np.isfinite(x):
+        return "n/a"
+    a = abs(float(x))
+    mantissa, suffix = round(a, digits), ""
+    for scale, unit in _UNITS:
+        if round(a / scale, digits) >= 1:
+            mantissa, suffix = round(a / scale, digits), unit
+            break
+    text = f"{mantissa:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    sign = "-" if x < 0 and text.strip("0.") else ""
+    return f"{sign}${text}{suffix}"
+
+
+def _exact_digits(value: float, max_digits: int) -> int:
+    """Fewest decimals with which :func:`format_usd` shows ``value`` exactly."""
+    a = abs(float(value))
+    for d in range(max_digits + 1):
+        scale = next((s for s, _ in _UNITS if round(a / s, d) >= 1), 1.0)
+        if abs(round(a / scale, d) * scale - a) <= 1e-9 * max(a, 1.0):
+            return d
+    return max_digits
+
+
+class UsdFormatter(ticker.Formatter):
+    """Tick formatter for dollar axes using :func:`format_usd`.
+
+    All ticks get the same number of decimals, the fewest that show every tick exactly
+    (``$1M, $1.25M`` rather than ``$1.2M`` for 1.25 million).
+    """
+
+    def __init__(self, max_digits: int = 2) -> None:
+        self.max_digits = max_digits
+        self.digits = 1
+
+    def set_locs(self, locs: list[float]) -> None:
+        super().set_locs(locs)
+        finite = [v for v in locs if np.isfinite(v)]
+        self.digits = max((_exact_digits(v, self.max_digits) for v in finite), default=0)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return format_usd(x, self.digits)
+
+    def format_data_short(self, value: float) -> str:
+        return format_usd(value, 3)
+
+
+def _value_axis(axis, units: str | None) -> None:
+    """Dollar or percent tick labels on ``axis`` according to ``units``."""
+    if units == "USD":
+        axis.set_major_formatter(UsdFormatter())
+    elif units == "1":
+        axis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=0))
+
+
+def _year_axis(ax: Axes) -> None:
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, pos: f"{x:.0f}"))
+    ax.set_xlabel("fiscal year")
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize, layout="constrained")[1]
+
+
+def _legend_below(ax: Axes, *handles_labels: list) -> None:
+    """A legend under the x axis label (half an inch below the Axes)."""
+    below = ax.transAxes + ScaledTranslation(0, -0.5, ax.figure.dpi_scale_trans)
+    ax.legend(
+        *handles_labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below,
+        ncol=3, fontsize="small",
+    )  # fmt: skip
+
+
+def _label(da: xr.DataArray, default: str) -> str:
+    """``Long name [units]`` for an axis label."""
+    name = str(da.attrs.get("long_name", ""))
+    name = name[:1].upper() + name[1:] if name else default
+    units = da.attrs.get("units")
+    return f"{name} [{units}]" if units and units != "1" else name
+
+
+# --------------------------------------------------------------------------- selection
+def default_entity(names: Iterable[Any]) -> str:
+    """The entity shown when none is chosen: ``"district"`` if present, else the first."""
+    names = [str(n) for n in names]
+    return metrics.DISTRICT if metrics.DISTRICT in names else names[0]
+
+
+def _select(obj, school=None, scenario=None, *, pick_school: bool = True):
+    """Select one scenario (default the first) and, with ``pick_school``, one school
+    (default :func:`default_entity`). Returns ``(obj, school, scenario)``."""
+    if "scenario" in obj.dims:
+        names = [str(s) for s in obj["scenario"].values]
+        scenario = names[0] if scenario is None else str(scenario)
+        if scenario not in names:
+            raise ValueError(f"scenario {scenario!r} not in the data (have {names})")
+        obj = obj.sel(scenario=scenario)
+    elif scenario is not None:
+        raise ValueError(f"scenario={scenario!r} given but the data has no 'scenario' dim")
+    entity = ""
+    if pick_school and "school" in obj.dims:
+        names = [str(s) for s in obj["school"].values]
+        entity = default_entity(names) if school is None else str(school)
+        if entity not in names:
+            raise ValueError(f"school {entity!r} not in the data (have {names})")
+        obj = obj.sel(school=entity)
+    return obj, entity, scenario
+
+
+def _where(entity: str, scenario: str | None) -> str:
+    return entity + (f", scenario {scenario}" if scenario is not None else "")
+
+
+def _as_psolvent(data: xr.Dataset) -> xr.Dataset:
+    """``data`` if it is a :func:`~sustainsim.p_solvent` result, else ``p_solvent(data)``."""
+    if not isinstance(data, xr.Dataset):
+        raise TypeError(f"expected an xarray.Dataset, got {type(data).__name__}")
+    if "probability" not in data:
+        return metrics.p_solvent(data)
+    missing = {"lower", "upper"} - set(data.data_vars)
+    if missing:
+        raise ValueError(f"probability Dataset lacks {sorted(missing)}")
+    return data
+
+
+# --------------------------------------------------------------------------- plots

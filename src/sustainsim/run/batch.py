@@ -1,0 +1,386 @@
+"""Batches of runs with a manifest, resume and a combined summary table.
+
+:func:`run_batch` runs a list of config files one after another. Each run writes
+into its own folder ``OUT/runs/<stem>-<sha256[:12]>-seed<S>-draws<N>[-streaming]/``
+(every file atomically), then appends its entry to ``OUT/manifest.jsonl`` (the
+whole manifest is rewritten atomically): config path, config sha256, seed, draws,
+mode, run folder, finish time. The manifest entry is the commit point, so Ctrl-C or
+a killed process loses at most the run in flight, and ``resume=True`` skips
+exactly the runs whose ``(config_sha256, seed, draws, mode)`` is recorded as
+finished and whose folder still holds its summary. At the end the per-run
+summaries are read back from disk and combined into ``OUT/summary.csv`` and
+``OUT/summary.nc``: one row per run and school (with the district total for
+several schools): P(solvent through the horizon) with SE and Wilson interval, and
+quantiles of the final fund balance.
+
+Files of a run folder: ``summary.nc`` (P(solvent) by year and school, final-balance
+quantiles), ``summary.json``; and ``results.nc`` (every draw) unless the batch
+is streaming. A config with ``[scenarios.NAME]`` tables runs every scenario on common
+draws (as ``sustainsim run``) and gets one table row per scenario and school. One
+batch process per output folder at a time.
+
+Examples
+--------
+>>> from sustainsim.run.batch import run_batch
+>>> table = run_batch(["a.toml", "b.toml"], "out/batch", draws=100_000)  # doctest: +SKIP
+>>> table = run_batch(["a.toml", "b.toml"], "out/batch", resume=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from tqdm import tqdm
+
+from sustainsim import io, metrics
+from sustainsim._version import __version__
+from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.config.schema import ConfigError
+from sustainsim.config.spec import Spec, load_config
+from sustainsim.run.full import resolve_run_args, simulate
+from sustainsim.run.summary import default_source, simulate_summary, summary_dict
+
+__all__ = ["MANIFEST", "add_arguments", "read_manifest", "run", "run_batch", "summary_table"]
+
+MANIFEST = "manifest.jsonl"
+_PROB_VARS = ("probability", "se", "lower", "upper")
+
+
+# --- manifest ------------------------------------------------------------------------------
+
+
+def _key(entry: dict) -> tuple:
+    return (entry["config_sha256"], int(entry["seed"]), int(entry["draws"]), entry["mode"])
+
+
+def read_manifest(out_dir: str | os.PathLike) -> list[dict]:
+    """The finished runs recorded in ``OUT/manifest.jsonl`` (unreadable lines skipped)."""
+    path = Path(out_dir) / MANIFEST
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            e = json.loads(line)
+            _key(e)
+        except (ValueError, KeyError, TypeError):
+            continue
+        entries.append(e)
+    return entries
+
+
+def _write_manifest(out_dir: Path, entries: list[dict]) -> None:
+    text = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
+    io.write_text(text, out_dir / MANIFEST)
+
+
+# --- one run -------------------------------------------------------------------------------
+
+
+def _run_dir_name(spec: Spec, path: Path, seed: int, draws: int, mode: str) -> str:
+    tail = "-streaming" if mode == "streaming" else ""
+    return f"{path.stem}-{spec.sha256[:12]}-seed{seed}-draws{draws}{tail}"
+
+
+def _clean_stale(run_dir: Path) -> None:
+    """Remove temporary files a killed process may have left (atomic writes use .*.tmp)."""
+    if run_dir.is_dir():
+        for p in run_dir.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+
+
+def _full_summary(ds: xr.Dataset) -> xr.Dataset:
+    """P(solvent) and exact fund-balance quantiles of a full run (the streaming schema)."""
+    out = metrics.p_solvent(ds)[list(_PROB_VARS)]
+    q = metrics.balance_quantiles(ds).transpose("quantile", ...)
+    out["fund_balance_quantile"] = q
+    out["fund_balance_quantile_bound"] = xr.zeros_like(q)
+    out["fund_balance_quantile_bound"].attrs = {"units": "USD", "long_name": "exact (no error)"}
+    out.attrs = {k: v for k, v in ds.attrs.items()}
+    out.attrs["summary_mode"] = "full"
+    return out
+
+
+def _simulate(spec: Spec, *, streaming: bool, scheduler: Any, **kw: Any) -> xr.Dataset:
+    """One spec: the per-draw Dataset, or the summary Dataset when streaming."""
+    if scheduler is not None:
+        from sustainsim.run.parallel import simulate_parallel
+
+        return simulate_parallel(spec, scheduler=scheduler, summary_only=streaming, **kw)
+    return simulate_summary(spec, **kw) if streaming else simulate(spec, **kw)
+
+
+def _execute(
+    spec: Spec,
+    run_dir: Path,
+    *,
+    draws: int,
+    seed: int,
+    chunk_size: int | None,
+    streaming: bool,
+    scheduler: Any,
+    progress: bool | None,
+) -> None:
+    """Simulate one run (every scenario of the config, on common draws) and write its
+    files, each atomically, ``summary.nc`` last."""
+    _clean_stale(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    kw: dict[str, Any] = {
+        "draws": draws,
+        "seed": seed,
+        "chunk_size": chunk_size,
+        "progress": progress,
+    }
+    names = spec.scenario_names
+    if names:  # as sustainsim.simulate_scenarios: the base config's uniform source for all
+        kw["source"] = default_source(spec, draws, seed)
+        parts = [
+            _simulate(
+                spec.scenario(nm), streaming=streaming, scheduler=scheduler, **kw
+            ).expand_dims(scenario=[nm])
+            for nm in names
+        ]
+        ds = xr.concat(parts, dim="scenario", join="outer", combine_attrs="override")
+    else:
+        ds = _simulate(spec, streaming=streaming, scheduler=scheduler, **kw)
+    if streaming:
+        if names:
+            summ = {"scenarios": {nm: summary_dict(ds.sel(scenario=nm)) for nm in names}}
+        else:
+            summ = summary_dict(ds)
+        io.write_json(summ, run_dir / "summary.json")
+        io.write_netcdf(ds, run_dir / "summary.nc")
+        return
+    io.write_netcdf(ds, run_dir / "results.nc")
+    io.write_json(metrics.summary(ds), run_dir / "summary.json")
+    io.write_netcdf(_full_summary(ds), run_dir / "summary.nc")  # last: marks the run complete
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+def _quantile_label(q: float) -> str:
+    return f"final_balance_q{q:g}"
+
+
+def summary_table(entries: Sequence[dict], out_dir: str | os.PathLike) -> pd.DataFrame:
+    """One row per run and school from the runs' ``summary.nc`` files.
+
+    Columns: ``run`` (position in the batch), ``config``, ``config_sha256``, ``seed``,
+    ``draws``, ``mode``, ``scenario`` (empty for a config without scenarios; one row
+    per scenario otherwise), ``school``, ``year`` (the horizon), ``p_solvent``, ``se``,
+    ``lower``, ``upper``, ``final_balance_q<q>`` per quantile and
+    ``final_balance_quantile_bound`` (the largest error bound; 0 for full runs).
+    """
+    rows = []
+    for i, e in enumerate(entries):
+        with xr.open_dataset(Path(out_dir) / e["run_dir"] / "summary.nc", engine="h5netcdf") as s:
+            s = s.load()
+        scenarios = [str(x) for x in s["scenario"].values] if "scenario" in s.dims else [""]
+        for scenario in scenarios:
+            last = (s.sel(scenario=scenario) if scenario else s).isel(year=-1)
+            for school in s["school"].values:
+                x = last.sel(school=school)
+                if scenario and not np.isfinite(float(x["probability"])):
+                    continue  # a school this scenario does not have (outer join)
+                row = {
+                    "run": i,
+                    "config": e["config"],
+                    "config_sha256": e["config_sha256"],
+                    "seed": int(e["seed"]),
+                    "draws": int(e["draws"]),
+                    "mode": e["mode"],
+                    "scenario": scenario,
+                    "school": str(school),
+                    "year": int(last["year"]),
+                    "p_solvent": float(x["probability"]),
+                    "se": float(x["se"]),
+                    "lower": float(x["lower"]),
+                    "upper": float(x["upper"]),
+                }
+                for q in s["quantile"].values:
+                    fq = x["fund_balance_quantile"].sel(quantile=q)
+                    row[_quantile_label(float(q))] = float(fq)
+                row["final_balance_quantile_bound"] = float(x["fund_balance_quantile_bound"].max())
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_batch(
+    configs: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    draws: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    streaming: bool = False,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Run config files one after another with a manifest; resumable.
+
+    Parameters
+    ----------
+    configs : sequence of path
+        Config files; all are read and validated before anything runs.
+    out_dir : path
+        Output folder: ``runs/<run>/`` per run, ``manifest.jsonl``, ``summary.csv``,
+        ``summary.nc``.
+    resume : bool
+        Skip the runs recorded as finished in the manifest (same config sha256, seed,
+        draws and mode, summary file present). Without it, the manifest starts empty
+        and every run is computed (files overwritten).
+    draws, seed : int, optional
+        For every run; default each config's own.
+    chunk_size : int, optional
+        Draws per chunk (memory only).
+    streaming : bool
+        Summary-only runs (:func:`sustainsim.run.summary.simulate_summary`): bounded
+        memory, no ``results.nc``; quantiles from histograms with an error bound.
+    scheduler : optional
+        Run each simulation's chunks with :func:`sustainsim.run.parallel.simulate_parallel`
+        on this scheduler (same results).
+    progress : bool, optional
+        Progress bars over runs and draws (default: on a terminal).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The combined summary (see :func:`summary_table`), also written to
+        ``summary.csv`` and ``summary.nc``.
+
+    Raises
+    ------
+    ConfigError
+        If a config is missing or invalid (nothing is run or written).
+    """
+    if isinstance(configs, str | os.PathLike):
+        configs = [configs]
+    if not configs:
+        raise ConfigError(["batch: give at least one config file"])
+    paths = [Path(c) for c in configs]
+    specs = [load_config(p) for p in paths]  # ConfigError before anything is written
+    mode = "streaming" if streaming else "full"
+    plan: list[dict[str, Any]] = []
+    for p, spec in zip(paths, specs, strict=True):
+        n, s, _ = resolve_run_args(spec, draws, seed, chunk_size)
+        plan.append(
+            {
+                "config": str(p),
+                "config_sha256": spec.sha256,
+                "seed": s,
+                "draws": n,
+                "mode": mode,
+                "run_dir": str(Path("runs") / _run_dir_name(spec, p, s, n, mode)),
+            }
+        )
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError([f"batch output {str(out)!r} exists and is not a directory"])
+    out.mkdir(parents=True, exist_ok=True)
+
+    entries = read_manifest(out) if resume else []
+    if not resume:
+        _write_manifest(out, entries)
+    finished = {_key(e): e for e in entries}
+    disable = None if progress is None else not progress
+    inner = progress  # None: the per-draw bar shows on a terminal for several chunks
+    with tqdm(total=len(plan), desc="batch", unit="run", disable=disable) as bar:
+        for item, spec in zip(plan, specs, strict=True):
+            done = finished.get(_key(item))
+            if done is not None and (out / done["run_dir"] / "summary.nc").exists():
+                item["run_dir"] = done["run_dir"]
+                bar.update(1)
+                continue
+            bar.set_postfix_str(Path(item["config"]).name)
+            t0 = time.perf_counter()
+            _execute(
+                spec,
+                out / item["run_dir"],
+                draws=item["draws"],
+                seed=item["seed"],
+                chunk_size=chunk_size,
+                streaming=streaming,
+                scheduler=scheduler,
+                progress=inner,
+            )
+            entry = {
+                **item,
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - t0, 3),
+                "sustainsim_version": __version__,
+            }
+            entries = [e for e in entries if _key(e) != _key(entry)] + [entry]
+            _write_manifest(out, entries)  # the commit point of the run
+            finished[_key(entry)] = entry
+            bar.update(1)
+
+    table = summary_table(plan, out)
+    io.write_text(table.to_csv(index=False), out / "summary.csv")
+    tds = xr.Dataset.from_dataframe(table.rename_axis("row"))
+    tds.attrs.update({"title": "sustainsim batch summary", "sustainsim_version": __version__})
+    io.write_netcdf(tds, out / "summary.nc")
+    return table
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sustainsim batch CONFIG... --out DIR [...]``."""
+    parser.add_argument("config", nargs="+", help="TOML config files")
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--resume", action="store_true", help="skip runs recorded as finished in DIR/manifest.jsonl"
+    )
+    parser.add_argument("--draws", type=positive_int, help="draws per run (default: each config's)")
+    parser.add_argument(
+        "--seed", type=nonneg_int, help="seed of every run (default: each config's)"
+    )
+    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
+    parser.add_argument(
+        "--streaming",
+        action="store_true",
+        help="summary-only runs in bounded memory (no per-draw results.nc)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="SCHEDULER",
+        help="run chunks on dask: processes, threads, synchronous or tcp://HOST:PORT",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``sustainsim batch``: run, print the combined table, return 0."""
+    table = run_batch(
+        args.config,
+        args.out,
+        resume=args.resume,
+        draws=args.draws,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        streaming=args.streaming,
+        scheduler=getattr(args, "scheduler", None),
+        progress=False if getattr(args, "no_progress", False) else None,
+    )
+    cols = ["config", "school", "year", "p_solvent", "lower", "upper"]
+    qcols = [c for c in table.columns if c.startswith("final_balance_q0.5")]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table[cols + qcols].to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    print(
+        f"\nwrote {Path(args.out) / 'summary.csv'}, {Path(args.out) / 'summary.nc'} "
+        f"and {Path(args.out) / MANIFEST}"
+    )
+    return 0

@@ -1,0 +1,365 @@
+"""Convergence control: add draws until the key probabilities are precise enough.
+
+:func:`simulate_until` runs draws ``[0, n1)``, then ``[n1, n2)``, ... with one source
+(so the first draws never change and the result equals ``simulate(spec, draws=n)``
+with the same source), and after each step computes the key probabilities with
+their standard errors. It stops when every standard error is at most ``target_se``
+(and/or at most ``target_rel`` times ``min(p, 1 - p)``), or at ``max_draws``.
+
+The standard error of an estimated probability from ``n`` independent draws is
+``sqrt(p (1 - p) / n)``, so the draws needed for a target are predictable: about
+``p (1 - p) / target_se**2`` (largest where ``p`` is nearest 0.5), or generally
+``n (se / target)**2`` from the current ``se``. Each step jumps to that prediction
+(times a safety factor, at most ``max_growth`` times the current draws) instead of
+crawling, so a run typically takes 2-4 steps.
+
+Samplers: plain Monte Carlo (the default) is what the standard error describes.
+Sobol sequences are extensible, so they work too; their true error is usually
+smaller than the binomial standard error used here, which makes the stop
+conservative (but, without independent replicates, not guaranteed). Latin
+hypercube designs span a fixed number of draws and cannot be extended: rejected.
+
+Examples
+--------
+>>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
+>>> ds, info = simulate_until(spec, target_se=0.002)  # doctest: +SKIP
+>>> print(format_convergence(info))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from sustainsim.config.spec import Spec
+from sustainsim.metrics.solvency import p_solvent
+from sustainsim.run.full import assemble, resolve_run_args, run_chunk
+from sustainsim.run.source import source_for
+from sustainsim.sampling.samplers import LatinHypercube
+from sustainsim.sampling.streams import UniformSource
+
+__all__ = [
+    "DEFAULT_MAX_DRAWS",
+    "ConvergenceInfo",
+    "draws_for_se",
+    "format_convergence",
+    "simulate_until",
+]
+
+#: default cap on draws: ~400 MB of results for a one-school, ten-year model
+DEFAULT_MAX_DRAWS = 1_000_000
+
+KeyFn = Callable[[xr.Dataset], xr.Dataset]
+
+
+def draws_for_se(p, se: float) -> int:
+    """Draws for a binomial standard error ``se`` at probability ``p``: ``p (1 - p) / se**2``.
+
+    With several probabilities, the largest need (``p`` nearest 0.5) counts.
+
+    Examples
+    --------
+    >>> draws_for_se(0.5, 0.002)
+    62500
+    """
+    if not se > 0:
+        raise ValueError(f"se must be > 0 (got {se})")
+    p = np.asarray(p, dtype=float)
+    return int(math.ceil(float(np.max(p * (1.0 - p))) / se**2 - 1e-9))
+
+
+@dataclass
+class ConvergenceInfo:
+    """How :func:`simulate_until` stopped.
+
+    Attributes
+    ----------
+    converged : bool
+        Whether every target was met (False: stopped at ``max_draws``).
+    stopped_by : {"target", "max_draws"}
+    draws : int
+        Draws used.
+    max_se : float
+        The largest standard error of the key probabilities at the end.
+    max_rel : float
+        The largest ``se / min(p, 1 - p)`` over entries with ``0 < p < 1`` (NaN if none).
+    target_se, target_rel : float or None
+    max_draws : int
+    worst : dict
+        Coordinates of the binding entry (largest standard error relative to its target).
+    trajectory : xarray.Dataset
+        ``probability`` and ``se`` over ``checkpoint`` (coordinate ``draws``) and the
+        key's own dims.
+    sampler : str
+    seed : int
+    """
+
+    converged: bool
+    stopped_by: str
+    draws: int
+    max_se: float
+    max_rel: float
+    target_se: float | None
+    target_rel: float | None
+    max_draws: int
+    worst: dict[str, Any]
+    trajectory: xr.Dataset
+    sampler: str
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python data (JSON-able), with the trajectory of the binding entry."""
+        w = self.trajectory.sel(self.worst) if self.worst else self.trajectory
+        return {
+            "converged": self.converged,
+            "stopped_by": self.stopped_by,
+            "draws": self.draws,
+            "max_se": self.max_se,
+            "max_rel": None if math.isnan(self.max_rel) else self.max_rel,
+            "target_se": self.target_se,
+            "target_rel": self.target_rel,
+            "max_draws": self.max_draws,
+            "worst": self.worst,
+            "sampler": self.sampler,
+            "seed": self.seed,
+            "trajectory": {
+                "draws": [int(x) for x in self.trajectory["draws"].values],
+                "probability": [float(x) for x in np.ravel(w["probability"].values)],
+                "se": [float(x) for x in np.ravel(w["se"].values)],
+            },
+        }
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _check_target(name: str, v: float | None) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float) or not (v > 0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be a positive number (got {v!r})")
+    return float(v)
+
+
+def _uses_lhs(source: Any) -> bool:
+    while source is not None:
+        if isinstance(source, LatinHypercube):
+            return True
+        source = getattr(source, "base", None)
+    return False
+
+
+def _assess(
+    res: xr.Dataset, n: int, target_se: float | None, target_rel: float | None
+) -> tuple[bool, int, float, float, dict[str, Any]]:
+    """Whether targets are met, the draws predicted to meet them, max SE, max rel, binding entry."""
+    p = np.asarray(res["probability"].values, dtype=float)
+    se = np.asarray(res["se"].values, dtype=float)
+    m = np.minimum(p, 1.0 - p)
+    ratio = np.zeros(se.shape)
+    if target_se is not None:
+        ratio = np.maximum(ratio, se / target_se)
+    if target_rel is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel_ratio = np.where(m > 0, se / (target_rel * np.where(m > 0, m, 1.0)), 0.0)
+        ratio = np.maximum(ratio, rel_ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(m > 0, se / np.where(m > 0, m, 1.0), np.nan)
+    max_rel = float(np.nanmax(rel)) if np.any(m > 0) else math.nan
+    worst_i = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
+    worst = {
+        str(d): _plain(res[d].values[i])
+        for d, i in zip(res["probability"].dims, worst_i, strict=True)
+        if d in res.coords
+    }
+    met = bool(np.all(ratio <= 1.0))
+    need = int(math.ceil(n * float(np.max(ratio, initial=0.0)) ** 2))
+    return met, need, float(np.max(se, initial=0.0)), max_rel, worst
+
+
+def simulate_until(
+    spec: Spec,
+    *,
+    target_se: float | None = None,
+    target_rel: float | None = None,
+    max_draws: int = DEFAULT_MAX_DRAWS,
+    min_draws: int = 1_000,
+    chunk_size: int | None = None,
+    seed: int | None = None,
+    key: KeyFn = p_solvent,
+    sampler: str | None = None,
+    source: UniformSource | None = None,
+    lines: bool = False,
+    progress: bool | None = None,
+    safety: float = 1.1,
+    max_growth: float = 8.0,
+) -> tuple[xr.Dataset, ConvergenceInfo]:
+    """Simulate with as many draws as the key probabilities need for the target precision.
+
+    Parameters
+    ----------
+    spec : Spec
+        From :func:`sustainsim.load_config`.
+    target_se : float, optional
+        Largest allowed standard error of every key probability (e.g. 0.002).
+    target_rel : float, optional
+        Largest allowed ``se / min(p, 1 - p)`` of every key probability with
+        ``0 < p < 1`` (precision of the rarer outcome). Give at least one target.
+    max_draws : int
+        Stop here even if a target is not met.
+    min_draws : int
+        Draws of the first step (capped at ``max_draws``).
+    chunk_size : int, optional
+        Draws per chunk (memory only; results do not depend on it).
+    seed : int, optional
+        Default: ``[simulation] seed`` of the config.
+    key : callable
+        ``Dataset -> Dataset`` with ``probability`` and ``se``; default
+        :func:`sustainsim.metrics.p_solvent` (solvent through every year, every school
+        and the district).
+    sampler : {"monte_carlo", "sobol"}, optional
+        Used when ``source`` is not given; default the config's ``[simulation] sampler``
+        (else ``"monte_carlo"``). The config's correlations are applied
+        (:func:`sustainsim.run.source.source_for`).
+    source : UniformSource, optional
+        A ready source (e.g. a :class:`~sustainsim.sampling.copula.CorrelatedSource`).
+    lines : bool
+        Keep per-line breakdowns.
+    progress : bool, optional
+        Progress bar (default: when stderr is a terminal).
+    safety : float
+        Factor on the predicted draws (>= 1).
+    max_growth : float
+        Largest factor by which one step multiplies the draws (> 1).
+
+    Returns
+    -------
+    (xarray.Dataset, ConvergenceInfo)
+        The results of all draws used (as :func:`sustainsim.simulate` would give them,
+        plus ``convergence_*`` attrs) and how the run stopped.
+    """
+    if target_se is None and target_rel is None:
+        raise ValueError("give target_se and/or target_rel")
+    target_se = _check_target("target_se", target_se)
+    target_rel = _check_target("target_rel", target_rel)
+    if not safety >= 1.0:
+        raise ValueError(f"safety must be >= 1 (got {safety})")
+    if not max_growth > 1.0:
+        raise ValueError(f"max_growth must be > 1 (got {max_growth})")
+    max_draws, seed, chunk = resolve_run_args(spec, max_draws, seed, chunk_size)
+    if isinstance(min_draws, bool) or not isinstance(min_draws, int) or min_draws < 1:
+        raise ValueError(f"min_draws must be a whole number >= 1 (got {min_draws!r})")
+    if source is None:
+        name = sampler or getattr(spec.config.simulation, "sampler", None) or "monte_carlo"
+        if name == "lhs":
+            raise ValueError(
+                "lhs cannot be used with a precision target: a Latin hypercube spans a fixed "
+                "number of draws and cannot be extended; use sampler monte_carlo or sobol"
+            )
+        source = source_for(spec, None, seed, name)
+    elif _uses_lhs(source):
+        raise ValueError(
+            "a Latin hypercube source cannot be extended draw by draw; use a monte_carlo or "
+            "sobol source"
+        )
+    sampler_name = getattr(source, "name", type(source).__name__)
+
+    # chunk results so far, merged into one at each checkpoint
+    parts: list[dict[str, np.ndarray]] = []
+    scalar_parts: list[dict[str, np.ndarray]] = []
+    scalar_attrs: dict[str, dict[str, str]] = {}
+    n, target_n = 0, min(min_draws, max_draws)
+    if sampler_name.startswith("sobol"):
+        target_n = min(1 << (target_n - 1).bit_length(), max_draws)
+    checkpoints: list[xr.Dataset] = []
+    disable = None if progress is None else not progress
+    with tqdm(
+        total=target_n, unit="draw", unit_scale=True, desc="simulate", disable=disable
+    ) as bar:
+        while True:
+            for start in range(n, target_n, chunk):
+                stop = min(start + chunk, target_n)
+                res = run_chunk(spec, source, start, stop, lines=lines)
+                parts.append(res.arrays)
+                scalar_parts.append(res.scalars)
+                scalar_attrs.update(res.scalar_attrs)
+                bar.update(stop - start)
+            n = target_n
+            arrays = {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+            scalars = {k: np.concatenate([p[k] for p in scalar_parts]) for k in scalar_parts[0]}
+            parts, scalar_parts = [arrays], [scalars]
+            ds = assemble(spec, arrays, scalars, scalar_attrs, seed=seed, sampler=sampler_name)
+            kres = key(ds)
+            checkpoints.append(kres[["probability", "se"]].assign_coords(draws=n))
+            met, need, max_se, max_rel, worst = _assess(kres, n, target_se, target_rel)
+            if met or n >= max_draws:
+                break
+            nxt = max(int(math.ceil(need * safety)), n + max(1, n // 10))
+            nxt = min(nxt, int(n * max_growth), max_draws)
+            if sampler_name.startswith("sobol"):
+                nxt = min(1 << (nxt - 1).bit_length(), max_draws)
+            target_n = max(nxt, n + 1)
+            bar.total = target_n
+            bar.refresh()
+
+    traj = xr.concat(checkpoints, dim="checkpoint")
+    info = ConvergenceInfo(
+        converged=met,
+        stopped_by="target" if met else "max_draws",
+        draws=n,
+        max_se=max_se,
+        max_rel=max_rel,
+        target_se=target_se,
+        target_rel=target_rel,
+        max_draws=max_draws,
+        worst=worst,
+        trajectory=traj,
+        sampler=sampler_name,
+        seed=seed,
+    )
+    ds.attrs["convergence_converged"] = int(met)
+    ds.attrs["convergence_max_se"] = max_se
+    ds.attrs["convergence_max_draws"] = max_draws
+    if target_se is not None:
+        ds.attrs["convergence_target_se"] = target_se
+    if target_rel is not None:
+        ds.attrs["convergence_target_rel"] = target_rel
+    return ds, info
+
+
+def format_convergence(info: ConvergenceInfo) -> str:
+    """One or two lines saying how a :func:`simulate_until` run stopped.
+
+    Examples
+    --------
+    >>> print(format_convergence(info))  # doctest: +SKIP
+    converged after 61,440 draws (3 steps, monte_carlo): max SE 0.00199 <= 0.002 ...
+    """
+    targets = []
+    if info.target_se is not None:
+        targets.append(
+            f"max SE {info.max_se:.3g} {'<=' if info.converged else '>'} {info.target_se:g}"
+        )
+    if info.target_rel is not None:
+        targets.append(f"max relative SE {info.max_rel:.3g} (target {info.target_rel:g})")
+    head = (
+        f"converged after {info.draws:,} draws"
+        if info.converged
+        else f"NOT converged: stopped at max_draws = {info.max_draws:,}"
+    )
+    steps = info.trajectory.sizes["checkpoint"]
+    line = f"{head} ({steps} steps, {info.sampler}): " + "; ".join(targets)
+    if info.worst:
+        w = info.trajectory.isel(checkpoint=-1).sel(info.worst)
+        where = ", ".join(f"{k}={v}" for k, v in info.worst.items())
+        line += (
+            f"\n  binding: {where}: p = {float(w['probability']):.4f}, se = {float(w['se']):.4g}"
+        )
+    return line

@@ -1,0 +1,477 @@
+"""Parameter sweeps under common random numbers.
+
+:func:`sweep` runs every point of a grid of config overrides (the cartesian product
+of the values given for each dotted config path) with the **same seed**, so all
+points share their draws: a difference between two points is the effect of the
+parameter, not Monte Carlo noise, and monotone effects are monotone draw by draw
+(e.g. raising the cut probability can only turn solvent draws insolvent, since the
+cut-event uniforms are shared). The result is one summary Dataset with one
+dimension per swept path.
+
+Examples
+--------
+>>> import sustainsim
+>>> from sustainsim.run.grid import parse_grid, sweep
+>>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
+>>> grid = parse_grid(["district.cuts.probability=0.1,0.2,0.3"])  # doctest: +SKIP
+>>> res = sweep(spec, grid, draws=20_000)  # doctest: +SKIP
+>>> res.probability.isel(year=-1).sel(school="ref")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from sustainsim._version import __version__
+from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.config.schema import ConfigError
+from sustainsim.config.spec import Spec
+from sustainsim.metrics.solvency import (
+    DEFAULT_QUANTILES,
+    balance_quantiles,
+    entity_balance,
+    p_solvent,
+)
+from sustainsim.run.full import resolve_run_args, simulate
+
+__all__ = ["add_arguments", "parse_grid", "parse_value", "plan_sweep", "run", "sweep"]
+
+#: paths a sweep may not vary: they change the draws (seed) or the shape of the results
+FORBIDDEN_PATHS = {
+    "simulation.seed": "a sweep runs every point with the same seed (use --seed / seed=)",
+    "simulation.draws": "every point runs the same draws (use --draws / draws=)",
+    "simulation.years": "the horizon must be the same for every point",
+    "simulation.first_year": "the fiscal years must be the same for every point",
+    "simulation.sampler": "every point shares the base config's draws (run separately)",
+}
+#: path prefixes a sweep may not vary (every point uses the base config's uniform source)
+FORBIDDEN_PREFIXES = {
+    "correlations": "every point shares the base config's correlated draws (run separately)",
+    "scenarios": "sweep the base config's values; scenarios are compared with `compare`",
+}
+_PROB_VARS = ("probability", "se", "lower", "upper")
+
+
+# --- grids ---------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """A grid value from text: int, float, ``true``/``false``, else the string itself.
+
+    Examples
+    --------
+    >>> [parse_value(x) for x in ["3", "0.25", "1e5", "1_000", "true", "school"]]
+    [3, 0.25, 100000.0, 1000, True, 'school']
+    """
+    t = text.strip()
+    low = t.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        x = float(t)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(x):
+            return x
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    return t
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list]:
+    """Parse ``PATH=V1,V2,...`` items (the CLI's ``--grid``) into a grid dict.
+
+    Raises
+    ------
+    ConfigError
+        Naming the bad item: no ``=``, an empty path or value, a path given twice,
+        a repeated value.
+
+    Examples
+    --------
+    >>> parse_grid(["district.cuts.probability=0.1,0.2", "schools.ref.enrollment.drift=-0.02,0"])
+    {'district.cuts.probability': [0.1, 0.2], 'schools.ref.enrollment.drift': [-0.02, 0]}
+    """
+    if isinstance(items, str):
+        items = [items]
+    grid: dict[str, list] = {}
+    errors = []
+    for item in items:
+        path, sep, rest = str(item).partition("=")
+        path = path.strip()
+        if not sep:
+            errors.append(f"--grid {item!r}: expected PATH=V1,V2,... (no '=' found)")
+            continue
+        if not path or any(not p for p in path.split(".")):
+            errors.append(f"--grid {item!r}: empty or malformed config path {path!r}")
+            continue
+        raw = rest.split(",")
+        if any(not r.strip() for r in raw):
+            errors.append(f"--grid {item!r}: empty value in the list {rest!r}")
+            continue
+        if path in grid:
+            errors.append(f"--grid {item!r}: path {path!r} is given twice; list all values once")
+            continue
+        grid[path] = [parse_value(r) for r in raw]
+    if errors:
+        raise ConfigError(errors)
+    _check_grid(grid)
+    return grid
+
+
+def _check_grid(grid: Mapping[str, Sequence]) -> None:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ConfigError(["sweep grid: give at least one PATH=V1,V2,... (got none)"])
+    errors = []
+    for path, values in grid.items():
+        if not isinstance(path, str) or not path:
+            errors.append(f"sweep grid: config paths must be non-empty strings (got {path!r})")
+            continue
+        why = FORBIDDEN_PATHS.get(path) or FORBIDDEN_PREFIXES.get(path.split(".")[0])
+        if why:
+            errors.append(f"sweep grid: {path} cannot be swept: {why}")
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+            errors.append(f"sweep grid: {path}: expected a list of values (got {values!r})")
+            continue
+        if len(values) == 0:
+            errors.append(f"sweep grid: {path}: no values")
+            continue
+        keys = [json.dumps(v, sort_keys=True, default=str) for v in values]
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            errors.append(f"sweep grid: {path}: repeated value(s) {', '.join(dup)}")
+    if errors:
+        raise ConfigError(errors)
+
+
+def plan_sweep(spec: Spec, grid: Mapping[str, Sequence]) -> list[tuple[dict[str, Any], Spec]]:
+    """Every grid point (cartesian product, last path fastest) with its validated spec.
+
+    Raises
+    ------
+    ConfigError
+        For a bad path or value, naming the point and the field; nothing has run.
+    """
+    _check_grid(grid)
+    paths = list(grid)
+    plan = []
+    errors: dict[str, str] = {}  # problem -> the first point showing it
+    for values in itertools.product(*(list(grid[p]) for p in paths)):
+        point = dict(zip(paths, values, strict=True))
+        try:
+            plan.append((point, spec.with_overrides(point)))
+        except ConfigError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            for e in exc.errors:
+                errors.setdefault(e, shown)
+            if len(errors) >= 20:
+                break
+    if errors:
+        raise ConfigError(
+            [f"{e} (sweep point {shown})" for e, shown in errors.items()], source=spec.source
+        )
+    return plan
+
+
+def _coord(values: Sequence) -> np.ndarray:
+    if all(isinstance(v, bool | int | float | np.number | str) for v in values):
+        kinds = {isinstance(v, str) for v in values}
+        if len(kinds) == 1:
+            return np.asarray(values)
+    return np.asarray([json.dumps(v, sort_keys=True, default=str) for v in values])
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _point_summary(
+    point_spec: Spec,
+    n: int,
+    seed: int,
+    source,
+    chunk: int | None,
+    quantiles,
+    confidence,
+    streaming: bool,
+    keep_draws: bool,
+    progress,
+) -> xr.Dataset:
+    if streaming:
+        from sustainsim.run.summary import simulate_summary
+
+        s = simulate_summary(
+            point_spec,
+            draws=n,
+            seed=seed,
+            chunk_size=chunk,
+            quantiles=quantiles,
+            confidence=confidence,
+            progress=progress,
+            source=source,
+        )
+        out = s[list(_PROB_VARS)]
+        out["final_balance_quantile"] = s["fund_balance_quantile"].isel(year=-1, drop=True)
+        out["final_balance_quantile_bound"] = s["fund_balance_quantile_bound"].isel(
+            year=-1, drop=True
+        )
+        out["final_balance_mean"] = s["fund_balance_mean"].isel(year=-1, drop=True)
+        return out
+    ds = simulate(
+        point_spec, draws=n, seed=seed, chunk_size=chunk, progress=progress, source=source
+    )
+    out = p_solvent(ds, confidence)[list(_PROB_VARS)]
+    fq = balance_quantiles(ds, quantiles).isel(year=-1, drop=True)
+    out["final_balance_quantile"] = fq.transpose("quantile", "school")
+    out["final_balance_mean"] = entity_balance(ds).isel(year=-1, drop=True).mean("draw")
+    if keep_draws:
+        out["fund_balance"] = ds["fund_balance"]
+    return out
+
+
+def sweep(
+    spec: Spec,
+    grid: Mapping[str, Sequence],
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    keep_draws: bool = False,
+    streaming: bool = False,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    confidence: float = 0.95,
+    progress: bool | None = None,
+) -> xr.Dataset:
+    """Run every point of a grid of overrides with common random numbers.
+
+    Parameters
+    ----------
+    spec : Spec
+        The base config.
+    grid : mapping of str to list
+        Dotted config path -> values (see :meth:`Spec.with_overrides`); the sweep runs
+        the cartesian product, e.g. ``{"district.cuts.probability": [0.1, 0.2],
+        "schools.ref.enrollment.drift": [-0.02, -0.01, 0.0]}``.
+    draws, seed : int, optional
+        Default: the base config's. Every point uses the same seed.
+    chunk_size : int, optional
+        Draws per chunk (memory only).
+    keep_draws : bool
+        Also keep the per-draw ``fund_balance`` of every point (memory: points x draws
+        x years x schools x 8 bytes).
+    streaming : bool
+        Summarize each point with :func:`sustainsim.run.summary.simulate_summary`
+        (bounded memory; probabilities exact, quantiles within
+        ``final_balance_quantile_bound``). Not with ``keep_draws``.
+    quantiles : sequence of float
+        Quantile levels of the final balance.
+    confidence : float
+        Level of the Wilson intervals.
+    progress : bool, optional
+        Progress bar over points (default: on a terminal).
+
+    Returns
+    -------
+    xarray.Dataset
+        One dim per swept path (named by the path, coords the values), then
+        ``probability``, ``se``, ``lower``, ``upper`` of P(solvent through year) over
+        ``(year, school)``; ``final_balance_quantile`` over ``(quantile, school)``;
+        ``final_balance_mean`` over ``school``; ``config_sha256`` per point;
+        ``fund_balance`` over ``(draw, year, school)`` with ``keep_draws``.
+
+    Raises
+    ------
+    ConfigError
+        For a bad path or value, before anything runs.
+
+    Examples
+    --------
+    >>> res = sweep(spec, {"district.cuts.probability": [0.1, 0.3]}, draws=10_000)  # doctest: +SKIP
+    >>> res.probability.sel(school="ref").isel(year=-1).values  # doctest: +SKIP
+    """
+    if keep_draws and streaming:
+        raise ValueError("keep_draws needs per-draw results; it cannot be combined with streaming")
+    plan = plan_sweep(spec, grid)
+    n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
+    # one uniform source for every point, the base config's (as simulate_scenarios):
+    # common random numbers also for Sobol designs and correlated inputs
+    from sustainsim.run.summary import default_source
+
+    source = default_source(spec, n, seed)
+    paths = list(grid)
+    shape = tuple(len(grid[p]) for p in paths)
+    disable = (None if len(plan) >= 2 else True) if progress is None else not progress
+    inner = progress  # None: the per-draw bar shows on a terminal for several chunks
+    results: list[xr.Dataset] = []
+    for point, pspec in tqdm(plan, desc="sweep", unit="point", disable=disable):
+        res = _point_summary(
+            pspec, n, seed, source, chunk_size, quantiles, confidence, streaming, keep_draws, inner
+        )
+        if results:
+            first = results[0]
+            for dim in first.dims:
+                if not np.array_equal(first[dim].values, res[dim].values):
+                    shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+                    raise ConfigError(
+                        [
+                            f"sweep point {shown} changes the {dim!r} coordinate; "
+                            "a sweep must keep the schools and years fixed"
+                        ]
+                    )
+        results.append(res)
+
+    first = results[0]
+    coords = {p: _coord(list(grid[p])) for p in paths}
+    data_vars = {}
+    for name, da in first.data_vars.items():
+        stacked = np.stack([r[name].values for r in results]).reshape(*shape, *da.shape)
+        data_vars[name] = xr.DataArray(stacked, dims=(*paths, *da.dims), attrs=da.attrs)
+    shas = np.asarray([p.sha256 for _, p in plan]).reshape(shape)
+    data_vars["config_sha256"] = xr.DataArray(
+        shas, dims=paths, attrs={"long_name": "sha256 of each point's effective config"}
+    )
+    out = xr.Dataset(data_vars, coords={**coords, **{k: v for k, v in first.coords.items()}})
+    for p in paths:
+        out[p].attrs.update({"long_name": f"swept config value {p}"})
+    if "final_balance_quantile" in out:
+        out["final_balance_quantile"].attrs.update(
+            {"units": "USD", "long_name": "quantiles of the fund balance in the last year"}
+        )
+    out["final_balance_mean"].attrs.update(
+        {"units": "USD", "long_name": "mean fund balance in the last year"}
+    )
+    sim = spec.config.simulation
+    out.attrs.update(
+        {
+            "title": "sustainsim sweep",
+            "sustainsim_version": __version__,
+            "seed": int(seed),
+            "draws": int(n),
+            "sampler": getattr(source, "name", type(source).__name__),
+            "common_random_numbers": "every point ran with the same seed and draws",
+            "summary_mode": "streaming" if streaming else "full",
+            "confidence": confidence,
+            "first_year": int(sim.first_year),
+            "years": int(sim.years),
+            "grid": json.dumps({p: list(grid[p]) for p in paths}, default=str),
+            "config_source": spec.source or "",
+            "config_sha256": spec.sha256,
+            "config_overrides": json.dumps(dict(spec.overrides), sort_keys=True, default=str),
+            "config_text": spec.text,
+        }
+    )
+    return out
+
+
+def probabilities_frame(ds: xr.Dataset):
+    """The sweep's P(solvent) as a flat table: one row per point, year and school."""
+    return ds[list(_PROB_VARS)].to_dataframe().reset_index()
+
+
+__all__ += ["probabilities_frame"]
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sustainsim sweep CONFIG --grid PATH=V1,V2,... [...]``."""
+    parser.add_argument("config", help="TOML config file (the base of every point)")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2,...",
+        help="a config path and its values, e.g. district.cuts.probability=0.1,0.2 "
+        "(repeat for more dimensions; the sweep runs the cartesian product)",
+    )
+    parser.add_argument(
+        "--draws", type=positive_int, help="draws per point (default: the config's)"
+    )
+    parser.add_argument(
+        "--seed", type=nonneg_int, help="seed shared by all points (default: the config's)"
+    )
+    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default: out/CONFIG_STEM-sweep)"
+    )
+    parser.add_argument("--keep-draws", action="store_true", help="keep per-draw fund balances")
+    parser.add_argument(
+        "--streaming",
+        action="store_true",
+        help="summarize each point chunk by chunk (bounded memory; quantiles from histograms)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def format_sweep(ds: xr.Dataset) -> str:
+    """P(solvent through the last year) and the median final balance per point and school."""
+    paths = [d for d in ds["config_sha256"].dims]
+    year = int(ds["year"].values[-1])
+    last = ds.isel(year=-1)
+    lines = [
+        f"P(solvent through FY{year}) [{ds.attrs.get('confidence', 0.95):.0%} interval], "
+        f"median final balance; {ds.attrs['draws']:,} draws, seed {ds.attrs['seed']} (CRN)"
+    ]
+    stacked = last.stack(point=paths) if paths else last
+    for i in range(stacked.sizes["point"]):
+        pt = stacked.isel(point=i)
+        label = ", ".join(f"{p}={pt[p].values.item()!r}" for p in paths)
+        for school in ds["school"].values:
+            e = pt.sel(school=school)
+            med = (
+                e["final_balance_quantile"].sel(quantile=0.5).item()
+                if 0.5 in ds["quantile"]
+                else float("nan")
+            )
+            lines.append(
+                f"  {label:<50} {school!s:>10}  {100 * e['probability'].item():5.1f}% "
+                f"[{100 * e['lower'].item():4.1f}, {100 * e['upper'].item():5.1f}]  "
+                f"{med:>14,.0f}"
+            )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``sustainsim sweep``: validate everything, run, write ``sweep.nc`` and ``sweep.csv``."""
+    from sustainsim import io
+    from sustainsim.config.spec import load_config
+
+    spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
+    grid = parse_grid(args.grid)
+    plan_sweep(spec, grid)  # every point validated before anything runs or is written
+    if args.keep_draws and getattr(args, "streaming", False):
+        raise ConfigError(["--keep-draws cannot be combined with --streaming"])
+    out_dir = args.out if args.out is not None else Path("out") / f"{Path(args.config).stem}-sweep"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
+    ds = sweep(
+        spec,
+        grid,
+        draws=args.draws,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        keep_draws=args.keep_draws,
+        streaming=getattr(args, "streaming", False),
+        progress=False if getattr(args, "no_progress", False) else None,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    io.write_netcdf(ds, out_dir / "sweep.nc")
+    io.write_text(probabilities_frame(ds).to_csv(index=False), out_dir / "sweep.csv")
+    print(format_sweep(ds))
+    print(f"\nwrote {out_dir / 'sweep.nc'} and {out_dir / 'sweep.csv'}")
+    return 0

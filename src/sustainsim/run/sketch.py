@@ -1,0 +1,151 @@
+"""A mergeable quantile sketch: fixed-bin histograms with exact extremes and a stated bound.
+
+Used by :mod:`sustainsim.run.summary` to keep quantiles of balances over tens of millions of
+draws in memory bounded by the bin count. Bins span a range set from a pilot chunk
+(widened by a margin); values outside fall in under/overflow cells whose extremes are
+kept exactly. A quantile inside the range is off by at most one bin width; outside, by
+at most the distance from the exact minimum or maximum to the range edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Histogram"]
+
+_SLACK = 16 * np.finfo(float).eps
+#: share of the pilot range added on each side of the bins
+DEFAULT_MARGIN = 0.25
+
+
+@dataclass
+class Histogram:
+    """Fixed-bin histograms over the last axis, one per leading index, mergeable.
+
+    Cells: ``0`` underflow (below ``low``), ``1..bins`` the bins, ``bins + 1``
+    overflow (at or above ``low + bins * width``); ``vmin``/``vmax`` are exact.
+    """
+
+    low: np.ndarray
+    width: np.ndarray
+    bins: int
+    counts: np.ndarray = field(init=False)
+    vmin: np.ndarray = field(init=False)
+    vmax: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.low = np.asarray(self.low, dtype=float)
+        self.width = np.asarray(self.width, dtype=float)
+        self.counts = np.zeros((*self.low.shape, self.bins + 2), dtype=np.int64)
+        self.vmin = np.full(self.low.shape, np.inf)
+        self.vmax = np.full(self.low.shape, -np.inf)
+
+    @classmethod
+    def from_pilot(cls, x: np.ndarray, bins: int, margin: float = DEFAULT_MARGIN) -> Histogram:
+        """Bins over the range of ``x`` (values along the last axis) widened by ``margin``."""
+        return cls.from_range(x.min(axis=-1), x.max(axis=-1), bins, margin)
+
+    @classmethod
+    def from_range(
+        cls, lo: np.ndarray, hi: np.ndarray, bins: int, margin: float = DEFAULT_MARGIN
+    ) -> Histogram:
+        """Bins over ``[lo, hi]`` widened by ``margin`` times its span on each side."""
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise ValueError("non-finite values in the pilot chunk; cannot set histogram ranges")
+        span = hi - lo
+        pad = np.where(span > 0, margin * span, np.maximum(np.abs(hi) * 1e-6, 1.0))
+        low = lo - pad
+        return cls(low, (hi + pad - low) / bins, bins)
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.low + self.bins * self.width
+
+    def add(self, x: np.ndarray, where: tuple = (...,)) -> None:
+        """Count the values of ``x`` (shape ``(*low[where].shape, n)``).
+
+        ``where`` (basic indexing) selects the histograms ``x`` feeds, e.g.
+        ``(slice(None), slice(2, 3))`` for entity 2 of ``(year, entity)`` histograms.
+        """
+        if x.shape[-1] == 0:
+            return
+        low, width, counts = self.low[where], self.width[where], self.counts[where]
+        xmin, xmax = x.min(axis=-1), x.max(axis=-1)
+        if not (np.all(np.isfinite(xmin)) and np.all(np.isfinite(xmax))):
+            raise ValueError("non-finite fund balance in a chunk; cannot summarize")
+        # cell = floor((x - low) / width) + 1, clipped to [0, bins + 1]: monotone in x;
+        # truncation is floor once clipped to >= 0
+        inv = 1.0 / width
+        idx = x * inv[..., None]
+        idx += (1.0 - low * inv)[..., None]
+        np.clip(idx, 0, self.bins + 1, out=idx)
+        cell = idx.astype(np.intp)
+        cell += (self.bins + 2) * np.arange(low.size).reshape(*low.shape, 1)
+        counts += np.bincount(cell.ravel(), minlength=counts.size).reshape(counts.shape)
+        vmin, vmax = self.vmin[where], self.vmax[where]
+        np.minimum(vmin, xmin, out=vmin)
+        np.maximum(vmax, xmax, out=vmax)
+
+    def merge(self, other: Histogram) -> None:
+        """Add the counts of a histogram with the same bins."""
+        if (
+            other.bins != self.bins
+            or not np.array_equal(other.low, self.low)
+            or not np.array_equal(other.width, self.width)
+        ):
+            raise ValueError("cannot merge histograms with different bins")
+        self.counts += other.counts
+        np.minimum(self.vmin, other.vmin, out=self.vmin)
+        np.maximum(self.vmax, other.vmax, out=self.vmax)
+
+    def _order_statistic(self, cum: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Estimate of the ``k``-th smallest value (0-based) and a bound on its error."""
+        n = int(cum[..., -1].flat[0])
+        if k <= 0:
+            return self.vmin.copy(), np.zeros_like(self.vmin)
+        if k >= n - 1:
+            return self.vmax.copy(), np.zeros_like(self.vmax)
+        c = (cum <= k).sum(axis=-1)  # first cell with more than k values at or below it
+        m = np.take_along_axis(self.counts, c[..., None], axis=-1)[..., 0]
+        before = np.take_along_axis(cum, c[..., None], axis=-1)[..., 0] - m
+        r = k - before
+        low, high = self.low, self.high
+        a = np.where(c == 0, self.vmin, np.where(c > self.bins, high, low + (c - 1) * self.width))
+        b = np.where(c == 0, low, np.where(c > self.bins, self.vmax, low + c * self.width))
+        a = np.clip(a, self.vmin, self.vmax)
+        b = np.clip(b, self.vmin, self.vmax)
+        est = a + (b - a) * (r + 0.5) / m
+        slack = _SLACK * np.maximum(np.abs(low), np.abs(high))
+        return est, (b - a) + slack
+
+    def quantiles(self, q: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Estimated sample quantiles (linear interpolation) and error bounds.
+
+        Returns two arrays of shape ``(len(q), *low.shape)``: the estimates and
+        the guaranteed bound on ``|estimate - numpy.quantile(data, q)|``.
+        """
+        cum = np.cumsum(self.counts, axis=-1)
+        n = int(cum[..., -1].flat[0]) if cum.size else 0
+        if n == 0:
+            raise ValueError("empty histogram")
+        est = np.empty((len(q), *self.low.shape))
+        err = np.empty_like(est)
+        for i, qi in enumerate(q):
+            if not 0 <= qi <= 1:
+                raise ValueError(f"quantiles must be in [0, 1] (got {qi})")
+            h = (n - 1) * float(qi)
+            k = int(np.floor(h))
+            f = h - k
+            x0, e0 = self._order_statistic(cum, k)
+            if f > 0:
+                x1, e1 = self._order_statistic(cum, k + 1)
+                est[i] = x0 + f * (x1 - x0)
+                # + rounding of the interpolation itself (numpy's lerp rounds differently)
+                err[i] = (1 - f) * e0 + f * e1 + _SLACK * np.maximum(np.abs(x0), np.abs(x1))
+            else:
+                est[i], err[i] = x0, e0
+        return est, err
