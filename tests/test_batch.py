@@ -17,7 +17,8 @@ import xarray as xr
 
 import sustainsim
 from sustainsim import ConfigError
-from sustainsim.run.batch import MANIFEST, add_arguments, read_manifest, run, run_batch
+from sustainsim.cli.batch import add_arguments, run
+from sustainsim.run.batch import MANIFEST, read_manifest, run_batch
 
 REF10 = Path(__file__).resolve().parents[1] / "configs" / "reference" / "ref10.toml"
 PROBS = ["0.10", "0.15", "0.20", "0.25"]

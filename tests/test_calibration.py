@@ -17,15 +17,14 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from sustainsim.calibration.fit import (
-    add_arguments,
     best_distribution_spec,
     calibrate,
     fit_distribution,
     fit_enrollment,
     fit_growth,
     read_panel,
-    run,
 )
+from sustainsim.cli.calibrate import add_arguments, run
 from sustainsim.model.drivers import enrollment_paths
 from sustainsim.sampling.distributions import Distribution
 

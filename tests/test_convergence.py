@@ -10,10 +10,10 @@ import pytest
 import xarray as xr
 
 import sustainsim
+from sustainsim.cli.format import format_convergence
 from sustainsim.plotting.diagnostics import plot_convergence
 from sustainsim.run.convergence import (
     draws_for_se,
-    format_convergence,
     simulate_until,
 )
 from sustainsim.sampling.samplers import LatinHypercube, make_source

@@ -22,6 +22,7 @@ import xarray as xr
 
 import sustainsim
 from sustainsim import report
+from sustainsim.cli import report as cli_report
 
 from .test_plotting import TWO_SCHOOLS
 
@@ -42,7 +43,7 @@ def ds(spec):
 def run_outputs(tmp_path_factory, ds, spec):
     """What ``sustainsim run`` writes: figures and report (central case from the spec)."""
     out = tmp_path_factory.mktemp("report")
-    return out, report.write_run_figures(ds, out, spec=spec)
+    return out, report.write_run_figures(ds, out, spec_text=spec.text, central=sustainsim.central_case(spec))
 
 
 @pytest.fixture(scope="module")
@@ -274,14 +275,14 @@ def test_failure_while_writing_leaves_no_temporaries(tmp_path, ds, monkeypatch, 
 # --------------------------------------------------------------------------- from file
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sustainsim report")
-    report.add_arguments(parser)
+    cli_report.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def test_cli_rebuilds_same_report_from_file(tmp_path, ds, written, capsys):
     out, page = written
     nc = sustainsim.write_netcdf(ds, tmp_path / "run" / "results.nc")
-    assert report.run(_args(str(nc), "--out", str(tmp_path / "rep"))) == 0
+    assert cli_report.run(_args(str(nc), "--out", str(tmp_path / "rep"))) == 0
     rebuilt = tmp_path / "rep" / "report.html"
     assert str(rebuilt) in capsys.readouterr().out
     assert tables_of(rebuilt.read_text()) == tables_of(page.read_text())
@@ -295,7 +296,7 @@ def test_cli_rebuilds_same_report_from_file(tmp_path, ds, written, capsys):
 
 def test_report_from_file_defaults_to_its_folder(tmp_path, ds, stub_figures):
     nc = sustainsim.write_netcdf(ds, tmp_path / "results.nc")
-    assert report.report_from_file(nc) == tmp_path / "report.html"
+    assert cli_report.report_from_file(nc) == tmp_path / "report.html"
     assert (tmp_path / "report.html").is_file()
 
 
@@ -303,7 +304,7 @@ def test_report_from_file_applies_stored_overrides(tmp_path, spec, stub_figures)
     variant = spec.with_overrides({"schools.b.cost.ops.amount": 2_400_000})
     ds = sustainsim.simulate(variant, draws=50)
     assert json.loads(ds.attrs["config_overrides"])
-    report.report_from_file(sustainsim.write_netcdf(ds, tmp_path / "results.nc"))
+    cli_report.report_from_file(sustainsim.write_netcdf(ds, tmp_path / "results.nc"))
     (call,) = stub_figures
     got = call["central"]["cost_lines"].values
     np.testing.assert_array_equal(got, sustainsim.central_case(variant)["cost_lines"].values)
@@ -312,7 +313,7 @@ def test_report_from_file_applies_stored_overrides(tmp_path, spec, stub_figures)
 
 def test_report_from_file_uses_stored_lines(tmp_path, spec, stub_figures):
     ds = sustainsim.simulate(spec, draws=50, lines=True)
-    report.report_from_file(sustainsim.write_netcdf(ds, tmp_path / "results.nc"))
+    cli_report.report_from_file(sustainsim.write_netcdf(ds, tmp_path / "results.nc"))
     assert stub_figures[0]["central"] is None  # the file's own line data is used
 
 
@@ -331,11 +332,11 @@ def test_write_run_figures(run_outputs, spec):
 
 def test_cli_bad_inputs(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
-        report.run(_args(str(tmp_path / "missing.nc")))
+        cli_report.run(_args(str(tmp_path / "missing.nc")))
     bad = tmp_path / "bad.nc"
     bad.write_text("not netcdf")
     with pytest.raises(ValueError, match="cannot read"):
-        report.run(_args(str(bad)))
+        cli_report.run(_args(str(bad)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.nc"]
 
 

@@ -242,7 +242,7 @@ def test_summary_dict_matches_metrics_summary(ref10_spec):
     assert a["most_likely_first_deficit_year"] == b["most_likely_first_deficit_year"]
     for q, v in a["final_balance_quantiles"].items():
         assert abs(b["final_balance_quantiles"][q] - v) <= b["final_balance_quantile_bounds"][q]
-    from sustainsim.cli.main import format_summary
+    from sustainsim.cli.format import format_summary
 
     assert "P(solvent" in format_summary(summary_dict(s))
 

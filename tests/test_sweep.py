@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import sustainsim
 from sustainsim import ConfigError
-from sustainsim.run.grid import add_arguments, parse_grid, parse_value, run, sweep
+from sustainsim.cli.sweep import add_arguments, run
+from sustainsim.run.grid import parse_grid, parse_value, sweep
 
 CUTS = "district.cuts.probability"
 DRIFT = "schools.ref.enrollment.drift"

@@ -14,13 +14,9 @@ file is written atomically. The same inputs give byte-identical files.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io as _io
-import json
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +24,15 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from sustainsim import metrics, plotting
-from sustainsim.io import atomic_path, open_results, write_text
+from sustainsim.io import atomic_path, write_text
 
 __all__ = [
     "FIGURES",
-    "add_arguments",
     "build_html",
     "render_figures",
-    "report_from_file",
-    "run",
     "summary_tables",
     "write_report",
+    "check_results",
     "write_run_figures",
 ]
 
@@ -409,71 +403,23 @@ def write_report(
     return _write_all(ds, out_dir, spec_text, central)[-1]
 
 
-def write_run_figures(ds: xr.Dataset, out_dir: str | Path, spec=None) -> list[Path]:
+def write_run_figures(
+    ds: xr.Dataset,
+    out_dir: str | Path,
+    *,
+    spec_text: str | None = None,
+    central: xr.Dataset | None = None,
+) -> list[Path]:
     """What ``sustainsim run`` writes beside ``results.nc``: the figures and ``report.html``.
 
-    With ``spec`` (the :class:`~sustainsim.Spec` that was run) the composition
-    figure uses its central case (unless ``ds`` has line data) and the report shows
-    its config text. Returns the paths written (PNG files, then ``report.html``).
+    The report never simulates: the caller passes what it shows. ``spec_text`` is the
+    config as written (shown in the report); ``central`` the central case
+    (:func:`sustainsim.central_case`), whose line data the composition figure uses when
+    ``ds`` has none. Returns the paths written (PNG files, then ``report.html``).
     """
-    central = None
-    if spec is not None and "revenue_lines" not in ds:
-        from sustainsim.run.full import central_case
-
-        central = central_case(spec)
-    return _write_all(ds, out_dir, spec.text if spec is not None else None, central)
+    return _write_all(ds, out_dir, spec_text, central)
 
 
-def _central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
-    """Rebuild the central case from the config text and overrides stored in ``ds``."""
-    text = ds.attrs.get("config_text")
-    if not text or "scenario" in ds.dims:
-        return None
-    from sustainsim.config.spec import loads_config
-    from sustainsim.run.full import central_case
-
-    try:
-        spec = loads_config(text, source=ds.attrs.get("config_source") or None)
-        overrides = json.loads(ds.attrs.get("config_overrides") or "{}")
-        if overrides:
-            spec = spec.with_overrides(overrides)
-        return central_case(spec)
-    except Exception as exc:  # a report without the composition figure beats none
-        warnings.warn(
-            f"could not rebuild the central case from the stored config: {exc}", stacklevel=3
-        )
-        return None
-
-
-def report_from_file(results_nc: str | Path, out_dir: str | Path | None = None) -> Path:
-    """Rebuild the report from a saved ``results.nc`` (default ``out_dir``: its folder).
-
-    The config text comes from the file's attrs; the composition figure uses the
-    file's line data if any, else the central case rebuilt from that config.
-    """
-    path = Path(results_nc)
-    if not path.is_file():
-        raise FileNotFoundError(f"results file not found: {str(path)!r}")
-    try:
-        ds = open_results(path)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {str(path)!r} as a sustainsim results file: {exc}") from None
+def check_results(ds: xr.Dataset) -> None:
+    """Raise ValueError unless ``ds`` looks like a sustainsim results Dataset."""
     _check_results(ds)
-    central = None if "revenue_lines" in ds else _central_from_attrs(ds)
-    return write_report(ds, path.parent if out_dir is None else out_dir, central=central)
-
-
-# --------------------------------------------------------------------------- CLI
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``sustainsim report RESULTS [--out DIR]``."""
-    parser.add_argument("results", type=Path, help="results.nc written by 'sustainsim run'")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output directory (default: the folder of RESULTS)"
-    )
-
-
-def run(args: argparse.Namespace, print_fn: Callable[[str], None] = print) -> int:
-    """Run ``sustainsim report``; returns the exit code (errors propagate to the CLI)."""
-    page = report_from_file(args.results, args.out)
-    print_fn(f"wrote {page} and its figures")
-    return 0

@@ -42,7 +42,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 from collections.abc import Mapping
@@ -60,20 +59,18 @@ __all__ = [
     "GrowthFit",
     "LogGrowthFit",
     "Panel",
-    "add_arguments",
     "best_distribution_spec",
     "calibrate",
+    "fit_fragment",
     "fit_distribution",
     "fit_enrollment",
     "fit_growth",
     "read_panel",
-    "run",
 ]
 
 from sustainsim.calibration.distfit import best_distribution_spec, fit_distribution
 from sustainsim.calibration.loggrowth import _fit_log_growth
 from sustainsim.calibration.panel import Panel, TableLike, read_panel
-from sustainsim.io import write_text
 
 # -------------------------------------------------------------------------------- results
 
@@ -413,7 +410,7 @@ def fit_growth(
     )
 
 
-# ---------------------------------------------------------------------------- CLI helpers
+# ------------------------------------------------------------------------- config fragments
 
 
 def calibrate(
@@ -432,12 +429,13 @@ def calibrate(
     :func:`fit_enrollment`), ``for_entity`` (write that entity's fragment) and ``name``
     (the growth entry's key, default "funding").
     """
-    return _calibrate(
+    return fit_fragment(
         path, entity=entity, year=year, value=value, kind=kind, per_pupil=per_pupil, **options
     )[0]
 
 
-def _calibrate(path, *, kind, per_pupil, for_entity=None, name="funding", **kw):
+def fit_fragment(path, *, kind, per_pupil, for_entity=None, name="funding", **kw):
+    """Fit ``kind`` to a CSV file; return the TOML fragment and the fit."""
     if kind == "enrollment":
         if per_pupil is not None:
             raise ValueError("per_pupil applies to kind 'growth' only (got kind 'enrollment')")
@@ -447,81 +445,3 @@ def _calibrate(path, *, kind, per_pupil, for_entity=None, name="funding", **kw):
         fit = fit_growth(path, per_pupil=per_pupil, **kw)
         return fit.to_toml(name, entity=for_entity), fit
     raise ValueError(f"kind must be 'enrollment' or 'growth' (got {kind!r})")
-
-
-def _filter_arg(text: str) -> tuple[str, str]:
-    col, sep, val = text.partition("=")
-    if not sep or not col:
-        raise argparse.ArgumentTypeError(f"--filter takes COLUMN=VALUE (got {text!r})")
-    return col, val
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the arguments of ``sustainsim calibrate DATA.csv`` to ``parser``."""
-    add = parser.add_argument
-    add("data", help="CSV file, one row per entity and year")
-    add("--entity", default=None, help="entity column (omit for a single series)")
-    add("--year", default="year", help="year column (default: year)")
-    add("--value", default="value", help="value column (default: value)")
-    add("--kind", choices=("enrollment", "growth"), default="enrollment", help="what to fit")
-    add("--per-pupil", default=None, metavar="COL", help="growth: divide the value by COL")
-    add(
-        "--filter",
-        type=_filter_arg,
-        action="append",
-        default=[],
-        metavar="COL=VALUE",
-        help="keep rows where COL equals VALUE (repeatable)",
-    )
-    add(
-        "--drift",
-        choices=("entity", "pooled"),
-        default="entity",
-        help="partially pooled drift per entity (default) or one pooled drift",
-    )
-    add(
-        "--volatility",
-        choices=("entity", "pooled"),
-        default="entity",
-        help="entity volatility (empirical Bayes, default) or one pooled volatility",
-    )
-    add(
-        "--max-abs-growth",
-        type=float,
-        default=None,
-        metavar="X",
-        help="drop annual log growth beyond +-X (data errors, mergers)",
-    )
-    add("--for-entity", default=None, metavar="ID", help="write the fragment for entity ID")
-    add("--name", default="funding", help="growth: key in [district.growth] (default: funding)")
-    add("--out", default=None, metavar="FILE", help="also write the fragment to FILE")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``sustainsim calibrate``: print the fragment and the estimates +- SE.
-
-    Bad input raises ValueError (the CLI maps it to exit code 2); with ``--out`` the
-    fragment is also written atomically.
-    """
-    text, fit = _calibrate(
-        args.data,
-        entity=args.entity,
-        year=args.year,
-        value=args.value,
-        kind=args.kind,
-        per_pupil=args.per_pupil,
-        filters=dict(args.filter),
-        for_entity=args.for_entity,
-        name=args.name,
-        drift=args.drift,
-        volatility=args.volatility,
-        max_abs_growth=args.max_abs_growth,
-    )
-    print(text)
-    print(f"{'parameter':20s} {'estimate':>9s}      {'se':>6s}")
-    for k, (est, err) in fit.summary().iterrows():
-        print(f"{k:20s} {est:+9.4f} +- {err:8.4f}")
-    if args.out:
-        write_text(text, args.out)
-        print(f"wrote {args.out}")
-    return 0

@@ -23,7 +23,6 @@ Examples
 --------
 >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
 >>> ds, info = simulate_until(spec, target_se=0.002)  # doctest: +SKIP
->>> print(format_convergence(info))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ __all__ = [
     "DEFAULT_MAX_DRAWS",
     "ConvergenceInfo",
     "draws_for_se",
-    "format_convergence",
     "simulate_until",
 ]
 
@@ -332,34 +330,3 @@ def simulate_until(
     if target_rel is not None:
         ds.attrs["convergence_target_rel"] = target_rel
     return ds, info
-
-
-def format_convergence(info: ConvergenceInfo) -> str:
-    """One or two lines saying how a :func:`simulate_until` run stopped.
-
-    Examples
-    --------
-    >>> print(format_convergence(info))  # doctest: +SKIP
-    converged after 61,440 draws (3 steps, monte_carlo): max SE 0.00199 <= 0.002 ...
-    """
-    targets = []
-    if info.target_se is not None:
-        targets.append(
-            f"max SE {info.max_se:.3g} {'<=' if info.converged else '>'} {info.target_se:g}"
-        )
-    if info.target_rel is not None:
-        targets.append(f"max relative SE {info.max_rel:.3g} (target {info.target_rel:g})")
-    head = (
-        f"converged after {info.draws:,} draws"
-        if info.converged
-        else f"NOT converged: stopped at max_draws = {info.max_draws:,}"
-    )
-    steps = info.trajectory.sizes["checkpoint"]
-    line = f"{head} ({steps} steps, {info.sampler}): " + "; ".join(targets)
-    if info.worst:
-        w = info.trajectory.isel(checkpoint=-1).sel(info.worst)
-        where = ", ".join(f"{k}={v}" for k, v in info.worst.items())
-        line += (
-            f"\n  binding: {where}: p = {float(w['probability']):.4f}, se = {float(w['se']):.4g}"
-        )
-    return line

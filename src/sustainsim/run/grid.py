@@ -20,12 +20,10 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +31,6 @@ import xarray as xr
 from tqdm import tqdm
 
 from sustainsim._version import __version__
-from sustainsim.cli.options import nonneg_int, positive_int
 from sustainsim.config.schema import ConfigError
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import (
@@ -44,7 +41,7 @@ from sustainsim.metrics.solvency import (
 )
 from sustainsim.run.full import resolve_run_args, simulate
 
-__all__ = ["add_arguments", "parse_grid", "parse_value", "plan_sweep", "run", "sweep"]
+__all__ = ["parse_grid", "parse_value", "plan_sweep", "probabilities_frame", "sweep"]
 
 #: paths a sweep may not vary: they change the draws (seed) or the shape of the results
 FORBIDDEN_PATHS = {
@@ -386,92 +383,3 @@ __all__ += ["probabilities_frame"]
 
 
 # --- CLI -------------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``sustainsim sweep CONFIG --grid PATH=V1,V2,... [...]``."""
-    parser.add_argument("config", help="TOML config file (the base of every point)")
-    parser.add_argument(
-        "--grid",
-        action="append",
-        required=True,
-        metavar="PATH=V1,V2,...",
-        help="a config path and its values, e.g. district.cuts.probability=0.1,0.2 "
-        "(repeat for more dimensions; the sweep runs the cartesian product)",
-    )
-    parser.add_argument(
-        "--draws", type=positive_int, help="draws per point (default: the config's)"
-    )
-    parser.add_argument(
-        "--seed", type=nonneg_int, help="seed shared by all points (default: the config's)"
-    )
-    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
-    parser.add_argument(
-        "--out", type=Path, help="output directory (default: out/CONFIG_STEM-sweep)"
-    )
-    parser.add_argument("--keep-draws", action="store_true", help="keep per-draw fund balances")
-    parser.add_argument(
-        "--streaming",
-        action="store_true",
-        help="summarize each point chunk by chunk (bounded memory; quantiles from histograms)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def format_sweep(ds: xr.Dataset) -> str:
-    """P(solvent through the last year) and the median final balance per point and school."""
-    paths = [d for d in ds["config_sha256"].dims]
-    year = int(ds["year"].values[-1])
-    last = ds.isel(year=-1)
-    lines = [
-        f"P(solvent through FY{year}) [{ds.attrs.get('confidence', 0.95):.0%} interval], "
-        f"median final balance; {ds.attrs['draws']:,} draws, seed {ds.attrs['seed']} (CRN)"
-    ]
-    stacked = last.stack(point=paths) if paths else last
-    for i in range(stacked.sizes["point"]):
-        pt = stacked.isel(point=i)
-        label = ", ".join(f"{p}={pt[p].values.item()!r}" for p in paths)
-        for school in ds["school"].values:
-            e = pt.sel(school=school)
-            med = (
-                e["final_balance_quantile"].sel(quantile=0.5).item()
-                if 0.5 in ds["quantile"]
-                else float("nan")
-            )
-            lines.append(
-                f"  {label:<50} {school!s:>10}  {100 * e['probability'].item():5.1f}% "
-                f"[{100 * e['lower'].item():4.1f}, {100 * e['upper'].item():5.1f}]  "
-                f"{med:>14,.0f}"
-            )
-    return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    """``sustainsim sweep``: validate everything, run, write ``sweep.nc`` and ``sweep.csv``."""
-    from sustainsim import io
-    from sustainsim.config.spec import load_config
-
-    spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
-    grid = parse_grid(args.grid)
-    plan_sweep(spec, grid)  # every point validated before anything runs or is written
-    if args.keep_draws and getattr(args, "streaming", False):
-        raise ConfigError(["--keep-draws cannot be combined with --streaming"])
-    out_dir = args.out if args.out is not None else Path("out") / f"{Path(args.config).stem}-sweep"
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
-    ds = sweep(
-        spec,
-        grid,
-        draws=args.draws,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        keep_draws=args.keep_draws,
-        streaming=getattr(args, "streaming", False),
-        progress=False if getattr(args, "no_progress", False) else None,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    io.write_netcdf(ds, out_dir / "sweep.nc")
-    io.write_text(probabilities_frame(ds).to_csv(index=False), out_dir / "sweep.csv")
-    print(format_sweep(ds))
-    print(f"\nwrote {out_dir / 'sweep.nc'} and {out_dir / 'sweep.csv'}")
-    return 0

@@ -1,0 +1,74 @@
+"""``sustainsim report RESULTS [--out DIR]``: rebuild the figures and report.html from a results file.
+
+The report itself never simulates: the central case its composition figure needs is
+rebuilt here, from the config text and overrides stored in the file, unless the file
+carries per-line data of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import xarray as xr
+
+from sustainsim.config import loads_config
+from sustainsim.io import open_results
+from sustainsim.report import check_results, write_report
+from sustainsim.run import central_case
+
+__all__ = ["add_arguments", "central_from_attrs", "report_from_file", "run"]
+
+
+def central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
+    """The central case of the config stored in ``ds`` (its text and overrides), or None."""
+    text = ds.attrs.get("config_text")
+    if not text or "scenario" in ds.dims:
+        return None
+    try:
+        spec = loads_config(text, source=ds.attrs.get("config_source") or None)
+        overrides = json.loads(ds.attrs.get("config_overrides") or "{}")
+        if overrides:
+            spec = spec.with_overrides(overrides)
+        return central_case(spec)
+    except Exception as exc:  # a report without the composition figure beats none
+        warnings.warn(
+            f"could not rebuild the central case from the stored config: {exc}", stacklevel=3
+        )
+        return None
+
+
+def report_from_file(results_nc: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Rebuild the report from a saved ``results.nc`` (default ``out_dir``: its folder).
+
+    The config text comes from the file's attrs; the composition figure uses the
+    file's line data if any, else the central case rebuilt from that config.
+    """
+    path = Path(results_nc)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file not found: {str(path)!r}")
+    try:
+        ds = open_results(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {str(path)!r} as a sustainsim results file: {exc}") from None
+    check_results(ds)
+    central = None if "revenue_lines" in ds else central_from_attrs(ds)
+    return write_report(ds, path.parent if out_dir is None else out_dir, central=central)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``sustainsim report RESULTS [--out DIR]``."""
+    parser.add_argument("results", type=Path, help="results.nc written by 'sustainsim run'")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: the folder of RESULTS)"
+    )
+
+
+def run(args: argparse.Namespace, print_fn: Callable[[str], None] = print) -> int:
+    """Run ``sustainsim report``; returns the exit code (errors propagate to the CLI)."""
+    page = report_from_file(args.results, args.out)
+    print_fn(f"wrote {page} and its figures")
+    return 0
