@@ -26,7 +26,6 @@ from sustainsim.model.inputs import Inputs, LineInputs, SchoolInputs
 
 __all__ = [
     "COST_KINDS",
-    "DISTRICT_OPTIONAL",
     "DISTRICT_OUTPUTS",
     "OPTIONAL_OUTPUTS",
     "OUTPUTS",
@@ -47,8 +46,6 @@ DISTRICT_OUTPUTS = (
     "district_surplus",
     "district_fund_balance",
 )
-# district totals produced when asked for
-DISTRICT_OPTIONAL = ("district_temporary_revenue", "district_one_time_cost")
 
 # ceil() of a ratio that is a whole number up to rounding error must not add a position
 _CEIL_TOL = 1e-9
@@ -143,8 +140,11 @@ def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0)
 
     Examples
     --------
+    Classes of at most 28, grades of fewer than 15 pooled: 60 pupils make 3 sections, 29
+    make 2, and the 12 + 9 pupils of the two small grades share 1.
+
     >>> class_sections(np.array([[60.0], [29.0], [12.0], [9.0]]), 28, 15)
-    array([5.])
+    array([6.])
     """
     n = np.asarray(by_grade, dtype=float)
     own = n >= min_size
