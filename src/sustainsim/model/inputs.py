@@ -23,6 +23,7 @@ from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
 from sustainsim.model.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
 
@@ -329,19 +330,11 @@ def _line(
 
 
 def _school_lines(s, cfg: Config, school: School, part: str, pre, lab, growth, T, first):
-    out = []
-    c = school.conversion_year
-    prev = cfg.models.get(school.previous_model or "")
-    if prev is not None:
-        for line in getattr(prev, part):
-            out.append(_line(s, part, line, pre, lab, growth, T, first, 0, (1, c - 1)))
-    model = cfg.models.get(school.model or "")
-    if model is not None:
-        for line in getattr(model, part):
-            out.append(_line(s, part, line, pre, lab, growth, T, first, c - 1, (c, T)))
-    for line in getattr(school, part):
-        out.append(_line(s, part, line, pre, lab, growth, T, first))
-    return out
+    """The lines of a school, in the order of :func:`school_lines`."""
+    return [
+        _line(s, part, p.line, pre, lab, growth, T, first, p.offset, p.window)
+        for p in school_lines(cfg, school, part)
+    ]
 
 
 def _response(cfg: Config, school: School) -> dict[str, Any] | None:
