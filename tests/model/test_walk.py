@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 import sustainsim
+from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.run import full
+from sustainsim.sampling.streams import ChunkDraws, MonteCarlo
 
 CONVERTING = """
 [simulation]
@@ -79,6 +81,23 @@ def test_previous_model_then_model_offset_to_conversion_then_own_lines():
     got = [(p.line.name, p.offset, p.window) for p in school_lines(cfg, cfg.schools[0], "revenue")]
     assert got == [("launch", 2, (3, 6)), ("pp", 0, None)]
     assert [p.line.name for p in school_lines(cfg, cfg.schools[1], "cost")] == ["rent"]
+
+
+def test_the_typed_lines_follow_the_walk():
+    cfg = spec().config
+    inp = sample_inputs(cfg, ChunkDraws(MonteCarlo(1), 0, 2))
+    a = inp.schools[0]
+    assert [ln.name for ln in a.cost] == ["aides", "coaches", "coaches", "devices", "tutoring"]
+    assert [ln.kind for ln in a.cost] == ["fixed", "per_pupil", "fixed", "one_time", "per_pupil"]
+    t = np.arange(7)
+    np.testing.assert_array_equal(a.cost[0].active, (t >= 1) & (t <= 2))
+    np.testing.assert_array_equal(a.cost[1].active, (t >= 1) & (t <= 2))
+    np.testing.assert_array_equal(a.cost[2].active, t >= 3)
+    assert a.cost[3].active is None and a.cost[3].year == 2  # the planning year, shifted
+    assert a.cost[4].active is None
+    launch = a.revenue[0]
+    assert launch.active is None  # a grant carries its own years: 0..1 after conversion
+    np.testing.assert_array_equal(launch.paying[:, 0], (t >= 2) & (t <= 3))
 
 
 def test_the_run_names_the_lines_the_walk_yields():
