@@ -12,21 +12,26 @@ projected years and draws at once; the balance then steps over years::
 (or a balance under the policy reserve) in year ``t - lag``, flexible lines are cut by
 the same share, at most ``cap``, so they never go negative.
 
-Arrays are year-major, ``(years, n)`` for one school, float64. Line kinds are looked
-up by name in :data:`REVENUE_KINDS` and :data:`COST_KINDS`.
+Arrays are year-major, ``(years, n)`` for one school, float64. The inputs are the
+typed dataclasses of :mod:`sustainsim.model.schools` and :mod:`sustainsim.model.lines`
+(this module imports nothing else but numpy). Each line's amount comes from the function
+of its kind in :data:`REVENUE_KINDS` and :data:`COST_KINDS`, keyed like the schema's
+kinds and the builders (:mod:`sustainsim.model.builders`): adding a line kind takes one
+schema class, one typed line with its builder, and one function here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from sustainsim.model.inputs import Inputs, LineInputs, SchoolInputs
+from sustainsim.model import lines
+from sustainsim.model.schools import Inputs, SchoolInputs
 
 __all__ = [
     "COST_KINDS",
-    "DISTRICT_OPTIONAL",
     "DISTRICT_OUTPUTS",
     "OPTIONAL_OUTPUTS",
     "OUTPUTS",
@@ -47,15 +52,13 @@ DISTRICT_OUTPUTS = (
     "district_surplus",
     "district_fund_balance",
 )
-# district totals produced when asked for
-DISTRICT_OPTIONAL = ("district_temporary_revenue", "district_one_time_cost")
 
 # ceil() of a ratio that is a whole number up to rounding error must not add a position
 _CEIL_TOL = 1e-9
 
 
-def _cut(line: LineInputs, school: SchoolInputs) -> np.ndarray | None:
-    if line.values.get("exposed") and school.cut is not None:
+def _cut(line: lines.RevenueLine, school: SchoolInputs) -> np.ndarray | None:
+    if line.exposed and school.cut is not None:
         return school.cut[1:]
     return None
 
@@ -78,38 +81,32 @@ def _basis(school: SchoolInputs, basis: str) -> np.ndarray:
     return np.maximum(e[1:], e[:-1])  # hold harmless
 
 
-def _per_pupil_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    amt = v["growth"][1:] * v["rate"]
-    amt = amt * _basis(school, v.get("basis", "current"))
+def _per_pupil_revenue(line: lines.PerPupilRevenue, school: SchoolInputs) -> np.ndarray:
+    amt = line.growth[1:] * line.rate
+    amt = amt * _basis(school, line.basis)
     return _times(amt, _cut(line, school))
 
 
-def _categorical(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    amt = v["growth"][1:] * (v["rate"] * v["share"])
+def _categorical(line: lines.CategoricalRevenue, school: SchoolInputs) -> np.ndarray:
+    amt = line.growth[1:] * (line.rate * line.share)
     amt = amt * school.enrollment[1:]
     return _times(amt, _cut(line, school))
 
 
-def _fixed_revenue(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    return _times(v["growth"][1:] * v["amount"], _cut(line, school))
+def _fixed_revenue(line: lines.FixedRevenue, school: SchoolInputs) -> np.ndarray:
+    return _times(line.growth[1:] * line.amount, _cut(line, school))
 
 
-def _grant(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    return _times(v["paying"][1:] * v["amount"], _cut(line, school))
+def _grant(line: lines.GrantRevenue, school: SchoolInputs) -> np.ndarray:
+    return _times(line.paying[1:] * line.amount, _cut(line, school))
 
 
-def _fixed_cost(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    return v["growth"][1:] * v["amount"]
+def _fixed_cost(line: lines.FixedCost, school: SchoolInputs) -> np.ndarray:
+    return line.growth[1:] * line.amount
 
 
-def _per_pupil_cost(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    amt = v["growth"][1:] * v["rate"]
+def _per_pupil_cost(line: lines.PerPupilCost, school: SchoolInputs) -> np.ndarray:
+    amt = line.growth[1:] * line.rate
     return amt * school.enrollment[1:]
 
 
@@ -143,8 +140,11 @@ def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0)
 
     Examples
     --------
+    Classes of at most 28, grades of fewer than 15 pooled: 60 pupils make 3 sections, 29
+    make 2, and the 12 + 9 pupils of the two small grades share 1.
+
     >>> class_sections(np.array([[60.0], [29.0], [12.0], [9.0]]), 28, 15)
-    array([5.])
+    array([6.])
     """
     n = np.asarray(by_grade, dtype=float)
     own = n >= min_size
@@ -153,14 +153,16 @@ def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0)
     return sections + np.ceil(pooled / max_size - _CEIL_TOL)
 
 
-def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
-    if "students_per_position" in v:
+def _positions(line: lines.StaffCost, school: SchoolInputs) -> np.ndarray | float:
+    if line.students_per_position is not None:
         return staff_positions(
-            school.enrollment[1:], v["students_per_position"], v["minimum_positions"]
+            school.enrollment[1:], line.students_per_position, line.minimum_positions
         )
-    if "positions" in v:
-        return max(v["positions"], v["minimum_positions"])
-    sec = v["sections"]
+    if line.positions is not None:
+        return max(line.positions, line.minimum_positions)
+    sec = line.sections
+    if sec is None:  # pragma: no cover - StaffCost requires one rule
+        raise ValueError(f"staff line {line.name}: no rule for its positions")
     if school.grades is None:  # the schema ties the section rule to enrollment by grade
         raise ValueError(f"school {school.name}: class sections need enrollment by grade")
     index = {g: i for i, g in enumerate(school.grade_labels)}
@@ -171,66 +173,66 @@ def _positions(v: dict, school: SchoolInputs) -> np.ndarray | float:
             rows = rows.sum(axis=0, keepdims=True)
         total = total + class_sections(rows, band.max_class_size, band.min_class_size)
     pos = total * sec.positions_per_section
-    if v["minimum_positions"]:
-        pos = np.maximum(pos, v["minimum_positions"])
+    if line.minimum_positions:
+        pos = np.maximum(pos, line.minimum_positions)
     return pos
 
 
-def _staff(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
-    pos = _positions(v, school)
-    f = v["growth"][1:]
+def _staff(line: lines.StaffCost, school: SchoolInputs) -> np.ndarray:
+    pos = _positions(line, school)
+    f = line.growth[1:]
     T = f.shape[0]
-    steps = (1.0 + v["step_rate"]) ** np.arange(1, T + 1)[:, None] if v["step_rate"] else 1.0
-    salary = (f * steps) * v["salary"]
-    if v["benefits_growth"] is None:
-        benefits = salary * v["benefits_rate"]
+    steps = (1.0 + line.step_rate) ** np.arange(1, T + 1)[:, None] if line.step_rate else 1.0
+    salary = (f * steps) * line.salary
+    if line.benefits_growth is None:
+        benefits = salary * line.benefits_rate
     else:
-        benefits = v["benefits_growth"][1:] * (v["salary"] * v["benefits_rate"])
+        benefits = line.benefits_growth[1:] * (line.salary * line.benefits_rate)
     pay = salary + benefits
-    if np.any(v["stipend"]):
-        pay = pay + f * v["stipend"]
+    if np.any(line.stipend):
+        pay = pay + f * line.stipend
     return pay * pos
 
 
-def _technology(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
+def _technology(line: lines.TechnologyCost, school: SchoolInputs) -> np.ndarray:
     e = school.enrollment
-    fleet = v["devices_per_pupil"] * e  # (T + 1, n)
+    fleet = line.devices_per_pupil * e  # (T + 1, n)
     T = fleet.shape[0] - 1
     bought = np.maximum(fleet[1:] - fleet[:-1], 0.0)  # growth of the fleet
-    if v["refresh_share"] is not None:
-        bought = bought + v["refresh_share"] * fleet[:-1]
-    elif v["refresh_every"] is not None:
+    if line.refresh_share is not None:
+        bought = bought + line.refresh_share * fleet[:-1]
+    elif line.refresh_every is not None:
         t = np.arange(1, T + 1)
-        due = ((t - v["last_purchase"]) % v["refresh_every"] == 0)[:, None]
+        due = ((t - line.last_purchase) % line.refresh_every == 0)[:, None]
         bought = bought + due * fleet[:-1]
-    cost = bought * (v["price_growth"][1:] * v["price"])
-    f = v["growth"][1:]
-    if np.any(v["support"]):
-        cost = cost + f * v["support"] * fleet[1:]
-    if np.any(v["license"]):
-        cost = cost + f * v["license"] * e[1:]
+    cost = bought * (line.price_growth[1:] * line.price)
+    f = line.growth[1:]
+    if np.any(line.support):
+        cost = cost + f * line.support * fleet[1:]
+    if np.any(line.license):
+        cost = cost + f * line.license * e[1:]
     return cost
 
 
-def _one_time(line: LineInputs, school: SchoolInputs) -> np.ndarray:
-    v = line.values
+def _one_time(line: lines.OneTimeCost, school: SchoolInputs) -> np.ndarray:
     T = school.enrollment.shape[0] - 1
-    out = np.zeros((T, np.size(v["amount"]) if np.ndim(v["amount"]) else 1))
-    if 1 <= v["year"] <= T:
-        out[v["year"] - 1] = v["amount"]
+    out = np.zeros((T, np.size(line.amount) if np.ndim(line.amount) else 1))
+    if 1 <= line.year <= T:
+        out[line.year - 1] = line.amount
     return out
 
 
-LineFn = Callable[[LineInputs, SchoolInputs], np.ndarray]
+#: a line kind's amounts ``(years, n)`` (or ``(years, 1)``) from the line and its school
+LineFn = Callable[[Any, SchoolInputs], np.ndarray]
 
+#: revenue kind -> amount; the keys are the revenue kinds of the schema and the builders
 REVENUE_KINDS: dict[str, LineFn] = {
     "per_pupil": _per_pupil_revenue,
     "categorical": _categorical,
     "fixed": _fixed_revenue,
     "grant": _grant,
 }
+#: cost kind -> amount
 COST_KINDS: dict[str, LineFn] = {
     "fixed": _fixed_cost,
     "per_pupil": _per_pupil_cost,
@@ -240,7 +242,7 @@ COST_KINDS: dict[str, LineFn] = {
 }
 
 
-def _amount(line: LineInputs, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
+def _amount(line: lines.Line, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
     amt = kinds[line.kind](line, school)
     if line.active is not None:
         amt = amt * line.active[1:, None]
@@ -261,13 +263,13 @@ def _respond(
     if r is None:
         raise ValueError(f"school {school.name} has no management response")
     T = rev.shape[0]
-    cap, lag = r["cap"], r["lag"]
+    cap, lag = r.cap, r.lag
     months = school.reserve_months
     for t in range(T):
         trim = 0.0
         if t - lag >= 0:
             s = t - lag
-            if r["trigger"] == "deficit":
+            if r.trigger == "deficit":
                 gap = np.maximum(-surplus[s], 0.0)
             else:
                 gap = np.maximum(months / 12.0 * cost[s] - bal[s], 0.0)
@@ -297,13 +299,13 @@ def _run_one(
     rev[...] = 0.0
     if temp is not None:
         temp[...] = 0.0
-    for line in school.revenue:
-        amt = _amount(line, school, REVENUE_KINDS)
+    for r_line in school.revenue:
+        amt = _amount(r_line, school, REVENUE_KINDS)
         rev += amt
-        if temp is not None and line.kind == "grant":
+        if temp is not None and r_line.kind == "grant":
             temp += amt
         if rl is not None:
-            rl[:, rev_index[line.name]] += amt
+            rl[:, rev_index[r_line.name]] += amt
     cost[...] = 0.0
     if once is not None:
         once[...] = 0.0

@@ -1,8 +1,11 @@
 """Sample a spec into arrays: every stochastic driver realized for a chunk of draws.
 
 ``sample_inputs(config, draws)`` is the only place where the config meets random
-numbers. Its result, :class:`Inputs`, holds plain floats and arrays (year-major,
-``(years + 1, n)`` with row 0 the base year) that the engine turns into budgets.
+numbers. Its result, :class:`~sustainsim.model.schools.Inputs`, holds plain floats and
+arrays (year-major, ``(years + 1, n)`` with row 0 the base year) that the engine turns
+into budgets: the drivers (growth indices, budget cuts, enrollment) are realized here,
+each line by the builder of its kind (:mod:`sustainsim.model.builders`), over the lines
+:func:`sustainsim.model.walk.school_lines` places in each school's years.
 
 Stream names are stable and derived from the config's names, e.g.
 ``district.enrollment.common``, ``district.cuts.event``,
@@ -12,92 +15,25 @@ Stream names are stable and derived from the config's names, e.g.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 from scipy import special
 
-from sustainsim.config.lines import line_category
 from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
-from sustainsim.model.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
+from sustainsim.model.builders import LineContext, Sampler, build_line
+from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_factors
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.model.schools import Inputs, Response, SchoolInputs
+from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
 
-__all__ = ["Inputs", "LineInputs", "SchoolInputs", "sample_inputs"]
-
-Value = float | np.ndarray
+__all__ = ["Inputs", "SchoolInputs", "sample_inputs"]
 
 
-@dataclass
-class LineInputs:
-    """One revenue or cost line with its parameters realized for the chunk.
-
-    ``active`` (``(years + 1,)`` bool, or None for always) limits the line to the years
-    its school runs the model it belongs to.
-    """
-
-    name: str
-    kind: str
-    values: dict[str, Any]
-    category: str = ""
-    flexible: bool = False
-    active: np.ndarray | None = None
-
-
-@dataclass
-class SchoolInputs:
-    """A school's (or the district's own) realized drivers and lines."""
-
-    name: str
-    enrollment: np.ndarray  # (T + 1, n) or (T + 1, 1)
-    fund_balance: Value
-    cut: np.ndarray | None  # (T + 1, n) or None
-    revenue: list[LineInputs]
-    cost: list[LineInputs]
-    grades: np.ndarray | None = None  # (G, T + 1, n): enrollment by grade
-    grade_labels: list[str] = field(default_factory=list)
-    response: dict[str, Any] | None = None
-    reserve_months: float = 0.0
-
-
-@dataclass
-class Inputs:
-    """Everything the engine needs for one chunk of draws."""
-
-    n: int
-    years: int
-    first_year: int
-    schools: list[SchoolInputs]
-    district: SchoolInputs | None = None
-    scalars: dict[str, np.ndarray] = field(default_factory=dict)
-    scalar_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-class _Sampler:
-    """Realizes config values for a chunk and records the random scalar inputs."""
-
-    def __init__(self, draws: ChunkDraws):
-        self.draws = draws
-        self.scalars: dict[str, np.ndarray] = {}
-        self.attrs: dict[str, dict[str, str]] = {}
-
-    def record(self, label: str, values: np.ndarray, long_name: str, units: str) -> None:
-        self.scalars[label] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
-        self.attrs[label] = {"long_name": long_name, "units": units, "role": "input"}
-
-    def value(self, stream: str, v: float | Distribution, label: str, units: str = "1") -> Value:
-        """A fixed number as is; a distribution sampled once per draw (and recorded)."""
-        if isinstance(v, Distribution):
-            x = self.draws.sample(stream, v)
-            self.record(label, x, f"sampled {label} ~ {v}", units)
-            return x
-        return float(v)
-
-
-def _growth(s: _Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
+def _growth(s: Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
     n = s.draws.n
     stream = f"district.growth.{name}"
     if isinstance(g.rate, Distribution):
@@ -111,7 +47,7 @@ def _growth(s: _Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
     return growth_factors(float(g.rate), years, 1)
 
 
-def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.ndarray:
+def _cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.ndarray:
     d = s.draws
     if cuts.regime is not None:
         hits, mag = _regime_cuts(s, cuts, years, prefix, label)
@@ -131,7 +67,7 @@ def _cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.nd
     return c
 
 
-def _regime_cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str):
+def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str):
     """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
     d = s.draws
     r = cuts.regime
@@ -161,14 +97,8 @@ def _regime_cuts(s: _Sampler, cuts: Cuts, years: int, prefix: str, label: str):
     return hits, mag
 
 
-def _factor(g, growth: dict[str, np.ndarray], years: int) -> np.ndarray:
-    if isinstance(g, str):
-        return growth[g]
-    return growth_factors(float(g), years, 1)
-
-
 def _enrollment(
-    s: _Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
+    s: Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
 ):
     d = s.draws
     en = school.enrollment
@@ -233,122 +163,19 @@ def _enrollment(
     return path, grades
 
 
-def _line(
-    s: _Sampler,
-    part: str,
-    line: Any,
-    pre: str,
-    lab: str,
-    growth: dict[str, np.ndarray],
-    T: int,
-    first: int,
-    offset: int = 0,
-    window: tuple[int, int] | None = None,
-) -> LineInputs:
-    d = s.draws
-    lp = f"{pre}.{part}.{line.name}"
-    ll = f"{lab}{line.name}."
-
-    def val(attr: str, units: str = "1") -> Value:
-        return s.value(f"{lp}.{attr}", getattr(line, attr), f"{ll}{attr}", units)
-
-    kind = line.kind
-    vals: dict[str, Any] = {}
-    if hasattr(line, "growth"):
-        vals["growth"] = _factor(line.growth, growth, T)
-    if hasattr(line, "exposed_to_cuts"):
-        vals["exposed"] = bool(line.exposed_to_cuts)
-    if part == "revenue" and kind == "per_pupil":
-        vals.update(rate=val("rate", "USD/student"), basis=line.enrollment_basis)
-    elif part == "revenue" and kind == "categorical":
-        vals.update(rate=val("rate", "USD/student"), share=val("eligible_share"))
-    elif kind == "fixed":
-        vals["amount"] = val("amount", "USD")
-    elif kind == "grant":
-        amount = val("amount", "USD")
-        start = np.asarray(val("start"), float) + offset
-        end = np.asarray(val("end"), float) + offset
-        ren_u = d.uniform(f"{lp}.renewal") if line.renewal_probability > 0 else None
-        term = None
-        if line.termination_probability > 0:
-            term = d.uniform_years(f"{lp}.termination", T) < line.termination_probability
-        paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
-        vals.update(amount=amount, paying=paying)
-        s.record(
-            f"{ll}last_year",
-            np.where(last > 0, first - 1 + last, first - 1),
-            f"last fiscal year {line.name} pays (base year if never)",
-            "fiscal year",
-        )
-    elif kind == "per_pupil":
-        vals["rate"] = val("rate", "USD/student")
-    elif kind == "staff":
-        vals.update(
-            salary=val("salary", "USD"),
-            step_rate=float(line.step_rate),
-            benefits_rate=val("benefits_rate"),
-            benefits_growth=None
-            if line.benefits_growth is None
-            else _factor(line.benefits_growth, growth, T),
-            stipend=val("stipend", "USD"),
-            minimum_positions=float(line.minimum_positions),
-        )
-        if line.students_per_position is not None:
-            vals["students_per_position"] = val("students_per_position", "students")
-        elif line.positions is not None:
-            vals["positions"] = float(line.positions)
-        else:
-            vals["sections"] = line.sections
-    elif kind == "technology":
-        vals.update(
-            devices_per_pupil=float(line.devices_per_pupil),
-            price=val("device_price", "USD"),
-            price_growth=_factor(line.price_growth, growth, T),
-            refresh_share=line.refresh_share,
-            refresh_every=line.refresh_every,
-            last_purchase=int(line.last_purchase) + offset,
-            license=val("license_per_pupil", "USD/student"),
-            support=val("support_per_device", "USD"),
-        )
-    elif kind == "one_time":
-        vals.update(amount=val("amount", "USD"), year=int(line.year) + offset)
-    else:  # pragma: no cover - the schema admits no other kind
-        raise ValueError(f"unknown {part} kind {kind!r}")
-    active = None
-    if window is not None and kind not in ("one_time", "grant"):  # those carry their own years
-        t = np.arange(T + 1)
-        active = (t >= window[0]) & (t <= window[1])
-    return LineInputs(
-        line.name,
-        kind,
-        vals,
-        category=line_category(part, line),
-        flexible=bool(line.flexible),
-        active=active,
+def _school_lines(ctx: LineContext, config: Config, school: School, part: str) -> tuple:
+    """The typed ``part`` lines of a school, in the order of :func:`school_lines`."""
+    return tuple(
+        build_line(part, p.line, replace(ctx, offset=p.offset, window=p.window))
+        for p in school_lines(config, school, part)
     )
 
 
-def _school_lines(s, cfg: Config, school: School, part: str, pre, lab, growth, T, first):
-    out = []
-    c = school.conversion_year
-    prev = cfg.models.get(school.previous_model or "")
-    if prev is not None:
-        for line in getattr(prev, part):
-            out.append(_line(s, part, line, pre, lab, growth, T, first, 0, (1, c - 1)))
-    model = cfg.models.get(school.model or "")
-    if model is not None:
-        for line in getattr(model, part):
-            out.append(_line(s, part, line, pre, lab, growth, T, first, c - 1, (c, T)))
-    for line in getattr(school, part):
-        out.append(_line(s, part, line, pre, lab, growth, T, first))
-    return out
-
-
-def _response(cfg: Config, school: School) -> dict[str, Any] | None:
+def _response(cfg: Config, school: School) -> Response | None:
     r = school.response or cfg.district.response
     if r is None:
         return None
-    return {"trigger": r.trigger, "cap": float(r.cap), "lag": int(r.lag)}
+    return Response(r.trigger, float(r.cap), int(r.lag))
 
 
 def _stressed(cut: np.ndarray | None, stress: float, T: int) -> np.ndarray | None:
@@ -376,7 +203,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
     cfg = config
     T = cfg.simulation.years
     first = cfg.simulation.first_year
-    s = _Sampler(draws)
+    s = Sampler(draws)
     growth = {name: _growth(s, name, g, T) for name, g in cfg.district.growth.items()}
     needs_common = any(
         not (isinstance(sc.enrollment.common_loading, float) and sc.enrollment.common_loading == 0)
@@ -400,8 +227,9 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         if cuts is not None and cuts.scope == "school":
             cut = _cuts(s, cuts, T, f"{pre}.cuts", lab)
         cut = _stressed(cut, cfg.district.stress_cut, T)
-        rev = _school_lines(s, cfg, sc, "revenue", pre, lab, growth, T, first)
-        cost = _school_lines(s, cfg, sc, "cost", pre, lab, growth, T, first)
+        ctx = LineContext(s, pre, lab, growth, T, first)
+        rev = _school_lines(ctx, cfg, sc, "revenue")
+        cost = _school_lines(ctx, cfg, sc, "cost")
         fb = s.value(f"{pre}.fund_balance", sc.fund_balance, f"{lab}fund_balance", "USD")
         schools.append(
             SchoolInputs(
@@ -412,7 +240,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
                 rev,
                 cost,
                 grades=grades,
-                grade_labels=list(sc.enrollment.grades or []),
+                grade_labels=tuple(sc.enrollment.grades or ()),
                 response=_response(cfg, sc),
                 reserve_months=reserve,
             )
@@ -427,11 +255,9 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         total = np.zeros((T + 1, draws.n))
         for x in schools:
             total += x.enrollment
-        rev = [
-            _line(s, "revenue", ln, "district", "district.", growth, T, first)
-            for ln in dist.revenue
-        ]
-        cost = [_line(s, "cost", ln, "district", "district.", growth, T, first) for ln in dist.cost]
+        ctx = LineContext(s, "district", "district.", growth, T, first)
+        rev = tuple(build_line("revenue", ln, ctx) for ln in dist.revenue)
+        cost = tuple(build_line("cost", ln, ctx) for ln in dist.cost)
         fb = s.value("district.fund_balance", dist.fund_balance, "district.fund_balance", "USD")
         district = SchoolInputs(
             "district",
@@ -446,7 +272,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         n=draws.n,
         years=T,
         first_year=first,
-        schools=schools,
+        schools=tuple(schools),
         district=district,
         scalars=s.scalars,
         scalar_attrs=s.attrs,

@@ -14,9 +14,11 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
+from sustainsim.config.lines import line_category
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
 from sustainsim.model.inputs import sample_inputs
+from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
 from sustainsim.sampling.streams import ChunkDraws, Median, UniformSource
 
@@ -47,41 +49,30 @@ def _check_int(name: str, value, minimum: int) -> int:
 
 
 def _school_lines(spec: Spec, part: str):
-    """Every (school name, line) the schools run: model lines and their own."""
+    """Every config line the schools run, in order (:func:`sustainsim.model.walk.school_lines`)."""
     cfg = spec.config
     for s in cfg.schools:
-        for attr in ("previous_model", "model"):
-            m = cfg.models.get(getattr(s, attr) or "")
-            if m is not None:
-                for line in getattr(m, part):
-                    yield s.name, line
-        for line in getattr(s, part):
-            yield s.name, line
+        for placed in school_lines(cfg, s, part):
+            yield placed.line
 
 
 def _line_names(spec: Spec, part: str) -> list[str]:
-    names: list[str] = []
-    for _, line in _school_lines(spec, part):
-        if line.name not in names:
-            names.append(line.name)
-    return names
+    """The schools' line names, each once, in the order first run."""
+    return list(dict.fromkeys(line.name for line in _school_lines(spec, part)))
 
 
 def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
     """Category and kind of each line name (as first defined)."""
-    from sustainsim.config.lines import line_category
-
     meta: dict[str, tuple[str, str]] = {}
-    for _, line in _school_lines(spec, part):
+    for line in _school_lines(spec, part):
         meta.setdefault(line.name, (line_category(part, line), line.kind))
-    names = _line_names(spec, part)
-    return [meta[k][0] for k in names], [meta[k][1] for k in names]
+    return [c for c, _ in meta.values()], [k for _, k in meta.values()]
 
 
 def output_names(spec: Spec) -> list[str]:
     """The engine outputs this spec produces: the core five plus what its lines need."""
     cfg = spec.config
-    kinds = {(p, ln.kind) for p in ("revenue", "cost") for _, ln in _school_lines(spec, p)}
+    kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in _school_lines(spec, p)}
     names = list(engine.OUTPUTS)
     if ("revenue", "grant") in kinds:
         names.append("temporary_revenue")

@@ -50,7 +50,7 @@ __all__ = [
     "stationary_share",
 ]
 
-NORMAL = 0
+#: the state of a recession year (a normal year is 0)
 RECESSION = 1
 
 

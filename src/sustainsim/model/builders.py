@@ -1,0 +1,291 @@
+"""Line builders: a config line and the chunk's random streams in, a typed line out.
+
+One builder per line kind, looked up by the kind's name in :data:`REVENUE_BUILDERS` and
+:data:`COST_BUILDERS` (as the engine looks up its amounts in ``REVENUE_KINDS`` and
+``COST_KINDS``). A builder reads the pydantic line (:mod:`sustainsim.config.lines`),
+realizes its numbers for the chunk through the :class:`Sampler` (a fixed number as is, a
+distribution sampled once per draw and recorded as a scalar input) and returns the
+frozen dataclass of :mod:`sustainsim.model.lines` for that kind.
+
+Adding a line kind takes one schema class (``config/lines.py``), one typed line
+(``model/lines.py``) with its builder here, and one engine function
+(``model/engine.py``); ``tests/model/test_kinds.py`` checks that every kind of the
+schema has all of them.
+
+Stream names are ``<entity>.<part>.<line>.<parameter>`` (``schools.ref.revenue.grant.end``)
+and scalar inputs ``<entity>.<line>.<parameter>``; each builder asks for its streams in
+a fixed order, which fixes Sobol dimensions and so the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sustainsim.config import lines as schema
+from sustainsim.config.lines import line_category
+from sustainsim.model import lines
+from sustainsim.model.drivers import grant_schedule, growth_factors
+from sustainsim.model.lines import Value
+from sustainsim.sampling.distributions import Distribution
+from sustainsim.sampling.streams import ChunkDraws
+
+__all__ = ["COST_BUILDERS", "REVENUE_BUILDERS", "LineContext", "Sampler", "build_line"]
+
+
+class Sampler:
+    """Realizes config values for a chunk and records the random scalar inputs."""
+
+    def __init__(self, draws: ChunkDraws):
+        self.draws = draws
+        self.scalars: dict[str, np.ndarray] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+
+    def record(self, label: str, values: np.ndarray, long_name: str, units: str) -> None:
+        """Keep ``values`` (broadcast to ``(n,)``) as the scalar input ``label``."""
+        self.scalars[label] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
+        self.attrs[label] = {"long_name": long_name, "units": units, "role": "input"}
+
+    def value(self, stream: str, v: float | Distribution, label: str, units: str = "1") -> Value:
+        """A fixed number as is; a distribution sampled once per draw (and recorded)."""
+        if isinstance(v, Distribution):
+            x = self.draws.sample(stream, v)
+            self.record(label, x, f"sampled {label} ~ {v}", units)
+            return x
+        return float(v)
+
+
+@dataclass(frozen=True)
+class LineContext:
+    """Where a line is built: its entity, the chunk, the growth indices and its years.
+
+    ``stream`` and ``label`` prefix the line's stream names and scalar-input names
+    (``schools.ref`` and ``ref.``); ``offset`` shifts the line's own years and
+    ``window`` limits it to projected years ``window[0] .. window[1]``
+    (:class:`sustainsim.model.walk.PlacedLine`).
+    """
+
+    sampler: Sampler
+    stream: str
+    label: str
+    growth: Mapping[str, np.ndarray]
+    years: int
+    first_year: int
+    offset: int = 0
+    window: tuple[int, int] | None = None
+
+    def factor(self, g: str | float) -> np.ndarray:
+        """A growth factor ``(years + 1, ·)``: a named index, or a fixed annual rate."""
+        if isinstance(g, str):
+            return self.growth[g]
+        return growth_factors(float(g), self.years, 1)
+
+    def active(self) -> np.ndarray | None:
+        """``(years + 1,)`` bool: the years of the window; None without one."""
+        if self.window is None:
+            return None
+        t = np.arange(self.years + 1)
+        return (t >= self.window[0]) & (t <= self.window[1])
+
+
+class _Reader:
+    """Realizes one line's parameters under its stream and scalar names."""
+
+    def __init__(self, part: str, line: Any, ctx: LineContext):
+        self.line, self.ctx = line, ctx
+        self.stream = f"{ctx.stream}.{part}.{line.name}"
+        self.label = f"{ctx.label}{line.name}."
+        self.common = {
+            "name": line.name,
+            "category": line_category(part, line),
+            "flexible": bool(line.flexible),
+        }
+
+    def __call__(self, attr: str, units: str = "1") -> Value:
+        s = self.ctx.sampler
+        return s.value(
+            f"{self.stream}.{attr}", getattr(self.line, attr), f"{self.label}{attr}", units
+        )
+
+
+# --- revenue -------------------------------------------------------------------------------------
+
+
+def _per_pupil_revenue(line: schema.PerPupilRevenue, ctx: LineContext) -> lines.PerPupilRevenue:
+    val = _Reader("revenue", line, ctx)
+    return lines.PerPupilRevenue(
+        **val.common,
+        active=ctx.active(),
+        exposed=bool(line.exposed_to_cuts),
+        growth=ctx.factor(line.growth),
+        rate=val("rate", "USD/student"),
+        basis=line.enrollment_basis,
+    )
+
+
+def _categorical(line: schema.CategoricalRevenue, ctx: LineContext) -> lines.CategoricalRevenue:
+    val = _Reader("revenue", line, ctx)
+    return lines.CategoricalRevenue(
+        **val.common,
+        active=ctx.active(),
+        exposed=bool(line.exposed_to_cuts),
+        growth=ctx.factor(line.growth),
+        rate=val("rate", "USD/student"),
+        share=val("eligible_share"),
+    )
+
+
+def _fixed_revenue(line: schema.FixedRevenue, ctx: LineContext) -> lines.FixedRevenue:
+    val = _Reader("revenue", line, ctx)
+    return lines.FixedRevenue(
+        **val.common,
+        active=ctx.active(),
+        exposed=bool(line.exposed_to_cuts),
+        growth=ctx.factor(line.growth),
+        amount=val("amount", "USD"),
+    )
+
+
+def _grant(line: schema.Grant, ctx: LineContext) -> lines.GrantRevenue:
+    """The grant's paying years (start, end, renewal, termination); no window of its own."""
+    val = _Reader("revenue", line, ctx)
+    d, T = ctx.sampler.draws, ctx.years
+    amount = val("amount", "USD")
+    start = np.asarray(val("start"), float) + ctx.offset
+    end = np.asarray(val("end"), float) + ctx.offset
+    ren_u = d.uniform(f"{val.stream}.renewal") if line.renewal_probability > 0 else None
+    term = None
+    if line.termination_probability > 0:
+        term = d.uniform_years(f"{val.stream}.termination", T) < line.termination_probability
+    paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
+    first = ctx.first_year
+    ctx.sampler.record(
+        f"{val.label}last_year",
+        np.where(last > 0, first - 1 + last, first - 1),
+        f"last fiscal year {line.name} pays (base year if never)",
+        "fiscal year",
+    )
+    return lines.GrantRevenue(
+        **val.common, exposed=bool(line.exposed_to_cuts), amount=amount, paying=paying
+    )
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+def _fixed_cost(line: schema.FixedCost, ctx: LineContext) -> lines.FixedCost:
+    val = _Reader("cost", line, ctx)
+    return lines.FixedCost(
+        **val.common,
+        active=ctx.active(),
+        growth=ctx.factor(line.growth),
+        amount=val("amount", "USD"),
+    )
+
+
+def _per_pupil_cost(line: schema.PerPupilCost, ctx: LineContext) -> lines.PerPupilCost:
+    val = _Reader("cost", line, ctx)
+    return lines.PerPupilCost(
+        **val.common,
+        active=ctx.active(),
+        growth=ctx.factor(line.growth),
+        rate=val("rate", "USD/student"),
+    )
+
+
+def _sections(sections: schema.Sections) -> lines.Sections:
+    bands = tuple(
+        lines.SectionBand(
+            tuple(b.grades), int(b.max_class_size), int(b.min_class_size), bool(b.multi_age)
+        )
+        for b in sections.bands
+    )
+    return lines.Sections(bands, float(sections.positions_per_section))
+
+
+def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
+    val = _Reader("cost", line, ctx)
+    growth = ctx.factor(line.growth)
+    salary = val("salary", "USD")
+    benefits_rate = val("benefits_rate")
+    benefits_growth = None if line.benefits_growth is None else ctx.factor(line.benefits_growth)
+    stipend = val("stipend", "USD")
+    rule: dict[str, Any] = {}
+    if line.students_per_position is not None:
+        rule["students_per_position"] = val("students_per_position", "students")
+    elif line.positions is not None:
+        rule["positions"] = float(line.positions)
+    elif line.sections is not None:
+        rule["sections"] = _sections(line.sections)
+    return lines.StaffCost(
+        **val.common,
+        active=ctx.active(),
+        growth=growth,
+        salary=salary,
+        step_rate=float(line.step_rate),
+        benefits_rate=benefits_rate,
+        benefits_growth=benefits_growth,
+        stipend=stipend,
+        minimum_positions=float(line.minimum_positions),
+        **rule,
+    )
+
+
+def _technology(line: schema.Technology, ctx: LineContext) -> lines.TechnologyCost:
+    val = _Reader("cost", line, ctx)
+    growth = ctx.factor(line.growth)
+    price = val("device_price", "USD")
+    price_growth = ctx.factor(line.price_growth)
+    return lines.TechnologyCost(
+        **val.common,
+        active=ctx.active(),
+        growth=growth,
+        devices_per_pupil=float(line.devices_per_pupil),
+        price=price,
+        price_growth=price_growth,
+        refresh_share=line.refresh_share,
+        refresh_every=line.refresh_every,
+        last_purchase=int(line.last_purchase) + ctx.offset,
+        license=val("license_per_pupil", "USD/student"),
+        support=val("support_per_device", "USD"),
+    )
+
+
+def _one_time(line: schema.OneTimeCost, ctx: LineContext) -> lines.OneTimeCost:
+    """One year's amount, shifted with the model's years; no window of its own."""
+    val = _Reader("cost", line, ctx)
+    return lines.OneTimeCost(
+        **val.common, amount=val("amount", "USD"), year=int(line.year) + ctx.offset
+    )
+
+
+Builder = Callable[[Any, LineContext], Any]
+
+#: revenue kind -> builder (config line, context) -> typed line of :mod:`sustainsim.model.lines`
+REVENUE_BUILDERS: dict[str, Builder] = {
+    "per_pupil": _per_pupil_revenue,
+    "categorical": _categorical,
+    "fixed": _fixed_revenue,
+    "grant": _grant,
+}
+#: cost kind -> builder
+COST_BUILDERS: dict[str, Builder] = {
+    "fixed": _fixed_cost,
+    "per_pupil": _per_pupil_cost,
+    "staff": _staff,
+    "technology": _technology,
+    "one_time": _one_time,
+}
+
+_BUILDERS = {"revenue": REVENUE_BUILDERS, "cost": COST_BUILDERS}
+
+
+def build_line(part: str, line: Any, ctx: LineContext) -> Any:
+    """The typed ``part`` (``"revenue"`` or ``"cost"``) line of a config line."""
+    table = _BUILDERS[part]
+    if line.kind not in table:  # pragma: no cover - the schema admits no other kind
+        raise ValueError(f"no builder for {part} kind {line.kind!r}; known: {', '.join(table)}")
+    return table[line.kind](line, ctx)

@@ -1,0 +1,231 @@
+"""Budget lines as the engine sees them: one frozen dataclass of floats and arrays per kind.
+
+A line's parameters are realized for a chunk of ``n`` draws: a :data:`Value` is a float
+(the same in every draw) or an ``(n,)`` array (sampled per draw); a growth factor is
+year-major, ``(years + 1, n)`` or ``(years + 1, 1)``, row 0 the base year (1.0).
+Nothing here knows the config file: no pydantic object, no random numbers.
+
+Every kind has the same four fields: ``name``, ``category`` (for reports), ``flexible``
+(the management response may trim it) and ``active`` (``(years + 1,)`` bool, or None for
+always: the years its school runs the model it belongs to). Revenue lines add
+``exposed`` (hit by budget cuts).
+
+Adding a line kind takes three pieces, each keyed by the kind's name:
+
+1. its schema class in :mod:`sustainsim.config.lines` (a member of ``RevenueLine`` or
+   ``CostLine``);
+2. its builder in :mod:`sustainsim.model.builders` (``REVENUE_BUILDERS`` /
+   ``COST_BUILDERS``), which returns a dataclass of this module with that ``kind``;
+3. its amount in :mod:`sustainsim.model.engine` (``REVENUE_KINDS`` / ``COST_KINDS``).
+
+``tests/model/test_kinds.py`` fails when one of the three is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+
+__all__ = [
+    "CategoricalRevenue",
+    "CostLine",
+    "FixedCost",
+    "FixedRevenue",
+    "GrantRevenue",
+    "Line",
+    "OneTimeCost",
+    "PerPupilCost",
+    "PerPupilRevenue",
+    "RevenueLine",
+    "SectionBand",
+    "Sections",
+    "StaffCost",
+    "TechnologyCost",
+    "Value",
+]
+
+#: a realized parameter: one number for every draw, or one per draw ``(n,)``
+Value = float | np.ndarray
+
+EnrollmentBasis = Literal["current", "prior", "max_current_prior"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Line:
+    kind: ClassVar[str]
+
+    name: str
+    category: str = ""
+    flexible: bool = False
+    active: np.ndarray | None = None  # (years + 1,) bool; None: every year
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Revenue(_Line):
+    exposed: bool = False  # scaled by the school's cut factors
+
+
+# --- revenue -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerPupilRevenue(_Revenue):
+    """``growth[t] * rate * E``, with ``E`` the enrollment ``basis`` counts. [USD]"""
+
+    kind: ClassVar[str] = "per_pupil"
+
+    rate: Value  # [USD/student]
+    growth: np.ndarray
+    basis: EnrollmentBasis = "current"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CategoricalRevenue(_Revenue):
+    """``growth[t] * (rate * share) * E[t]``: a rate per eligible pupil. [USD]"""
+
+    kind: ClassVar[str] = "categorical"
+
+    rate: Value  # [USD/student]
+    share: Value  # eligible share of enrollment [1]
+    growth: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixedRevenue(_Revenue):
+    """``growth[t] * amount``. [USD]"""
+
+    kind: ClassVar[str] = "fixed"
+
+    amount: Value  # [USD]
+    growth: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantRevenue(_Revenue):
+    """``paying[t] * amount``: temporary money in the years it pays. [USD]
+
+    ``paying`` (``(years + 1, n)``) already holds the grant's own years (start, end,
+    renewal, termination), so the line has no ``active`` window.
+    """
+
+    kind: ClassVar[str] = "grant"
+
+    amount: Value  # [USD]
+    paying: np.ndarray
+
+
+RevenueLine = PerPupilRevenue | CategoricalRevenue | FixedRevenue | GrantRevenue
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixedCost(_Line):
+    """``growth[t] * amount``. [USD]"""
+
+    kind: ClassVar[str] = "fixed"
+
+    amount: Value  # [USD]
+    growth: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerPupilCost(_Line):
+    """``growth[t] * rate * E[t]``. [USD]"""
+
+    kind: ClassVar[str] = "per_pupil"
+
+    rate: Value  # [USD/student]
+    growth: np.ndarray
+
+
+@dataclass(frozen=True)
+class SectionBand:
+    """Grades taught in sections of at most ``max_class_size`` pupils (see ``class_sections``)."""
+
+    grades: tuple[str, ...]
+    max_class_size: int
+    min_class_size: int = 0
+    multi_age: bool = False
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Class-section staffing: sections of every band, ``positions_per_section`` each."""
+
+    bands: tuple[SectionBand, ...]
+    positions_per_section: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffCost(_Line):
+    """Positions times pay (salary with steps and raises, benefits, stipend). [USD]
+
+    Exactly one rule sets the positions: ``students_per_position`` (whole positions
+    following enrollment), ``positions`` (a fixed count) or ``sections`` (class sections
+    by grade band); ``minimum_positions`` is a floor under any of them.
+    """
+
+    kind: ClassVar[str] = "staff"
+
+    salary: Value  # [USD]
+    step_rate: float  # [1/yr]
+    benefits_rate: Value  # [1]
+    benefits_growth: np.ndarray | None  # None: benefits follow the salary path
+    stipend: Value  # [USD]
+    growth: np.ndarray
+    minimum_positions: float = 0.0
+    students_per_position: Value | None = None  # [students]
+    positions: float | None = None
+    sections: Sections | None = None
+
+    def __post_init__(self) -> None:
+        rules = (self.students_per_position, self.positions, self.sections)
+        if sum(r is not None for r in rules) != 1:
+            raise ValueError(
+                f"staff line {self.name}: give exactly one of students_per_position, "
+                "positions or sections"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TechnologyCost(_Line):
+    """Devices bought (fleet growth plus refresh) at ``price``, support and licenses. [USD]
+
+    ``refresh_share`` (a share of the fleet every year) or ``refresh_every`` (the whole
+    fleet every k years counted from ``last_purchase``), or neither.
+    """
+
+    kind: ClassVar[str] = "technology"
+
+    devices_per_pupil: float
+    price: Value  # [USD]
+    price_growth: np.ndarray
+    license: Value  # [USD/student]
+    support: Value  # [USD/device]
+    growth: np.ndarray
+    refresh_share: float | None = None
+    refresh_every: int | None = None
+    last_purchase: int = 0  # projected year of the last full purchase
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneTimeCost(_Line):
+    """``amount`` in projected year ``year`` (1 = first), nothing in the others. [USD]
+
+    The line carries its own year, so it has no ``active`` window.
+    """
+
+    kind: ClassVar[str] = "one_time"
+
+    amount: Value  # [USD]
+    year: int
+
+
+CostLine = FixedCost | PerPupilCost | StaffCost | TechnologyCost | OneTimeCost
+
+#: any typed line
+Line = RevenueLine | CostLine
