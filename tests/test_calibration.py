@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -154,6 +154,7 @@ def test_entity_volatility_separates_small_and_large():
 
 @settings(max_examples=10, deadline=None)
 @given(scale=st.floats(1e-3, 1e4), seed=st.integers(0, 2**16))
+@example(scale=2.0, seed=14670)  # L-BFGS-B once stopped at its start here
 def test_fit_invariant_to_units_and_row_order(scale, seed):
     rng = np.random.default_rng(seed)
     df = synth_panel(rng, n=20, years=10)
