@@ -192,8 +192,11 @@ def _corr(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _spearman(X: np.ndarray, Y: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
-    """Spearman's rho with a two-sided p-value (t approximation, as scipy.stats.spearmanr)
-    and a Fisher-z interval with Fieller's variance 1.06 / (n - 3)."""
+    """Spearman's rho with a p-value and a Fisher-z interval.
+
+    The two-sided p-value uses the t approximation (as scipy.stats.spearmanr), the
+    interval Fieller's variance 1.06 / (n - 3).
+    """
     n = X.shape[0]
     rho = _corr(stats.rankdata(X, axis=0), stats.rankdata(Y, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -243,8 +246,11 @@ def _regression(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _lmg(Cxx: np.ndarray, cxy: np.ndarray) -> np.ndarray:
-    """LMG / Shapley decomposition of R^2: the average gain in R^2 from adding each input,
-    over all orders of entry. Exact (2^p regressions on the correlation matrix)."""
+    """LMG / Shapley decomposition of R^2.
+
+    The average gain in R^2 from adding each input, over all orders of entry. Exact
+    (2^p regressions on the correlation matrix).
+    """
     p, k = cxy.shape
     masks = np.arange(1 << p)
     r2 = np.zeros((masks.size, k))

@@ -63,10 +63,12 @@ class Spec:
 
     @property
     def years(self) -> int:
+        """Length of the horizon. [yr]"""
         return self.config.simulation.years
 
     @property
     def school_names(self) -> list[str]:
+        """The schools' names, in file order."""
         return [s.name for s in self.config.schools]
 
     @property

@@ -31,7 +31,7 @@ from sustainsim.plotting.style import (
     _year_axis,
 )
 
-__all__ = ['balance_distribution', 'composition', 'fan_chart']
+__all__ = ["balance_distribution", "composition", "fan_chart"]
 
 
 def fan_chart(

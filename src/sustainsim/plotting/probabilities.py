@@ -25,7 +25,7 @@ from sustainsim.plotting.style import (
     default_entity,
 )
 
-__all__ = ['scenario_comparison', 'solvency_curve']
+__all__ = ["scenario_comparison", "solvency_curve"]
 
 
 def solvency_curve(
