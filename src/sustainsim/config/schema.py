@@ -202,6 +202,7 @@ class Correlation(_Model):
 
         if (self.matrix is None) == (self.pairs is None):
             raise ValueError("give exactly one of matrix or pairs")
+        m: Any = self.matrix
         if self.pairs is not None:
             bad = [p for p in self.pairs if set(p) != {"a", "b", "rank_corr"}]
             if bad:
@@ -211,8 +212,6 @@ class Correlation(_Model):
             m = matrix_from_pairs(
                 self.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in self.pairs]
             )
-        else:
-            m = self.matrix
         validate_correlation(m, self.inputs)
         return self
 
@@ -303,7 +302,7 @@ class Enrollment(_Model):
                 raise ValueError(
                     "grades and grade_shares go together (shares of the total by grade)"
                 )
-            if g is not None:
+            if g is not None and self.grade_shares is not None:
                 sh = self.grade_shares
                 if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
                     raise ValueError(
