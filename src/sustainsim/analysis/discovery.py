@@ -472,9 +472,14 @@ def prim(
 
     Examples
     --------
-    >>> res = prim(ds)  # doctest: +SKIP
-    >>> res.trajectory  # doctest: +SKIP
-    >>> print(res.describe())  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> res = prim(sustainsim.simulate(spec, draws=2_000, seed=1))
+    >>> res.trajectory[["coverage", "density", "mass"]].iloc[-1].round(2).tolist()
+    [0.75, 1.0, 0.74]
+    >>> print(res.describe())  # doctest: +NORMALIZE_WHITESPACE
+    ref.enrollment.change <= -2.8%: covers 75% of insolvent draws, 100% of draws in the box
+    are insolvent (the box holds 74% of all draws)
     """
     if not 0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5) (got {alpha})")

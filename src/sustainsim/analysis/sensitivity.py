@@ -372,8 +372,12 @@ def risk_drivers(
 
     Examples
     --------
-    >>> rd = risk_drivers(ds, "solvent")  # doctest: +SKIP
-    >>> rd.spearman.sortby(abs(rd.spearman), ascending=False)  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> rd = risk_drivers(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
+    >>> top = rd.spearman.sortby(abs(rd.spearman), ascending=False)
+    >>> str(top.input[0].values), round(float(top[0]), 2)
+    ('ref.enrollment.change', 0.2)
     """
     if "scenario" in ds.dims:
         parts = [
@@ -483,7 +487,13 @@ def tornado_table(
 
     Examples
     --------
-    >>> tornado_table(ds, "solvent")  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> table = tornado_table(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
+    >>> table.set_index("input")[["low", "high"]].round(2).iloc[:2].to_dict("index")
+    {'ref.enrollment.change': {'low': 0.0, 'high': 0.12}, 'cuts.count': {'low': 0.06, 'high': 0.0}}
+    >>> table.attrs["duplicates"]
+    {'ref.grant.last_year': 'ref.grant.end'}
     """
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1 (got low={low}, high={high})")
