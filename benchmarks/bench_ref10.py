@@ -77,7 +77,9 @@ def main(argv=None) -> int:
         for kind in ("numpy", "sustainsim"):
             out = subprocess.run(
                 [sys.executable, __file__, "--case", kind, str(n), "--repeat", str(args.repeat)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"{'draws':>10} {'kind':>11} {'seconds':>9} {'draws/s':>12} {'peak MiB':>9} {'ratio':>6}")

@@ -26,7 +26,7 @@ def ref10_numpy(draws: int, seed: int = 0) -> np.ndarray:
         c[k] = cf
     K = rng.integers(3, 8, draws)  # grant paid in years t < K
     grant = 400_000.0 * (t[:, None] < K)
-    revenue = (10_000 * 1.02 ** t)[:, None] * c * e + grant
+    revenue = (10_000 * 1.02**t)[:, None] * c * e + grant
     cost = (2_000_000 * 1.03**t)[:, None] + (6_000 * 1.03**t)[:, None] * e
     balance = 500_000.0 + np.cumsum(revenue - cost, axis=0)
     return balance.T

@@ -318,6 +318,20 @@ def test_cli_run_prints_and_writes_atomically(tmp_path, capsys):
         calibrate(csv, entity="school", year="fy", value="n", kind="cuts")
 
 
+def test_calibrate_dispatches_on_kind(tmp_path):
+    """Each kind writes its own fragment (EnrollmentFit.to_toml, GrowthFit.to_toml)."""
+    csv = tmp_path / "hist.csv"
+    df = synth_panel(np.random.default_rng(3), n=20, years=10)
+    df.assign(pupils=100.0).to_csv(csv, index=False)
+    own = tomllib.loads(calibrate(csv, entity="entity", year="year", value="value", for_entity=4))
+    assert own["schools"]["enrollment"]["base"] == round(df[df.entity == 4].value.iloc[-1])
+    kw = dict(entity="entity", year="year", value="value", kind="growth", per_pupil="pupils")
+    text = calibrate(csv, name="revenue", **kw)
+    assert tomllib.loads(text)["district"]["growth"]["revenue"]["per"] == "year"
+    with pytest.raises(ValueError, match="per_pupil applies to kind 'growth' only"):
+        calibrate(csv, entity="entity", year="year", value="value", per_pupil="pupils")
+
+
 # --------------------------------------------------------------------- Ohio
 
 

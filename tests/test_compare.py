@@ -126,9 +126,9 @@ def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
     spec = ref10_spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
     caps = [
         float(
-            sustainsim.analysis.stress_capacity(spec, target=t, draws=5000, seed=1, year=2031).capacity.sel(
-                school="ref"
-            )
+            sustainsim.analysis.stress_capacity(
+                spec, target=t, draws=5000, seed=1, year=2031
+            ).capacity.sel(school="ref")
         )
         for t in (0.3, 0.5, 0.7, 0.9)
     ]
@@ -138,7 +138,9 @@ def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
 def test_paired_difference_between_two_schools_of_one_run(small_data):
     from .conftest import spec_from_dict
 
-    two = dict(small_data, schools=[small_data["schools"][0], dict(small_data["schools"][0], name="b")])
+    two = dict(
+        small_data, schools=[small_data["schools"][0], dict(small_data["schools"][0], name="b")]
+    )
     ds = sustainsim.simulate(spec_from_dict(two), draws=2000)
     s = sustainsim.metrics.solvent(ds)
     out = sustainsim.analysis.paired_difference(s.sel(school="a"), s.sel(school="b"))

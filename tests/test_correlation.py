@@ -266,7 +266,11 @@ def test_source_for_reads_sampler_and_correlations(ref10_spec):
     sob = source_for(ref10_spec, None, 1, "sobol")
     assert isinstance(sob, Sobol) and sob.streams[0] == ("district.cuts.event", 1)
     pair = {"a": "district.cuts.event", "b": "schools.ref.enrollment.innovation"}
-    group = {"inputs": [pair["a"], pair["b"]], "pairs": [{**pair, "rank_corr": -0.5}], "strict": True}
+    group = {
+        "inputs": [pair["a"], pair["b"]],
+        "pairs": [{**pair, "rank_corr": -0.5}],
+        "strict": True,
+    }
     spec = ref10_spec.with_overrides({"simulation.sampler": "lhs", "correlations": [group]})
     src = source_for(spec, 4096, 2)
     assert isinstance(src, CorrelatedSource) and isinstance(src.base, LatinHypercube)

@@ -227,16 +227,19 @@ def test_config_where_only_one_input_matters(small_data):
     """Three random inputs, only the operations cost moves the balance: it ranks first."""
     from sustainsim.config.schema import apply_overrides
 
-    data = apply_overrides(small_data, {
-        "district.cuts.probability": 0.0,
-        "district.growth.salary": 0.03,
-        "schools.a.enrollment.volatility": 0.0,
-        "schools.a.enrollment.base": {"dist": "uniform", "low": 300, "high": 500},
-        "schools.a.revenue.grant.amount": 0.0,                 # its random end year is irrelevant
-        "schools.a.revenue.pp.rate": 0.0,                     # enrollment does not pay...
-        "schools.a.cost.teachers.students_per_position": 1e9,  # ...nor cost (one position)
-        "schools.a.cost.ops.amount": {"dist": "uniform", "low": 1e6, "high": 2e6},
-    })
+    data = apply_overrides(
+        small_data,
+        {
+            "district.cuts.probability": 0.0,
+            "district.growth.salary": 0.03,
+            "schools.a.enrollment.volatility": 0.0,
+            "schools.a.enrollment.base": {"dist": "uniform", "low": 300, "high": 500},
+            "schools.a.revenue.grant.amount": 0.0,  # its random end year is irrelevant
+            "schools.a.revenue.pp.rate": 0.0,  # enrollment does not pay...
+            "schools.a.cost.teachers.students_per_position": 1e9,  # ...nor cost (one position)
+            "schools.a.cost.ops.amount": {"dist": "uniform", "low": 1e6, "high": 2e6},
+        },
+    )
     ds = sustainsim.simulate(Spec(parse_config(data), data, ""), draws=4000, seed=2)
     rd = risk_drivers(ds, "final_balance")
     order = rd.spearman.to_series().abs().sort_values(ascending=False)

@@ -108,8 +108,12 @@ def test_missing_salib_names_the_extra(monkeypatch):
 @needs_salib
 def test_sobol_additive_model_matches_analytic_shares():
     """f = 3 x1 + x2 + 0 x3 with U(0, 1) inputs: S1 = ST = (9, 1, 0) / 10 (no interactions)."""
-    res = sobol_analyze(lambda x: 3 * x[:, 0] + x[:, 1] + 0 * x[:, 2],
-                        {"x1": (0.0, 1.0), "x2": (0.0, 1.0), "x3": (0.0, 1.0)}, n=1024, seed=3)
+    res = sobol_analyze(
+        lambda x: 3 * x[:, 0] + x[:, 1] + 0 * x[:, 2],
+        {"x1": (0.0, 1.0), "x2": (0.0, 1.0), "x3": (0.0, 1.0)},
+        n=1024,
+        seed=3,
+    )
     truth = np.array([0.9, 0.1, 0.0])
     for k in ("S1", "ST"):
         err = np.abs(res[k].values - truth)

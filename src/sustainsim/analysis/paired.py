@@ -81,8 +81,14 @@ def compare(
 
     Examples
     --------
-    >>> out = compare(simulate_scenarios(spec), "personalized")  # doctest: +SKIP
-    >>> out.difference.sel(year=2036)  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("leap_chicago.toml"))
+    >>> out = compare(sustainsim.simulate_scenarios(spec, draws=1_000, seed=1), "expected")
+    >>> last = out.sel(scenario="severe_cuts", year=2036)
+    >>> last.difference.round(3).to_series().to_dict()
+    {'pl_k8': -0.343, 'trad_k8': -0.212, 'district': -0.291}
+    >>> bool((last.se_paired < last.se_unpaired).all())  # common random numbers pay off
+    True
     """
     if "scenario" not in ds.dims:
         raise ValueError("compare needs a Dataset with a 'scenario' dim (simulate_scenarios)")

@@ -192,8 +192,11 @@ def _corr(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _spearman(X: np.ndarray, Y: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
-    """Spearman's rho with a two-sided p-value (t approximation, as scipy.stats.spearmanr)
-    and a Fisher-z interval with Fieller's variance 1.06 / (n - 3)."""
+    """Spearman's rho with a p-value and a Fisher-z interval.
+
+    The two-sided p-value uses the t approximation (as scipy.stats.spearmanr), the
+    interval Fieller's variance 1.06 / (n - 3).
+    """
     n = X.shape[0]
     rho = _corr(stats.rankdata(X, axis=0), stats.rankdata(Y, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -243,8 +246,11 @@ def _regression(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _lmg(Cxx: np.ndarray, cxy: np.ndarray) -> np.ndarray:
-    """LMG / Shapley decomposition of R^2: the average gain in R^2 from adding each input,
-    over all orders of entry. Exact (2^p regressions on the correlation matrix)."""
+    """LMG / Shapley decomposition of R^2.
+
+    The average gain in R^2 from adding each input, over all orders of entry. Exact
+    (2^p regressions on the correlation matrix).
+    """
     p, k = cxy.shape
     masks = np.arange(1 << p)
     r2 = np.zeros((masks.size, k))
@@ -366,8 +372,12 @@ def risk_drivers(
 
     Examples
     --------
-    >>> rd = risk_drivers(ds, "solvent")  # doctest: +SKIP
-    >>> rd.spearman.sortby(abs(rd.spearman), ascending=False)  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> rd = risk_drivers(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
+    >>> top = rd.spearman.sortby(abs(rd.spearman), ascending=False)
+    >>> str(top.input[0].values), round(float(top[0]), 2)
+    ('ref.enrollment.change', 0.2)
     """
     if "scenario" in ds.dims:
         parts = [
@@ -477,7 +487,13 @@ def tornado_table(
 
     Examples
     --------
-    >>> tornado_table(ds, "solvent")  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> table = tornado_table(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
+    >>> table.set_index("input")[["low", "high"]].round(2).iloc[:2].to_dict("index")
+    {'ref.enrollment.change': {'low': 0.0, 'high': 0.12}, 'cuts.count': {'low': 0.06, 'high': 0.0}}
+    >>> table.attrs["duplicates"]
+    {'ref.grant.last_year': 'ref.grant.end'}
     """
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1 (got low={low}, high={high})")

@@ -127,7 +127,14 @@ def stress_capacity(
 
     Examples
     --------
-    >>> stress_capacity(spec, target=0.9).capacity  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> spec = spec.with_overrides({"schools.ref.fund_balance": 3_000_000})
+    >>> out = stress_capacity(spec, target=0.9, draws=1_000, seed=1, year=2031)
+    >>> round(float(out.capacity.sel(school="ref")), 3)  # a 4.7% cut: P(solvent) 0.9 to FY2031
+    0.047
+    >>> float(out.p_no_cut.sel(school="ref")), float(out.p_at_capacity.sel(school="ref"))
+    (0.983, 0.901)
     """
     if not 0 < target < 1:
         raise ValueError(f"target must be in (0, 1) (got {target})")

@@ -434,14 +434,16 @@ def calibrate(
     )[0]
 
 
-def fit_fragment(path, *, kind, per_pupil, for_entity=None, name="funding", **kw):
+def fit_fragment(
+    path, *, kind, per_pupil, for_entity=None, name="funding", **kw
+) -> tuple[str, LogGrowthFit]:
     """Fit ``kind`` to a CSV file; return the TOML fragment and the fit."""
     if kind == "enrollment":
         if per_pupil is not None:
             raise ValueError("per_pupil applies to kind 'growth' only (got kind 'enrollment')")
-        fit: LogGrowthFit = fit_enrollment(path, **kw)
-        return fit.to_toml(entity=for_entity), fit
+        enrollment = fit_enrollment(path, **kw)
+        return enrollment.to_toml(entity=for_entity), enrollment
     if kind == "growth":
-        fit = fit_growth(path, per_pupil=per_pupil, **kw)
-        return fit.to_toml(name, entity=for_entity), fit
+        growth = fit_growth(path, per_pupil=per_pupil, **kw)
+        return growth.to_toml(name, entity=for_entity), growth
     raise ValueError(f"kind must be 'enrollment' or 'growth' (got {kind!r})")

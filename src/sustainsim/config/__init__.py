@@ -7,4 +7,12 @@ distributions), ``spec`` (the validated config with its provenance). Validation 
 from sustainsim.config.schema import Config, ConfigError, apply_overrides, parse_config
 from sustainsim.config.spec import Spec, load_config, loads_config
 
-__all__ = ["Config", "ConfigError", "Spec", "apply_overrides", "load_config", "loads_config", "parse_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Spec",
+    "apply_overrides",
+    "load_config",
+    "loads_config",
+    "parse_config",
+]

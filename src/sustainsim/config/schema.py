@@ -202,6 +202,7 @@ class Correlation(_Model):
 
         if (self.matrix is None) == (self.pairs is None):
             raise ValueError("give exactly one of matrix or pairs")
+        m: Any = self.matrix
         if self.pairs is not None:
             bad = [p for p in self.pairs if set(p) != {"a", "b", "rank_corr"}]
             if bad:
@@ -211,8 +212,6 @@ class Correlation(_Model):
             m = matrix_from_pairs(
                 self.inputs, [(p["a"], p["b"], p["rank_corr"]) for p in self.pairs]
             )
-        else:
-            m = self.matrix
         validate_correlation(m, self.inputs)
         return self
 
@@ -303,7 +302,7 @@ class Enrollment(_Model):
                 raise ValueError(
                     "grades and grade_shares go together (shares of the total by grade)"
                 )
-            if g is not None:
+            if g is not None and self.grade_shares is not None:
                 sh = self.grade_shares
                 if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
                     raise ValueError(
@@ -414,6 +413,14 @@ class Config(_Model):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"school names must be unique; repeated: {', '.join(dup)}")
+        problems = self._correlation_problems() + self._shared_line_problems()
+        for s in self.schools:
+            problems += self._school_problems(s)
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
+    def _correlation_problems(self) -> list[str]:
         problems: list[str] = []
         seen: dict[str, int] = {}
         for i, c in enumerate(self.correlations):
@@ -424,69 +431,80 @@ class Config(_Model):
                         f"[{seen[name]}]; an input belongs to one group"
                     )
                 seen.setdefault(name, i)
-        known = sorted(self.district.growth)
-        models = sorted(self.models)
+        return problems
 
-        def check_growth(where: str, line) -> None:
-            for field in ("growth", "benefits_growth", "price_growth"):
-                g = getattr(line, field, None)
-                if isinstance(g, str) and g not in self.district.growth:
-                    problems.append(
-                        f"{where}.{line.name}.{field}: unknown growth index {g!r}; defined in "
-                        f"[district.growth]: {', '.join(known) or 'none'} (or give a number)"
-                    )
-                if isinstance(g, float) and g <= -1:
-                    problems.append(f"{where}.{line.name}.{field}: must be > -1 (got {g})")
+    def _growth_problems(self, where: str, line) -> list[str]:
+        problems: list[str] = []
+        for field in ("growth", "benefits_growth", "price_growth"):
+            g = getattr(line, field, None)
+            if isinstance(g, str) and g not in self.district.growth:
+                known = sorted(self.district.growth)
+                problems.append(
+                    f"{where}.{line.name}.{field}: unknown growth index {g!r}; defined in "
+                    f"[district.growth]: {', '.join(known) or 'none'} (or give a number)"
+                )
+            if isinstance(g, float) and g <= -1:
+                problems.append(f"{where}.{line.name}.{field}: must be > -1 (got {g})")
+        return problems
 
+    def _shared_line_problems(self) -> list[str]:
+        """Problems of the district's and the school models' lines."""
+        problems: list[str] = []
         for part in ("revenue", "cost"):
             for line in getattr(self.district, part):
-                check_growth(f"district.{part}", line)
+                problems += self._growth_problems(f"district.{part}", line)
                 if getattr(line, "sections", None) is not None:
                     problems.append(f"district.cost.{line.name}: sections need a school's grades")
             for m, model in self.models.items():
                 for line in getattr(model, part):
-                    check_growth(f"models.{m}.{part}", line)
-        for s in self.schools:
-            for attr in ("model", "previous_model"):
-                m = getattr(s, attr)
-                if m is not None and m not in self.models:
-                    problems.append(
-                        f"schools.{s.name}.{attr}: unknown model {m!r}; defined in [models]: "
-                        f"{', '.join(models) or 'none'}"
-                    )
-            if s.conversion_year > self.simulation.years + 1:
+                    problems += self._growth_problems(f"models.{m}.{part}", line)
+        return problems
+
+    def _school_problems(self, s: School) -> list[str]:
+        problems: list[str] = []
+        for attr in ("model", "previous_model"):
+            ref = getattr(s, attr)
+            if ref is not None and ref not in self.models:
                 problems.append(
-                    f"schools.{s.name}.conversion_year: {s.conversion_year} is after the horizon "
-                    f"(years = {self.simulation.years})"
+                    f"schools.{s.name}.{attr}: unknown model {ref!r}; defined in [models]: "
+                    f"{', '.join(sorted(self.models)) or 'none'}"
                 )
-            own = {p: [x.name for x in getattr(s, p)] for p in ("revenue", "cost")}
-            grades = set(s.enrollment.grades or [])
-            for part in ("revenue", "cost"):
-                for line in getattr(s, part):
-                    check_growth(f"schools.{s.name}.{part}", line)
-                for attr in ("model", "previous_model"):
-                    m = self.models.get(getattr(s, attr) or "")
-                    if m is None:
-                        continue
-                    clash = sorted(set(own[part]) & {x.name for x in getattr(m, part)})
-                    if clash:
-                        problems.append(
-                            f"schools.{s.name}.{part}: line names {', '.join(clash)} are also in "
-                            f"model {getattr(s, attr)!r}; rename the school's lines"
-                        )
-            for line in self._school_cost_lines(s):
-                sec = getattr(line, "sections", None)
-                if sec is None:
+        if s.conversion_year > self.simulation.years + 1:
+            problems.append(
+                f"schools.{s.name}.conversion_year: {s.conversion_year} is after the horizon "
+                f"(years = {self.simulation.years})"
+            )
+        for part in ("revenue", "cost"):
+            for line in getattr(s, part):
+                problems += self._growth_problems(f"schools.{s.name}.{part}", line)
+            own = {x.name for x in getattr(s, part)}
+            for attr in ("model", "previous_model"):
+                model = self.models.get(getattr(s, attr) or "")
+                if model is None:
                     continue
-                missing = sorted({g for b in sec.bands for g in b.grades} - grades)
-                if missing:
+                clash = sorted(own & {x.name for x in getattr(model, part)})
+                if clash:
                     problems.append(
-                        f"schools.{s.name}.cost.{line.name}.sections: grades {missing} are not in "
-                        f"schools.{s.name}.enrollment.grades ({sorted(grades) or 'none given'})"
+                        f"schools.{s.name}.{part}: line names {', '.join(clash)} are also in "
+                        f"model {getattr(s, attr)!r}; rename the school's lines"
                     )
-        if problems:
-            raise ValueError("\n  ".join(problems))
-        return self
+        return problems + self._section_problems(s)
+
+    def _section_problems(self, s: School) -> list[str]:
+        """Section bands must use grades the school's enrollment has."""
+        problems: list[str] = []
+        grades = set(s.enrollment.grades or [])
+        for line in self._school_cost_lines(s):
+            sec = getattr(line, "sections", None)
+            if sec is None:
+                continue
+            missing = sorted({g for b in sec.bands for g in b.grades} - grades)
+            if missing:
+                problems.append(
+                    f"schools.{s.name}.cost.{line.name}.sections: grades {missing} are not in "
+                    f"schools.{s.name}.enrollment.grades ({sorted(grades) or 'none given'})"
+                )
+        return problems
 
     def _school_cost_lines(self, s: School) -> list:
         out = list(s.cost)

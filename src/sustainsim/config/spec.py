@@ -63,10 +63,12 @@ class Spec:
 
     @property
     def years(self) -> int:
+        """Length of the horizon. [yr]"""
         return self.config.simulation.years
 
     @property
     def school_names(self) -> list[str]:
+        """The schools' names, in file order."""
         return [s.name for s in self.config.schools]
 
     @property
@@ -95,8 +97,13 @@ class Spec:
 
         Examples
         --------
-        >>> spec = load_config("configs/reference/ref10.toml")  # doctest: +SKIP
-        >>> spec.with_overrides({"district.cuts.probability": 0.3})  # doctest: +SKIP
+        >>> from sustainsim import example_config
+        >>> spec = load_config(example_config("reference/ref10.toml"))
+        >>> likely = spec.with_overrides({"district.cuts.probability": 0.3})
+        >>> likely.config.district.cuts.probability, spec.config.district.cuts.probability
+        (0.3, 0.15)
+        >>> likely.overrides
+        {'district.cuts.probability': 0.3}
         """
         ov = dict(overrides or {})
         ov.update({k.replace("__", "."): v for k, v in kw.items()})
@@ -193,7 +200,9 @@ def load_config(path: str | Path) -> Spec:
     Examples
     --------
     >>> import sustainsim
-    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> spec.school_names, spec.years
+    (['ref'], 10)
     """
     text = read_config_text(path)
     return loads_config(text, source=str(path))

@@ -38,7 +38,7 @@ def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     Examples
     --------
     >>> lo, hi = wilson_interval(0, 100)
-    >>> float(lo), round(float(hi), 4)
+    >>> round(float(lo), 4), round(float(hi), 4)
     (0.0, 0.037)
     """
     if not 0 < confidence < 1:
@@ -120,8 +120,12 @@ def p_solvent(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
 
     Examples
     --------
-    >>> p = p_solvent(ds)  # doctest: +SKIP
-    >>> p.probability.sel(year=2036, school="ref")  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> p = p_solvent(sustainsim.simulate(spec, draws=2_000, seed=1))
+    >>> last = p.sel(year=2036, school="ref")
+    >>> float(last.probability), round(float(last.lower), 3), round(float(last.upper), 3)
+    (0.019, 0.014, 0.026)
     """
     return probability(solvent(ds), confidence=confidence)
 

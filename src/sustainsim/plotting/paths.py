@@ -31,7 +31,7 @@ from sustainsim.plotting.style import (
     _year_axis,
 )
 
-__all__ = ['balance_distribution', 'composition', 'fan_chart']
+__all__ = ["balance_distribution", "composition", "fan_chart"]
 
 
 def fan_chart(
@@ -60,7 +60,14 @@ def fan_chart(
 
     Examples
     --------
-    >>> ax = fan_chart(ds, school="ref")  # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ax = fan_chart(sustainsim.simulate(spec, draws=1_000, seed=1), school="ref")
+    >>> print(ax.get_title())
+    Ending fund balance: ref
+    quantiles over 1,000 draws
+    >>> plt.close(ax.figure)
     """
     if variable not in ds:
         raise ValueError(f"variable {variable!r} not in the Dataset (have {list(ds.data_vars)})")
@@ -122,7 +129,13 @@ def balance_distribution(
 
     Examples
     --------
-    >>> ax = balance_distribution(ds, "worst")  # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ax = balance_distribution(sustainsim.simulate(spec, draws=1_000, seed=1), "worst")
+    >>> ax.get_legend().get_texts()[1].get_text()
+    'zero: 98.1% of draws below'
+    >>> plt.close(ax.figure)
     """
     y = ds["year"].values
     if which == "final":
@@ -197,7 +210,13 @@ def composition(
 
     Examples
     --------
-    >>> ax = composition(sustainsim.central_case(spec))  # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ax = composition(sustainsim.central_case(spec))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['revenue: per_pupil', 'revenue: grant', 'cost: fixed', 'cost: per_pupil']
+    >>> plt.close(ax.figure)
     """
     if not {"revenue_lines", "cost_lines"} <= set(ds_central.data_vars):
         raise ValueError(

@@ -25,7 +25,7 @@ from sustainsim.plotting.style import (
     default_entity,
 )
 
-__all__ = ['scenario_comparison', 'solvency_curve']
+__all__ = ["scenario_comparison", "solvency_curve"]
 
 
 def solvency_curve(
@@ -56,7 +56,14 @@ def solvency_curve(
 
     Examples
     --------
-    >>> ax = solvency_curve(sustainsim.p_solvent(ds))  # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ax = solvency_curve(sustainsim.p_solvent(sustainsim.simulate(spec, draws=1_000, seed=1)))
+    >>> print(ax.get_title())
+    Probability of staying solvent
+    95% interval bands, 1,000 draws
+    >>> plt.close(ax.figure)
     """
     ps = _as_psolvent(data)
     by = by or ("scenario" if "scenario" in ps.dims else "school")
@@ -121,7 +128,13 @@ def scenario_comparison(
 
     Examples
     --------
-    >>> ax = scenario_comparison(ds_scenarios)  # doctest: +SKIP
+    >>> import matplotlib.pyplot as plt
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("leap_chicago.toml"))
+    >>> ax = scenario_comparison(sustainsim.simulate_scenarios(spec, draws=1_000, seed=1))
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['expected', 'severe_cuts']
+    >>> plt.close(ax.figure)
     """
     ps = _as_psolvent(data)
     years = [int(y) for y in ps["year"].values]

@@ -90,9 +90,13 @@ def tornado(
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> table = pd.DataFrame({"input": ["cuts", "salary"], "low": [-1e5, 2e4],
     ...                       "high": [3e5, 1e5], "base": [5e4, 5e4]})
-    >>> ax = tornado(table)  # doctest: +SKIP
+    >>> ax = tornado(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['cuts', 'salary']
+    >>> plt.close(ax.figure)
     """
     frame, attrs = _sens_frame(sens)
     if len(frame) == 0:
@@ -166,9 +170,13 @@ def heatmap(
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> p = xr.DataArray([[0.9, 0.7], [0.6, 0.3]], dims=("cut", "grant"),
     ...                  coords={"cut": [0.0, 0.1], "grant": [1, 3]})
-    >>> ax = heatmap(p)  # doctest: +SKIP
+    >>> ax = heatmap(p)
+    >>> ax.get_title()
+    'Probability by cut and grant'
+    >>> plt.close(ax.figure)
     """
     da = probabilities
     if isinstance(da, xr.Dataset):

@@ -101,14 +101,17 @@ class UsdFormatter(ticker.Formatter):
         self.digits = 1
 
     def set_locs(self, locs: list[float]) -> None:
+        """Choose the number of decimals that shows every tick in ``locs`` exactly."""
         super().set_locs(locs)
         finite = [v for v in locs if np.isfinite(v)]
         self.digits = max((_exact_digits(v, self.max_digits) for v in finite), default=0)
 
     def __call__(self, x: float, pos: int | None = None) -> str:
+        """The label of tick ``x`` with the decimals chosen by :meth:`set_locs`."""
         return format_usd(x, self.digits)
 
     def format_data_short(self, value: float) -> str:
+        """The cursor readout: three decimals, whatever the ticks show."""
         return format_usd(value, 3)
 
 
@@ -159,8 +162,11 @@ def default_entity(names: Iterable[Any]) -> str:
 
 
 def _select(obj, school=None, scenario=None, *, pick_school: bool = True):
-    """Select one scenario (default the first) and, with ``pick_school``, one school
-    (default :func:`default_entity`). Returns ``(obj, school, scenario)``."""
+    """Select one scenario and, with ``pick_school``, one school.
+
+    The defaults are the first scenario and :func:`default_entity`. Returns
+    ``(obj, school, scenario)``.
+    """
     if "scenario" in obj.dims:
         names = [str(s) for s in obj["scenario"].values]
         scenario = names[0] if scenario is None else str(scenario)

@@ -61,7 +61,9 @@ class UniformSource(Protocol):
 
     def uniforms(
         self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
-    ) -> np.ndarray: ...
+    ) -> np.ndarray:
+        """Uniforms of draws ``start:stop`` of stream ``(name, index)``, into ``out`` if given."""
+        ...
 
 
 class MonteCarlo:
@@ -110,6 +112,7 @@ class Median:
     def uniforms(
         self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
     ) -> np.ndarray:
+        """Draws ``start:stop`` of any stream: all 0.5 (written into ``out`` if given)."""
         if out is None:
             return np.full(stop - start, 0.5)
         out[...] = 0.5
