@@ -43,7 +43,9 @@ def ds(spec):
 def run_outputs(tmp_path_factory, ds, spec):
     """What ``sustainsim run`` writes: figures and report (central case from the spec)."""
     out = tmp_path_factory.mktemp("report")
-    return out, report.write_run_figures(ds, out, spec_text=spec.text, central=sustainsim.central_case(spec))
+    return out, report.write_run_figures(
+        ds, out, spec_text=spec.text, central=sustainsim.central_case(spec)
+    )
 
 
 @pytest.fixture(scope="module")

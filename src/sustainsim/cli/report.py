@@ -1,4 +1,4 @@
-"""``sustainsim report RESULTS [--out DIR]``: rebuild the figures and report.html from a results file.
+"""``sustainsim report RESULTS [--out DIR]``: rebuild the figures and report.html from a results.nc.
 
 The report itself never simulates: the central case its composition figure needs is
 rebuilt here, from the config text and overrides stored in the file, unless the file

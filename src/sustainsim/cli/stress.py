@@ -1,4 +1,4 @@
-"""``sustainsim stress CONFIG``: the largest permanent cut each school absorbs at a target P(solvent)."""
+"""``sustainsim stress CONFIG``: the largest permanent cut each school absorbs at a target P."""
 
 from __future__ import annotations
 

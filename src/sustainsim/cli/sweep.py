@@ -1,4 +1,4 @@
-"""``sustainsim sweep CONFIG --grid PATH=V1,V2,...``: a grid of overrides on common random numbers."""
+"""``sustainsim sweep CONFIG --grid PATH=V1,V2,...``: a grid of overrides on the same draws."""
 
 from __future__ import annotations
 
