@@ -79,17 +79,17 @@ def test_batch_outputs_and_table(configs, tmp_path):
 
 def test_resume_skips_finished_runs_and_rerun_recomputes(configs, tmp_path):
     out = tmp_path / "b"
-    first = run_batch(configs[:2], out, draws=2_000, streaming=True, progress=False)
+    first = run_batch(configs[:2], out, draws=2_000, mode="summary", progress=False)
     entries = read_manifest(out)
     stats = _file_stats(out, entries)
-    again = run_batch(configs[:2], out, draws=2_000, streaming=True, resume=True, progress=False)
+    again = run_batch(configs[:2], out, draws=2_000, mode="summary", resume=True, progress=False)
     assert read_manifest(out) == entries  # nothing re-recorded
     assert _file_stats(out, entries) == stats  # nothing rewritten
     pd.testing.assert_frame_equal(first, again)
     # another draw count is another run; without resume everything is recomputed
-    run_batch(configs[:1], out, draws=2_500, streaming=True, resume=True, progress=False)
+    run_batch(configs[:1], out, draws=2_500, mode="summary", resume=True, progress=False)
     assert len(read_manifest(out)) == 3
-    run_batch(configs[:2], out, draws=2_000, streaming=True, progress=False)
+    run_batch(configs[:2], out, draws=2_000, mode="summary", progress=False)
     assert len(read_manifest(out)) == 2
     assert all(_file_stats(out, entries)[k] != v for k, v in stats.items())
 
@@ -98,7 +98,7 @@ def _batch_code(configs, out: Path, mode: str) -> str:
     return (
         "from sustainsim.run.batch import run_batch\n"
         f"run_batch({configs!r}, {str(out)!r}, draws={KILL_DRAWS[mode]}, "
-        f"streaming={mode == 'streaming'}, progress=False)\n"
+        f"mode={'summary' if mode == 'streaming' else 'full'!r}, progress=False)\n"
     )
 
 
@@ -139,7 +139,7 @@ def test_killed_batch_resumes_without_recomputing(configs, tmp_path, sig, mode):
         configs,
         out,
         draws=KILL_DRAWS[mode],
-        streaming=mode == "streaming",
+        mode="summary" if mode == "streaming" else "full",
         resume=True,
         progress=False,
     )
@@ -156,7 +156,7 @@ def test_killed_batch_resumes_without_recomputing(configs, tmp_path, sig, mode):
         configs,
         reference_dir,
         draws=KILL_DRAWS[mode],
-        streaming=mode == "streaming",
+        mode="summary" if mode == "streaming" else "full",
         progress=False,
     )
     pd.testing.assert_frame_equal(table, reference)
@@ -189,7 +189,7 @@ def test_cli_functions(configs, tmp_path, capsys):
             "1500",
             "--seed",
             "2",
-            "--streaming",
+            "--summary",
             "--no-progress",
         ]
     )
@@ -230,7 +230,7 @@ def test_config_with_scenarios(tmp_path):
             tmp_path / f"out{streaming}",
             draws=3_000,
             seed=4,
-            streaming=streaming,
+            mode="summary" if streaming else "full",
             progress=False,
         )
         assert list(table["scenario"]) == ["base", "harsh"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import sustainsim
@@ -186,3 +187,22 @@ def test_core_install_does_not_need_the_optional_extras():
         "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_run_summary_flag_maps_onto_the_plan(tmp_path):
+    import xarray as xr
+
+    from sustainsim.run import simulate_summary
+
+    out = tmp_path / "s"
+    argv = ["run", str(REF10), "--draws", "3000", "--seed", "4", "--no-progress", "--out"]
+    assert main([*argv, str(out), "--summary", "--chunk-size", "1000"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "summary.nc"]
+    got = xr.open_dataset(out / "summary.nc", engine="h5netcdf").load()
+    ref = simulate_summary(sustainsim.load_config(REF10), draws=3000, seed=4, chunk_size=1000)
+    np.testing.assert_array_equal(got["solvent_count"].values, ref["solvent_count"].values)
+    # the old spelling still works; --lines needs per-draw results
+    assert main([*argv, str(tmp_path / "old"), "--streaming"]) == 0
+    assert (tmp_path / "old" / "summary.nc").exists()
+    assert main([*argv, str(tmp_path / "bad"), "--summary", "--lines"]) == 2
+    assert not (tmp_path / "bad").exists()

@@ -140,12 +140,12 @@ def test_local_schedulers_identical_to_serial(spec, serial):
             seed=SEED,
             chunk_size=CHUNK,
             scheduler=scheduler,
-            num_workers=2,
+            workers=2,
             progress=False,
         )
         xr.testing.assert_identical(ds, serial)
     pool = _POOLS[("processes", 2)]  # kept for the next call: start-up paid once
-    simulate_parallel(spec, draws=100, scheduler="processes", num_workers=2, progress=False)
+    simulate_parallel(spec, draws=100, scheduler="processes", workers=2, progress=False)
     assert _POOLS[("processes", 2)] is pool
 
 
@@ -156,7 +156,7 @@ def test_chunking_does_not_matter(spec, serial):
         seed=SEED,
         chunk_size=3_333,
         scheduler="threads",
-        num_workers=2,
+        workers=2,
         progress=False,
     )
     xr.testing.assert_equal(ds, serial)
@@ -183,8 +183,8 @@ def test_summary_only_identical_to_serial_streaming(spec, serial, serial_summary
             seed=SEED,
             chunk_size=CHUNK,
             scheduler=scheduler,
-            num_workers=2,
-            summary_only=True,
+            workers=2,
+            mode="summary",
             progress=False,
         )
         xr.testing.assert_identical(s, serial_summary)
@@ -198,7 +198,7 @@ def test_summary_only_identical_to_serial_streaming(spec, serial, serial_summary
         seed=SEED,
         chunk_size=400,
         scheduler=client,
-        summary_only=True,
+        mode="summary",
         progress=False,
     )
     xr.testing.assert_identical(s, small)
@@ -232,7 +232,7 @@ def test_zarr_with_lines_and_summary(spec, serial_summary, tmp_path):
         chunk_size=2_000,
         lines=True,
         scheduler="threads",
-        num_workers=2,
+        workers=2,
         zarr_path=tmp_path / "l.zarr",
         progress=False,
     )
@@ -243,8 +243,8 @@ def test_zarr_with_lines_and_summary(spec, serial_summary, tmp_path):
         seed=SEED,
         chunk_size=CHUNK,
         scheduler="threads",
-        num_workers=2,
-        summary_only=True,
+        workers=2,
+        mode="summary",
         zarr_path=tmp_path / "s.zarr",
         progress=False,
     )
@@ -260,10 +260,10 @@ def test_bad_arguments(spec, tmp_path):
         simulate_parallel(spec, draws=10, scheduler="cluster")
     with pytest.raises(TypeError, match="scheduler"):
         simulate_parallel(spec, draws=10, scheduler=3)
-    with pytest.raises(ValueError, match="summary_only"):
-        simulate_parallel(spec, draws=10, summary_only=True, lines=True)
-    with pytest.raises(ValueError, match="num_workers"):
-        simulate_parallel(spec, draws=10, scheduler="threads", num_workers=0)
+    with pytest.raises(ValueError, match="mode=.summary."):
+        simulate_parallel(spec, draws=10, mode="summary", lines=True)
+    with pytest.raises(ValueError, match="workers"):
+        simulate_parallel(spec, draws=10, scheduler="threads", workers=0)
     (tmp_path / "file").write_text("x")
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "notes.txt").write_text("keep me")
@@ -324,8 +324,8 @@ def test_other_samplers_identical(spec, sampler, cluster):
         seed=SEED,
         chunk_size=500,
         scheduler="threads",
-        num_workers=2,
-        summary_only=True,
+        workers=2,
+        mode="summary",
         progress=False,
     )
     xr.testing.assert_identical(

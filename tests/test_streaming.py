@@ -302,7 +302,7 @@ def test_histogram_bound_property(seed, n, bins, kind, pilot_share, parts):
 
 
 def test_accumulator_merge_equals_add(ref10_spec):
-    from sustainsim.run.full import run_chunk
+    from sustainsim.run.chunk import run_chunk
     from sustainsim.sampling.streams import MonteCarlo
 
     src = MonteCarlo(1)

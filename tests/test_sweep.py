@@ -89,14 +89,14 @@ def test_crn_monotone_property(ref10_spec, p1, p2, seed):
 
 
 def test_streaming_sweep(ref10_spec, swept, grid_2x3):
-    s = sweep(ref10_spec, grid_2x3, draws=DRAWS, seed=SEED, streaming=True, progress=False)
+    s = sweep(ref10_spec, grid_2x3, draws=DRAWS, seed=SEED, mode="summary", progress=False)
     for v in ("probability", "se", "lower", "upper"):
         np.testing.assert_array_equal(s[v].values, swept[v].values)
     err = np.abs(s["final_balance_quantile"] - swept["final_balance_quantile"])
     assert (err <= s["final_balance_quantile_bound"]).all()
     assert "fund_balance" not in s
     with pytest.raises(ValueError, match="keep_draws"):
-        sweep(ref10_spec, grid_2x3, draws=10, streaming=True, keep_draws=True)
+        sweep(ref10_spec, grid_2x3, draws=10, mode="summary", keep_draws=True)
 
 
 def test_parse_grid_values():

@@ -251,7 +251,7 @@ def sobol_indices(
     """
     from tqdm import tqdm
 
-    from sustainsim.run.full import simulate
+    from sustainsim.run.core import simulate
 
     _salib()
     bounds = dict(default_sobol_inputs(spec) if inputs is None else inputs)

@@ -21,7 +21,7 @@ import xarray as xr
 
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import p_solvent
-from sustainsim.run.full import simulate
+from sustainsim.run.core import simulate
 
 __all__ = ["stress_capacity"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.cli.run import add_run_options, run_options
 from sustainsim.run.batch import MANIFEST, run_batch
 
 __all__ = ["add_arguments", "run"]
@@ -20,37 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="skip runs recorded as finished in DIR/manifest.jsonl"
     )
-    parser.add_argument("--draws", type=positive_int, help="draws per run (default: each config's)")
-    parser.add_argument(
-        "--seed", type=nonneg_int, help="seed of every run (default: each config's)"
-    )
-    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
-    parser.add_argument(
-        "--streaming",
-        action="store_true",
-        help="summary-only runs in bounded memory (no per-draw results.nc)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="SCHEDULER",
-        help="run chunks on dask: processes, threads, synchronous or tcp://HOST:PORT",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """``sustainsim batch``: run, print the combined table, return 0."""
-    table = run_batch(
-        args.config,
-        args.out,
-        resume=args.resume,
-        draws=args.draws,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        streaming=args.streaming,
-        scheduler=getattr(args, "scheduler", None),
-        progress=False if getattr(args, "no_progress", False) else None,
-    )
+    table = run_batch(args.config, args.out, resume=args.resume, **run_options(args))
     cols = ["config", "school", "year", "p_solvent", "lower", "upper"]
     qcols = [c for c in table.columns if c.startswith("final_balance_q0.5")]
     with pd.option_context("display.width", 160, "display.max_columns", 20):

@@ -12,31 +12,71 @@ from matplotlib.figure import Figure
 from sustainsim import io, metrics
 from sustainsim.cli.format import format_convergence, format_summary
 from sustainsim.cli.options import nonneg_int, positive_float, positive_int
-from sustainsim.config import ConfigError, load_config
+from sustainsim.config import ConfigError, Spec, load_config
 from sustainsim.plotting.diagnostics import plot_convergence
 from sustainsim.report import write_run_figures
 from sustainsim.run import central_case
-from sustainsim.run.full import resolve_run_args, simulate
+from sustainsim.run.accumulate import summary_dict
+from sustainsim.run.core import simulate
+from sustainsim.run.plan import RunPlan, plan_run
 from sustainsim.run.scenarios import simulate_scenarios
-from sustainsim.run.source import source_for
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "add_run_options", "run", "run_options"]
+
+
+def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
+    """The flags of a run's plan, shared by ``run``, ``sweep`` and ``batch``
+    (:func:`run_options` maps them onto :func:`sustainsim.run.plan.plan_run`)."""
+    parser.add_argument(
+        "--draws", type=positive_int, help=f"draws per {what} (default: the config's)"
+    )
+    parser.add_argument("--seed", type=nonneg_int, help="seed (default: the config's)")
+    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="summary-only: reduce chunk by chunk in bounded memory, no per-draw results "
+        "(probabilities exact, quantiles from histograms with an error bound)",
+    )
+    # the old spelling, documented in earlier READMEs
+    parser.add_argument("--streaming", dest="summary", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sampler", choices=["monte_carlo", "lhs", "sobol"], help="default: the config's"
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="run chunks as dask tasks: processes, threads, synchronous or tcp://host:port",
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, help="worker count of a local scheduler (processes)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    """The plan options of the flags of :func:`add_run_options`: the one mapping."""
+    workers = getattr(args, "workers", None)
+    scheduler = getattr(args, "scheduler", None) or ("processes" if workers else None)
+    return {
+        "draws": args.draws,
+        "seed": args.seed,
+        "chunk_size": args.chunk_size,
+        "mode": "summary" if getattr(args, "summary", False) else "full",
+        "sampler": getattr(args, "sampler", None),
+        "scheduler": scheduler,
+        "workers": workers,
+        "progress": False if getattr(args, "no_progress", False) else None,
+    }
 
 
 def add_arguments(r: argparse.ArgumentParser) -> None:
     """Options of ``sustainsim run CONFIG``."""
     r.add_argument("config", help="TOML config file")
-    r.add_argument("--draws", type=positive_int, help="number of draws (default: the config's)")
-    r.add_argument("--seed", type=nonneg_int, help="seed (default: the config's)")
-    r.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
+    add_run_options(r)
     r.add_argument("--out", type=Path, help="output directory (default: out/CONFIG_STEM)")
     r.add_argument("--lines", action="store_true", help="keep per-line revenue/cost per draw")
     r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
-    r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-report", action="store_true", help="skip the figures and report.html")
-    r.add_argument(
-        "--sampler", choices=["monte_carlo", "lhs", "sobol"], help="default: the config's"
-    )
     r.add_argument(
         "--target-se", type=positive_float, help="add draws until every P(solvent) has SE <= this"
     )
@@ -47,16 +87,66 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
         "--max-draws", type=positive_int, help="cap for --target-se/--target-rel (1,000,000)"
     )
     r.add_argument(
-        "--scheduler",
-        help="run chunks as dask tasks: processes, threads, synchronous or tcp://host:port",
-    )
-    r.add_argument("--workers", type=positive_int, help="worker count for a local scheduler")
-    r.add_argument(
         "--zarr",
         type=Path,
         help="write per-draw outputs to this Zarr store (with --lines) "
-        "or keep only streaming summaries; implies --scheduler processes",
+        "and keep only summaries; implies --scheduler processes",
     )
+
+
+def _targeted(args: argparse.Namespace) -> bool:
+    return args.target_se is not None or args.target_rel is not None
+
+
+def _check_flags(args: argparse.Namespace, spec: Spec) -> None:
+    """Flags that exclude each other, or that this config cannot take: every problem at once."""
+    targeted, scenarios, zarr = _targeted(args), bool(spec.scenario_names), args.zarr is not None
+    rules = [
+        (
+            targeted and args.draws is not None,
+            "--draws and --target-se/--target-rel exclude each other",
+        ),
+        (
+            targeted and scenarios,
+            "--target-se/--target-rel run one model; this config has scenarios",
+        ),
+        (
+            targeted and args.summary,
+            "--target-se/--target-rel need per-draw results, not --summary",
+        ),
+        (
+            args.max_draws is not None and not targeted,
+            "--max-draws goes with --target-se or --target-rel",
+        ),
+        (zarr and scenarios, "--zarr writes one model's draws; this config has scenarios"),
+        (zarr and targeted, "--zarr and --target-se/--target-rel exclude each other"),
+        (args.lines and args.summary, "--lines needs per-draw results, not --summary"),
+    ]
+    errors = [message for broken, message in rules if broken]
+    if errors:
+        raise ConfigError(errors)
+
+
+def _plan(args: argparse.Namespace, spec: Spec) -> RunPlan:
+    """The run's plan from the flags (a target's plan runs up to --max-draws draws)."""
+    options = run_options(args)
+    if _targeted(args):
+        from sustainsim.run.convergence import DEFAULT_MAX_DRAWS
+
+        options["draws"] = args.max_draws or DEFAULT_MAX_DRAWS
+        options["open_ended"] = True
+    return plan_run(spec, lines=args.lines, **options)
+
+
+def _simulate(args: argparse.Namespace, plan: RunPlan):
+    """The Dataset (full or summary) and, for a precision target, how it converged."""
+    if _targeted(args):
+        from sustainsim.run.convergence import simulate_until
+
+        return simulate_until(plan, target_se=args.target_se, target_rel=args.target_rel)
+    if plan.spec.scenario_names:
+        return simulate_scenarios(plan), None
+    return simulate(plan), None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,92 +154,26 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out if args.out is not None else Path("out") / Path(args.config).stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
-    targeted = args.target_se is not None or args.target_rel is not None
-    if targeted and args.draws is not None:
-        raise ConfigError(["--draws and --target-se/--target-rel exclude each other"])
-    if targeted and spec.scenario_names:
-        raise ConfigError(["--target-se/--target-rel run one model; this config has scenarios"])
-    if args.max_draws is not None and not targeted:
-        raise ConfigError(["--max-draws goes with --target-se or --target-rel"])
-    parallel = args.scheduler is not None or args.zarr is not None
-    if parallel and (targeted or spec.scenario_names):
-        raise ConfigError(
-            ["--scheduler/--zarr run one model to a fixed draw count; this config has scenarios"]
-            if spec.scenario_names
-            else ["--scheduler/--zarr and --target-se/--target-rel exclude each other"]
-        )
+    _check_flags(args, spec)
+    plan = _plan(args, spec)
     if args.zarr is not None:
-        return _run_zarr(args, spec, out_dir)
+        return _run_zarr(args, plan, out_dir)
     t0 = time.perf_counter()
-    progress = False if args.no_progress else None
-    info = None
-    if targeted:
-        from sustainsim.run.convergence import DEFAULT_MAX_DRAWS, simulate_until
-
-        ds, info = simulate_until(
-            spec,
-            target_se=args.target_se,
-            target_rel=args.target_rel,
-            max_draws=args.max_draws or DEFAULT_MAX_DRAWS,
-            seed=args.seed,
-            chunk_size=args.chunk_size,
-            sampler=args.sampler,
-            lines=args.lines,
-            progress=progress,
-        )
-    elif spec.scenario_names:
-        ds = simulate_scenarios(
-            spec,
-            draws=args.draws,
-            seed=args.seed,
-            chunk_size=args.chunk_size,
-            lines=args.lines,
-            progress=progress,
-            sampler=args.sampler,
-        )
-    elif parallel:
-        from sustainsim.run.parallel import simulate_parallel
-
-        n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
-        ds = simulate_parallel(
-            spec,
-            draws=n,
-            seed=seed,
-            chunk_size=args.chunk_size,
-            scheduler=args.scheduler,
-            num_workers=args.workers,
-            lines=args.lines,
-            progress=progress,
-            source=source_for(spec, n, seed, args.sampler),
-        )
-    else:
-        n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
-        ds = simulate(
-            spec,
-            draws=n,
-            seed=seed,
-            chunk_size=args.chunk_size,
-            lines=args.lines,
-            progress=progress,
-            source=source_for(spec, n, seed, args.sampler),
-        )
+    ds, info = _simulate(args, plan)
     t_sim = time.perf_counter() - t0
+    if plan.mode == "summary":
+        return _write_summary(args, ds, out_dir, t_sim, f"(simulated in {t_sim:.2f} s)")
     summ = metrics.summary(ds)
     summ["config"] = str(args.config)
     summ["simulate_seconds"] = round(t_sim, 3)
+    if info is not None:
+        summ["convergence"] = info.to_dict()
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         io.write_netcdf(ds, out_dir / "results.nc", compress=args.compress)
-        if info is not None:
-            summ["convergence"] = info.to_dict()
         io.write_json(summ, out_dir / "summary.json")
-        figures = []
-        if not args.no_report:
-            central = None if "revenue_lines" in ds else central_case(spec)
-            figures = write_run_figures(ds, out_dir, spec_text=spec.text, central=central)
-            if info is not None:
-                figures.insert(0, _convergence_figure(info, out_dir / "convergence.png"))
+        figures = [] if args.no_report else _figures(ds, spec, out_dir, info)
     except BaseException:
         if created:
             _remove_tree(out_dir)
@@ -167,6 +191,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(ds, spec: Spec, out_dir: Path, info) -> list[Path]:
+    central = None if "revenue_lines" in ds else central_case(spec)
+    figures = write_run_figures(ds, out_dir, spec_text=spec.text, central=central)
+    if info is not None:
+        figures.insert(0, _convergence_figure(info, out_dir / "convergence.png"))
+    return figures
+
+
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
 
@@ -177,47 +209,36 @@ def _convergence_figure(info, path: Path) -> Path:
     return path
 
 
-def _run_zarr(args: argparse.Namespace, spec, out_dir: Path) -> int:
-    """``run --zarr``: per-draw outputs to a Zarr store, summaries from a streaming pass."""
-    from sustainsim.run import summary as streaming
+def _run_zarr(args: argparse.Namespace, plan: RunPlan, out_dir: Path) -> int:
+    """``run --zarr``: per-draw outputs to a Zarr store, summaries in bounded memory
+    (probabilities exact, quantiles within the sketch's bound): in the same pass with
+    ``--summary``, else from a second, summary-only pass."""
     from sustainsim.run.parallel import simulate_parallel
 
-    n, seed, _ = resolve_run_args(spec, args.draws, args.seed, args.chunk_size)
-    progress = False if args.no_progress else None
     t0 = time.perf_counter()
-    simulate_parallel(
-        spec,
-        draws=n,
-        seed=seed,
-        chunk_size=args.chunk_size,
-        scheduler=args.scheduler or "processes",
-        num_workers=args.workers,
-        zarr_path=args.zarr,
-        lines=args.lines,
-        progress=progress,
-        source=source_for(spec, n, seed, args.sampler),
-    )
+    summ_ds = simulate_parallel(plan, zarr_path=args.zarr)
+    if plan.mode == "full":
+        summ_ds = simulate(plan.replace(mode="summary", lines=False))
     t_sim = time.perf_counter() - t0
-    # summaries in bounded memory: probabilities exact, quantiles within the sketch's bound
-    summ_ds = streaming.simulate_summary(
-        spec,
-        draws=n,
-        seed=seed,
-        chunk_size=args.chunk_size,
-        progress=progress,
-        source=source_for(spec, n, seed, args.sampler),
-    )
-    summ = streaming.summary_dict(summ_ds)
+    done = f"(per-draw {args.zarr}, chunked along draw; simulated in {t_sim:.2f} s)"
+    return _write_summary(args, summ_ds, out_dir, t_sim, done)
+
+
+def _write_summary(args: argparse.Namespace, ds, out_dir: Path, t_sim: float, done: str) -> int:
+    """Write and print a summary run's ``summary.json`` and ``summary.nc``."""
+    if "scenario" in ds.dims:
+        names = [str(x) for x in ds["scenario"].values]
+        summ = {"scenarios": {nm: summary_dict(ds.sel(scenario=nm)) for nm in names}}
+    else:
+        summ = summary_dict(ds)
     summ["config"] = str(args.config)
+    summ["simulate_seconds"] = round(t_sim, 3)
     out_dir.mkdir(parents=True, exist_ok=True)
     io.write_json(summ, out_dir / "summary.json")
-    io.write_netcdf(summ_ds, out_dir / "summary.nc")
+    io.write_netcdf(ds, out_dir / "summary.nc")
     print(format_summary(summ, title=f"sustainsim run {args.config}"))
     print()
-    print(
-        f"wrote {args.zarr} (per-draw, chunked along draw), {out_dir / 'summary.json'} and "
-        f"{out_dir / 'summary.nc'} (simulated in {t_sim:.2f} s)"
-    )
+    print(f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}")
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import xarray as xr
 
 from sustainsim import io
-from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.cli.run import add_run_options, run_options
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.grid import parse_grid, plan_sweep, probabilities_frame, sweep
 
@@ -26,23 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a config path and its values, e.g. district.cuts.probability=0.1,0.2 "
         "(repeat for more dimensions; the sweep runs the cartesian product)",
     )
-    parser.add_argument(
-        "--draws", type=positive_int, help="draws per point (default: the config's)"
-    )
-    parser.add_argument(
-        "--seed", type=nonneg_int, help="seed shared by all points (default: the config's)"
-    )
-    parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
+    add_run_options(parser, what="point")
     parser.add_argument(
         "--out", type=Path, help="output directory (default: out/CONFIG_STEM-sweep)"
     )
     parser.add_argument("--keep-draws", action="store_true", help="keep per-draw fund balances")
-    parser.add_argument(
-        "--streaming",
-        action="store_true",
-        help="summarize each point chunk by chunk (bounded memory; quantiles from histograms)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def format_sweep(ds: xr.Dataset) -> str:
@@ -78,21 +66,12 @@ def run(args: argparse.Namespace) -> int:
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     grid = parse_grid(args.grid)
     plan_sweep(spec, grid)  # every point validated before anything runs or is written
-    if args.keep_draws and getattr(args, "streaming", False):
-        raise ConfigError(["--keep-draws cannot be combined with --streaming"])
+    if args.keep_draws and args.summary:
+        raise ConfigError(["--keep-draws cannot be combined with --summary"])
     out_dir = args.out if args.out is not None else Path("out") / f"{Path(args.config).stem}-sweep"
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
-    ds = sweep(
-        spec,
-        grid,
-        draws=args.draws,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        keep_draws=args.keep_draws,
-        streaming=getattr(args, "streaming", False),
-        progress=False if getattr(args, "no_progress", False) else None,
-    )
+    ds = sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))
     out_dir.mkdir(parents=True, exist_ok=True)
     io.write_netcdf(ds, out_dir / "sweep.nc")
     io.write_text(probabilities_frame(ds).to_csv(index=False), out_dir / "sweep.csv")

@@ -34,7 +34,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -45,8 +45,9 @@ from sustainsim import io, metrics
 from sustainsim._version import __version__
 from sustainsim.config.schema import ConfigError
 from sustainsim.config.spec import Spec, load_config
-from sustainsim.run.full import resolve_run_args, simulate
-from sustainsim.run.summary import default_source, simulate_summary, summary_dict
+from sustainsim.run.accumulate import summary_dict
+from sustainsim.run.core import simulate
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
 __all__ = ["MANIFEST", "read_manifest", "run_batch", "summary_table"]
 
@@ -109,49 +110,21 @@ def _full_summary(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def _simulate(spec: Spec, *, streaming: bool, scheduler: Any, **kw: Any) -> xr.Dataset:
-    """One spec: the per-draw Dataset, or the summary Dataset when streaming."""
-    if scheduler is not None:
-        from sustainsim.run.parallel import simulate_parallel
-
-        return simulate_parallel(spec, scheduler=scheduler, summary_only=streaming, **kw)
-    return simulate_summary(spec, **kw) if streaming else simulate(spec, **kw)
-
-
-def _execute(
-    spec: Spec,
-    run_dir: Path,
-    *,
-    draws: int,
-    seed: int,
-    chunk_size: int | None,
-    streaming: bool,
-    scheduler: Any,
-    progress: bool | None,
-) -> None:
+def _execute(plan: RunPlan, run_dir: Path) -> None:
     """Simulate one run (every scenario of the config, on common draws) and write its
     files, each atomically, ``summary.nc`` last."""
     _clean_stale(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    kw: dict[str, Any] = {
-        "draws": draws,
-        "seed": seed,
-        "chunk_size": chunk_size,
-        "progress": progress,
-    }
-    names = spec.scenario_names
-    if names:  # as sustainsim.simulate_scenarios: the base config's uniform source for all
-        kw["source"] = default_source(spec, draws, seed)
+    names = plan.spec.scenario_names
+    if names:  # the base config's uniform source for every scenario
         parts = [
-            _simulate(
-                spec.scenario(nm), streaming=streaming, scheduler=scheduler, **kw
-            ).expand_dims(scenario=[nm])
+            simulate(plan.for_spec(plan.spec.scenario(nm))).expand_dims(scenario=[nm])
             for nm in names
         ]
         ds = xr.concat(parts, dim="scenario", join="outer", combine_attrs="override")
     else:
-        ds = _simulate(spec, streaming=streaming, scheduler=scheduler, **kw)
-    if streaming:
+        ds = simulate(plan)
+    if plan.mode == "summary":
         if names:
             summ = {"scenarios": {nm: summary_dict(ds.sel(scenario=nm)) for nm in names}}
         else:
@@ -219,12 +192,7 @@ def run_batch(
     out_dir: str | os.PathLike,
     *,
     resume: bool = False,
-    draws: int | None = None,
-    seed: int | None = None,
-    chunk_size: int | None = None,
-    streaming: bool = False,
-    scheduler: Any = None,
-    progress: bool | None = None,
+    **options: Unpack[RunOptions],
 ) -> pd.DataFrame:
     """Run config files one after another with a manifest; resumable.
 
@@ -239,18 +207,12 @@ def run_batch(
         Skip the runs recorded as finished in the manifest (same config sha256, seed,
         draws and mode, summary file present). Without it, the manifest starts empty
         and every run is computed (files overwritten).
-    draws, seed : int, optional
-        For every run; default each config's own.
-    chunk_size : int, optional
-        Draws per chunk (memory only).
-    streaming : bool
-        Summary-only runs (:func:`sustainsim.run.summary.simulate_summary`): bounded
-        memory, no ``results.nc``; quantiles from histograms with an error bound.
-    scheduler : optional
-        Run each simulation's chunks with :func:`sustainsim.run.parallel.simulate_parallel`
-        on this scheduler (same results).
-    progress : bool, optional
-        Progress bars over runs and draws (default: on a terminal).
+    **options
+        As :func:`~sustainsim.run.plan.plan_run`, for every run: ``draws`` and ``seed``
+        (default each config's own), ``mode="summary"`` (bounded memory, no
+        ``results.nc``; quantiles from histograms with an error bound; recorded as
+        mode ``"streaming"``), ``scheduler`` (each run's chunks on dask, same
+        results), ``progress`` (bars over runs and draws), ...
 
     Returns
     -------
@@ -269,18 +231,19 @@ def run_batch(
         raise ConfigError(["batch: give at least one config file"])
     paths = [Path(c) for c in configs]
     specs = [load_config(p) for p in paths]  # ConfigError before anything is written
-    mode = "streaming" if streaming else "full"
-    plan: list[dict[str, Any]] = []
-    for p, spec in zip(paths, specs, strict=True):
-        n, s, _ = resolve_run_args(spec, draws, seed, chunk_size)
-        plan.append(
+    plans = [plan_run(spec, **options) for spec in specs]
+    todo: list[dict[str, Any]] = []
+    for p, plan in zip(paths, plans, strict=True):
+        mode = "streaming" if plan.mode == "summary" else "full"  # as recorded in manifests
+        n, s = plan.draws, plan.seed
+        todo.append(
             {
                 "config": str(p),
-                "config_sha256": spec.sha256,
+                "config_sha256": plan.spec.sha256,
                 "seed": s,
                 "draws": n,
                 "mode": mode,
-                "run_dir": str(Path("runs") / _run_dir_name(spec, p, s, n, mode)),
+                "run_dir": str(Path("runs") / _run_dir_name(plan.spec, p, s, n, mode)),
             }
         )
     out = Path(out_dir)
@@ -292,10 +255,9 @@ def run_batch(
     if not resume:
         _write_manifest(out, entries)
     finished = {_key(e): e for e in entries}
-    disable = None if progress is None else not progress
-    inner = progress  # None: the per-draw bar shows on a terminal for several chunks
-    with tqdm(total=len(plan), desc="batch", unit="run", disable=disable) as bar:
-        for item, spec in zip(plan, specs, strict=True):
+    disable = None if plans[0].progress is None else not plans[0].progress
+    with tqdm(total=len(todo), desc="batch", unit="run", disable=disable) as bar:
+        for item, plan in zip(todo, plans, strict=True):
             done = finished.get(_key(item))
             if done is not None and (out / done["run_dir"] / "summary.nc").exists():
                 item["run_dir"] = done["run_dir"]
@@ -303,16 +265,7 @@ def run_batch(
                 continue
             bar.set_postfix_str(Path(item["config"]).name)
             t0 = time.perf_counter()
-            _execute(
-                spec,
-                out / item["run_dir"],
-                draws=item["draws"],
-                seed=item["seed"],
-                chunk_size=chunk_size,
-                streaming=streaming,
-                scheduler=scheduler,
-                progress=inner,
-            )
+            _execute(plan, out / item["run_dir"])
             entry = {
                 **item,
                 "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -324,7 +277,7 @@ def run_batch(
             finished[_key(entry)] = entry
             bar.update(1)
 
-    table = summary_table(plan, out)
+    table = summary_table(todo, out)
     io.write_text(table.to_csv(index=False), out / "summary.csv")
     tds = xr.Dataset.from_dataframe(table.rename_axis("row"))
     tds.attrs.update({"title": "sustainsim batch summary", "sustainsim_version": __version__})

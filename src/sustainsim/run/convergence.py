@@ -30,18 +30,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import xarray as xr
-from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import p_solvent
-from sustainsim.run.full import assemble, resolve_run_args, run_chunk
-from sustainsim.run.source import source_for
-from sustainsim.sampling.samplers import LatinHypercube
-from sustainsim.sampling.streams import UniformSource
+from sustainsim.run.chunk import assemble
+from sustainsim.run.core import gather, progress_bar
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
 __all__ = [
     "DEFAULT_MAX_DRAWS",
@@ -146,14 +144,6 @@ def _check_target(name: str, v: float | None) -> float | None:
     return float(v)
 
 
-def _uses_lhs(source: Any) -> bool:
-    while source is not None:
-        if isinstance(source, LatinHypercube):
-            return True
-        source = getattr(source, "base", None)
-    return False
-
-
 def _assess(
     res: xr.Dataset, n: int, target_se: float | None, target_rel: float | None
 ) -> tuple[bool, int, float, float, dict[str, Any]]:
@@ -182,29 +172,32 @@ def _assess(
     return met, need, float(np.max(se, initial=0.0)), max_rel, worst
 
 
+def _next_draws(n: int, need: int, plan: RunPlan, safety: float, max_growth: float) -> int:
+    nxt = max(int(math.ceil(need * safety)), n + max(1, n // 10))
+    nxt = min(nxt, int(n * max_growth), plan.draws)
+    if plan.source_name.startswith("sobol"):
+        nxt = min(1 << (nxt - 1).bit_length(), plan.draws)
+    return max(nxt, n + 1)
+
+
 def simulate_until(
-    spec: Spec,
+    spec: Spec | RunPlan,
     *,
     target_se: float | None = None,
     target_rel: float | None = None,
     max_draws: int = DEFAULT_MAX_DRAWS,
     min_draws: int = 1_000,
-    chunk_size: int | None = None,
-    seed: int | None = None,
     key: KeyFn = p_solvent,
-    sampler: str | None = None,
-    source: UniformSource | None = None,
-    lines: bool = False,
-    progress: bool | None = None,
     safety: float = 1.1,
     max_growth: float = 8.0,
+    **options: Unpack[RunOptions],
 ) -> tuple[xr.Dataset, ConvergenceInfo]:
     """Simulate with as many draws as the key probabilities need for the target precision.
 
     Parameters
     ----------
-    spec : Spec
-        From :func:`sustainsim.load_config`.
+    spec : Spec or RunPlan
+        From :func:`sustainsim.load_config`; a plan's draws are the cap ``max_draws``.
     target_se : float, optional
         Largest allowed standard error of every key probability (e.g. 0.002).
     target_rel : float, optional
@@ -214,28 +207,19 @@ def simulate_until(
         Stop here even if a target is not met.
     min_draws : int
         Draws of the first step (capped at ``max_draws``).
-    chunk_size : int, optional
-        Draws per chunk (memory only; results do not depend on it).
-    seed : int, optional
-        Default: ``[simulation] seed`` of the config.
     key : callable
         ``Dataset -> Dataset`` with ``probability`` and ``se``; default
         :func:`sustainsim.metrics.p_solvent` (solvent through every year, every school
         and the district).
-    sampler : {"monte_carlo", "sobol"}, optional
-        Used when ``source`` is not given; default the config's ``[simulation] sampler``
-        (else ``"monte_carlo"``). The config's correlations are applied
-        (:func:`sustainsim.run.source.source_for`).
-    source : UniformSource, optional
-        A ready source (e.g. a :class:`~sustainsim.sampling.copula.CorrelatedSource`).
-    lines : bool
-        Keep per-line breakdowns.
-    progress : bool, optional
-        Progress bar (default: when stderr is a terminal).
     safety : float
         Factor on the predicted draws (>= 1).
     max_growth : float
         Largest factor by which one step multiplies the draws (> 1).
+    **options
+        As :func:`~sustainsim.run.plan.plan_run` (``seed``, ``chunk_size``, ``lines``,
+        ``progress``, ``scheduler``, ...). ``sampler`` must be ``"monte_carlo"`` or
+        ``"sobol"`` and a ``source`` extendable (not a Latin hypercube); the config's
+        correlations are applied.
 
     Returns
     -------
@@ -251,59 +235,43 @@ def simulate_until(
         raise ValueError(f"safety must be >= 1 (got {safety})")
     if not max_growth > 1.0:
         raise ValueError(f"max_growth must be > 1 (got {max_growth})")
-    max_draws, seed, chunk = resolve_run_args(spec, max_draws, seed, chunk_size)
+    if isinstance(spec, RunPlan):
+        plan = spec if spec.open_ended and not options else spec.replace(open_ended=True, **options)
+    else:
+        plan = plan_run(spec, **{**options, "draws": max_draws}, open_ended=True)
+    if plan.mode != "full":
+        raise ValueError("a precision target needs per-draw results; use mode='full'")
     if isinstance(min_draws, bool) or not isinstance(min_draws, int) or min_draws < 1:
         raise ValueError(f"min_draws must be a whole number >= 1 (got {min_draws!r})")
-    if source is None:
-        name = sampler or getattr(spec.config.simulation, "sampler", None) or "monte_carlo"
-        if name == "lhs":
-            raise ValueError(
-                "lhs cannot be used with a precision target: a Latin hypercube spans a fixed "
-                "number of draws and cannot be extended; use sampler monte_carlo or sobol"
-            )
-        source = source_for(spec, None, seed, name)
-    elif _uses_lhs(source):
-        raise ValueError(
-            "a Latin hypercube source cannot be extended draw by draw; use a monte_carlo or "
-            "sobol source"
-        )
-    sampler_name = getattr(source, "name", type(source).__name__)
+    max_draws, sampler_name = plan.draws, plan.source_name
 
-    # chunk results so far, merged into one at each checkpoint
-    parts: list[dict[str, np.ndarray]] = []
-    scalar_parts: list[dict[str, np.ndarray]] = []
+    arrays: dict[str, np.ndarray] = {}
+    scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
     n, target_n = 0, min(min_draws, max_draws)
     if sampler_name.startswith("sobol"):
         target_n = min(1 << (target_n - 1).bit_length(), max_draws)
     checkpoints: list[xr.Dataset] = []
-    disable = None if progress is None else not progress
-    with tqdm(
-        total=target_n, unit="draw", unit_scale=True, desc="simulate", disable=disable
-    ) as bar:
+    with progress_bar(plan, "simulate", total=target_n) as bar:
         while True:
-            for start in range(n, target_n, chunk):
-                stop = min(start + chunk, target_n)
-                res = run_chunk(spec, source, start, stop, lines=lines)
-                parts.append(res.arrays)
-                scalar_parts.append(res.scalars)
-                scalar_attrs.update(res.scalar_attrs)
-                bar.update(stop - start)
+            new, new_scalars, new_attrs = gather(plan, bar, n, target_n)
+            arrays = {
+                k: np.concatenate([arrays[k], v], axis=-1) if n else v for k, v in new.items()
+            }
+            scalars = {
+                k: np.concatenate([scalars[k], v]) if n else v for k, v in new_scalars.items()
+            }
+            scalar_attrs.update(new_attrs)
             n = target_n
-            arrays = {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
-            scalars = {k: np.concatenate([p[k] for p in scalar_parts]) for k in scalar_parts[0]}
-            parts, scalar_parts = [arrays], [scalars]
-            ds = assemble(spec, arrays, scalars, scalar_attrs, seed=seed, sampler=sampler_name)
+            ds = assemble(
+                plan.spec, arrays, scalars, scalar_attrs, seed=plan.seed, sampler=sampler_name
+            )
             kres = key(ds)
             checkpoints.append(kres[["probability", "se"]].assign_coords(draws=n))
             met, need, max_se, max_rel, worst = _assess(kres, n, target_se, target_rel)
             if met or n >= max_draws:
                 break
-            nxt = max(int(math.ceil(need * safety)), n + max(1, n // 10))
-            nxt = min(nxt, int(n * max_growth), max_draws)
-            if sampler_name.startswith("sobol"):
-                nxt = min(1 << (nxt - 1).bit_length(), max_draws)
-            target_n = max(nxt, n + 1)
+            target_n = _next_draws(n, need, plan, safety, max_growth)
             bar.total = target_n
             bar.refresh()
 
@@ -320,7 +288,7 @@ def simulate_until(
         worst=worst,
         trajectory=traj,
         sampler=sampler_name,
-        seed=seed,
+        seed=plan.seed,
     )
     ds.attrs["convergence_converged"] = int(met)
     ds.attrs["convergence_max_se"] = max_se

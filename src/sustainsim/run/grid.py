@@ -24,7 +24,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import xarray as xr
@@ -33,13 +33,9 @@ from tqdm import tqdm
 from sustainsim._version import __version__
 from sustainsim.config.schema import ConfigError
 from sustainsim.config.spec import Spec
-from sustainsim.metrics.solvency import (
-    DEFAULT_QUANTILES,
-    balance_quantiles,
-    entity_balance,
-    p_solvent,
-)
-from sustainsim.run.full import resolve_run_args, simulate
+from sustainsim.metrics.solvency import balance_quantiles, entity_balance, p_solvent
+from sustainsim.run.core import simulate
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
 __all__ = ["parse_grid", "parse_value", "plan_sweep", "probabilities_frame", "sweep"]
 
@@ -196,43 +192,19 @@ def _coord(values: Sequence) -> np.ndarray:
 # --- running -------------------------------------------------------------------------------
 
 
-def _point_summary(
-    point_spec: Spec,
-    n: int,
-    seed: int,
-    source,
-    chunk: int | None,
-    quantiles,
-    confidence,
-    streaming: bool,
-    keep_draws: bool,
-    progress,
-) -> xr.Dataset:
-    if streaming:
-        from sustainsim.run.summary import simulate_summary
-
-        s = simulate_summary(
-            point_spec,
-            draws=n,
-            seed=seed,
-            chunk_size=chunk,
-            quantiles=quantiles,
-            confidence=confidence,
-            progress=progress,
-            source=source,
-        )
+def _point_summary(plan: RunPlan, keep_draws: bool) -> xr.Dataset:
+    """P(solvent), final-balance quantiles and mean of one point's run."""
+    if plan.mode == "summary":
+        s = simulate(plan)
         out = s[list(_PROB_VARS)]
-        out["final_balance_quantile"] = s["fund_balance_quantile"].isel(year=-1, drop=True)
-        out["final_balance_quantile_bound"] = s["fund_balance_quantile_bound"].isel(
-            year=-1, drop=True
-        )
-        out["final_balance_mean"] = s["fund_balance_mean"].isel(year=-1, drop=True)
+        last = {"drop": True, "year": -1}
+        out["final_balance_quantile"] = s["fund_balance_quantile"].isel(**last)
+        out["final_balance_quantile_bound"] = s["fund_balance_quantile_bound"].isel(**last)
+        out["final_balance_mean"] = s["fund_balance_mean"].isel(**last)
         return out
-    ds = simulate(
-        point_spec, draws=n, seed=seed, chunk_size=chunk, progress=progress, source=source
-    )
-    out = p_solvent(ds, confidence)[list(_PROB_VARS)]
-    fq = balance_quantiles(ds, quantiles).isel(year=-1, drop=True)
+    ds = simulate(plan)
+    out = p_solvent(ds, plan.confidence)[list(_PROB_VARS)]
+    fq = balance_quantiles(ds, list(plan.quantiles)).isel(year=-1, drop=True)
     out["final_balance_quantile"] = fq.transpose("quantile", "school")
     out["final_balance_mean"] = entity_balance(ds).isel(year=-1, drop=True).mean("draw")
     if keep_draws:
@@ -241,45 +213,31 @@ def _point_summary(
 
 
 def sweep(
-    spec: Spec,
+    spec: Spec | RunPlan,
     grid: Mapping[str, Sequence],
     *,
-    draws: int | None = None,
-    seed: int | None = None,
-    chunk_size: int | None = None,
     keep_draws: bool = False,
-    streaming: bool = False,
-    quantiles: Sequence[float] = DEFAULT_QUANTILES,
-    confidence: float = 0.95,
-    progress: bool | None = None,
+    **options: Unpack[RunOptions],
 ) -> xr.Dataset:
     """Run every point of a grid of overrides with common random numbers.
 
     Parameters
     ----------
-    spec : Spec
-        The base config.
+    spec : Spec or RunPlan
+        The base config (or a plan of it).
     grid : mapping of str to list
         Dotted config path -> values (see :meth:`Spec.with_overrides`); the sweep runs
         the cartesian product, e.g. ``{"district.cuts.probability": [0.1, 0.2],
         "schools.ref.enrollment.drift": [-0.02, -0.01, 0.0]}``.
-    draws, seed : int, optional
-        Default: the base config's. Every point uses the same seed.
-    chunk_size : int, optional
-        Draws per chunk (memory only).
     keep_draws : bool
         Also keep the per-draw ``fund_balance`` of every point (memory: points x draws
-        x years x schools x 8 bytes).
-    streaming : bool
-        Summarize each point with :func:`sustainsim.run.summary.simulate_summary`
-        (bounded memory; probabilities exact, quantiles within
-        ``final_balance_quantile_bound``). Not with ``keep_draws``.
-    quantiles : sequence of float
-        Quantile levels of the final balance.
-    confidence : float
-        Level of the Wilson intervals.
-    progress : bool, optional
-        Progress bar over points (default: on a terminal).
+        x years x schools x 8 bytes). Not with ``mode="summary"``.
+    **options
+        As :func:`~sustainsim.run.plan.plan_run`, the same for every point: ``draws``
+        and ``seed`` (default the base config's), ``mode="summary"`` (bounded memory;
+        probabilities exact, quantiles within ``final_balance_quantile_bound``),
+        ``quantiles`` of the final balance, ``confidence``, ``progress`` (over points
+        and draws), ``scheduler``, ... Every point draws from the base config's source.
 
     Returns
     -------
@@ -300,44 +258,50 @@ def sweep(
     >>> res = sweep(spec, {"district.cuts.probability": [0.1, 0.3]}, draws=10_000)  # doctest: +SKIP
     >>> res.probability.sel(school="ref").isel(year=-1).values  # doctest: +SKIP
     """
-    if keep_draws and streaming:
-        raise ValueError("keep_draws needs per-draw results; it cannot be combined with streaming")
-    plan = plan_sweep(spec, grid)
-    n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
+    base = spec.spec if isinstance(spec, RunPlan) else spec
+    points = plan_sweep(base, grid)
     # one uniform source for every point, the base config's (as simulate_scenarios):
     # common random numbers also for Sobol designs and correlated inputs
-    from sustainsim.run.summary import default_source
+    plan = plan_run(spec, **options)
+    if keep_draws and plan.mode == "summary":
+        raise ValueError(
+            "keep_draws needs per-draw results; it cannot be combined with mode='summary'"
+        )
+    progress = plan.progress
+    disable = (None if len(points) >= 2 else True) if progress is None else not progress
+    results: list[xr.Dataset] = []
+    for point, pspec in tqdm(points, desc="sweep", unit="point", disable=disable):
+        res = _point_summary(plan.for_spec(pspec), keep_draws)
+        if results:
+            _check_same_coords(results[0], res, point)
+        results.append(res)
+    return _stack(results, points, grid, plan)
 
-    source = default_source(spec, n, seed)
+
+def _check_same_coords(first: xr.Dataset, res: xr.Dataset, point: dict[str, Any]) -> None:
+    for dim in first.dims:
+        if not np.array_equal(first[dim].values, res[dim].values):
+            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            raise ConfigError(
+                [
+                    f"sweep point {shown} changes the {dim!r} coordinate; "
+                    "a sweep must keep the schools and years fixed"
+                ]
+            )
+
+
+def _stack(results: list[xr.Dataset], points, grid: Mapping[str, Sequence], plan: RunPlan):
+    """The points' results stacked along one dim per swept path, with provenance."""
+    spec = plan.spec
     paths = list(grid)
     shape = tuple(len(grid[p]) for p in paths)
-    disable = (None if len(plan) >= 2 else True) if progress is None else not progress
-    inner = progress  # None: the per-draw bar shows on a terminal for several chunks
-    results: list[xr.Dataset] = []
-    for point, pspec in tqdm(plan, desc="sweep", unit="point", disable=disable):
-        res = _point_summary(
-            pspec, n, seed, source, chunk_size, quantiles, confidence, streaming, keep_draws, inner
-        )
-        if results:
-            first = results[0]
-            for dim in first.dims:
-                if not np.array_equal(first[dim].values, res[dim].values):
-                    shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
-                    raise ConfigError(
-                        [
-                            f"sweep point {shown} changes the {dim!r} coordinate; "
-                            "a sweep must keep the schools and years fixed"
-                        ]
-                    )
-        results.append(res)
-
     first = results[0]
     coords = {p: _coord(list(grid[p])) for p in paths}
     data_vars = {}
     for name, da in first.data_vars.items():
         stacked = np.stack([r[name].values for r in results]).reshape(*shape, *da.shape)
         data_vars[name] = xr.DataArray(stacked, dims=(*paths, *da.dims), attrs=da.attrs)
-    shas = np.asarray([p.sha256 for _, p in plan]).reshape(shape)
+    shas = np.asarray([p.sha256 for _, p in points]).reshape(shape)
     data_vars["config_sha256"] = xr.DataArray(
         shas, dims=paths, attrs={"long_name": "sha256 of each point's effective config"}
     )
@@ -356,12 +320,12 @@ def sweep(
         {
             "title": "sustainsim sweep",
             "sustainsim_version": __version__,
-            "seed": int(seed),
-            "draws": int(n),
-            "sampler": getattr(source, "name", type(source).__name__),
+            "seed": int(plan.seed),
+            "draws": int(plan.draws),
+            "sampler": plan.source_name,
             "common_random_numbers": "every point ran with the same seed and draws",
-            "summary_mode": "streaming" if streaming else "full",
-            "confidence": confidence,
+            "summary_mode": "streaming" if plan.mode == "summary" else "full",
+            "confidence": plan.confidence,
             "first_year": int(sim.first_year),
             "years": int(sim.years),
             "grid": json.dumps({p: list(grid[p]) for p in paths}, default=str),

@@ -1,10 +1,10 @@
 """Parallel and distributed runs: chunks of draws as dask tasks.
 
-Every task runs :func:`sustainsim.run.full.run_chunk` for one range of draws. Since a
-chunk's numbers depend only on the spec, the uniform source (sampler and seed) and the
-draw indices, the result
-is identical to the serial :func:`sustainsim.simulate` (or
-:func:`sustainsim.run.summary.simulate_summary`) whatever the scheduler or worker count.
+:class:`DaskExecutor` is the executor of :mod:`sustainsim.run.core` for a plan with a
+``scheduler``: every task runs one chunk (full mode) or one block of chunks (summary
+mode) of the plan. Since a chunk's numbers depend only on the spec, the uniform source
+(sampler and seed) and the draw indices, the result is identical to the serial run
+whatever the scheduler or worker count.
 
 Schedulers: ``"synchronous"``, ``"threads"``, ``"processes"`` (local pools; a pool
 is kept for later calls so worker start-up is paid once per session, see
@@ -19,22 +19,23 @@ Three kinds of output:
 * ``zarr_path``: each task writes its own region of a Zarr store chunked along
   ``draw`` (nothing per draw travels back), and the store is opened lazily;
   the workers must see the path (local disk, a shared file system or an fsspec URL);
-* ``summary_only``: each task reduces a block of chunks
-  (:func:`sustainsim.run.summary.reduce_block`) and the small accumulators are merged
-  in draw order, as the serial :func:`~sustainsim.run.summary.simulate_summary` does:
-  bounded memory at any scale, identical results.
+* ``mode="summary"``: each task reduces a block of chunks
+  (:func:`sustainsim.run.accumulate.reduce_block`) and the small accumulators are merged
+  in draw order, as the serial summary run does: bounded memory at any scale,
+  identical results.
 
 Examples
 --------
 >>> from sustainsim.run.parallel import simulate_parallel
 >>> ds = simulate_parallel(spec, draws=1_000_000, scheduler="processes")  # doctest: +SKIP
 >>> s = simulate_parallel(spec, draws=10**8, scheduler="tcp://10.0.0.5:8786",
-...                       summary_only=True)  # doctest: +SKIP
+...                       mode="summary")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -42,7 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 try:
     import dask
@@ -55,23 +56,18 @@ import xarray as xr
 from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
-from sustainsim.metrics.solvency import DEFAULT_QUANTILES
-from sustainsim.run.full import allocate_outputs, assemble, resolve_run_args, run_chunk
-from sustainsim.run.summary import (
-    DEFAULT_BINS,
-    DEFAULT_MARGIN,
-    SummaryAccumulator,
-    chunk_blocks,
-    chunk_bounds,
-    default_source,
-    pilot_accumulator,
-    reduce_block,
-    streaming_chunk_size,
-    summary_dataset,
-)
-from sustainsim.sampling.streams import UniformSource
+from sustainsim.run.accumulate import SummaryAccumulator, reduce_block
+from sustainsim.run.chunk import assemble, chunk_bounds, run_chunk
+from sustainsim.run.core import execute, progress_bar, reduce, summarize, unit_draws
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
-__all__ = ["DASK_WORKER_CONFIG", "LOCAL_SCHEDULERS", "shutdown_pools", "simulate_parallel"]
+__all__ = [
+    "DASK_WORKER_CONFIG",
+    "LOCAL_SCHEDULERS",
+    "DaskExecutor",
+    "shutdown_pools",
+    "simulate_parallel",
+]
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "processes")
 
@@ -85,53 +81,35 @@ DASK_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD
 # --- tasks (module level: they run in worker processes) ------------------------------------------
 
 
-def _chunk_dataset(spec: Spec, res, lines: bool) -> xr.Dataset:
+def _chunk_dataset(spec: Spec, res) -> xr.Dataset:
     """A chunk's results as a Dataset region: draw coordinate start..stop-1, no other coords."""
     ds = assemble(spec, res.arrays, res.scalars, res.scalar_attrs, seed=0, sampler="")
     ds = ds.assign_coords(draw=np.arange(res.start, res.stop))
     return ds.drop_vars([c for c in ds.coords if c != "draw"]).drop_attrs(deep=False)
 
 
-def _task(
-    spec: Spec,
-    src: UniformSource,
+def _zarr_task(
+    plan: RunPlan,
     unit: Sequence[tuple[int, int]],
-    *,
-    lines: bool = False,
-    zarr_path: str | None = None,
-    acc: SummaryAccumulator | None = None,
-    keep: bool = True,
+    zarr_path: str,
+    template: SummaryAccumulator | None = None,
 ):
-    """Run the chunks of ``unit``; write them to Zarr and/or reduce them; return what is asked.
+    """Run the chunks of ``unit`` and write each into its region of the Zarr store.
 
-    ``acc``: reduce the unit (a block) into a new accumulator with its bins and return it.
-    ``keep``: return the :class:`~sustainsim.run.full.ChunkResult` (one chunk per unit).
-    Otherwise return the number of draws done.
+    With ``template`` (summary mode), also reduce the unit (a block) into a new
+    accumulator with its bins and return it; else return the number of draws done.
     """
 
     def write(res) -> None:
-        if zarr_path is not None:
-            _chunk_dataset(spec, res, lines).to_zarr(
-                zarr_path,
-                region={"draw": slice(res.start, res.stop)},
-                mode="r+",
-                consolidated=False,
-            )
+        _chunk_dataset(plan.spec, res).to_zarr(
+            zarr_path, region={"draw": slice(res.start, res.stop)}, mode="r+", consolidated=False
+        )
 
-    if acc is not None:  # one output buffer for the block's chunks
-        return reduce_block(spec, src, unit, acc, on_chunk=write)
-    if keep:
-        ((start, stop),) = unit
-        res = run_chunk(spec, src, start, stop, lines=lines)
-        res.scalars = {k: np.ascontiguousarray(v) for k, v in res.scalars.items()}
-        return res
+    if template is not None:
+        return reduce_block(plan.spec, plan.source, unit, template, on_chunk=write)
     for start, stop in unit:
-        write(run_chunk(spec, src, start, stop, lines=lines))
-    return sum(b - a for a, b in unit)
-
-
-def _sampler_name(src: UniformSource) -> str:
-    return getattr(src, "name", type(src).__name__)
+        write(run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines))
+    return unit_draws(unit)
 
 
 # --- schedulers ------------------------------------------------------------------------------
@@ -219,99 +197,112 @@ def shutdown_pools() -> None:
 atexit.register(shutdown_pools)
 
 
-def _run_tasks(
-    spec: Spec,
-    src: UniformSource,
-    units: Sequence[Sequence[tuple[int, int]]],
-    task_kwargs: dict[str, Any],
-    scheduler: Any,
-    workers: int | None,
-    consume: Callable[[int, Any], None],
-    bar: tqdm,
-) -> None:
-    """Run ``_task(spec, src, unit, **task_kwargs)`` for every unit of chunks, calling
-    ``consume(i, result)`` as results come in.
+class DaskExecutor:
+    """The executor of a plan with a scheduler: every unit of chunks is one dask task.
 
     Local schedulers: ``dask.delayed`` tasks computed in waves of a few per worker on
     a pool kept between calls (bounded memory on the driver). Distributed:
     ``client.submit`` with a bounded number of tasks in flight, results consumed as
-    they complete; the spec and the accumulator template are scattered once.
+    they complete; the plan and the accumulator template are scattered once.
     """
 
-    def draws(unit) -> int:
-        return sum(b - a for a, b in unit)
+    in_place = False
 
-    with _client_for(scheduler) as client:
-        if client is None:
-            nw = workers or os.cpu_count() or 1
-            wave = 1 if scheduler == "synchronous" else 2 * nw
-            pool = _local_pool(scheduler, nw)
-            kw: dict[str, Any] = {"pool": pool} if pool is not None else {}
-            if scheduler == "processes":
-                kw["chunksize"] = 1  # dask batches 6 tasks per submission by default: our
-                # tasks are large, and a wave would run on one worker
-            for w0 in range(0, len(units), wave):
-                idx = range(w0, min(w0 + wave, len(units)))
-                tasks = [
-                    dask.delayed(_task, pure=False)(spec, src, units[i], **task_kwargs) for i in idx
-                ]
-                try:
-                    results = dask.compute(*tasks, scheduler=scheduler, num_workers=nw, **kw)
-                except BrokenExecutor:
-                    _POOLS.pop((scheduler, nw), None)
-                    raise
-                for i, r in zip(idx, results, strict=True):
-                    consume(i, r)
-                    bar.update(draws(units[i]))
-            return
-        from distributed import as_completed
+    def __init__(self, scheduler: Any = "processes", workers: int | None = None) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
 
-        nthreads = sum(client.nthreads().values()) or 1
-        window = max(2, 2 * nthreads)
-        spec_f = client.scatter(spec, broadcast=True, hash=False)
-        src_f = client.scatter(src, broadcast=True, hash=False)
-        kwargs = {
-            k: client.scatter(v, broadcast=True, hash=False)
-            if isinstance(v, SummaryAccumulator)
-            else v
-            for k, v in task_kwargs.items()
-        }
-        index: dict[str, int] = {}
+    def map(
+        self,
+        plan: RunPlan,
+        units: Sequence[Sequence[tuple[int, int]]],
+        task: Callable[..., Any],
+        consume: Callable[[int, Any], None],
+        bar: tqdm,
+        **shared: Any,
+    ) -> None:
+        """Run ``task(plan, unit, **shared)`` for every unit, ``consume(i, result)`` each."""
+        # the workers run their units in-process: they get the plan without the scheduler
+        # (a Client does not pickle)
+        plan = dataclasses.replace(plan, scheduler=None, workers=None)
+        with _client_for(self.scheduler) as client:
+            if client is None:
+                self._local(plan, units, task, consume, bar, shared)
+            else:
+                _distributed(client, plan, units, task, consume, bar, shared)
 
-        def submit(i: int):
-            fut = client.submit(_task, spec_f, src_f, units[i], pure=False, **kwargs)
-            index[fut.key] = i
-            return fut
+    def _local(self, plan, units, task, consume, bar, shared) -> None:
+        scheduler = self.scheduler
+        nw = self.workers or os.cpu_count() or 1
+        wave = 1 if scheduler == "synchronous" else 2 * nw
+        pool = _local_pool(scheduler, nw)
+        kw: dict[str, Any] = {"pool": pool} if pool is not None else {}
+        if scheduler == "processes":
+            kw["chunksize"] = 1  # dask batches 6 tasks per submission by default: our
+            # tasks are large, and a wave would run on one worker
+        for w0 in range(0, len(units), wave):
+            idx = range(w0, min(w0 + wave, len(units)))
+            tasks = [dask.delayed(task, pure=False)(plan, units[i], **shared) for i in idx]
+            try:
+                results = dask.compute(*tasks, scheduler=scheduler, num_workers=nw, **kw)
+            except BrokenExecutor:
+                _POOLS.pop((scheduler, nw), None)
+                raise
+            for i, r in zip(idx, results, strict=True):
+                consume(i, r)
+                bar.update(unit_draws(units[i]))
 
-        todo = iter(range(len(units)))
-        ac = as_completed([submit(i) for _, i in zip(range(window), todo, strict=False)])
-        done = 0
-        for fut in ac:
-            i = index.pop(fut.key)
-            r = fut.result()
-            fut.release()
-            consume(i, r)
-            done += 1
-            bar.update(draws(units[i]))
-            nxt = next(todo, None)
-            if nxt is not None:
-                ac.add(submit(nxt))
-        if done != len(units):  # pragma: no cover - a bug, never bad input
-            raise RuntimeError(f"internal: {done} of {len(units)} tasks completed")
+
+def _distributed(client, plan, units, task, consume, bar, shared) -> None:
+    from distributed import as_completed
+
+    nthreads = sum(client.nthreads().values()) or 1
+    window = max(2, 2 * nthreads)
+    plan_f = client.scatter(plan, broadcast=True, hash=False)
+    kwargs = {
+        k: client.scatter(v, broadcast=True, hash=False) if isinstance(v, SummaryAccumulator) else v
+        for k, v in shared.items()
+    }
+    index: dict[str, int] = {}
+
+    def submit(i: int):
+        fut = client.submit(task, plan_f, units[i], pure=False, **kwargs)
+        index[fut.key] = i
+        return fut
+
+    todo = iter(range(len(units)))
+    ac = as_completed([submit(i) for _, i in zip(range(window), todo, strict=False)])
+    done = 0
+    for fut in ac:
+        i = index.pop(fut.key)
+        r = fut.result()
+        fut.release()
+        consume(i, r)
+        done += 1
+        bar.update(unit_draws(units[i]))
+        nxt = next(todo, None)
+        if nxt is not None:
+            ac.add(submit(nxt))
+    if done != len(units):  # pragma: no cover - a bug, never bad input
+        raise RuntimeError(f"internal: {done} of {len(units)} tasks completed")
 
 
 # --- Zarr ------------------------------------------------------------------------------------
 
 
-def _zarr_template(
-    spec: Spec, n: int, chunk: int, seed: int, src: UniformSource, lines: bool
-) -> xr.Dataset:
+def _zarr_template(plan: RunPlan) -> xr.Dataset:
     """The full run's Dataset with lazy (never computed) data, chunked along ``draw``."""
     import dask.array as da
 
-    probe = run_chunk(spec, src, 0, 1, lines=lines)
+    spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
+    probe = run_chunk(spec, plan.source, 0, 1, lines=plan.lines)
     small = assemble(
-        spec, probe.arrays, probe.scalars, probe.scalar_attrs, seed=seed, sampler=_sampler_name(src)
+        spec,
+        probe.arrays,
+        probe.scalars,
+        probe.scalar_attrs,
+        seed=plan.seed,
+        sampler=plan.source_name,
     )
     small.attrs["draws"] = int(n)
     data_vars = {}
@@ -375,57 +366,30 @@ def _open_zarr(path: str) -> xr.Dataset:
 
 
 def simulate_parallel(
-    spec: Spec,
+    spec: Spec | RunPlan,
     *,
-    draws: int | None = None,
-    seed: int | None = None,
-    chunk_size: int | None = None,
-    scheduler: Any = "processes",
-    num_workers: int | None = None,
-    summary_only: bool = False,
     zarr_path: str | os.PathLike | None = None,
-    lines: bool = False,
-    bins: int = DEFAULT_BINS,
-    quantiles: Sequence[float] = DEFAULT_QUANTILES,
-    confidence: float = 0.95,
-    progress: bool | None = None,
-    source: UniformSource | None = None,
+    **options: Unpack[RunOptions],
 ) -> xr.Dataset:
     """Run the chunks of a simulation as dask tasks; identical to the serial run.
 
     Parameters
     ----------
-    spec : Spec
-        From :func:`sustainsim.load_config`.
-    draws, seed : int, optional
-        Default: the config's.
-    chunk_size : int, optional
-        Draws per task (and per Zarr chunk). Default as the serial runners.
-    scheduler : str or distributed.Client
-        ``"processes"`` (default), ``"threads"``, ``"synchronous"``, ``"distributed"``
-        (the current client), ``"tcp://host:port"`` or a ``distributed.Client``.
-    num_workers : int, optional
-        Pool size of the local schedulers (default: CPU count).
-    summary_only : bool
-        Reduce every chunk on its worker and return the summary Dataset of
-        :func:`sustainsim.run.summary.simulate_summary` (identical to it).
+    spec : Spec or RunPlan
+        From :func:`sustainsim.load_config`, or a plan.
     zarr_path : path, optional
         Write per-draw results to this Zarr store, chunked along ``draw``, each task
         its own region, into a hidden ``.NAME.partial-PID`` folder moved onto the
         path when complete (an existing store there is replaced; any other existing
-        file or non-empty folder is refused). Without ``summary_only`` the store is
-        returned opened lazily; with it, the summary is returned (attr ``zarr_path``).
+        file or non-empty folder is refused). In full mode the store is returned
+        opened lazily; in summary mode, the summary is returned (attr ``zarr_path``).
         Workers must see the path (shared file system, or an fsspec URL, written in
         place). The driver holds only the ``draw`` index (8 bytes a draw).
-    lines : bool
-        Keep per-line breakdowns (not with ``summary_only``).
-    bins, quantiles, confidence
-        As in :func:`~sustainsim.run.summary.simulate_summary` (``summary_only`` only).
-    progress : bool, optional
-        Progress bar over draws (default: on a terminal, for several chunks).
-    source : UniformSource, optional
-        Default: the config's sampler and correlations, as :func:`sustainsim.simulate`
-        (shipped to the workers, so it must pickle).
+    **options
+        As :func:`~sustainsim.run.plan.plan_run`; ``scheduler`` defaults to
+        ``"processes"`` here, ``workers`` to the CPU count, and ``chunk_size`` is also
+        the size of a task and of a Zarr chunk. A ``source`` is shipped to the
+        workers, so it must pickle.
 
     Returns
     -------
@@ -438,87 +402,30 @@ def simulate_parallel(
     >>> with LocalCluster(n_workers=2) as cluster, Client(cluster) as client:  # doctest: +SKIP
     ...     ds = simulate_parallel(spec, draws=200_000, scheduler=client)
     """
-    if summary_only and lines:
-        raise ValueError(
-            "lines=True needs per-draw output; it cannot be combined with summary_only"
-        )
-    n, seed, chunk = resolve_run_args(spec, draws, seed, chunk_size)
-    src = source if source is not None else default_source(spec, n, seed)
-    if summary_only:
-        chunk = streaming_chunk_size(spec, chunk_size)
-    if num_workers is not None and (isinstance(num_workers, bool) or num_workers < 1):
-        raise ValueError(f"num_workers must be >= 1 (got {num_workers!r})")
-    final = None if zarr_path is None else os.fspath(zarr_path)
-    zpath = None if final is None else _partial_path(final)
-    if zpath is not None:
-        # task regions must cover whole Zarr chunks: chunk along draw = task size
-        _zarr_template(spec, n, chunk, seed, src, lines).to_zarr(
-            zpath, mode="w", compute=False, consolidated=False
-        )
-
-    disable = (None if n > chunk else True) if progress is None else not progress
-    bar = tqdm(total=n, unit="draw", unit_scale=True, desc="simulate", disable=disable, leave=False)
+    plan = plan_run(spec, **options)
+    if plan.scheduler is None:
+        plan = plan.replace(scheduler="processes")
+    if zarr_path is None:
+        return execute(plan)
+    final = os.fspath(zarr_path)
+    zpath = _partial_path(final)
+    # task regions must cover whole Zarr chunks: chunk along draw = task size
+    _zarr_template(plan).to_zarr(zpath, mode="w", compute=False, consolidated=False)
+    executor = DaskExecutor(plan.scheduler, plan.workers)
     try:
-        if summary_only:
-            out = _run_summary(spec, n, src, chunk, scheduler, num_workers, zpath, bins, bar)
-            ds = summary_dataset(
-                out,
-                spec,
-                seed=seed,
-                sampler=_sampler_name(src),
-                quantiles=quantiles,
-                confidence=confidence,
-            )
-            if zpath is not None:
-                _commit_zarr(zpath, final)
-                ds.attrs["zarr_path"] = final
-            return ds
-        units = [[b] for b in chunk_bounds(n, chunk)]
-        if zpath is not None and final is not None:
-            kwargs = {"lines": lines, "zarr_path": zpath, "keep": False}
-            _run_tasks(spec, src, units, kwargs, scheduler, num_workers, lambda i, r: None, bar)
-            _commit_zarr(zpath, final)
-            return _open_zarr(final)
-        return _gather(spec, n, seed, src, units, scheduler, num_workers, lines, bar)
+        with progress_bar(plan, "simulate") as bar:
+            if plan.mode == "summary":
+                acc = reduce(plan, bar, executor, _zarr_task, zarr_path=zpath)
+            else:
+                units = [[b] for b in chunk_bounds(plan.draws, plan.chunk_size)]
+                executor.map(plan, units, _zarr_task, lambda i, r: None, bar, zarr_path=zpath)
     except BaseException:
-        if zpath is not None and zpath != final:
+        if zpath != final:
             shutil.rmtree(zpath, ignore_errors=True)
         raise
-    finally:
-        bar.close()
-
-
-def _run_summary(spec, n, src, chunk, scheduler, workers, zpath, bins, bar) -> SummaryAccumulator:
-    acc = pilot_accumulator(spec, src, n, bins, DEFAULT_MARGIN, chunk)
-    template = acc.empty_like()
-    pending: dict[int, SummaryAccumulator] = {}
-    nxt = 0
-
-    def consume(i: int, part: SummaryAccumulator) -> None:
-        nonlocal nxt
-        pending[i] = part
-        while nxt in pending:  # merge in draw order: identical to the serial run
-            acc.merge(pending.pop(nxt))
-            nxt += 1
-
-    kwargs = {"zarr_path": zpath, "acc": template}
-    _run_tasks(spec, src, chunk_blocks(n, chunk), kwargs, scheduler, workers, consume, bar)
-    return acc
-
-
-def _gather(spec, n, seed, src, units, scheduler, workers, lines, bar) -> xr.Dataset:
-    arrays = allocate_outputs(spec, n, lines)
-    scalars: dict[str, np.ndarray] = {}
-    scalar_attrs: dict[str, dict[str, str]] = {}
-
-    def consume(i: int, res) -> None:
-        for k, v in res.arrays.items():
-            arrays[k][..., res.start : res.stop] = v
-        for k, v in res.scalars.items():
-            if k not in scalars:
-                scalars[k] = np.empty(n)
-                scalar_attrs[k] = res.scalar_attrs[k]
-            scalars[k][res.start : res.stop] = v
-
-    _run_tasks(spec, src, units, {"lines": lines}, scheduler, workers, consume, bar)
-    return assemble(spec, arrays, scalars, scalar_attrs, seed=seed, sampler=_sampler_name(src))
+    _commit_zarr(zpath, final)
+    if plan.mode == "full":
+        return _open_zarr(final)
+    ds = summarize(plan, acc)
+    ds.attrs["zarr_path"] = final
+    return ds

@@ -15,39 +15,36 @@ see :func:`sustainsim.analysis.paired.compare`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Unpack
 
 import xarray as xr
 
 from sustainsim.config.spec import Spec
-from sustainsim.run.full import simulate
+from sustainsim.run.core import execute
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.run.source import source_for
 
 __all__ = ["simulate_scenarios"]
 
 
 def simulate_scenarios(
-    spec: Spec,
-    scenarios: Sequence[str] | None = None,
-    *,
-    draws: int | None = None,
-    seed: int | None = None,
-    chunk_size: int | None = None,
-    lines: bool = False,
-    progress: bool | None = None,
-    sampler: str | None = None,
+    spec: Spec | RunPlan, scenarios: Sequence[str] | None = None, **options: Unpack[RunOptions]
 ) -> xr.Dataset:
     """Simulate several scenarios on the same draws; the Dataset gains a ``scenario`` dim.
 
     Parameters
     ----------
-    spec : Spec
-        A config with ``[scenarios.NAME]`` tables.
+    spec : Spec or RunPlan
+        A config with ``[scenarios.NAME]`` tables (or a plan of one).
     scenarios : sequence of str, optional
         Which to run, in this order; default all, in file order.
-    sampler : str, optional
-        ``"monte_carlo"``, ``"lhs"`` or ``"sobol"``; default the config's. Every scenario
-        uses the base spec's streams (for Sobol: its dimension assignment), so draws
-        stay common across scenarios.
+    **options
+        As :func:`~sustainsim.run.plan.plan_run`, for every scenario. Every scenario
+        draws from the base spec's streams (for Sobol: its dimension assignment), so
+        draws stay common across scenarios; a scenario with its own correlations (and
+        the base's non-Sobol sampler) gets them, unless a ``source`` is given.
 
     Returns
     -------
@@ -60,39 +57,28 @@ def simulate_scenarios(
     >>> ds = simulate_scenarios(spec, draws=10_000)  # doctest: +SKIP
     >>> sustainsim.p_solvent(ds).probability.sel(year=2036)  # doctest: +SKIP
     """
-    import json
-
-    names = list(scenarios) if scenarios is not None else spec.scenario_names
+    plan = plan_run(spec, **options)
+    base = plan.spec
+    names = list(scenarios) if scenarios is not None else base.scenario_names
     if not names:
         raise ValueError("the config defines no [scenarios.NAME] tables; nothing to compare")
-    from sustainsim.run.full import resolve_run_args
-    from sustainsim.run.source import source_for
-
-    n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
+    sampler = plan.sampler or base.config.simulation.sampler
     parts = []
-    base_sampler = sampler or spec.config.simulation.sampler
     for name in names:
-        sub = spec.scenario(name)
+        sub = base.scenario(name)
         # a scenario may change its correlations; a Sobol run keeps the base's dimension
         # assignment so the same inputs stay on the same dimensions (common draws)
-        own = base_sampler != "sobol" and sub.config.simulation.sampler == base_sampler
-        ds = simulate(
-            sub,
-            draws=n,
-            seed=seed,
-            chunk_size=chunk_size,
-            lines=lines,
-            progress=progress,
-            source=source_for(sub if own else spec, n, seed, sampler),
-        )
-        parts.append(ds.expand_dims(scenario=[name]))
+        own = not plan.source_given and sampler != "sobol"
+        own = own and sub.config.simulation.sampler == sampler
+        src = source_for(sub, plan.draws, plan.seed, plan.sampler) if own else None
+        parts.append(execute(plan.for_spec(sub, src)).expand_dims(scenario=[name]))
     out = xr.concat(parts, dim="scenario", join="outer", combine_attrs="override")
     for k in out.data_vars:
         if "scenario" in out[k].dims and out[k].dims[0] != "scenario":
             out[k] = out[k].transpose("scenario", ...)
-    out.attrs["config_overrides"] = json.dumps(spec.overrides, sort_keys=True, default=str)
+    out.attrs["config_overrides"] = json.dumps(base.overrides, sort_keys=True, default=str)
     out.attrs["scenario_overrides"] = json.dumps(
-        {n: spec.config.scenarios[n] for n in names}, sort_keys=True, default=str
+        {n: base.config.scenarios[n] for n in names}, sort_keys=True, default=str
     )
     out["scenario"].attrs["long_name"] = "scenario (same draws in each)"
     return out

@@ -1,52 +1,10 @@
 """Summary-only runs: reduce every chunk on the fly, keep no per-draw paths.
 
-:func:`simulate_summary` runs the same chunks as :func:`sustainsim.simulate` but folds
-each chunk into a :class:`SummaryAccumulator` and drops it, so memory is bounded by
-one chunk whatever the number of draws. Accumulators of disjoint draw ranges merge
-(:meth:`SummaryAccumulator.merge`), which is what the parallel runner uses.
-
-What is kept, and how accurate it is:
-
-* **P(solvent through year t)**: integer counts of draws whose fund balance was
-  >= 0 in every year up to t, per school and for the district total. Exactly
-  equal to :func:`sustainsim.metrics.p_solvent` of the full run with the same seed
-  (``probability``, ``se``, ``lower``, ``upper`` are computed from the same counts
-  with the same formulas). The first-deficit-year distribution follows exactly
-  from the same counts.
-* **Moments** (mean, population standard deviation with ``ddof=0``) of
-  ``enrollment``, ``revenue``, ``cost``, ``surplus`` and ``fund_balance``: each
-  chunk's mean and centred sum of squares in float64 (numpy pairwise sums),
-  merged with Chan et al.'s update, chunk by chunk within a block of
-  :data:`BLOCK_CHUNKS` chunks and block by block in draw order (serial and parallel
-  runs merge the same way, so they agree to the last bit). The relative error of
-  the mean is at most about ``(log2(chunk) + chunks) * 2**-53`` times
-  ``max|x| / |mean|`` (below 1e-12 in practice, tested against numpy at 1e-12);
-  the standard deviation is as accurate relative to itself unless the values are
-  nearly constant.
-* **Quantiles** of the fund balance by year and school, and of the worst balance
-  over the horizon, from fixed-bin histograms: ``bins`` equal bins over a range
-  set by a pilot of the first :data:`PILOT_DRAWS` draws (its min and max widened by
-  ``margin`` times their span on each side; the pilot only sets the bins, its draws
-  are counted once, with their chunk), plus underflow and overflow counts
-  and the exact min and max. Each estimate comes with a guaranteed bound on its
-  distance to the exact sample quantile (numpy's default, linear interpolation
-  between order statistics), stored in ``*_quantile_bound``: **at most one bin
-  width where the quantile falls inside the range**, ``(pilot low - min)`` or
-  ``(max - pilot high)`` when it falls in the underflow or overflow, zero at the
-  min and max (plus a floating-point slack of ``16 * 2**-53`` times the largest
-  magnitude involved, for rounding in the bin index and the interpolation).
-
-One bin width is ``(1 + 2 * margin) * (pilot max - pilot min) / bins``: with the
-defaults 1.5/4096 = 0.037% of the pilot's range (about $8,000 for ref10's final
-year, whose exact sample quantiles the estimates miss by $20-$90 at 1e6 draws).
-The pilot is a fixed number of draws (simulated twice: a probe, then with their
-chunk) and only its exact min and max are used, so the bins, hence the quantiles,
-do not depend on the chunk size, the worker count or the scheduler. The histograms
-are returned too (``fund_balance_histogram``) for plots and other quantiles.
-
-Memory: one chunk of engine outputs (:func:`streaming_chunk_size`) plus the
-histograms, ``years x (schools + 1) x (bins + 2)`` int64 (330 KB for ref10), a few
-copies at most, whatever the number of draws.
+:func:`simulate_summary` is :func:`sustainsim.simulate` with ``mode="summary"``: the same
+chunks, each folded into a :class:`~sustainsim.run.accumulate.SummaryAccumulator` and
+dropped, so memory is bounded by one chunk whatever the number of draws. What is kept
+and how accurate it is: :mod:`sustainsim.run.accumulate`. The names that used to live
+here (``SummaryAccumulator``, ``summary_dict``, ``DEFAULT_BINS``, ...) still import from it.
 
 Examples
 --------
@@ -59,343 +17,66 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from typing import Unpack
 
-import numpy as np
 import xarray as xr
-from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
-from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_interval
-from sustainsim.model import engine
-from sustainsim.results import VARIABLE_ATTRS
-from sustainsim.run.full import (
-    allocate_outputs,
-    has_district_totals,
-    resolve_run_args,
-    run_attrs,
-    run_chunk,
+from sustainsim.run.accumulate import (
+    PILOT_DRAWS,
+    SummaryAccumulator,
+    entity_arrays,
+    pilot_accumulator,
+    reduce_block,
+    summary_dataset,
+    summary_dict,
+)
+from sustainsim.run.chunk import BLOCK_CHUNKS, chunk_blocks, chunk_bounds
+from sustainsim.run.core import simulate
+from sustainsim.run.plan import (
+    CHUNK_BYTES,
+    CHUNK_DRAW_YEARS,
+    DEFAULT_BINS,
+    STREAMING_CHUNK_SIZE,
+    RunOptions,
+    RunPlan,
+    summary_chunk_size,
 )
 from sustainsim.run.sketch import DEFAULT_MARGIN, Histogram
-from sustainsim.sampling.streams import UniformSource
 
 __all__ = [
+    "BLOCK_CHUNKS",
+    "CHUNK_BYTES",
+    "CHUNK_DRAW_YEARS",
     "DEFAULT_BINS",
+    "DEFAULT_MARGIN",
     "PILOT_DRAWS",
+    "STREAMING_CHUNK_SIZE",
     "Histogram",
     "SummaryAccumulator",
     "chunk_blocks",
     "chunk_bounds",
-    "default_source",
     "entity_arrays",
     "pilot_accumulator",
     "reduce_block",
     "simulate_summary",
-    "streaming_chunk_size",
+    "summary_chunk_size",
     "summary_dataset",
     "summary_dict",
 ]
 
-#: in-range bins per (year, school) histogram
-DEFAULT_BINS = 4096
-#: draws of the pilot chunk that fixes the histogram ranges
-PILOT_DRAWS = 16_384
-#: the pilot's [min, max] is widened by this share of its span on each side
-#: default draws x years per chunk of the summary runners: one (year, draw) array of
-#: the engine is 1.25 MiB and stays in a 2 MiB L2 cache (16384 draws for 10 years)
-STREAMING_CHUNK_SIZE = 16_384
-CHUNK_DRAW_YEARS = 10 * STREAMING_CHUNK_SIZE
-#: chunks per block, the unit of reduction (and of a parallel task)
-BLOCK_CHUNKS = 8
-#: target size of one chunk's engine outputs when the chunk size is automatic [bytes]
-CHUNK_BYTES = 128 * 2**20
-#: variables whose mean and standard deviation are kept
-MOMENT_VARIABLES = engine.OUTPUTS
-_SLACK = 16 * np.finfo(float).eps
-_PROB_VARS = ("probability", "se", "lower", "upper")
 
-
-# --- building blocks ------------------------------------------------------------------------
-
-
-def entity_arrays(arrays: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Year-major ``(year, school, n)`` arrays with the district entry appended.
-
-    As :func:`sustainsim.metrics.entity_balance`: the engine's ``district_<name>``
-    total (schools plus central lines) when the chunk has one, else the sum over
-    schools when there are several; with one school and no district totals the
-    arrays are returned as they are. Variables without a district total of their
-    own (``enrollment``) get the sum over schools whenever the district entry exists.
-    """
-    out = {}
-    for k in names:
-        parts = _entity_parts(arrays, k)
-        out[k] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-    return out
-
-
-def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarray]:
-    """The schools' ``(year, school, n)`` array and, if any, the district's ``(year, 1, n)``:
-    the entities of :func:`entity_arrays` without copying the schools."""
-    x = arrays[name]
-    total = arrays.get(f"district_{name}")
-    if total is not None:
-        return [x, total[:, None, :]]
-    if x.shape[1] >= 2 or any(k.startswith("district_") for k in arrays):
-        return [x, x.sum(axis=1, keepdims=True)]
-    return [x]
-
-
-def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = x.mean(axis=-1)
-    d = x - mean[..., None]
-    d *= d
-    return mean, d.sum(axis=-1)
-
-
-@dataclass
-class SummaryAccumulator:
-    """Mergeable per-chunk reductions of a run (see the module docstring).
-
-    Build one with :meth:`from_pilot`, then :meth:`add` chunks (arrays as
-    :func:`sustainsim.run.full.run_chunk` returns them) or :meth:`merge`
-    accumulators of other draw ranges that share its bins.
-    """
-
-    balance: Histogram  # (year, entity)
-    worst: Histogram  # (entity,)
-    n: int = 0
-    solvent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (year, entity)
-    mean: dict[str, np.ndarray] = field(default_factory=dict)
-    m2: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @classmethod
-    def from_pilot(
-        cls,
-        arrays: Mapping[str, np.ndarray],
-        bins: int = DEFAULT_BINS,
-        margin: float = DEFAULT_MARGIN,
-    ) -> SummaryAccumulator:
-        """An empty accumulator whose histogram ranges come from one pilot chunk."""
-        bal = entity_arrays(arrays, ["fund_balance"])["fund_balance"]
-        worst = bal.min(axis=0)
-        return cls.from_ranges(
-            bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1), bins, margin
-        )
-
-    @classmethod
-    def from_ranges(
-        cls,
-        balance_min: np.ndarray,
-        balance_max: np.ndarray,
-        worst_min: np.ndarray,
-        worst_max: np.ndarray,
-        bins: int = DEFAULT_BINS,
-        margin: float = DEFAULT_MARGIN,
-    ) -> SummaryAccumulator:
-        """An empty accumulator with bins over the given (year, entity) / (entity,) ranges."""
-        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-            raise ValueError(f"bins must be a positive integer (got {bins!r})")
-        if not margin >= 0:
-            raise ValueError(f"margin must be >= 0 (got {margin!r})")
-        return cls(
-            Histogram.from_range(balance_min, balance_max, int(bins), margin),
-            Histogram.from_range(worst_min, worst_max, int(bins), margin),
-        )
-
-    def empty_like(self) -> SummaryAccumulator:
-        """A new empty accumulator with the same bins (for another draw range)."""
-        b, w = self.balance, self.worst
-        return SummaryAccumulator(
-            Histogram(b.low, b.width, b.bins), Histogram(w.low, w.width, w.bins)
-        )
-
-    def add(self, arrays: Mapping[str, np.ndarray]) -> None:
-        """Fold one chunk of engine outputs in (``(year, school, n)`` arrays).
-
-        Schools and the district entry are reduced separately (no copy of the chunk).
-        """
-        parts = _entity_parts(arrays, "fund_balance")
-        n = parts[0].shape[-1]
-        if n == 0:
-            return
-        solvent = []
-        e0 = 0
-        for x in parts:
-            e1 = e0 + x.shape[1]
-            ok = x >= 0
-            for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
-                np.logical_and(ok[t], ok[t - 1], out=ok[t])
-            solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
-            self.balance.add(x, (slice(None), slice(e0, e1)))
-            self.worst.add(x.min(axis=0), (slice(e0, e1),))
-            e0 = e1
-        mean, m2 = {}, {}
-        for k in MOMENT_VARIABLES:
-            mom = [_moments(x) for x in _entity_parts(arrays, k)]
-            mean[k] = np.concatenate([m for m, _ in mom], axis=1)
-            m2[k] = np.concatenate([v for _, v in mom], axis=1)
-        self._merge_stats(n, np.concatenate(solvent, axis=1), mean, m2)
-
-    def merge(self, other: SummaryAccumulator) -> None:
-        """Merge the accumulator of a disjoint draw range (Chan et al. for moments)."""
-        if other.n == 0:
-            return
-        self.balance.merge(other.balance)
-        self.worst.merge(other.worst)
-        self._merge_stats(other.n, other.solvent, other.mean, other.m2)
-
-    def _merge_stats(self, nb: int, solvent: np.ndarray, mean: dict, m2: dict) -> None:
-        if self.n == 0:
-            self.n = nb
-            self.solvent = solvent.copy()
-            self.mean = {k: v.copy() for k, v in mean.items()}
-            self.m2 = {k: v.copy() for k, v in m2.items()}
-            return
-        na = self.n
-        n = na + nb
-        self.solvent = self.solvent + solvent
-        for k in self.mean:
-            delta = mean[k] - self.mean[k]
-            self.mean[k] = self.mean[k] + delta * (nb / n)
-            self.m2[k] = self.m2[k] + m2[k] + delta * delta * (na * nb / n)
-        self.n = n
-
-
-# --- running ----------------------------------------------------------------------------------
-
-
-def streaming_chunk_size(spec: Spec, chunk_size: int | None) -> int:
-    """The chunk size: the argument, else the config's, else automatic.
-
-    Automatic: :data:`CHUNK_DRAW_YEARS` / years (cache-sized arrays; 16384 draws for
-    10 years), at most 32768, and fewer when the chunk's engine outputs would pass
-    :data:`CHUNK_BYTES` (many schools), at least 1024.
-    """
-    if chunk_size is not None or spec.config.simulation.chunk_size is not None:
-        return resolve_run_args(spec, 1, 0, chunk_size)[2]
-    per_draw = 8 * (len(engine.OUTPUTS) + 5) * spec.years * (len(spec.config.schools) + 1)
-    by_cache = min(2 * STREAMING_CHUNK_SIZE, CHUNK_DRAW_YEARS // spec.years)
-    return int(max(1024, min(by_cache, CHUNK_BYTES // per_draw)))
-
-
-def chunk_bounds(n: int, chunk: int) -> list[tuple[int, int]]:
-    """``[start, stop)`` of the chunks of a run of ``n`` draws (as the serial runner)."""
-    return [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
-
-
-def chunk_blocks(n: int, chunk: int) -> list[list[tuple[int, int]]]:
-    """The chunks grouped in blocks of :data:`BLOCK_CHUNKS`: the unit of reduction.
-
-    Each block is reduced from empty, chunk by chunk, and the blocks are merged in
-    order, by the serial and the parallel runners alike (a block is one task), so
-    their moments agree to the last bit.
-    """
-    b = chunk_bounds(n, chunk)
-    return [b[i : i + BLOCK_CHUNKS] for i in range(0, len(b), BLOCK_CHUNKS)]
-
-
-def reduce_block(
-    spec: Spec,
-    source: UniformSource,
-    block: Sequence[tuple[int, int]],
-    template: SummaryAccumulator,
-    buffers: dict[str, np.ndarray] | None = None,
-    on_chunk=None,
-) -> SummaryAccumulator:
-    """Run and reduce the chunks of one block into a new accumulator with ``template``'s bins."""
-    part = template.empty_like()
-    size = max(b - a for a, b in block)
-    if buffers is None or buffers["fund_balance"].shape[-1] < size:
-        buffers = allocate_outputs(spec, size, False)
-    for start, stop in block:
-        views = {k: v[..., : stop - start] for k, v in buffers.items()}
-        res = run_chunk(spec, source, start, stop, out=views)
-        part.add(res.arrays)
-        if on_chunk is not None:
-            on_chunk(res)
-    return part
-
-
-def pilot_accumulator(
-    spec: Spec,
-    source: UniformSource,
-    n: int,
-    bins: int = DEFAULT_BINS,
-    margin: float = DEFAULT_MARGIN,
-    chunk: int = STREAMING_CHUNK_SIZE,
-) -> SummaryAccumulator:
-    """An empty accumulator with bins set from the first ``min(n, PILOT_DRAWS)`` draws.
-
-    The pilot is a probe only (its draws are simulated again with their chunk) and
-    only its exact min and max are used (computed chunk by chunk), so the bins do
-    not depend on the chunk size, the worker count or the scheduler.
-    """
-    ranges = []
-    for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
-        res = run_chunk(spec, source, start, stop)
-        bal = entity_arrays(res.arrays, ["fund_balance"])["fund_balance"]
-        worst = bal.min(axis=0)
-        ranges.append((bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1)))
-    lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
-    return SummaryAccumulator.from_ranges(
-        lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
-    )
-
-
-def default_source(spec: Spec, draws: int, seed: int) -> UniformSource:
-    """The config's sampler (Monte Carlo, LHS, Sobol) with its correlations, as
-    :func:`sustainsim.simulate` uses by default."""
-    from sustainsim.run.source import source_for
-
-    return source_for(spec, draws, seed)
-
-
-def _progress_disabled(progress: bool | None, chunks: int) -> bool | None:
-    # tqdm's disable=None: shown only when stderr is a terminal
-    return (None if chunks >= 2 else True) if progress is None else not progress
-
-
-def simulate_summary(
-    spec: Spec,
-    *,
-    draws: int | None = None,
-    seed: int | None = None,
-    chunk_size: int | None = None,
-    bins: int = DEFAULT_BINS,
-    quantiles: Sequence[float] = DEFAULT_QUANTILES,
-    confidence: float = 0.95,
-    margin: float = DEFAULT_MARGIN,
-    progress: bool | None = None,
-    source: UniformSource | None = None,
-) -> xr.Dataset:
+def simulate_summary(spec: Spec | RunPlan, **options: Unpack[RunOptions]) -> xr.Dataset:
     """Simulate and summarize chunk by chunk, keeping no per-draw paths.
 
     Parameters
     ----------
-    spec : Spec
-        From :func:`sustainsim.load_config`.
-    draws, seed : int, optional
-        Default: the config's.
-    chunk_size : int, optional
-        Draws per chunk (memory only); default the config's, else
-        :func:`streaming_chunk_size` (16384 for 10 years, fewer for long horizons or
-        many schools).
-    bins : int
-        In-range bins of each quantile histogram; the quantile error bound is one
-        bin width, i.e. ``(1 + 2 * margin) / bins`` of the pilot's range.
-    quantiles : sequence of float
-        Quantile levels reported.
-    confidence : float
-        Level of the Wilson intervals.
-    margin : float
-        Widening of the pilot range on each side, as a share of its span.
-    progress : bool, optional
-        Progress bar over draws; default only for several chunks on a terminal.
-    source : UniformSource, optional
-        Default: the config's sampler and correlations from ``seed``, as
-        :func:`sustainsim.simulate`.
+    spec : Spec or RunPlan
+        From :func:`sustainsim.load_config` (or a plan, whose mode is set to summary).
+    **options
+        As :func:`~sustainsim.run.plan.plan_run` (``draws``, ``seed``, ``chunk_size``,
+        ``bins``, ``quantiles``, ``confidence``, ``margin``, ``progress``, ``source``,
+        ``scheduler``, ...), with ``mode="summary"``.
 
     Returns
     -------
@@ -413,169 +94,4 @@ def simulate_summary(
     >>> s = simulate_summary(spec, draws=1_000_000, seed=3)  # doctest: +SKIP
     >>> s.fund_balance_quantile.sel(quantile=0.5).isel(year=-1)  # doctest: +SKIP
     """
-    n, seed, _ = resolve_run_args(spec, draws, seed, chunk_size)
-    chunk = streaming_chunk_size(spec, chunk_size)
-    src = source if source is not None else default_source(spec, n, seed)
-    blocks = chunk_blocks(n, chunk)
-    acc = pilot_accumulator(spec, src, n, bins, margin, chunk)
-    buf = allocate_outputs(spec, min(n, chunk), False)
-    disable = _progress_disabled(progress, len(blocks) * BLOCK_CHUNKS)
-    with tqdm(
-        total=n, unit="draw", unit_scale=True, desc="summary", disable=disable, leave=False
-    ) as bar:
-        for block in blocks:
-            acc.merge(
-                reduce_block(
-                    spec, src, block, acc, buf, on_chunk=lambda r: bar.update(r.stop - r.start)
-                )
-            )
-    sampler = getattr(src, "name", type(src).__name__)
-    return summary_dataset(
-        acc, spec, seed=seed, sampler=sampler, quantiles=quantiles, confidence=confidence
-    )
-
-
-# --- output ---------------------------------------------------------------------------------
-
-
-def _entity_names(spec: Spec) -> list[str]:
-    names = list(spec.school_names)
-    return names + [DISTRICT] if len(names) >= 2 or has_district_totals(spec) else names
-
-
-def summary_dataset(
-    acc: SummaryAccumulator,
-    spec: Spec,
-    *,
-    seed: int,
-    sampler: str = "monte_carlo",
-    quantiles: Sequence[float] = DEFAULT_QUANTILES,
-    confidence: float = 0.95,
-) -> xr.Dataset:
-    """The summary Dataset of an accumulator (see :func:`simulate_summary`)."""
-    sim = spec.config.simulation
-    n = acc.n
-    years = np.arange(sim.first_year, sim.first_year + sim.years, dtype=np.int64)
-    coords = {
-        "year": years,
-        "school": _entity_names(spec),
-        "quantile": np.asarray(quantiles, float),
-    }
-    ys, qys = ("year", "school"), ("quantile", "year", "school")
-    k = acc.solvent
-    p = k / n
-    lo, hi = wilson_interval(k, n, confidence)
-    q, qb = acc.balance.quantiles(quantiles)
-    wq, wqb = acc.worst.quantiles(quantiles)
-    usd = {"units": "USD", "dollar_basis": "nominal"}
-    one, draws_u = {"units": "1"}, {"units": "draws"}
-    wilson = f"{confidence:.0%} Wilson interval"
-    bound = "bound on |estimate - exact sample quantile| (one bin width inside the range)"
-    hist = acc.balance
-    table = [  # name, dims, values, units, long name
-        ("probability", ys, p, one, "estimated probability"),
-        ("se", ys, np.sqrt(p * (1 - p) / n), one, "Monte Carlo standard error"),
-        ("lower", ys, lo, one, f"lower bound, {wilson}"),
-        ("upper", ys, hi, one, f"upper bound, {wilson}"),
-        ("solvent_count", ys, k, draws_u, "draws solvent through year"),
-        ("fund_balance_quantile", qys, q, usd, "quantiles of ending fund balance (histogram)"),
-        ("fund_balance_quantile_bound", qys, qb, usd, bound),
-        (
-            "worst_balance_quantile",
-            ("quantile", "school"),
-            wq,
-            usd,
-            "quantiles of the lowest fund balance over the horizon",
-        ),
-        ("worst_balance_quantile_bound", ("quantile", "school"), wqb, usd, bound),
-        ("fund_balance_min", ys, hist.vmin, usd, "minimum over draws"),
-        ("fund_balance_max", ys, hist.vmax, usd, "maximum over draws"),
-        (
-            "fund_balance_histogram",
-            (*ys, "bin"),
-            hist.counts[..., 1:-1],
-            draws_u,
-            "draws per fund-balance bin",
-        ),
-        ("fund_balance_underflow", ys, hist.counts[..., 0], draws_u, "draws below bin 0"),
-        ("fund_balance_overflow", ys, hist.counts[..., -1], draws_u, "draws above the last bin"),
-        ("fund_balance_bin_low", ys, hist.low, usd, "left edge of bin 0"),
-        ("fund_balance_bin_width", ys, hist.width, usd, "bin width"),
-    ]
-    for var in MOMENT_VARIABLES:
-        u = VARIABLE_ATTRS.get(var, {})
-        table.append((f"{var}_mean", ys, acc.mean[var], u, f"mean {var} over draws"))
-        table.append(
-            (
-                f"{var}_std",
-                ys,
-                np.sqrt(acc.m2[var] / n),
-                u,
-                f"standard deviation (ddof=0) of {var} over draws",
-            )
-        )
-    dv = {
-        name: xr.DataArray(values, dims=dims, attrs={**units, "long_name": long_name})
-        for name, dims, values, units, long_name in table
-    }
-    attrs = run_attrs(spec, seed=seed, draws=n, sampler=sampler)
-    attrs.update(
-        {
-            "title": "sustainsim streaming summary",
-            "summary_mode": "streaming",
-            "confidence": confidence,
-            "histogram_bins": acc.balance.bins,
-            "quantile_method": (
-                f"fixed-bin histogram over the pilot range (first {PILOT_DRAWS} draws) "
-                "widened on each side, with under/overflow and exact min/max; "
-                "error bound per value in *_quantile_bound"
-            ),
-        }
-    )
-    ds = xr.Dataset(dv, coords=coords)
-    ds["year"].attrs.update({"long_name": "fiscal year", "units": "fiscal year"})
-    ds.attrs.update(attrs)
-    return ds
-
-
-def summary_dict(ds: xr.Dataset) -> dict:
-    """The key figures of a summary Dataset as plain data, shaped like
-    :func:`sustainsim.metrics.summary` (without the expected shortfall, which a
-    histogram cannot bound), so the CLI can print it with ``format_summary``.
-    """
-    years = [int(y) for y in ds["year"].values]
-    n = int(ds.attrs["draws"])
-    out: dict = {
-        "draws": n,
-        "seed": ds.attrs.get("seed"),
-        "sampler": ds.attrs.get("sampler"),
-        "confidence": ds.attrs.get("confidence", 0.95),
-        "years": years,
-        "config_sha256": ds.attrs.get("config_sha256"),
-        "sustainsim_version": ds.attrs.get("sustainsim_version"),
-        "summary_mode": "streaming",
-        "entities": {},
-    }
-    qs = [float(x) for x in ds["quantile"].values]
-    for school in ds["school"].values:
-        e = ds.sel(school=school)
-        counts = e["solvent_count"].values.astype(np.int64)
-        first = -np.diff(np.concatenate([[n], counts]))  # draws whose first deficit is year t
-        modal = int(years[int(np.argmax(first))]) if first.max() > 0 else None
-        out["entities"][str(school)] = {
-            "p_solvent": {str(y): {v: float(e[v].sel(year=y)) for v in _PROB_VARS} for y in years},
-            "final_balance_quantiles": {
-                f"{q:g}": float(e["fund_balance_quantile"].isel(year=-1).sel(quantile=q))
-                for q in qs
-            },
-            "final_balance_quantile_bounds": {
-                f"{q:g}": float(e["fund_balance_quantile_bound"].isel(year=-1).sel(quantile=q))
-                for q in qs
-            },
-            "worst_balance_quantiles": {
-                f"{q:g}": float(e["worst_balance_quantile"].sel(quantile=q)) for q in qs
-            },
-            "p_no_deficit": float(e["probability"].isel(year=-1)),
-            "most_likely_first_deficit_year": modal,
-        }
-    return out
+    return simulate(spec, **{**options, "mode": "summary"})

@@ -1,0 +1,434 @@
+"""The reductions of a summary run: what every chunk is folded into, and the summary Dataset.
+
+A summary run (``mode="summary"``, :func:`sustainsim.run.summary.simulate_summary`) runs
+the same chunks as a full run but folds each into a :class:`SummaryAccumulator` and drops
+it, so memory is bounded by one chunk whatever the number of draws. Accumulators of
+disjoint draw ranges merge (:meth:`SummaryAccumulator.merge`), which is what the parallel
+executor uses.
+
+What is kept, and how accurate it is:
+
+* **P(solvent through year t)**: integer counts of draws whose fund balance was
+  >= 0 in every year up to t, per school and for the district total. Exactly
+  equal to :func:`sustainsim.metrics.p_solvent` of the full run with the same seed
+  (``probability``, ``se``, ``lower``, ``upper`` are computed from the same counts
+  with the same formulas). The first-deficit-year distribution follows exactly
+  from the same counts.
+* **Moments** (mean, population standard deviation with ``ddof=0``) of
+  ``enrollment``, ``revenue``, ``cost``, ``surplus`` and ``fund_balance``: each
+  chunk's mean and centred sum of squares in float64 (numpy pairwise sums),
+  merged with Chan et al.'s update, chunk by chunk within a block of
+  :data:`BLOCK_CHUNKS` chunks and block by block in draw order (serial and parallel
+  runs merge the same way, so they agree to the last bit). The relative error of
+  the mean is at most about ``(log2(chunk) + chunks) * 2**-53`` times
+  ``max|x| / |mean|`` (below 1e-12 in practice, tested against numpy at 1e-12);
+  the standard deviation is as accurate relative to itself unless the values are
+  nearly constant.
+* **Quantiles** of the fund balance by year and school, and of the worst balance
+  over the horizon, from fixed-bin histograms: ``bins`` equal bins over a range
+  set by a pilot of the first :data:`PILOT_DRAWS` draws (its min and max widened by
+  ``margin`` times their span on each side; the pilot only sets the bins, its draws
+  are counted once, with their chunk), plus underflow and overflow counts
+  and the exact min and max. Each estimate comes with a guaranteed bound on its
+  distance to the exact sample quantile (numpy's default, linear interpolation
+  between order statistics), stored in ``*_quantile_bound``: **at most one bin
+  width where the quantile falls inside the range**, ``(pilot low - min)`` or
+  ``(max - pilot high)`` when it falls in the underflow or overflow, zero at the
+  min and max (plus a floating-point slack of ``16 * 2**-53`` times the largest
+  magnitude involved, for rounding in the bin index and the interpolation).
+
+One bin width is ``(1 + 2 * margin) * (pilot max - pilot min) / bins``: with the
+defaults 1.5/4096 = 0.037% of the pilot's range (about $8,000 for ref10's final
+year, whose exact sample quantiles the estimates miss by $20-$90 at 1e6 draws).
+The pilot is a fixed number of draws (simulated twice: a probe, then with their
+chunk) and only its exact min and max are used, so the bins, hence the quantiles,
+do not depend on the chunk size, the worker count or the scheduler. The histograms
+are returned too (``fund_balance_histogram``) for plots and other quantiles.
+
+Memory: one chunk of engine outputs (:func:`sustainsim.run.plan.summary_chunk_size`) plus the
+histograms, ``years x (schools + 1) x (bins + 2)`` int64 (330 KB for ref10), a few
+copies at most, whatever the number of draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from sustainsim.config.spec import Spec
+from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_interval
+from sustainsim.model import engine
+from sustainsim.results import VARIABLE_ATTRS
+from sustainsim.run.chunk import (
+    allocate_outputs,
+    chunk_bounds,
+    has_district_totals,
+    run_attrs,
+    run_chunk,
+)
+from sustainsim.run.plan import DEFAULT_BINS, STREAMING_CHUNK_SIZE
+from sustainsim.run.sketch import DEFAULT_MARGIN, Histogram
+from sustainsim.sampling.streams import UniformSource
+
+__all__ = [
+    "PILOT_DRAWS",
+    "SummaryAccumulator",
+    "entity_arrays",
+    "pilot_accumulator",
+    "reduce_block",
+    "summary_dataset",
+    "summary_dict",
+]
+
+#: draws of the pilot chunk that fixes the histogram ranges
+PILOT_DRAWS = 16_384
+#: variables whose mean and standard deviation are kept
+MOMENT_VARIABLES = engine.OUTPUTS
+_PROB_VARS = ("probability", "se", "lower", "upper")
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+
+def entity_arrays(arrays: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Year-major ``(year, school, n)`` arrays with the district entry appended.
+
+    As :func:`sustainsim.metrics.entity_balance`: the engine's ``district_<name>``
+    total (schools plus central lines) when the chunk has one, else the sum over
+    schools when there are several; with one school and no district totals the
+    arrays are returned as they are. Variables without a district total of their
+    own (``enrollment``) get the sum over schools whenever the district entry exists.
+    """
+    out = {}
+    for k in names:
+        parts = _entity_parts(arrays, k)
+        out[k] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    return out
+
+
+def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarray]:
+    """The schools' ``(year, school, n)`` array and, if any, the district's ``(year, 1, n)``:
+    the entities of :func:`entity_arrays` without copying the schools."""
+    x = arrays[name]
+    total = arrays.get(f"district_{name}")
+    if total is not None:
+        return [x, total[:, None, :]]
+    if x.shape[1] >= 2 or any(k.startswith("district_") for k in arrays):
+        return [x, x.sum(axis=1, keepdims=True)]
+    return [x]
+
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=-1)
+    d = x - mean[..., None]
+    d *= d
+    return mean, d.sum(axis=-1)
+
+
+@dataclass
+class SummaryAccumulator:
+    """Mergeable per-chunk reductions of a run (see the module docstring).
+
+    Build one with :meth:`from_pilot`, then :meth:`add` chunks (arrays as
+    :func:`sustainsim.run.full.run_chunk` returns them) or :meth:`merge`
+    accumulators of other draw ranges that share its bins.
+    """
+
+    balance: Histogram  # (year, entity)
+    worst: Histogram  # (entity,)
+    n: int = 0
+    solvent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (year, entity)
+    mean: dict[str, np.ndarray] = field(default_factory=dict)
+    m2: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_pilot(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        bins: int = DEFAULT_BINS,
+        margin: float = DEFAULT_MARGIN,
+    ) -> SummaryAccumulator:
+        """An empty accumulator whose histogram ranges come from one pilot chunk."""
+        bal = entity_arrays(arrays, ["fund_balance"])["fund_balance"]
+        worst = bal.min(axis=0)
+        return cls.from_ranges(
+            bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1), bins, margin
+        )
+
+    @classmethod
+    def from_ranges(
+        cls,
+        balance_min: np.ndarray,
+        balance_max: np.ndarray,
+        worst_min: np.ndarray,
+        worst_max: np.ndarray,
+        bins: int = DEFAULT_BINS,
+        margin: float = DEFAULT_MARGIN,
+    ) -> SummaryAccumulator:
+        """An empty accumulator with bins over the given (year, entity) / (entity,) ranges."""
+        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+            raise ValueError(f"bins must be a positive integer (got {bins!r})")
+        if not margin >= 0:
+            raise ValueError(f"margin must be >= 0 (got {margin!r})")
+        return cls(
+            Histogram.from_range(balance_min, balance_max, int(bins), margin),
+            Histogram.from_range(worst_min, worst_max, int(bins), margin),
+        )
+
+    def empty_like(self) -> SummaryAccumulator:
+        """A new empty accumulator with the same bins (for another draw range)."""
+        b, w = self.balance, self.worst
+        return SummaryAccumulator(
+            Histogram(b.low, b.width, b.bins), Histogram(w.low, w.width, w.bins)
+        )
+
+    def add(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Fold one chunk of engine outputs in (``(year, school, n)`` arrays).
+
+        Schools and the district entry are reduced separately (no copy of the chunk).
+        """
+        parts = _entity_parts(arrays, "fund_balance")
+        n = parts[0].shape[-1]
+        if n == 0:
+            return
+        solvent = []
+        e0 = 0
+        for x in parts:
+            e1 = e0 + x.shape[1]
+            ok = x >= 0
+            for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
+                np.logical_and(ok[t], ok[t - 1], out=ok[t])
+            solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
+            self.balance.add(x, (slice(None), slice(e0, e1)))
+            self.worst.add(x.min(axis=0), (slice(e0, e1),))
+            e0 = e1
+        mean, m2 = {}, {}
+        for k in MOMENT_VARIABLES:
+            mom = [_moments(x) for x in _entity_parts(arrays, k)]
+            mean[k] = np.concatenate([m for m, _ in mom], axis=1)
+            m2[k] = np.concatenate([v for _, v in mom], axis=1)
+        self._merge_stats(n, np.concatenate(solvent, axis=1), mean, m2)
+
+    def merge(self, other: SummaryAccumulator) -> None:
+        """Merge the accumulator of a disjoint draw range (Chan et al. for moments)."""
+        if other.n == 0:
+            return
+        self.balance.merge(other.balance)
+        self.worst.merge(other.worst)
+        self._merge_stats(other.n, other.solvent, other.mean, other.m2)
+
+    def _merge_stats(self, nb: int, solvent: np.ndarray, mean: dict, m2: dict) -> None:
+        if self.n == 0:
+            self.n = nb
+            self.solvent = solvent.copy()
+            self.mean = {k: v.copy() for k, v in mean.items()}
+            self.m2 = {k: v.copy() for k, v in m2.items()}
+            return
+        na = self.n
+        n = na + nb
+        self.solvent = self.solvent + solvent
+        for k in self.mean:
+            delta = mean[k] - self.mean[k]
+            self.mean[k] = self.mean[k] + delta * (nb / n)
+            self.m2[k] = self.m2[k] + m2[k] + delta * delta * (na * nb / n)
+        self.n = n
+
+
+# --- reducing chunks ----------------------------------------------------------------------
+
+
+def reduce_block(
+    spec: Spec,
+    source: UniformSource,
+    block: Sequence[tuple[int, int]],
+    template: SummaryAccumulator,
+    buffers: dict[str, np.ndarray] | None = None,
+    on_chunk=None,
+) -> SummaryAccumulator:
+    """Run and reduce the chunks of one block into a new accumulator with ``template``'s bins."""
+    part = template.empty_like()
+    size = max(b - a for a, b in block)
+    if buffers is None or buffers["fund_balance"].shape[-1] < size:
+        buffers = allocate_outputs(spec, size, False)
+    for start, stop in block:
+        views = {k: v[..., : stop - start] for k, v in buffers.items()}
+        res = run_chunk(spec, source, start, stop, out=views)
+        part.add(res.arrays)
+        if on_chunk is not None:
+            on_chunk(res)
+    return part
+
+
+def pilot_accumulator(
+    spec: Spec,
+    source: UniformSource,
+    n: int,
+    bins: int = DEFAULT_BINS,
+    margin: float = DEFAULT_MARGIN,
+    chunk: int = STREAMING_CHUNK_SIZE,
+) -> SummaryAccumulator:
+    """An empty accumulator with bins set from the first ``min(n, PILOT_DRAWS)`` draws.
+
+    The pilot is a probe only (its draws are simulated again with their chunk) and
+    only its exact min and max are used (computed chunk by chunk), so the bins do
+    not depend on the chunk size, the worker count or the scheduler.
+    """
+    ranges = []
+    for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
+        res = run_chunk(spec, source, start, stop)
+        bal = entity_arrays(res.arrays, ["fund_balance"])["fund_balance"]
+        worst = bal.min(axis=0)
+        ranges.append((bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1)))
+    lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
+    return SummaryAccumulator.from_ranges(
+        lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
+    )
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def _entity_names(spec: Spec) -> list[str]:
+    names = list(spec.school_names)
+    return names + [DISTRICT] if len(names) >= 2 or has_district_totals(spec) else names
+
+
+def summary_dataset(
+    acc: SummaryAccumulator,
+    spec: Spec,
+    *,
+    seed: int,
+    sampler: str = "monte_carlo",
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    confidence: float = 0.95,
+) -> xr.Dataset:
+    """The summary Dataset of an accumulator (see :func:`simulate_summary`)."""
+    sim = spec.config.simulation
+    n = acc.n
+    years = np.arange(sim.first_year, sim.first_year + sim.years, dtype=np.int64)
+    coords = {
+        "year": years,
+        "school": _entity_names(spec),
+        "quantile": np.asarray(quantiles, float),
+    }
+    ys, qys = ("year", "school"), ("quantile", "year", "school")
+    k = acc.solvent
+    p = k / n
+    lo, hi = wilson_interval(k, n, confidence)
+    q, qb = acc.balance.quantiles(quantiles)
+    wq, wqb = acc.worst.quantiles(quantiles)
+    usd = {"units": "USD", "dollar_basis": "nominal"}
+    one, draws_u = {"units": "1"}, {"units": "draws"}
+    wilson = f"{confidence:.0%} Wilson interval"
+    bound = "bound on |estimate - exact sample quantile| (one bin width inside the range)"
+    hist = acc.balance
+    table = [  # name, dims, values, units, long name
+        ("probability", ys, p, one, "estimated probability"),
+        ("se", ys, np.sqrt(p * (1 - p) / n), one, "Monte Carlo standard error"),
+        ("lower", ys, lo, one, f"lower bound, {wilson}"),
+        ("upper", ys, hi, one, f"upper bound, {wilson}"),
+        ("solvent_count", ys, k, draws_u, "draws solvent through year"),
+        ("fund_balance_quantile", qys, q, usd, "quantiles of ending fund balance (histogram)"),
+        ("fund_balance_quantile_bound", qys, qb, usd, bound),
+        (
+            "worst_balance_quantile",
+            ("quantile", "school"),
+            wq,
+            usd,
+            "quantiles of the lowest fund balance over the horizon",
+        ),
+        ("worst_balance_quantile_bound", ("quantile", "school"), wqb, usd, bound),
+        ("fund_balance_min", ys, hist.vmin, usd, "minimum over draws"),
+        ("fund_balance_max", ys, hist.vmax, usd, "maximum over draws"),
+        (
+            "fund_balance_histogram",
+            (*ys, "bin"),
+            hist.counts[..., 1:-1],
+            draws_u,
+            "draws per fund-balance bin",
+        ),
+        ("fund_balance_underflow", ys, hist.counts[..., 0], draws_u, "draws below bin 0"),
+        ("fund_balance_overflow", ys, hist.counts[..., -1], draws_u, "draws above the last bin"),
+        ("fund_balance_bin_low", ys, hist.low, usd, "left edge of bin 0"),
+        ("fund_balance_bin_width", ys, hist.width, usd, "bin width"),
+    ]
+    for var in MOMENT_VARIABLES:
+        u = VARIABLE_ATTRS.get(var, {})
+        table.append((f"{var}_mean", ys, acc.mean[var], u, f"mean {var} over draws"))
+        table.append(
+            (
+                f"{var}_std",
+                ys,
+                np.sqrt(acc.m2[var] / n),
+                u,
+                f"standard deviation (ddof=0) of {var} over draws",
+            )
+        )
+    dv = {
+        name: xr.DataArray(values, dims=dims, attrs={**units, "long_name": long_name})
+        for name, dims, values, units, long_name in table
+    }
+    attrs = run_attrs(spec, seed=seed, draws=n, sampler=sampler)
+    attrs.update(
+        {
+            "title": "sustainsim streaming summary",
+            "summary_mode": "streaming",
+            "confidence": confidence,
+            "histogram_bins": acc.balance.bins,
+            "quantile_method": (
+                f"fixed-bin histogram over the pilot range (first {PILOT_DRAWS} draws) "
+                "widened on each side, with under/overflow and exact min/max; "
+                "error bound per value in *_quantile_bound"
+            ),
+        }
+    )
+    ds = xr.Dataset(dv, coords=coords)
+    ds["year"].attrs.update({"long_name": "fiscal year", "units": "fiscal year"})
+    ds.attrs.update(attrs)
+    return ds
+
+
+def summary_dict(ds: xr.Dataset) -> dict:
+    """The key figures of a summary Dataset as plain data, shaped like
+    :func:`sustainsim.metrics.summary` (without the expected shortfall, which a
+    histogram cannot bound), so the CLI can print it with ``format_summary``.
+    """
+    years = [int(y) for y in ds["year"].values]
+    n = int(ds.attrs["draws"])
+    out: dict = {
+        "draws": n,
+        "seed": ds.attrs.get("seed"),
+        "sampler": ds.attrs.get("sampler"),
+        "confidence": ds.attrs.get("confidence", 0.95),
+        "years": years,
+        "config_sha256": ds.attrs.get("config_sha256"),
+        "sustainsim_version": ds.attrs.get("sustainsim_version"),
+        "summary_mode": "streaming",
+        "entities": {},
+    }
+    qs = [float(x) for x in ds["quantile"].values]
+    for school in ds["school"].values:
+        e = ds.sel(school=school)
+        counts = e["solvent_count"].values.astype(np.int64)
+        first = -np.diff(np.concatenate([[n], counts]))  # draws whose first deficit is year t
+        modal = int(years[int(np.argmax(first))]) if first.max() > 0 else None
+        out["entities"][str(school)] = {
+            "p_solvent": {str(y): {v: float(e[v].sel(year=y)) for v in _PROB_VARS} for y in years},
+            "final_balance_quantiles": {
+                f"{q:g}": float(e["fund_balance_quantile"].isel(year=-1).sel(quantile=q))
+                for q in qs
+            },
+            "final_balance_quantile_bounds": {
+                f"{q:g}": float(e["fund_balance_quantile_bound"].isel(year=-1).sel(quantile=q))
+                for q in qs
+            },
+            "worst_balance_quantiles": {
+                f"{q:g}": float(e["worst_balance_quantile"].sel(quantile=q)) for q in qs
+            },
+            "p_no_deficit": float(e["probability"].isel(year=-1)),
+            "most_likely_first_deficit_year": modal,
+        }
+    return out

@@ -1,0 +1,173 @@
+"""The unit of work of every runner: sample and run one chunk of draws, wrap the results.
+
+:func:`run_chunk` runs draws ``[start, stop)``; its numbers depend only on the spec, the
+uniform source (sampler and seed) and the draw indices, never on how a run is split,
+so serial, chunked, multi-process and distributed runs agree exactly.
+:func:`chunk_bounds` and :func:`chunk_blocks` are how a run is split; :func:`assemble`
+wraps a full run's arrays into the results Dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from sustainsim.config.spec import Spec
+from sustainsim.model import engine
+from sustainsim.model.inputs import sample_inputs
+from sustainsim.results import build_dataset, provenance
+from sustainsim.run.full import _line_meta, _line_names, output_names
+from sustainsim.sampling.streams import ChunkDraws, UniformSource
+
+__all__ = [
+    "BLOCK_CHUNKS",
+    "ChunkResult",
+    "allocate_outputs",
+    "assemble",
+    "chunk_blocks",
+    "chunk_bounds",
+    "has_district_totals",
+    "run_attrs",
+    "run_chunk",
+]
+
+#: chunks per block, the unit of reduction of a summary run (and of its parallel tasks)
+BLOCK_CHUNKS = 8
+
+
+def has_district_totals(spec: Spec) -> bool:
+    """District totals are kept when there are several schools or district money."""
+    d = spec.config.district
+    own = d.revenue or d.cost or not (isinstance(d.fund_balance, float) and d.fund_balance == 0)
+    return len(spec.config.schools) > 1 or bool(own)
+
+
+def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
+    """The run's result buffers for ``n`` draws: every engine output the spec needs."""
+    T, S = spec.years, len(spec.config.schools)
+    out = {k: np.empty((T, S, n)) for k in output_names(spec)}
+    if has_district_totals(spec):
+        for k in engine.DISTRICT_OUTPUTS:
+            out[k] = np.empty((T, n))
+        d = spec.config.district
+        own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
+        if "temporary_revenue" in out or ("revenue", "grant") in own:
+            out["district_temporary_revenue"] = np.empty((T, n))
+        if "one_time_cost" in out or ("cost", "one_time") in own:
+            out["district_one_time_cost"] = np.empty((T, n))
+    if lines:
+        out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
+        out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+    out["initial_fund_balance"] = np.empty((S, n))
+    return out
+
+
+@dataclass
+class ChunkResult:
+    """The engine's output for draws ``[start, stop)``: year-major arrays and scalar inputs.
+
+    ``arrays`` maps variable names to ``(year, school, n)`` arrays (``(year, school,
+    line, n)`` for line breakdowns, ``(school, n)`` for ``initial_fund_balance``).
+    """
+
+    start: int
+    stop: int
+    arrays: dict[str, np.ndarray]
+    scalars: dict[str, np.ndarray]
+    scalar_attrs: dict[str, dict[str, str]]
+
+
+def run_chunk(
+    spec: Spec,
+    source: UniformSource,
+    start: int,
+    stop: int,
+    *,
+    lines: bool = False,
+    out: dict[str, np.ndarray] | None = None,
+) -> ChunkResult:
+    """Sample and run draws ``[start, stop)``; the unit of work of every runner.
+
+    A chunk's numbers depend only on the spec, the source (seed) and the draw
+    indices, never on how the run is split, so serial, chunked, multi-process and
+    distributed runs agree exactly.
+
+    Parameters
+    ----------
+    out : dict, optional
+        Arrays (views into the run's result buffers) to write into; allocated if not given.
+    """
+    if out is None:
+        out = allocate_outputs(spec, stop - start, lines)
+    rev_index = cost_index = None
+    if lines:
+        rev_index = {k: i for i, k in enumerate(_line_names(spec, "revenue"))}
+        cost_index = {k: i for i, k in enumerate(_line_names(spec, "cost"))}
+    inp = sample_inputs(spec.config, ChunkDraws(source, start, stop))
+    engine.run(inp, out, revenue_lines=rev_index, cost_lines=cost_index)
+    for j, sch in enumerate(inp.schools):
+        out["initial_fund_balance"][j] = sch.fund_balance
+    return ChunkResult(start, stop, out, inp.scalars, inp.scalar_attrs)
+
+
+def run_attrs(spec: Spec, *, seed: int, draws: int, sampler: str) -> dict[str, object]:
+    """Dataset attrs of a run of ``spec``: provenance plus the model facts metrics need."""
+    sim = spec.config.simulation
+    attrs = provenance(
+        text=spec.text,
+        sha256=spec.sha256,
+        source=spec.source,
+        overrides=spec.overrides,
+        seed=seed,
+        draws=draws,
+        sampler=sampler,
+        first_year=sim.first_year,
+        years=sim.years,
+    )
+    reserve = spec.config.district.reserve
+    attrs["reserve_months"] = float(reserve.months) if reserve is not None else 0.0
+    return attrs
+
+
+def assemble(
+    spec: Spec,
+    arrays: dict[str, np.ndarray],
+    scalars: dict[str, np.ndarray],
+    scalar_attrs: dict[str, dict[str, str]],
+    *,
+    seed: int,
+    sampler: str,
+) -> xr.Dataset:
+    """Wrap full-run arrays (draw axis last) into the results Dataset with provenance."""
+    sim = spec.config.simulation
+    attrs = run_attrs(spec, seed=seed, draws=arrays["fund_balance"].shape[-1], sampler=sampler)
+    lines = "revenue_lines" in arrays
+    return build_dataset(
+        arrays,
+        scalars,
+        scalar_attrs,
+        years=np.arange(sim.first_year, sim.first_year + sim.years),
+        schools=spec.school_names,
+        revenue_lines=_line_names(spec, "revenue") if lines else None,
+        cost_lines=_line_names(spec, "cost") if lines else None,
+        line_meta=(_line_meta(spec, "revenue"), _line_meta(spec, "cost")) if lines else None,
+        attrs=attrs,
+    )
+
+
+def chunk_bounds(stop: int, chunk: int, start: int = 0) -> list[tuple[int, int]]:
+    """``[a, b)`` of the chunks of draws ``[start, stop)``, ``chunk`` draws each."""
+    return [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
+
+
+def chunk_blocks(n: int, chunk: int) -> list[list[tuple[int, int]]]:
+    """The chunks of ``n`` draws grouped in blocks of :data:`BLOCK_CHUNKS`: the unit of reduction.
+
+    Each block is reduced from empty, chunk by chunk, and the blocks are merged in
+    order, by the serial and the parallel executors alike (a block is one task), so
+    their moments agree to the last bit.
+    """
+    b = chunk_bounds(n, chunk)
+    return [b[i : i + BLOCK_CHUNKS] for i in range(0, len(b), BLOCK_CHUNKS)]

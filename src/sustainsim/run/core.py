@@ -1,0 +1,288 @@
+"""The run core: a plan's chunks through an executor, gathered (full) or reduced (summary).
+
+Every runner ends here. :func:`execute` takes a :class:`~sustainsim.run.plan.RunPlan`,
+picks its executor (:class:`SerialExecutor` in this process, or the dask executor of
+:mod:`sustainsim.run.parallel` when the plan names a scheduler) and either gathers the
+chunks' results into one Dataset (:func:`gather`, ``mode="full"``) or folds them into a
+:class:`~sustainsim.run.accumulate.SummaryAccumulator` block by block, merged in draw
+order (:func:`reduce`, ``mode="summary"``). A chunk's numbers depend only on the spec,
+the source and the draw indices (:func:`~sustainsim.run.chunk.run_chunk`), so the
+results do not depend on the chunk size, the executor, the scheduler or the workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal, Protocol, Unpack
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from sustainsim.config.spec import Spec
+from sustainsim.run.accumulate import (
+    SummaryAccumulator,
+    pilot_accumulator,
+    reduce_block,
+    summary_dataset,
+)
+from sustainsim.run.chunk import (
+    ChunkResult,
+    allocate_outputs,
+    assemble,
+    chunk_blocks,
+    chunk_bounds,
+    run_chunk,
+)
+from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.sampling.streams import Median
+
+__all__ = [
+    "Executor",
+    "SerialExecutor",
+    "block_task",
+    "central_case",
+    "chunk_task",
+    "execute",
+    "executor_for",
+    "gather",
+    "progress_bar",
+    "reduce",
+    "simulate",
+    "summarize",
+]
+
+Unit = Sequence[tuple[int, int]]
+Task = Callable[..., Any]
+
+
+class Executor(Protocol):
+    """Runs ``task(plan, unit, **shared)`` for every unit (a list of chunk bounds) and
+    calls ``consume(i, result)`` as results come in, in any order."""
+
+    #: tasks run in this process and may write straight into the caller's buffers
+    in_place: bool
+
+    def map(
+        self,
+        plan: RunPlan,
+        units: Sequence[Unit],
+        task: Task,
+        consume: Callable[[int, Any], None],
+        bar: tqdm,
+        **shared: Any,
+    ) -> None: ...
+
+
+def unit_draws(unit: Unit) -> int:
+    """Draws of a unit of chunks."""
+    return sum(b - a for a, b in unit)
+
+
+class SerialExecutor:
+    """One unit after another in this process (the default: no scheduler)."""
+
+    in_place = True
+
+    def map(self, plan, units, task, consume, bar, **shared) -> None:
+        for i, unit in enumerate(units):
+            consume(i, task(plan, unit, **shared))
+            bar.update(unit_draws(unit))
+
+
+def executor_for(plan: RunPlan) -> Executor:
+    """The plan's executor: serial without a scheduler, else dask (imported only then)."""
+    if plan.scheduler is None:
+        return SerialExecutor()
+    from sustainsim.run.parallel import DaskExecutor
+
+    return DaskExecutor(plan.scheduler, plan.workers)
+
+
+def progress_bar(plan: RunPlan, desc: str, total: int | None = None) -> tqdm:
+    """The bar over draws: shown when asked, or (``progress=None``) for several chunks on
+    a terminal (tqdm's ``disable=None``)."""
+    several = plan.draws > plan.chunk_size
+    disable = (None if several else True) if plan.progress is None else not plan.progress
+    n = plan.draws if total is None else total
+    return tqdm(total=n, unit="draw", unit_scale=True, desc=desc, disable=disable, leave=False)
+
+
+# --- tasks (module level: dask ships them to worker processes) ------------------------------
+
+
+def chunk_task(plan: RunPlan, unit: Unit) -> ChunkResult:
+    """Run the one chunk of ``unit`` into new arrays."""
+    ((start, stop),) = unit
+    res = run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines)
+    res.scalars = {k: np.ascontiguousarray(v) for k, v in res.scalars.items()}
+    return res
+
+
+def _chunk_into(arrays: dict[str, np.ndarray], offset: int, plan: RunPlan, unit: Unit):
+    """Run the one chunk of ``unit`` straight into the run's buffers (draw ``offset`` first)."""
+    ((start, stop),) = unit
+    views = {k: v[..., start - offset : stop - offset] for k, v in arrays.items()}
+    return run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines, out=views)
+
+
+def block_task(
+    plan: RunPlan,
+    unit: Unit,
+    template: SummaryAccumulator,
+    buffers: dict[str, np.ndarray] | None = None,
+) -> SummaryAccumulator:
+    """Reduce the chunks of a block into a new accumulator with ``template``'s bins."""
+    return reduce_block(plan.spec, plan.source, unit, template, buffers)
+
+
+# --- the two modes --------------------------------------------------------------------------
+
+
+def gather(
+    plan: RunPlan,
+    bar: tqdm,
+    start: int = 0,
+    stop: int | None = None,
+    executor: Executor | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, dict[str, str]]]:
+    """Run draws ``[start, stop)`` (default all) chunk by chunk and gather the results.
+
+    Returns the engine arrays (draw axis last), the sampled scalar inputs and their attrs,
+    as :func:`~sustainsim.run.chunk.assemble` takes them.
+    """
+    ex = executor_for(plan) if executor is None else executor
+    stop = plan.draws if stop is None else stop
+    n = stop - start
+    arrays = allocate_outputs(plan.spec, n, plan.lines)
+    scalars: dict[str, np.ndarray] = {}
+    scalar_attrs: dict[str, dict[str, str]] = {}
+
+    def consume(i: int, res: ChunkResult) -> None:
+        a, b = res.start - start, res.stop - start
+        if not ex.in_place:
+            for k, v in res.arrays.items():
+                arrays[k][..., a:b] = v
+        for k, v in res.scalars.items():
+            if k not in scalars:
+                scalars[k] = np.empty(n)
+                scalar_attrs[k] = res.scalar_attrs[k]
+            scalars[k][a:b] = v
+
+    task = partial(_chunk_into, arrays, start) if ex.in_place else chunk_task
+    units = [[b] for b in chunk_bounds(stop, plan.chunk_size, start)]
+    ex.map(plan, units, task, consume, bar)
+    return arrays, scalars, scalar_attrs
+
+
+def reduce(
+    plan: RunPlan,
+    bar: tqdm,
+    executor: Executor | None = None,
+    task: Task = block_task,
+    **shared: Any,
+) -> SummaryAccumulator:
+    """Reduce every chunk into one accumulator: bins from the pilot, then blocks of chunks
+    (one task each) merged in draw order, so any executor gives the serial numbers."""
+    ex = executor_for(plan) if executor is None else executor
+    spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
+    acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
+    if ex.in_place:  # one buffer for every chunk
+        shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
+    pending: dict[int, SummaryAccumulator] = {}
+    done = 0
+
+    def consume(i: int, part: SummaryAccumulator) -> None:
+        nonlocal done
+        pending[i] = part
+        while done in pending:  # merge in draw order
+            acc.merge(pending.pop(done))
+            done += 1
+
+    ex.map(plan, chunk_blocks(n, chunk), task, consume, bar, template=acc.empty_like(), **shared)
+    return acc
+
+
+def summarize(plan: RunPlan, acc: SummaryAccumulator) -> xr.Dataset:
+    """The summary Dataset of a plan's accumulator."""
+    return summary_dataset(
+        acc,
+        plan.spec,
+        seed=plan.seed,
+        sampler=plan.source_name,
+        quantiles=plan.quantiles,
+        confidence=plan.confidence,
+    )
+
+
+def _full(plan: RunPlan, bar: tqdm) -> xr.Dataset:
+    arrays, scalars, attrs = gather(plan, bar)
+    return assemble(plan.spec, arrays, scalars, attrs, seed=plan.seed, sampler=plan.source_name)
+
+
+def _summary(plan: RunPlan, bar: tqdm) -> xr.Dataset:
+    return summarize(plan, reduce(plan, bar))
+
+
+_MODES: dict[str, Callable[[RunPlan, tqdm], xr.Dataset]] = {"full": _full, "summary": _summary}
+
+
+def execute(plan: RunPlan) -> xr.Dataset:
+    """Run a plan: the results Dataset (``mode="full"``) or the summary Dataset."""
+    with progress_bar(plan, "simulate" if plan.mode == "full" else "summary") as bar:
+        return _MODES[plan.mode](plan, bar)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def simulate(
+    spec: Spec | RunPlan,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    **options: Unpack[RunOptions],
+) -> xr.Dataset:
+    """Simulate revenue, cost and fund-balance paths for every draw.
+
+    Parameters
+    ----------
+    spec : Spec or RunPlan
+        From :func:`sustainsim.load_config`, or a plan from
+        :func:`~sustainsim.run.plan.plan_run`.
+    draws : int, optional
+        Number of draws; default ``[simulation] draws`` of the config.
+    seed : int, optional
+        Seed (>= 0); default ``[simulation] seed``.
+    **options
+        Any option of :func:`~sustainsim.run.plan.plan_run`: ``chunk_size``, ``lines``,
+        ``progress``, ``source`` or ``sampler``, ``mode="summary"`` (bounded memory),
+        ``scheduler`` and ``workers`` (dask), and the summary's ``bins``, ``quantiles``,
+        ``confidence``, ``margin``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``draw``, ``year``, ``school``; variables ``enrollment``, ``revenue``,
+        ``cost``, ``surplus``, ``fund_balance``, ``initial_fund_balance`` and the
+        sampled scalar inputs; provenance in attrs. With ``mode="summary"``, the
+        summary Dataset of :func:`sustainsim.run.summary.simulate_summary`.
+
+    Examples
+    --------
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
+    >>> ds = sustainsim.simulate(spec, draws=10_000, seed=1)  # doctest: +SKIP
+    >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1))  # doctest: +SKIP
+    """
+    return execute(plan_run(spec, draws=draws, seed=seed, **options))
+
+
+def central_case(spec: Spec, *, kind: Literal["median"] = "median") -> xr.Dataset:
+    """The deterministic central case: every input at its median, no rare event.
+
+    One draw with every uniform at 0.5, per-line breakdowns kept; what a budget
+    office would call the base-case projection.
+    """
+    return simulate(spec, draws=1, seed=0, lines=True, progress=False, source=Median())

@@ -1,0 +1,396 @@
+"""The plan of a run: every option of every runner, resolved and checked in one place.
+
+:func:`plan_run` turns a spec and the caller's options (``None`` meaning the config's
+value, else a default) into a frozen :class:`RunPlan`: the draws, the seed, the chunk
+size, the uniform source, the mode (``"full"``: every draw kept; ``"summary"``: chunks
+reduced on the fly), the backend (in-process, or a dask scheduler with its workers),
+the progress bar and the summary options. Every runner (:func:`sustainsim.simulate`,
+scenarios, convergence, dask, sweeps, batches) consumes a plan and hands it to the
+chunk executor of :mod:`sustainsim.run.core`; none re-reads or re-checks its options.
+
+Examples
+--------
+>>> import sustainsim
+>>> from sustainsim.run.plan import plan_run
+>>> spec = sustainsim.load_config(sustainsim.examples.path("ref10"))  # doctest: +SKIP
+>>> plan = plan_run(spec, draws=100_000, mode="summary")  # doctest: +SKIP
+>>> sustainsim.simulate(plan)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+import numpy as np
+
+from sustainsim.config.spec import Spec
+from sustainsim.metrics.solvency import DEFAULT_QUANTILES
+from sustainsim.model import engine
+from sustainsim.run.sketch import DEFAULT_MARGIN
+from sustainsim.run.source import source_for
+from sustainsim.sampling.samplers import SAMPLERS, LatinHypercube
+from sustainsim.sampling.streams import UniformSource
+
+__all__ = [
+    "DEFAULT_BINS",
+    "DEFAULT_CHUNK_SIZE",
+    "MODES",
+    "Mode",
+    "RunOptions",
+    "RunPlan",
+    "plan_run",
+    "summary_chunk_size",
+]
+
+Mode = Literal["full", "summary"]
+#: the run modes: every draw kept, or every chunk reduced on the fly
+MODES: tuple[str, ...] = ("full", "summary")
+
+#: draws per chunk of a full run: keeps the engine's temporaries in cache-friendly sizes
+DEFAULT_CHUNK_SIZE = 32_768
+#: in-range bins per (year, school) histogram of a summary run
+DEFAULT_BINS = 4096
+#: default draws x years per chunk of a summary run: one (year, draw) array of the
+#: engine is 1.25 MiB and stays in a 2 MiB L2 cache (16384 draws for 10 years)
+STREAMING_CHUNK_SIZE = 16_384
+CHUNK_DRAW_YEARS = 10 * STREAMING_CHUNK_SIZE
+#: target size of one chunk's engine outputs when the chunk size is automatic [bytes]
+CHUNK_BYTES = 128 * 2**20
+
+#: old keyword -> (its name now, how its value maps)
+_RENAMED = {
+    "num_workers": ("workers", lambda v: v),
+    "summary_only": ("mode", lambda v: "summary" if v else "full"),
+    "streaming": ("mode", lambda v: "summary" if v else "full"),
+}
+
+
+class RunOptions(TypedDict, total=False):
+    """The options every runner accepts (see :func:`plan_run`)."""
+
+    draws: int | None
+    seed: int | None
+    chunk_size: int | None
+    mode: Mode
+    lines: bool
+    progress: bool | None
+    source: UniformSource | None
+    sampler: str | None
+    scheduler: Any
+    workers: int | None
+    bins: int
+    quantiles: Sequence[float]
+    confidence: float
+    margin: float
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A resolved, checked run: build it with :func:`plan_run`, not by hand.
+
+    ``chunk_size`` is resolved for ``spec`` and ``mode``; ``chunk_request`` is what
+    the caller asked for (``None``: the config's, else automatic), kept so that
+    :meth:`for_spec` resolves it again for another spec. ``sampler`` is the sampler
+    asked for (``None``: the config's); ``source_given`` says whether ``source`` came
+    from the caller rather than from the spec's sampler. ``open_ended``: the run may be
+    extended past ``draws`` (convergence), so its source is extendable.
+    """
+
+    spec: Spec
+    draws: int
+    seed: int
+    chunk_size: int
+    source: UniformSource
+    mode: Mode = "full"
+    lines: bool = False
+    progress: bool | None = None
+    scheduler: Any = None
+    workers: int | None = None
+    bins: int = DEFAULT_BINS
+    quantiles: tuple[float, ...] = tuple(DEFAULT_QUANTILES)
+    confidence: float = 0.95
+    margin: float = DEFAULT_MARGIN
+    chunk_request: int | None = None
+    sampler: str | None = None
+    source_given: bool = False
+    open_ended: bool = False
+
+    @property
+    def source_name(self) -> str:
+        """The source's name (``"monte_carlo"``, ``"lhs"``, ``"sobol"``, ...) for provenance."""
+        return getattr(self.source, "name", type(self.source).__name__)
+
+    def for_spec(self, spec: Spec, source: UniformSource | None = None) -> RunPlan:
+        """The same run of another spec (a scenario, a sweep point): same draws, seed and
+        source unless ``source`` is given (common random numbers); chunk size resolved
+        again for ``spec``."""
+        chunk = _chunk_size(spec, self.mode, self.chunk_request)
+        return dataclasses.replace(
+            self, spec=spec, source=self.source if source is None else source, chunk_size=chunk
+        )
+
+    def replace(self, **options: Any) -> RunPlan:
+        """A new plan with some options changed, checked again (as :func:`plan_run`)."""
+        if "draws" in options or "seed" in options:
+            raise ValueError(
+                "a plan's draws and seed fix its uniform source; build a new plan with "
+                "plan_run(spec, draws=..., seed=...)"
+            )
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["chunk_size"] = fields.pop("chunk_request")
+        given = fields.pop("source_given")
+        if "sampler" in options or (options.get("open_ended") and not given):
+            fields["source"] = None  # another sampler, or an extendable source: a new one
+        elif "source" in options or given:
+            fields["sampler"] = None
+        else:  # keep the source built from the sampler asked for
+            sampler = fields.pop("sampler")
+            fields.update(options)
+            return dataclasses.replace(plan_run(**fields), sampler=sampler, source_given=False)
+        fields.update(options)
+        return plan_run(**fields)
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer (got {value!r})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum} (got {value})")
+    return int(value)
+
+
+def _check_fraction(name: str, value: Any, *, closed: bool) -> float:
+    ok = isinstance(value, int | float | np.floating) and not isinstance(value, bool)
+    inside = ok and (0 <= value <= 1 if closed else 0 < value < 1)
+    if not inside:
+        allowed = "in [0, 1]" if closed else "strictly between 0 and 1"
+        raise ValueError(f"{name} must be a number {allowed} (got {value!r})")
+    return float(value)
+
+
+def summary_chunk_size(spec: Spec) -> int:
+    """The automatic chunk size of a summary run of ``spec``.
+
+    :data:`CHUNK_DRAW_YEARS` / years (cache-sized arrays; 16384 draws for 10 years), at
+    most 32768, and fewer when the chunk's engine outputs would pass :data:`CHUNK_BYTES`
+    (many schools), at least 1024.
+    """
+    per_draw = 8 * (len(engine.OUTPUTS) + 5) * spec.years * (len(spec.config.schools) + 1)
+    by_cache = min(2 * STREAMING_CHUNK_SIZE, CHUNK_DRAW_YEARS // spec.years)
+    return int(max(1024, min(by_cache, CHUNK_BYTES // per_draw)))
+
+
+def _chunk_size(spec: Spec, mode: str, requested: int | None) -> int:
+    """The request, else the config's ``[simulation] chunk_size``, else the mode's default."""
+    chunk = requested or spec.config.simulation.chunk_size
+    if chunk is None:
+        chunk = summary_chunk_size(spec) if mode == "summary" else DEFAULT_CHUNK_SIZE
+    return _check_int("chunk_size", chunk, 1)
+
+
+def _renamed(options: dict[str, Any]) -> dict[str, Any]:
+    for old, (new, convert) in _RENAMED.items():
+        if old in options:
+            warnings.warn(
+                f"{old}= is deprecated; use {new}= (e.g. mode='summary', workers=4)",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            value = convert(options.pop(old))
+            if options.get(new, value) != value:
+                raise ValueError(f"{old}= and {new}= disagree; give only {new}=")
+            options[new] = value
+    unknown = sorted(set(options) - set(RunOptions.__annotations__))
+    if unknown:
+        raise TypeError(
+            f"unknown run option(s) {', '.join(unknown)}; "
+            f"allowed: draws, seed, {', '.join(RunOptions.__annotations__)}"
+        )
+    return options
+
+
+def plan_run(
+    spec: Spec | RunPlan,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    open_ended: bool = False,
+    **options: Any,
+) -> RunPlan:
+    """Resolve and check the options of a run; the one place they are read.
+
+    Parameters
+    ----------
+    spec : Spec or RunPlan
+        From :func:`sustainsim.load_config`; a plan is returned as it is, or with the
+        given options changed (:meth:`RunPlan.replace`).
+    draws : int, optional
+        Number of draws (>= 1); default ``[simulation] draws`` of the config.
+    seed : int, optional
+        Seed (>= 0); default ``[simulation] seed``.
+    chunk_size : int, optional
+        Draws per chunk (memory/speed only: results do not depend on it; a summary
+        run's moments are merged chunk by chunk, so they agree to about 1e-15).
+        Default the config's ``[simulation] chunk_size``, else 32768 for a full run
+        and :func:`summary_chunk_size` (16384 for 10 years) for a summary run.
+    mode : {"full", "summary"}
+        ``"full"``: the per-draw results Dataset. ``"summary"``: every chunk reduced
+        on the fly into P(solvent) counts, moments and quantile histograms, bounded
+        memory (:mod:`sustainsim.run.accumulate`).
+    lines : bool
+        Also keep per-line breakdowns ``revenue_lines`` and ``cost_lines`` per draw
+        (full mode only).
+    progress : bool, optional
+        Progress bar over draws; default: only for several chunks on a terminal.
+    source : UniformSource, optional
+        Where uniforms come from; default the config's sampler with its
+        ``[[correlations]]`` from ``seed`` (:func:`sustainsim.run.source.source_for`).
+    sampler : {"monte_carlo", "lhs", "sobol"}, optional
+        The default source's sampler instead of ``[simulation] sampler`` (not with
+        ``source``).
+    scheduler : str or distributed.Client, optional
+        ``None`` (default): chunks run one after another in this process. Else they run
+        as dask tasks (:mod:`sustainsim.run.parallel`): ``"processes"``, ``"threads"``,
+        ``"synchronous"``, ``"distributed"``, ``"tcp://host:port"`` or a Client. Same
+        numbers.
+    workers : int, optional
+        Pool size of a local dask scheduler (default: CPU count).
+    bins : int
+        Summary mode: in-range bins of each quantile histogram (error bound: one bin).
+    quantiles : sequence of float
+        Summary mode: quantile levels reported.
+    confidence : float
+        Summary mode: level of the Wilson intervals.
+    margin : float
+        Summary mode: widening of the pilot range on each side, as a share of its span.
+    open_ended : bool
+        The run may be extended past ``draws`` step by step
+        (:func:`sustainsim.run.convergence.simulate_until`): the default source is built
+        for no fixed draw count, and Latin hypercube designs are refused.
+
+    Returns
+    -------
+    RunPlan
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the option, its value and what is allowed.
+
+    Examples
+    --------
+    >>> plan = plan_run(spec, draws=1_000, mode="summary", bins=512)  # doctest: +SKIP
+    >>> plan.chunk_size  # doctest: +SKIP
+    16384
+    """
+    options = _renamed(dict(options))
+    if isinstance(spec, RunPlan):
+        if draws is not None:
+            options["draws"] = draws
+        if seed is not None:
+            options["seed"] = seed
+        return spec.replace(**options) if options else spec
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec must be a Spec or a RunPlan (got {type(spec).__name__})")
+    sim = spec.config.simulation
+    n = _check_int("draws", sim.draws if draws is None else draws, 1)
+    s = _check_int("seed", sim.seed if seed is None else seed, 0)
+    mode = options.get("mode", "full")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))} (got {mode!r})")
+    requested = options.get("chunk_size")
+    if requested is not None:
+        _check_int("chunk_size", requested, 1)
+    lines = options.get("lines", False)
+    if lines and mode == "summary":
+        raise ValueError(
+            "lines=True needs per-draw output; it cannot be combined with mode='summary'"
+        )
+    workers = options.get("workers")
+    if workers is not None:
+        _check_int("workers", workers, 1)
+    progress = options.get("progress")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None (got {progress!r})")
+    sampler = options.get("sampler")
+    source = _source(spec, n, s, options.get("source"), sampler, open_ended)
+    summary = _summary_options(options)
+    return RunPlan(
+        spec=spec,
+        draws=n,
+        seed=s,
+        chunk_size=_chunk_size(spec, mode, requested),
+        source=source,
+        mode=mode,
+        lines=bool(lines),
+        progress=progress,
+        scheduler=options.get("scheduler"),
+        workers=workers,
+        **summary,
+        chunk_request=requested,
+        sampler=sampler,
+        source_given=options.get("source") is not None,
+        open_ended=bool(open_ended),
+    )
+
+
+def _source(
+    spec: Spec, n: int, seed: int, source: Any, sampler: Any, open_ended: bool
+) -> UniformSource:
+    """The source given, else the spec's sampler (or ``sampler``) with its correlations."""
+    if sampler is not None and sampler not in SAMPLERS:
+        raise ValueError(
+            f"unknown sampler {sampler!r}; sampler must be one of {', '.join(SAMPLERS)}"
+        )
+    if source is not None and sampler is not None:
+        raise ValueError(f"give sampler= or source=, not both (got sampler={sampler!r})")
+    if open_ended:
+        _check_extendable(spec, source, sampler)
+    if source is not None:
+        return source
+    return source_for(spec, None if open_ended else n, seed, sampler)
+
+
+def _summary_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``bins``, ``quantiles``, ``confidence`` and ``margin``, checked."""
+    quantiles = tuple(options.get("quantiles", DEFAULT_QUANTILES))
+    for q in quantiles:
+        _check_fraction("quantiles", q, closed=True)
+    margin = options.get("margin", DEFAULT_MARGIN)
+    if not (isinstance(margin, int | float) and margin >= 0 and math.isfinite(margin)):
+        raise ValueError(f"margin must be a finite number >= 0 (got {margin!r})")
+    return {
+        "bins": _check_int("bins", options.get("bins", DEFAULT_BINS), 1),
+        "quantiles": tuple(float(q) for q in quantiles),
+        "confidence": _check_fraction("confidence", options.get("confidence", 0.95), closed=False),
+        "margin": float(margin),
+    }
+
+
+def _uses_lhs(source: Any) -> bool:
+    while source is not None:
+        if isinstance(source, LatinHypercube):
+            return True
+        source = getattr(source, "base", None)
+    return False
+
+
+def _check_extendable(spec: Spec, source: UniformSource | None, sampler: str | None) -> None:
+    """A Latin hypercube spans a fixed number of draws: refused for an open-ended run."""
+    if source is not None:
+        if _uses_lhs(source):
+            raise ValueError(
+                "a Latin hypercube source cannot be extended draw by draw; use a monte_carlo "
+                "or sobol source"
+            )
+        return
+    if (sampler or spec.config.simulation.sampler) == "lhs":
+        raise ValueError(
+            "lhs cannot be used with a precision target: a Latin hypercube spans a fixed "
+            "number of draws and cannot be extended; use sampler monte_carlo or sobol"
+        )

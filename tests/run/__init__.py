@@ -1,0 +1,1 @@
+"""Tests of the run stage: the plan and the run core."""
