@@ -1,4 +1,4 @@
-"""Time sustainsim.run.full on ref10 against a hand-written numpy version, same run.
+"""Time sustainsim.simulate on ref10 against a hand-written numpy version, same run.
 
     python benchmarks/bench_ref10.py            # 1e5 and 1e6 draws
     python benchmarks/bench_ref10.py --quick    # 1e5 only

@@ -152,19 +152,66 @@ def test_sweep_batch_and_scheduler_through_main(tmp_path):
     import xarray as xr
 
     out = tmp_path / "sw"
-    assert main(["sweep", str(REF10), "--grid", "district.cuts.probability=0.1,0.3",
-                 "--draws", "500", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(REF10),
+                "--grid",
+                "district.cuts.probability=0.1,0.3",
+                "--draws",
+                "500",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     sw = xr.open_dataset(out / "sweep.nc")
     assert sw["district.cuts.probability"].values.tolist() == [0.1, 0.3]
-    assert main(["sweep", str(REF10), "--grid", "district.cuts.nope=1", "--out", str(tmp_path / "bad")]) == 2
+    assert (
+        main(
+            ["sweep", str(REF10), "--grid", "district.cuts.nope=1", "--out", str(tmp_path / "bad")]
+        )
+        == 2
+    )
     assert not (tmp_path / "bad").exists()
-    assert main(["batch", str(REF10), str(CONFIGS / "flagship.toml"), "--out", str(tmp_path / "b"),
-                 "--draws", "300", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "batch",
+                str(REF10),
+                str(CONFIGS / "flagship.toml"),
+                "--out",
+                str(tmp_path / "b"),
+                "--draws",
+                "300",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "b" / "summary.csv").exists()
     # dask's synchronous scheduler gives the serial numbers
     for name, extra in (("serial", []), ("sync", ["--scheduler", "synchronous"])):
-        assert main(["run", str(REF10), "--draws", "2000", "--chunk-size", "700", "--no-report",
-                     "--out", str(tmp_path / name), *extra]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    str(REF10),
+                    "--draws",
+                    "2000",
+                    "--chunk-size",
+                    "700",
+                    "--no-report",
+                    "--out",
+                    str(tmp_path / name),
+                    *extra,
+                ]
+            )
+            == 0
+        )
     a, b = (sustainsim.open_results(tmp_path / n / "results.nc") for n in ("serial", "sync"))
     assert a.fund_balance.equals(b.fund_balance)
 

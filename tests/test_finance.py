@@ -444,7 +444,8 @@ def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
 
 
 def test_cohort_grades_feed_the_section_rule():
-    ds = run("""
+    ds = run(
+        """
 [[schools]]
 name = "s"
 [schools.enrollment]
@@ -457,7 +458,9 @@ name = "teachers"
 kind = "staff"
 salary = 1000
 sections = { bands = [ { grades = ["K", "1", "2"], max_class_size = 30, min_class_size = 28 } ] }
-""", years=2)
+""",
+        years=2,
+    )
     # y1: K 30 (own section), grades 1 and 2 = 15 and 10 (< 28: one pooled room) -> 2
     # y2: K 30, grades 15 and 7.5 -> 2 (three rooms without the minimum)
     cents(line(ds, "cost", "teachers"), [2_000.0, 2_000.0])

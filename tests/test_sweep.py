@@ -53,7 +53,11 @@ def test_points_equal_separate_runs(ref10_spec, swept, grid_2x3):
             ps = sustainsim.p_solvent(ds)
             for v in ("probability", "se", "lower", "upper"):
                 np.testing.assert_array_equal(point[v].values, ps[v].values)
-            fq = sustainsim.metrics.balance_quantiles(ds).isel(year=-1).transpose("quantile", "school")
+            fq = (
+                sustainsim.metrics.balance_quantiles(ds)
+                .isel(year=-1)
+                .transpose("quantile", "school")
+            )
             np.testing.assert_array_equal(point["final_balance_quantile"].values, fq.values)
             np.testing.assert_array_equal(point["fund_balance"].values, ds["fund_balance"].values)
             assert str(point["config_sha256"].values) == spec.sha256

@@ -396,9 +396,14 @@ def write_report(
 
     Examples
     --------
-    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
-    >>> ds = sustainsim.simulate(spec, draws=10_000)  # doctest: +SKIP
-    >>> write_report(ds, "out/ref10", central=sustainsim.central_case(spec))  # doctest: +SKIP
+    >>> import tempfile
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ds = sustainsim.simulate(spec, draws=500, seed=1)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     page = write_report(ds, out, spec_text=spec.text, central=sustainsim.central_case(spec))
+    ...     page.name, page.stat().st_size > 10_000
+    ('report.html', True)
     """
     return _write_all(ds, out_dir, spec_text, central)[-1]
 

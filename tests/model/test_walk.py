@@ -7,7 +7,7 @@ import numpy as np
 import sustainsim
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
-from sustainsim.run import full
+from sustainsim.run import chunk
 from sustainsim.sampling.streams import ChunkDraws, MonteCarlo
 
 CONVERTING = """
@@ -103,12 +103,12 @@ def test_the_typed_lines_follow_the_walk():
 def test_the_run_names_the_lines_the_walk_yields():
     s = spec()
     names = ["aides", "coaches", "devices", "tutoring", "rent"]
-    assert full._line_names(s, "cost") == names
-    assert full._line_names(s, "revenue") == ["launch", "pp"]
-    categories, kinds = full._line_meta(s, "cost")
+    assert chunk._line_names(s, "cost") == names
+    assert chunk._line_names(s, "revenue") == ["launch", "pp"]
+    categories, kinds = chunk._line_meta(s, "cost")
     assert kinds == ["fixed", "per_pupil", "one_time", "per_pupil", "fixed"]  # as first defined
     assert categories == ["operations", "operations", "startup", "operations", "operations"]
-    assert "temporary_revenue" in full.output_names(s) and "one_time_cost" in full.output_names(s)
+    assert "temporary_revenue" in chunk.output_names(s) and "one_time_cost" in chunk.output_names(s)
     ds = sustainsim.simulate(s, lines=True, progress=False)
     assert list(ds.cost_line.values) == names
     coaches = ds.cost_lines.sel(cost_line="coaches", school="a").isel(draw=0).values

@@ -24,6 +24,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``sustainsim compare``: paired differences against the baseline; the exit code."""
     path = Path(args.config)
     if path.suffix == ".nc":
         if not path.exists():

@@ -73,8 +73,12 @@ def format_convergence(info: ConvergenceInfo) -> str:
 
     Examples
     --------
-    >>> print(format_convergence(info))  # doctest: +SKIP
-    converged after 61,440 draws (3 steps, monte_carlo): max SE 0.00199 <= 0.002 ...
+    >>> import sustainsim
+    >>> from sustainsim.run.convergence import simulate_until
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> print(format_convergence(simulate_until(spec, target_se=0.01, seed=1)[1]))
+    converged after 2,660 draws (2 steps, monte_carlo): max SE 0.00955 <= 0.01
+      binding: year=2031, school=ref: p = 0.5853, se = 0.009552
     """
     targets = []
     if info.target_se is not None:

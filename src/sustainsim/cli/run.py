@@ -6,6 +6,7 @@ import argparse
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -25,8 +26,10 @@ __all__ = ["add_arguments", "add_run_options", "run", "run_options"]
 
 
 def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
-    """The flags of a run's plan, shared by ``run``, ``sweep`` and ``batch``
-    (:func:`run_options` maps them onto :func:`sustainsim.run.plan.plan_run`)."""
+    """Add the flags of a run's plan, shared by ``run``, ``sweep`` and ``batch``.
+
+    :func:`run_options` maps them onto :func:`sustainsim.run.plan.plan_run`.
+    """
     parser.add_argument(
         "--draws", type=positive_int, help=f"draws per {what} (default: the config's)"
     )
@@ -150,6 +153,7 @@ def _simulate(args: argparse.Namespace, plan: RunPlan):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``sustainsim run``: simulate, write the outputs, print the summary; the exit code."""
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     out_dir = args.out if args.out is not None else Path("out") / Path(args.config).stem
     if out_dir.exists() and not out_dir.is_dir():
@@ -201,7 +205,6 @@ def _figures(ds, spec: Spec, out_dir: Path, info) -> list[Path]:
 
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
-
     fig = Figure(figsize=(7, 4), layout="constrained")
     plot_convergence(info, ax=fig.add_subplot())
     with io.atomic_path(path) as tmp:
@@ -210,9 +213,11 @@ def _convergence_figure(info, path: Path) -> Path:
 
 
 def _run_zarr(args: argparse.Namespace, plan: RunPlan, out_dir: Path) -> int:
-    """``run --zarr``: per-draw outputs to a Zarr store, summaries in bounded memory
-    (probabilities exact, quantiles within the sketch's bound): in the same pass with
-    ``--summary``, else from a second, summary-only pass."""
+    """``run --zarr``: per-draw outputs to a Zarr store, summaries in bounded memory.
+
+    Probabilities are exact, quantiles within the sketch's bound: in the same pass with
+    ``--summary``, else from a second, summary-only pass.
+    """
     from sustainsim.run.parallel import simulate_parallel
 
     t0 = time.perf_counter()
@@ -228,7 +233,9 @@ def _write_summary(args: argparse.Namespace, ds, out_dir: Path, t_sim: float, do
     """Write and print a summary run's ``summary.json`` and ``summary.nc``."""
     if "scenario" in ds.dims:
         names = [str(x) for x in ds["scenario"].values]
-        summ = {"scenarios": {nm: summary_dict(ds.sel(scenario=nm)) for nm in names}}
+        summ: dict[str, Any] = {
+            "scenarios": {nm: summary_dict(ds.sel(scenario=nm)) for nm in names}
+        }
     else:
         summ = summary_dict(ds)
     summ["config"] = str(args.config)

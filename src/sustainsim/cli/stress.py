@@ -20,6 +20,7 @@ def add_arguments(st: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``sustainsim stress``: print each school's stress capacity; the exit code."""
     spec = load_config(args.config)
     if not 0 < args.target < 1:
         raise ConfigError([f"--target must be in (0, 1) (got {args.target})"])

@@ -39,6 +39,7 @@ def _describe(spec) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``sustainsim validate``: describe each valid config; 2 if any is invalid."""
     bad = 0
     for path in args.config:
         try:

@@ -281,6 +281,38 @@ def _respond(
         np.add(prev, surplus[t], out=bal[t])
 
 
+def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
+    """Add up the revenue lines into ``rev`` (grants also into ``temp``, lines into ``rl``)."""
+    rev[...] = 0.0
+    if temp is not None:
+        temp[...] = 0.0
+    for r_line in school.revenue:
+        amt = _amount(r_line, school, REVENUE_KINDS)
+        rev += amt
+        if temp is not None and r_line.kind == "grant":
+            temp += amt
+        if rl is not None:
+            rl[:, rev_index[r_line.name]] += amt
+
+
+def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index) -> np.ndarray | None:
+    """Add up the cost lines into ``cost`` (one-time also into ``once``); the flexible sum."""
+    cost[...] = 0.0
+    if once is not None:
+        once[...] = 0.0
+    flex = None
+    for line in school.cost:
+        amt = _amount(line, school, COST_KINDS)
+        cost += amt
+        if once is not None and line.kind == "one_time":
+            once += amt
+        if line.flexible:
+            flex = amt.copy() if flex is None else flex + amt
+        if cl is not None:
+            cl[:, cost_index[line.name]] += amt
+    return flex
+
+
 def _run_one(
     school: SchoolInputs,
     rev,
@@ -296,29 +328,8 @@ def _run_one(
     rev_index=None,
     cost_index=None,
 ) -> None:
-    rev[...] = 0.0
-    if temp is not None:
-        temp[...] = 0.0
-    for r_line in school.revenue:
-        amt = _amount(r_line, school, REVENUE_KINDS)
-        rev += amt
-        if temp is not None and r_line.kind == "grant":
-            temp += amt
-        if rl is not None:
-            rl[:, rev_index[r_line.name]] += amt
-    cost[...] = 0.0
-    if once is not None:
-        once[...] = 0.0
-    flex = None
-    for line in school.cost:
-        amt = _amount(line, school, COST_KINDS)
-        cost += amt
-        if once is not None and line.kind == "one_time":
-            once += amt
-        if line.flexible:
-            flex = amt.copy() if flex is None else flex + amt
-        if cl is not None:
-            cl[:, cost_index[line.name]] += amt
+    _sum_revenue(school, rev, temp, rl, rev_index)
+    flex = _sum_cost(school, cost, once, cl, cost_index)
     if school.response is not None and flex is not None:
         tr = trimmed if trimmed is not None else np.empty_like(cost)
         flex = np.broadcast_to(flex, cost.shape)

@@ -10,7 +10,7 @@ A school runs, in this order:
 3. its own lines, every year.
 
 The input builders (:func:`sustainsim.model.inputs.sample_inputs`) and the run's
-bookkeeping of line names, kinds and outputs (:mod:`sustainsim.run.full`) both walk
+bookkeeping of line names, kinds and outputs (:mod:`sustainsim.run.chunk`) both walk
 through :func:`school_lines`, so they cannot disagree. The order is also the order in
 which the builders ask for random streams, which fixes Sobol dimensions.
 """

@@ -110,8 +110,10 @@ def entity_arrays(arrays: Mapping[str, np.ndarray], names: Sequence[str]) -> dic
 
 
 def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarray]:
-    """The schools' ``(year, school, n)`` array and, if any, the district's ``(year, 1, n)``:
-    the entities of :func:`entity_arrays` without copying the schools."""
+    """The entities of :func:`entity_arrays`, without copying the schools.
+
+    The schools' ``(year, school, n)`` array and, if any, the district's ``(year, 1, n)``.
+    """
     x = arrays[name]
     total = arrays.get(f"district_{name}")
     if total is not None:
@@ -133,7 +135,7 @@ class SummaryAccumulator:
     """Mergeable per-chunk reductions of a run (see the module docstring).
 
     Build one with :meth:`from_pilot`, then :meth:`add` chunks (arrays as
-    :func:`sustainsim.run.full.run_chunk` returns them) or :meth:`merge`
+    :func:`sustainsim.run.chunk.run_chunk` returns them) or :meth:`merge`
     accumulators of other draw ranges that share its bins.
     """
 
@@ -392,8 +394,9 @@ def summary_dataset(
 
 
 def summary_dict(ds: xr.Dataset) -> dict:
-    """The key figures of a summary Dataset as plain data, shaped like
-    :func:`sustainsim.metrics.summary` (without the expected shortfall, which a
+    """The key figures of a summary Dataset as plain data.
+
+    Shaped like :func:`sustainsim.metrics.summary` (without the expected shortfall, which a
     histogram cannot bound), so the CLI can print it with ``format_summary``.
     """
     years = [int(y) for y in ds["year"].values]

@@ -111,8 +111,10 @@ def _full_summary(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _execute(plan: RunPlan, run_dir: Path) -> None:
-    """Simulate one run (every scenario of the config, on common draws) and write its
-    files, each atomically, ``summary.nc`` last."""
+    """Simulate one run and write its files, each atomically, ``summary.nc`` last.
+
+    Every scenario of the config runs, on common draws.
+    """
     _clean_stale(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     names = plan.spec.scenario_names

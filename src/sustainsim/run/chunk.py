@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from sustainsim.config.lines import line_category
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
 from sustainsim.model.inputs import sample_inputs
+from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
-from sustainsim.run.full import _line_meta, _line_names, output_names
 from sustainsim.sampling.streams import ChunkDraws, UniformSource
 
 __all__ = [
@@ -30,11 +31,47 @@ __all__ = [
     "chunk_bounds",
     "has_district_totals",
     "run_attrs",
+    "output_names",
     "run_chunk",
 ]
 
 #: chunks per block, the unit of reduction of a summary run (and of its parallel tasks)
 BLOCK_CHUNKS = 8
+
+
+def _school_lines(spec: Spec, part: str):
+    """Every config line the schools run, in order (:func:`sustainsim.model.walk.school_lines`)."""
+    cfg = spec.config
+    for s in cfg.schools:
+        for placed in school_lines(cfg, s, part):
+            yield placed.line
+
+
+def _line_names(spec: Spec, part: str) -> list[str]:
+    """The schools' line names, each once, in the order first run."""
+    return list(dict.fromkeys(line.name for line in _school_lines(spec, part)))
+
+
+def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
+    """Category and kind of each line name (as first defined)."""
+    meta: dict[str, tuple[str, str]] = {}
+    for line in _school_lines(spec, part):
+        meta.setdefault(line.name, (line_category(part, line), line.kind))
+    return [c for c, _ in meta.values()], [k for _, k in meta.values()]
+
+
+def output_names(spec: Spec) -> list[str]:
+    """The engine outputs this spec produces: the core five plus what its lines need."""
+    cfg = spec.config
+    kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in _school_lines(spec, p)}
+    names = list(engine.OUTPUTS)
+    if ("revenue", "grant") in kinds:
+        names.append("temporary_revenue")
+    if ("cost", "one_time") in kinds:
+        names.append("one_time_cost")
+    if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
+        names.append("trimmed")
+    return names
 
 
 def has_district_totals(spec: Spec) -> bool:

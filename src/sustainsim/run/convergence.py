@@ -21,8 +21,12 @@ hypercube designs span a fixed number of draws and cannot be extended: rejected.
 
 Examples
 --------
->>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
->>> ds, info = simulate_until(spec, target_se=0.002)  # doctest: +SKIP
+>>> import sustainsim
+>>> from sustainsim.run.convergence import simulate_until
+>>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+>>> ds, info = simulate_until(spec, target_se=0.01, seed=1, progress=False)
+>>> info.converged, info.draws, round(info.max_se, 4)
+(True, 2660, 0.0096)
 """
 
 from __future__ import annotations
@@ -238,7 +242,8 @@ def simulate_until(
     if isinstance(spec, RunPlan):
         plan = spec if spec.open_ended and not options else spec.replace(open_ended=True, **options)
     else:
-        plan = plan_run(spec, **{**options, "draws": max_draws}, open_ended=True)
+        options["draws"] = max_draws
+        plan = plan_run(spec, open_ended=True, **options)
     if plan.mode != "full":
         raise ValueError("a precision target needs per-draw results; use mode='full'")
     if isinstance(min_draws, bool) or not isinstance(min_draws, int) or min_draws < 1:

@@ -35,7 +35,7 @@ from sustainsim.run.chunk import (
     chunk_bounds,
     run_chunk,
 )
-from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.run.plan import PlanOptions, RunPlan, plan_run
 from sustainsim.sampling.streams import Median
 
 __all__ = [
@@ -58,8 +58,11 @@ Task = Callable[..., Any]
 
 
 class Executor(Protocol):
-    """Runs ``task(plan, unit, **shared)`` for every unit (a list of chunk bounds) and
-    calls ``consume(i, result)`` as results come in, in any order."""
+    """Where the chunks of a run are computed: this process, or a dask cluster.
+
+    ``map`` runs ``task(plan, unit, **shared)`` for every unit (a list of chunk bounds) and
+    calls ``consume(i, result)`` as results come in, in any order.
+    """
 
     #: tasks run in this process and may write straight into the caller's buffers
     in_place: bool
@@ -72,7 +75,8 @@ class Executor(Protocol):
         consume: Callable[[int, Any], None],
         bar: tqdm,
         **shared: Any,
-    ) -> None: ...
+    ) -> None:
+        """Run ``task`` on every unit; ``consume(i, result)`` each; advance ``bar``."""
 
 
 def unit_draws(unit: Unit) -> int:
@@ -86,6 +90,7 @@ class SerialExecutor:
     in_place = True
 
     def map(self, plan, units, task, consume, bar, **shared) -> None:
+        """Run the units in order, in this process."""
         for i, unit in enumerate(units):
             consume(i, task(plan, unit, **shared))
             bar.update(unit_draws(unit))
@@ -101,8 +106,11 @@ def executor_for(plan: RunPlan) -> Executor:
 
 
 def progress_bar(plan: RunPlan, desc: str, total: int | None = None) -> tqdm:
-    """The bar over draws: shown when asked, or (``progress=None``) for several chunks on
-    a terminal (tqdm's ``disable=None``)."""
+    """The progress bar over draws.
+
+    Shown when asked, or (``progress=None``) for several chunks on a terminal (tqdm's
+    ``disable=None``).
+    """
     several = plan.draws > plan.chunk_size
     disable = (None if several else True) if plan.progress is None else not plan.progress
     n = plan.draws if total is None else total
@@ -183,8 +191,11 @@ def reduce(
     task: Task = block_task,
     **shared: Any,
 ) -> SummaryAccumulator:
-    """Reduce every chunk into one accumulator: bins from the pilot, then blocks of chunks
-    (one task each) merged in draw order, so any executor gives the serial numbers."""
+    """Reduce every chunk into one accumulator.
+
+    Bins from the pilot, then blocks of chunks (one task each) merged in draw order, so
+    any executor gives the serial numbers.
+    """
     ex = executor_for(plan) if executor is None else executor
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
     acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
@@ -242,7 +253,7 @@ def simulate(
     *,
     draws: int | None = None,
     seed: int | None = None,
-    **options: Unpack[RunOptions],
+    **options: Unpack[PlanOptions],
 ) -> xr.Dataset:
     """Simulate revenue, cost and fund-balance paths for every draw.
 
@@ -272,9 +283,12 @@ def simulate(
     Examples
     --------
     >>> import sustainsim
-    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
-    >>> ds = sustainsim.simulate(spec, draws=10_000, seed=1)  # doctest: +SKIP
-    >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1))  # doctest: +SKIP
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ds = sustainsim.simulate(spec, draws=2_000, seed=1)
+    >>> dict(ds.sizes)
+    {'draw': 2000, 'year': 10, 'school': 1}
+    >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1, school=0))
+    0.019
     """
     return execute(plan_run(spec, draws=draws, seed=seed, **options))
 

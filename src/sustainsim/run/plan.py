@@ -12,9 +12,11 @@ Examples
 --------
 >>> import sustainsim
 >>> from sustainsim.run.plan import plan_run
->>> spec = sustainsim.load_config(sustainsim.examples.path("ref10"))  # doctest: +SKIP
->>> plan = plan_run(spec, draws=100_000, mode="summary")  # doctest: +SKIP
->>> sustainsim.simulate(plan)  # doctest: +SKIP
+>>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+>>> plan = plan_run(spec, draws=2_000, seed=1, mode="summary")
+>>> s = sustainsim.simulate(plan)
+>>> float(s.probability.isel(year=-1, school=0))
+0.019
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "MODES",
     "Mode",
+    "PlanOptions",
     "RunOptions",
     "RunPlan",
     "plan_run",
@@ -70,11 +73,9 @@ _RENAMED = {
 }
 
 
-class RunOptions(TypedDict, total=False):
-    """The options every runner accepts (see :func:`plan_run`)."""
+class PlanOptions(TypedDict, total=False):
+    """The options of a run besides its draws and seed (see :func:`plan_run`)."""
 
-    draws: int | None
-    seed: int | None
     chunk_size: int | None
     mode: Mode
     lines: bool
@@ -87,6 +88,13 @@ class RunOptions(TypedDict, total=False):
     quantiles: Sequence[float]
     confidence: float
     margin: float
+
+
+class RunOptions(PlanOptions, total=False):
+    """The options every runner accepts (see :func:`plan_run`)."""
+
+    draws: int | None
+    seed: int | None
 
 
 @dataclass(frozen=True)
@@ -126,9 +134,11 @@ class RunPlan:
         return getattr(self.source, "name", type(self.source).__name__)
 
     def for_spec(self, spec: Spec, source: UniformSource | None = None) -> RunPlan:
-        """The same run of another spec (a scenario, a sweep point): same draws, seed and
-        source unless ``source`` is given (common random numbers); chunk size resolved
-        again for ``spec``."""
+        """The same run of another spec (a scenario, a sweep point).
+
+        Same draws, seed and source unless ``source`` is given (common random numbers);
+        the chunk size is resolved again for ``spec``.
+        """
         chunk = _chunk_size(spec, self.mode, self.chunk_request)
         return dataclasses.replace(
             self, spec=spec, source=self.source if source is None else source, chunk_size=chunk
@@ -209,7 +219,7 @@ def _renamed(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(
             f"unknown run option(s) {', '.join(unknown)}; "
-            f"allowed: draws, seed, {', '.join(RunOptions.__annotations__)}"
+            f"allowed: draws, seed, {', '.join(PlanOptions.__annotations__)}"
         )
     return options
 
@@ -284,9 +294,15 @@ def plan_run(
 
     Examples
     --------
-    >>> plan = plan_run(spec, draws=1_000, mode="summary", bins=512)  # doctest: +SKIP
-    >>> plan.chunk_size  # doctest: +SKIP
-    16384
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> plan = plan_run(spec, draws=1_000, mode="summary", bins=512)
+    >>> plan.chunk_size, plan.seed == spec.config.simulation.seed
+    (16384, True)
+    >>> plan_run(spec, draws=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: draws must be >= 1 (got 0)
     """
     options = _renamed(dict(options))
     if isinstance(spec, RunPlan):

@@ -54,8 +54,12 @@ def simulate_scenarios(
 
     Examples
     --------
-    >>> ds = simulate_scenarios(spec, draws=10_000)  # doctest: +SKIP
-    >>> sustainsim.p_solvent(ds).probability.sel(year=2036)  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("leap_chicago.toml"))
+    >>> ds = simulate_scenarios(spec, draws=1_000, seed=1)
+    >>> p = sustainsim.p_solvent(ds).probability.isel(year=-1)
+    >>> p.sel(school="pl_k8").round(2).to_series().to_dict()
+    {'expected': 0.61, 'severe_cuts': 0.27}
     """
     plan = plan_run(spec, **options)
     base = plan.spec

@@ -63,6 +63,7 @@ class Histogram:
 
     @property
     def high(self) -> np.ndarray:
+        """Upper edge of the in-range bins."""
         return self.low + self.bins * self.width
 
     def add(self, x: np.ndarray, where: tuple = (...,)) -> None:

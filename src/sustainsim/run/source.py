@@ -49,8 +49,9 @@ def discover_streams(spec: Spec) -> list[Stream]:
 
     Examples
     --------
-    >>> spec = sustainsim.load_config("configs/reference/ref10.toml")  # doctest: +SKIP
-    >>> discover_streams(spec)[:2]  # doctest: +SKIP
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> discover_streams(spec)[:2]
     [('district.cuts.event', 1), ('district.cuts.event', 2)]
     """
     rec = _Recorder()
