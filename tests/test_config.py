@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 import sustainsim
-from sustainsim.config.schema import ConfigError, apply_overrides, parse_config
+from sustainsim.config import ConfigError, apply_overrides, parse_config
 from sustainsim.sampling.distributions import Distribution
 
 from .conftest import REF10, SMALL_TOML

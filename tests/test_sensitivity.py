@@ -225,7 +225,7 @@ def test_several_schools_default_to_the_district_and_scenarios_are_per_scenario(
 
 def test_config_where_only_one_input_matters(small_data):
     """Three random inputs, only the operations cost moves the balance: it ranks first."""
-    from sustainsim.config.schema import apply_overrides
+    from sustainsim.config import apply_overrides
 
     data = apply_overrides(
         small_data,

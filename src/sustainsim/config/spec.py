@@ -14,14 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sustainsim.config.schema import (
-    Config,
-    ConfigError,
-    apply_overrides,
-    parse_config,
-    parse_toml,
-    read_config_text,
-)
+from sustainsim.config.errors import ConfigError, parse_toml, read_config_text
+from sustainsim.config.overrides import apply_overrides
+from sustainsim.config.schema import Config, parse_config
 from sustainsim.sampling.copula import CorrelatedSource, matrix_from_pairs
 from sustainsim.sampling.streams import MonteCarlo
 

@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from sustainsim import io, metrics
 from sustainsim._version import __version__
-from sustainsim.config.schema import ConfigError
+from sustainsim.config import ConfigError
 from sustainsim.config.spec import Spec, load_config
 from sustainsim.run.accumulate import summary_dict
 from sustainsim.run.core import simulate

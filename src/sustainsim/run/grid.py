@@ -32,7 +32,7 @@ import xarray as xr
 from tqdm import tqdm
 
 from sustainsim._version import __version__
-from sustainsim.config.schema import ConfigError
+from sustainsim.config import ConfigError
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import balance_quantiles, entity_balance, p_solvent
 from sustainsim.run.core import simulate
