@@ -1,8 +1,13 @@
-"""Shared fixtures: paths, small configs, and a helper to build configs from dicts."""
+"""Shared fixtures: paths, small configs, and a helper to build configs from dicts.
+
+Test modules import the paths from here (``from tests.conftest import CONFIGS, REF10``)
+rather than recomputing them from their own depth in the tree.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
 import tomllib
 from pathlib import Path
 
@@ -15,6 +20,17 @@ from sustainsim.config.spec import Spec
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 REF10 = CONFIGS / "reference" / "ref10.toml"
+# the shared data folder beside the repo (../shared/data), or the folder named by SUSTAINSIM_DATA
+DATA = Path(os.environ.get("SUSTAINSIM_DATA") or ROOT.parent / "shared" / "data")
+
+
+def ohio_path() -> Path:
+    """The Ohio F-33 enrollment panel in :data:`DATA`; skips the test when it is absent."""
+    path = DATA / "ohio_f33_panel.csv"
+    if not path.is_file():
+        pytest.skip(f"Ohio F-33 panel not found at {path} (set SUSTAINSIM_DATA to its folder)")
+    return path
+
 
 SMALL_TOML = """
 [simulation]

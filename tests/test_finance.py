@@ -432,7 +432,7 @@ def test_larger_cut_never_raises_p_solvent_and_trims_stay_nonnegative(cuts, trig
 
 
 def test_seed_study_year_is_a_fiscal_year_or_a_projected_index():
-    from .conftest import CONFIGS
+    from tests.conftest import CONFIGS
 
     spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
     central = sustainsim.central_case(spec)

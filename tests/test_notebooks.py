@@ -15,16 +15,16 @@ must be the source's, and it must be saved with outputs (executed) and stay smal
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("jupytext")
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 MAX_BYTES = 1_000_000
 CHECKS_PASSED = "all checks passed"

@@ -23,8 +23,7 @@ import xarray as xr
 import sustainsim
 from sustainsim import report
 from sustainsim.cli import report as cli_report
-
-from .test_plotting import TWO_SCHOOLS
+from tests.plotting.test_plotting import TWO_SCHOOLS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

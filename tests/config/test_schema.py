@@ -10,8 +10,7 @@ import pytest
 import sustainsim
 from sustainsim.config.schema import ConfigError, apply_overrides, parse_config
 from sustainsim.sampling.distributions import Distribution
-
-from .conftest import REF10, SMALL_TOML
+from tests.conftest import REF10, SMALL_TOML
 
 
 def _base() -> dict:
