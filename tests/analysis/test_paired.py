@@ -9,7 +9,7 @@ import sustainsim
 from sustainsim.cli.main import main
 from sustainsim.config.schema import ConfigError
 from tests.conftest import REF10
-from tests.model.test_engine import HAND, ZERO_VARIANCE
+from tests.handcalc import HAND, ZERO_VARIANCE
 
 DELTA = 5_000.0  # scenario "costly": the fixed cost line 5,000 higher in the base year
 
