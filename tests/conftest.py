@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 import sustainsim
-from sustainsim.config.schema import parse_config
-from sustainsim.config.spec import Spec
+from sustainsim.config import Spec, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

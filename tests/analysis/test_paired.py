@@ -7,7 +7,7 @@ import pytest
 
 import sustainsim
 from sustainsim.cli.main import main
-from sustainsim.config.schema import ConfigError
+from sustainsim.config import ConfigError
 from tests.conftest import REF10
 from tests.handcalc import HAND, ZERO_VARIANCE
 

@@ -14,8 +14,7 @@ from sustainsim.analysis.sensitivity import (
     risk_drivers,
     tornado_table,
 )
-from sustainsim.config.schema import parse_config
-from sustainsim.config.spec import Spec
+from sustainsim.config import Spec, parse_config
 
 
 def synthetic(inputs: dict[str, np.ndarray]) -> xr.Dataset:
@@ -225,7 +224,7 @@ def test_several_schools_default_to_the_district_and_scenarios_are_per_scenario(
 
 def test_config_where_only_one_input_matters(small_data):
     """Three random inputs, only the operations cost moves the balance: it ranks first."""
-    from sustainsim.config.schema import apply_overrides
+    from sustainsim.config import apply_overrides
 
     data = apply_overrides(
         small_data,

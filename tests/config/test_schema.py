@@ -7,7 +7,7 @@ import copy
 import pytest
 
 import sustainsim
-from sustainsim.config.schema import ConfigError, apply_overrides, parse_config
+from sustainsim.config import ConfigError, apply_overrides, parse_config
 from sustainsim.sampling.distributions import Distribution
 from tests.conftest import REF10
 

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim.config.schema import apply_overrides
+from sustainsim.config import apply_overrides
 from tests.conftest import spec_from_dict
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 import sustainsim
 from sustainsim.cli.main import main
-from sustainsim.config.schema import ConfigError
+from sustainsim.config import ConfigError
 from tests.conftest import REF10, SMALL_TOML
 
 REGIME = SMALL_TOML.replace(
