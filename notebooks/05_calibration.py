@@ -40,7 +40,7 @@ print("sustainsim", sustainsim.__version__)
 import os
 from pathlib import Path
 
-DATA = Path(os.environ.get("SUSTAINSIM_DATA_DIR", "../../shared/data"))
+DATA = Path(os.environ.get("SUSTAINSIM_DATA", "../../shared/data"))
 PANEL = DATA / "ohio_f33_panel.csv"
 REAL = PANEL.is_file()
 COLUMNS = dict(entity="irn", year="fiscal_year", value="enrollment", filters={"comparable": 1})

@@ -7,8 +7,7 @@ import pytest
 
 import sustainsim
 from sustainsim.cli.main import main
-
-from .conftest import CONFIGS
+from tests.conftest import CONFIGS
 
 SHIPPED = [
     "flagship.toml",

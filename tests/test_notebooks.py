@@ -15,16 +15,16 @@ must be the source's, and it must be saved with outputs (executed) and stay smal
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import DATA, ROOT
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("jupytext")
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 MAX_BYTES = 1_000_000
 CHECKS_PASSED = "all checks passed"
@@ -93,14 +93,14 @@ def test_notebook_runs_and_its_story_holds(name):
     nb = _execute(name)
     printed = _check_story(nb, name)
     if name == "05_calibration":
-        data = ROOT.parent / "shared" / "data" / "ohio_f33_panel.csv"
+        data = DATA / "ohio_f33_panel.csv"
         expected = "(real data)" if data.is_file() else "(synthetic panel)"
         assert expected in printed
 
 
 def test_calibration_notebook_runs_without_the_data_folder(tmp_path, monkeypatch):
-    # the notebook reads SUSTAINSIM_DATA_DIR (default ../../shared/data); point it nowhere
-    monkeypatch.setenv("SUSTAINSIM_DATA_DIR", str(tmp_path / "absent"))
+    # the notebook reads SUSTAINSIM_DATA (default ../../shared/data); point it nowhere
+    monkeypatch.setenv("SUSTAINSIM_DATA", str(tmp_path / "absent"))
     nb = _execute("05_calibration")
     printed = _check_story(nb, "05_calibration")
     assert "(synthetic panel)" in printed

@@ -24,14 +24,12 @@ import sustainsim
 from sustainsim import report
 from sustainsim.cli import report as cli_report
 
-from .test_plotting import TWO_SCHOOLS
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def spec():
-    return sustainsim.loads_config(TWO_SCHOOLS, source="two.toml")
+def spec(make_spec):
+    return make_spec("two_schools")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Tests of the model stage: drivers, budget lines, the engine."""

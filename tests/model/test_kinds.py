@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +21,9 @@ from sustainsim.model.builders import (
 from sustainsim.model.schools import SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.streams import ChunkDraws, MonteCarlo
+from tests.conftest import CONFIGS
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted((ROOT / "configs").rglob("*.toml"))
+SHIPPED = sorted(CONFIGS.rglob("*.toml"))
 
 
 def schema_kinds(union) -> set[str]:
@@ -61,7 +60,7 @@ def test_the_default_categories_name_exactly_the_schema_kinds():
     assert set(schema.DEFAULT_CATEGORY) == kinds
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_builders_return_the_typed_line_of_their_kind(path):
     """Every line of every shipped config: built, typed, frozen, and priced by the engine."""
     cfg = sustainsim.load_config(path).config
@@ -101,7 +100,7 @@ def test_builders_return_the_typed_line_of_their_kind(path):
 def test_the_shipped_configs_use_every_kind():
     """So the digest test (every shipped config's numbers) covers every engine function."""
     seen = set()
-    for path in CONFIGS:
+    for path in SHIPPED:
         cfg = sustainsim.load_config(path).config
         for school in cfg.schools:
             for part in PARTS:

@@ -8,8 +8,7 @@ import xarray as xr
 
 import sustainsim
 from sustainsim.config import apply_overrides
-
-from .conftest import spec_from_dict
+from tests.conftest import spec_from_dict
 
 
 def test_identical_for_chunk_sizes_1000_and_1e6(ref10_spec):

@@ -210,7 +210,7 @@ def test_correlated_growth_rates_in_a_run(small_spec):
             "salary": {"dist": "uniform", "low": 0.02, "high": 0.04},
         },
     }
-    from .conftest import spec_from_dict
+    from tests.conftest import spec_from_dict
 
     spec = spec_from_dict(data)
     n = 20_000

@@ -14,82 +14,11 @@ distributed = pytest.importorskip("distributed")
 
 DRAWS, CHUNK, SEED = 24_000, 5_000, 13
 
-TWO_SCHOOLS_TOML = """
-[simulation]
-years = 5
-first_year = 2030
-draws = 1000
-seed = 3
-
-[district]
-fund_balance = 50000
-
-[district.growth]
-funding = 0.02
-
-[district.cuts]
-probability = 0.2
-magnitude = { dist = "uniform", low = 0.02, high = 0.08 }
-
-[[district.cost]]
-name = "office"
-kind = "fixed"
-amount = 20000
-
-[[schools]]
-name = "a"
-fund_balance = 100000
-
-[schools.enrollment]
-base = 400
-drift = -0.01
-volatility = 0.06
-common_loading = 0.5
-
-[[schools.revenue]]
-name = "pp"
-kind = "per_pupil"
-rate = 9000
-growth = "funding"
-
-[[schools.revenue]]
-name = "grant"
-kind = "grant"
-amount = 150000
-end = { dist = "integer_uniform", low = 1, high = 3 }
-
-[[schools.cost]]
-name = "ops"
-kind = "fixed"
-amount = 3700000
-growth = 0.03
-
-[[schools]]
-name = "b"
-fund_balance = 80000
-
-[schools.enrollment]
-base = 300
-volatility = 0.08
-common_loading = 0.7
-
-[[schools.revenue]]
-name = "pp"
-kind = "per_pupil"
-rate = 9000
-growth = "funding"
-
-[[schools.cost]]
-name = "ops"
-kind = "fixed"
-amount = 2700000
-growth = 0.03
-"""
-
 
 @pytest.fixture(scope="module")
-def spec():
-    return sustainsim.loads_config(TWO_SCHOOLS_TOML, source="two.toml")
+def spec(make_spec):
+    # five years keep the 24,000-draw runs short; P(solvent) stays well inside (0.05, 0.95)
+    return make_spec("two_schools", simulation__years=5)
 
 
 @pytest.fixture(scope="module")

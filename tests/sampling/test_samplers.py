@@ -328,7 +328,7 @@ def _with_extra_input(data: dict) -> dict:
 
 @pytest.mark.parametrize("sampler", list(SAMPLERS))
 def test_adding_an_input_leaves_the_others_alone(ref10_spec, sampler):
-    from .conftest import spec_from_dict
+    from tests.conftest import spec_from_dict
 
     n = 2048
     more = spec_from_dict(_with_extra_input(ref10_spec.data))

@@ -9,8 +9,7 @@ from scipy import stats
 import sustainsim
 from sustainsim.cli.main import main
 from sustainsim.config import ConfigError
-
-from .conftest import REF10, SMALL_TOML
+from tests.conftest import REF10, SMALL_TOML
 
 REGIME = SMALL_TOML.replace(
     """[district.cuts]
@@ -98,10 +97,8 @@ def test_bad_correlations_are_config_errors():
 
 
 @pytest.mark.parametrize("sampler", ["lhs", "sobol"])
-def test_sampler_in_config_and_chunk_independence(sampler):
-    spec = sustainsim.loads_config(
-        SMALL_TOML.replace("seed = 7", f'seed = 7\nsampler = "{sampler}"')
-    )
+def test_sampler_in_config_and_chunk_independence(sampler, make_spec):
+    spec = make_spec(simulation__sampler=sampler)
     a = sustainsim.simulate(spec, draws=1024, chunk_size=100)
     b = sustainsim.simulate(spec, draws=1024, chunk_size=1024)
     assert a.identical(b)

@@ -19,8 +19,8 @@ import sustainsim
 from sustainsim import ConfigError
 from sustainsim.cli.batch import add_arguments, run
 from sustainsim.run.batch import MANIFEST, read_manifest, run_batch
+from tests.conftest import REF10
 
-REF10 = Path(__file__).resolve().parents[1] / "configs" / "reference" / "ref10.toml"
 PROBS = ["0.10", "0.15", "0.20", "0.25"]
 # per-run draws: long enough (~0.3 s a run) that a kill lands inside the batch
 KILL_DRAWS = {"full": 80_000, "streaming": 300_000}

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +25,7 @@ from sustainsim.calibration.fit import (
 from sustainsim.cli.calibrate import add_arguments, run
 from sustainsim.model.drivers import enrollment_paths
 from sustainsim.sampling.distributions import Distribution
+from tests.conftest import ohio_path
 
 TRUE = {"drift": -0.01, "volatility": 0.035, "persistence": 0.3, "loading": 0.6, "drift_sd": 0.01}
 
@@ -62,15 +61,6 @@ def synth_panel(
             "value": level.T.ravel(),
         }
     )
-
-
-def ohio_path() -> Path:
-    root = os.environ.get("SUSTAINSIM_DATA")
-    folder = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
-    path = folder / "ohio_f33_panel.csv"
-    if not path.is_file():
-        pytest.skip(f"Ohio F-33 panel not found at {path} (set SUSTAINSIM_DATA to its folder)")
-    return path
 
 
 OHIO = {"entity": "irn", "year": "fiscal_year", "value": "enrollment", "filters": {"comparable": 1}}

@@ -9,8 +9,7 @@ import pytest
 
 import sustainsim
 from sustainsim.cli.main import main
-
-from .conftest import CONFIGS, REF10, SMALL_TOML
+from tests.conftest import CONFIGS, REF10, SMALL_TOML
 
 
 def test_run_writes_results_and_summary(tmp_path, capsys):

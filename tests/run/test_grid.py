@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,11 +15,11 @@ import sustainsim
 from sustainsim import ConfigError
 from sustainsim.cli.sweep import add_arguments, run
 from sustainsim.run.grid import parse_grid, parse_value, sweep
+from tests.conftest import REF10
 
 CUTS = "district.cuts.probability"
 DRIFT = "schools.ref.enrollment.drift"
 DRAWS, SEED = 4_000, 21
-REF10 = Path(__file__).resolve().parents[1] / "configs" / "reference" / "ref10.toml"
 
 
 @pytest.fixture(scope="module")

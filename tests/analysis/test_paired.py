@@ -8,9 +8,8 @@ import pytest
 import sustainsim
 from sustainsim.cli.main import main
 from sustainsim.config import ConfigError
-
-from .conftest import REF10
-from .test_engine import HAND, ZERO_VARIANCE
+from tests.conftest import REF10
+from tests.handcalc import HAND, ZERO_VARIANCE
 
 DELTA = 5_000.0  # scenario "costly": the fixed cost line 5,000 higher in the base year
 
@@ -136,7 +135,7 @@ def test_stress_capacity_is_monotone_in_the_target(ref10_spec):
 
 
 def test_paired_difference_between_two_schools_of_one_run(small_data):
-    from .conftest import spec_from_dict
+    from tests.conftest import spec_from_dict
 
     two = dict(
         small_data, schools=[small_data["schools"][0], dict(small_data["schools"][0], name="b")]

@@ -20,106 +20,11 @@ from sustainsim.run.summary import (
 
 QS = [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0]
 
-# two schools and central district money: the district entry is the engine's own total
-MULTI_TOML = """
-[simulation]
-years = 6
-first_year = 2030
-draws = 3000
-seed = 11
-
-[district]
-fund_balance = 100000
-
-[district.growth]
-funding = 0.02
-salary = { dist = "uniform", low = 0.02, high = 0.04 }
-
-[district.cuts]
-probability = 0.2
-magnitude = { dist = "uniform", low = 0.02, high = 0.08 }
-
-[[district.revenue]]
-name = "central"
-kind = "fixed"
-amount = 300000
-
-[[district.cost]]
-name = "office"
-kind = "fixed"
-amount = 330000
-growth = 0.03
-
-[[schools]]
-name = "a"
-fund_balance = 150000
-
-[schools.enrollment]
-base = 400
-drift = -0.01
-volatility = 0.06
-common_loading = 0.5
-
-[[schools.revenue]]
-name = "pp"
-kind = "per_pupil"
-rate = 9000
-growth = "funding"
-
-[[schools.revenue]]
-name = "grant"
-kind = "grant"
-amount = 150000
-end = { dist = "integer_uniform", low = 1, high = 3 }
-
-[[schools.cost]]
-name = "teachers"
-kind = "staff"
-students_per_position = 25
-salary = 60000
-benefits_rate = 0.4
-growth = "salary"
-
-[[schools.cost]]
-name = "ops"
-kind = "fixed"
-amount = 2150000
-growth = 0.025
-
-[[schools]]
-name = "b"
-fund_balance = 80000
-
-[schools.enrollment]
-base = 300
-volatility = 0.08
-common_loading = 0.7
-
-[[schools.revenue]]
-name = "pp"
-kind = "per_pupil"
-rate = 9000
-growth = "funding"
-
-[[schools.cost]]
-name = "teachers"
-kind = "staff"
-students_per_position = 25
-salary = 60000
-benefits_rate = 0.4
-growth = "salary"
-
-[[schools.cost]]
-name = "ops"
-kind = "fixed"
-amount = 1620000
-growth = 0.025
-"""
-
 
 @pytest.fixture(scope="module")
-def multi_spec():
-    return sustainsim.loads_config(MULTI_TOML, source="multi.toml")
+def multi_spec(make_spec):
+    """Two schools and central district money: the district entry is the engine's own total."""
+    return make_spec("two_schools")
 
 
 def _entity_paths(ds) -> np.ndarray:

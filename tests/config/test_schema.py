@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 
 import pytest
 
 import sustainsim
 from sustainsim.config import ConfigError, apply_overrides, parse_config
 from sustainsim.sampling.distributions import Distribution
-
-from .conftest import REF10, SMALL_TOML
-
-
-def _base() -> dict:
-    return tomllib.loads(SMALL_TOML)
+from tests.conftest import REF10
 
 
 def _set(data: dict, path: str, value) -> dict:
@@ -121,17 +115,17 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_config_message_names_field_value_and_allowed(case):
+def test_bad_config_message_names_field_value_and_allowed(case, small_data):
     mutate, needles = BAD[case]
     with pytest.raises(ConfigError) as info:
-        parse_config(mutate(_base()), source="x.toml")
+        parse_config(mutate(small_data), source="x.toml")
     msg = str(info.value)
     for needle in needles:
         assert needle in msg, f"{needle!r} not in:\n{msg}"
 
 
-def test_several_problems_reported_at_once():
-    d = _set(_set(_base(), "simulation.years", 0), "district.cuts.probability", 2)
+def test_several_problems_reported_at_once(small_data):
+    d = _set(_set(small_data, "simulation.years", 0), "district.cuts.probability", 2)
     with pytest.raises(ConfigError) as info:
         parse_config(d)
     assert len(info.value.errors) == 2
@@ -148,24 +142,24 @@ def test_missing_file_and_toml_syntax(tmp_path):
         sustainsim.load_config(tmp_path)
 
 
-def test_numbers_and_distributions_accepted():
-    cfg = parse_config(_base())
+def test_numbers_and_distributions_accepted(small_data):
+    cfg = parse_config(small_data)
     school = cfg.schools[0]
     assert school.enrollment.base == 400.0
     assert isinstance(cfg.district.growth["salary"].rate, Distribution)
     grant = school.revenue[1]
     assert grant.end.name == "integer_uniform" and grant.end.params == {"low": 1.0, "high": 3.0}
     # a fixed "distribution" collapses to its number
-    d = _set(_base(), "schools.a.fund_balance", {"dist": "fixed", "value": 5.0})
+    d = _set(small_data, "schools.a.fund_balance", {"dist": "fixed", "value": 5.0})
     assert parse_config(d).schools[0].fund_balance == 5.0
 
 
-def test_scipy_distribution_by_name():
-    d = _set(_base(), "district.cuts.magnitude", {"dist": "gamma", "a": 2.0, "scale": 0.02})
+def test_scipy_distribution_by_name(small_data):
+    d = _set(small_data, "district.cuts.magnitude", {"dist": "gamma", "a": 2.0, "scale": 0.02})
     mag = parse_config(d).district.cuts.magnitude
     assert mag.name == "gamma"
     with pytest.raises(ConfigError, match="gamma takes a, loc, scale"):
-        parse_config(_set(_base(), "district.cuts.magnitude", {"dist": "gamma", "scale": 0.02}))
+        parse_config(_set(small_data, "district.cuts.magnitude", {"dist": "gamma", "scale": 0.02}))
 
 
 def test_overrides_revalidate_and_change_hash(ref10_spec):

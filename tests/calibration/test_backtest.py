@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -27,6 +25,7 @@ from sustainsim.calibration.backtest import (
 from sustainsim.calibration.fit import fit_enrollment
 from sustainsim.model.drivers import enrollment_paths
 from sustainsim.plotting.diagnostics import plot_coverage
+from tests.conftest import ohio_path
 
 matplotlib.use("Agg")
 
@@ -47,15 +46,6 @@ def synth_panel(rng, n, years, *, drift=-0.01, drift_sd=0.01, vol=0.04, phi=0.3,
             "value": level.T.ravel(),
         }
     )
-
-
-def ohio_path() -> Path:
-    root = os.environ.get("SUSTAINSIM_DATA")
-    folder = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
-    path = folder / "ohio_f33_panel.csv"
-    if not path.is_file():
-        pytest.skip(f"Ohio F-33 panel not found at {path} (set SUSTAINSIM_DATA to its folder)")
-    return path
 
 
 # ----------------------------------------------------------------------- kernels

@@ -14,8 +14,7 @@ from sustainsim.analysis.sensitivity import (
     risk_drivers,
     tornado_table,
 )
-from sustainsim.config.schema import parse_config
-from sustainsim.config.spec import Spec
+from sustainsim.config import Spec, parse_config
 
 
 def synthetic(inputs: dict[str, np.ndarray]) -> xr.Dataset:

@@ -1,0 +1,1 @@
+"""Tests of the analysis stage: paired scenarios, sensitivity, Sobol indices, discovery."""

@@ -1,0 +1,1 @@
+"""Tests of calibration: fitting drivers to panels and backtesting them."""

@@ -1,0 +1,1 @@
+"""Tests of the config stage: schema, lines, fields, spec."""

@@ -1,0 +1,1 @@
+"""Tests of the metrics stage: solvency, budget criteria, start-up costs."""

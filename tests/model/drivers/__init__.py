@@ -1,0 +1,1 @@
+"""Tests of the stochastic drivers: enrollment, cuts, grants, growth, regimes."""

@@ -1,0 +1,71 @@
+"""Cohort-survival enrollment: the closed form, lognormal noise around the ratio, grades feeding sections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sustainsim
+from tests.handcalc import HEAD, cents, line, run
+
+
+def test_cohort_survival_closed_form():
+    ds = run(
+        """
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1", "2"]
+by_grade = [100, 90, 80]
+progression = [0.95, 0.9]
+""",
+        years=2,
+    )
+    # y1: K 100, 1 = 100*0.95 = 95, 2 = 90*0.9 = 81 -> 276; y2: 100, 95, 85.5 -> 280.5
+    cents(ds.enrollment.isel(draw=0, school=0).values, [276.0, 280.5])
+
+
+def test_cohort_noise_is_lognormal_around_the_ratio():
+    text = (
+        HEAD.format(years=1).replace("draws = 3", "draws = 100000")
+        + """
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1"]
+by_grade = [100, 100]
+progression = 0.9
+progression_sd = 0.05
+"""
+    )
+    ds = sustainsim.simulate(sustainsim.loads_config(text))
+    g1 = ds.enrollment.isel(school=0, year=0).values - 100  # grade 1 = 100 * 0.9 * exp(noise)
+    mean = 90 * np.exp(0.05**2 / 2)
+    assert g1.mean() == pytest.approx(mean, abs=4 * g1.std() / np.sqrt(g1.size))
+    assert np.log(g1 / 90).std() == pytest.approx(0.05, rel=0.01)
+
+
+def test_cohort_grades_feed_the_section_rule():
+    ds = run(
+        """
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1", "2"]
+by_grade = [30, 20, 20]
+progression = 0.5
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+salary = 1000
+sections = { bands = [ { grades = ["K", "1", "2"], max_class_size = 30, min_class_size = 28 } ] }
+""",
+        years=2,
+    )
+    # y1: K 30 (own section), grades 1 and 2 = 15 and 10 (< 28: one pooled room) -> 2
+    # y2: K 30, grades 15 and 7.5 -> 2 (three rooms without the minimum)
+    cents(line(ds, "cost", "teachers"), [2_000.0, 2_000.0])
+    cents(ds.enrollment.isel(draw=0, school=0).values, [55.0, 52.5])

@@ -1,0 +1,1 @@
+"""Tests of the plots: artists checked against independently computed values."""

@@ -1,0 +1,1 @@
+"""Tests of the sampling stage: distributions, streams, samplers, copulas."""
