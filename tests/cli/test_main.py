@@ -223,6 +223,8 @@ def test_core_install_does_not_need_the_optional_extras():
     code = (
         "import sys; sys.modules['dask'] = None\n"
         "import sustainsim\n"
+        "from sustainsim import *\n"
+        "from sustainsim.run import *\n"
         "from sustainsim.cli.main import main\n"
         f"assert main(['validate', {str(REF10)!r}]) == 0\n"
         "try:\n"

@@ -24,7 +24,6 @@ __all__ = [
     "plan_run",
     "run_batch",
     "simulate",
-    "simulate_parallel",
     "simulate_scenarios",
     "simulate_summary",
     "simulate_until",
