@@ -1,16 +1,29 @@
-"""Files: atomic writes of results, summaries and text; reading results back.
+"""Files and folders: atomic writes, output folders as transactions, the lock, signals.
 
 Every file is written to a temporary name in its target directory and moved into
-place with :func:`os.replace`, so a reader never sees a partial file and an
-interrupted run never leaves one behind.
+place with :func:`os.replace`, so a reader never sees a partial file. A whole output
+folder (``sustainsim run --out DIR`` and the other commands' ``--out``, and each run
+folder of a batch) is one transaction, :func:`output_folder`: the command writes
+into a hidden sibling ``.DIR.staging-*`` and the finished folder is renamed onto
+``DIR``, so ``DIR`` holds either the previous run or the new one, never a mix. A lock
+file ``.DIR.lock`` beside it refuses a second command on the same folder, and a
+folder that holds files sustainsim did not write is never replaced.
+
+A command-line run records SIGINT and SIGTERM here (:func:`note_signal`); a file
+or folder is never committed after one arrived, even where a library swallowed the
+``KeyboardInterrupt`` (h5py does, in a weakref callback, during a NetCDF write).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
-import tempfile
-from collections.abc import Callable
+import secrets
+import shutil
+import signal
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,35 +31,127 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["atomic_path", "open_results", "write_json", "write_netcdf", "write_text"]
+from sustainsim._version import __version__
+
+__all__ = [
+    "FAULT_ENV",
+    "MARKER",
+    "Interrupted",
+    "OutputError",
+    "atomic_path",
+    "check_interrupted",
+    "clean_stale",
+    "fault_point",
+    "lock_folder",
+    "note_signal",
+    "open_results",
+    "output_folder",
+    "read_marker",
+    "write_json",
+    "write_netcdf",
+    "write_text",
+]
+
+#: the record of an output folder, written last into the staging folder
+MARKER = ".sustainsim.json"
+#: names sustainsim writes into an output folder (a folder holding only these, or
+#: :data:`MARKER`, is one sustainsim may replace)
+_OUTPUT_NAMES = frozenset(
+    {"results.nc", "summary.json", "summary.nc", "report.html", "compare.nc", "compare.json"}
+    | {"sweep.nc", "sweep.csv", "p_solvent.csv"}
+)
+#: environment variable naming a point where the process signals itself (fault tests)
+FAULT_ENV = "SUSTAINSIM_FAULT"
+
+
+class OutputError(ValueError):
+    """An output folder cannot be used: not a folder, not sustainsim's, or locked."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: the command stops, nothing is committed."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = int(signum)
+        super().__init__(f"interrupted by {signal.Signals(self.signum).name}")
+
+
+# --- signals and fault points --------------------------------------------------------------
+
+_received: list[int] = []
+_fault_hits: dict[str, int] = {}
+
+
+def note_signal(signum: int | None) -> int | None:
+    """Record that ``signum`` arrived (None: forget every signal); the first one recorded."""
+    if signum is None:
+        _received.clear()
+        _fault_hits.clear()
+    else:
+        _received.append(int(signum))
+    return _received[0] if _received else None
+
+
+def check_interrupted() -> None:
+    """Raise :class:`Interrupted` if a signal was recorded (also one a library swallowed)."""
+    if _received:
+        raise Interrupted(_received[0])
+
+
+def fault_point(name: str) -> None:
+    """Signal this process at the point ``name`` if ``SUSTAINSIM_FAULT`` asks for it.
+
+    ``SUSTAINSIM_FAULT=POINT[#N][@SIG]``: at the ``N``-th time (default first) the run
+    reaches ``POINT``, send it ``SIG`` (``KILL``, ``INT`` or ``TERM``; default
+    ``KILL``). Points: ``file:NAME`` (a file written, before it is moved onto
+    ``NAME``), ``commit:NAME`` (folder ``NAME`` complete, before the rename),
+    ``swap:NAME`` (the old ``NAME`` moved aside, the new not yet in place),
+    ``committed:NAME``. For the fault-injection tests; unset, it costs one lookup.
+    """
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, sig = spec.partition("@")
+    point, _, nth = point.partition("#")
+    if point != name:
+        return
+    _fault_hits[name] = _fault_hits.get(name, 0) + 1
+    if _fault_hits[name] == int(nth or 1):
+        os.kill(os.getpid(), getattr(signal, f"SIG{sig or 'KILL'}"))
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _new_temp(directory: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file with permissions from the umask (as ``open()`` would)."""
+    while True:
+        path = directory / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # pragma: no cover - 32 random bits
+            continue
+        return path
 
 
 @contextmanager
-def atomic_path(path: str | Path, suffix: str = ""):
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception, or if a signal arrived meanwhile, the temporary file is removed
+    and ``path`` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _new_temp(path.parent, f".{path.name}.", suffix + ".tmp")
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        yield tmp
+        check_interrupted()
+        fault_point(f"file:{path.name}")
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
@@ -98,3 +203,228 @@ def open_results(path: str | Path) -> xr.Dataset:
     """Load a results file written by sustainsim fully into memory."""
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
+
+
+# --- the lock ------------------------------------------------------------------------------
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock of the open file ``fd`` without waiting; whether it was free."""
+    if sys.platform == "win32":  # pragma: no cover
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextmanager
+def lock_folder(path: str | Path) -> Iterator[Path]:
+    """Hold the lock file ``.NAME.lock`` beside the folder ``path``; :class:`OutputError` if taken.
+
+    The operating system releases the lock when the process ends, however it ends
+    (SIGKILL included); the file is removed on release.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.parent / f".{path.name}.lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        if not _try_lock(fd):
+            os.close(fd)
+            raise OutputError(
+                f"output folder {str(path)!r} is in use by another sustainsim process "
+                f"(lock {str(lock)!r}); wait for it to finish or choose another folder"
+            )
+        try:  # the file may have been removed by its last holder meanwhile: lock again
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+
+
+# --- output folders ------------------------------------------------------------------------
+
+
+def read_marker(path: str | Path) -> dict | None:
+    """The record :data:`MARKER` of an output folder, or None (absent or unreadable)."""
+    try:
+        record = json.loads((Path(path) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _is_ours(path: Path) -> bool:
+    """An empty folder, one with a marker, or one holding only names sustainsim writes."""
+    if read_marker(path) is not None:
+        return True
+    for p in path.iterdir():
+        name = p.name
+        temp = name.startswith(".") and name.endswith(".tmp")
+        known = name in _OUTPUT_NAMES or name.endswith(".png")
+        if not (p.is_file() and (temp or known)):
+            return False
+    return True
+
+
+def _check_folder(path: Path, owner: str | None) -> None:
+    """Refuse a file, a folder of someone else's files, or (``owner``) another config's run."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise OutputError(f"--out {str(path)!r} exists and is not a directory")
+    if not _is_ours(path):
+        raise OutputError(
+            f"--out {str(path)!r} holds files sustainsim did not write; refusing to replace "
+            "it: choose a new or empty folder"
+        )
+    previous = (read_marker(path) or {}).get("owner")
+    if owner is not None and previous is not None and previous != owner:
+        raise OutputError(
+            f"{str(path)!r} holds the output of {previous!r}, not {owner!r} (a config of "
+            "the same name elsewhere); choose the folder with --out"
+        )
+
+
+def clean_stale(path: str | Path) -> list[Path]:
+    """Remove what killed runs left of the folder ``path``; the paths removed.
+
+    Call it holding the folder's lock. Staging folders ``.NAME.staging-*`` are
+    removed; a previous folder moved aside as ``.NAME.old-*`` is moved back if ``NAME``
+    is missing (a kill between the two renames of a commit), else removed; temporary
+    files ``.*.tmp`` inside ``NAME`` are removed.
+    """
+    path = Path(path)
+    removed: list[Path] = []
+    if not path.parent.is_dir():
+        return removed
+    for old in sorted(path.parent.glob(f".{path.name}.old-*")):
+        if not path.exists():
+            os.rename(old, path)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    for stage in path.parent.glob(f".{path.name}.staging-*"):
+        shutil.rmtree(stage, ignore_errors=True)
+        removed.append(stage)
+    if path.is_dir():
+        for tmp in path.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _carry(old: Path, stage: Path, drop: Callable[[str], bool]) -> None:
+    """Hard-link (or copy) the entries of ``old`` that stay into ``stage``."""
+    for p in old.iterdir():
+        target = stage / p.name
+        if p.name == MARKER or drop(p.name) or target.exists() or p.name.endswith(".tmp"):
+            continue
+        if p.is_dir():
+            shutil.copytree(p, target, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(p, target)
+
+
+def _link_or_copy(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _commit(stage: Path, path: Path, record: dict) -> None:
+    """Write the marker, then rename ``stage`` onto ``path`` (the old folder aside first)."""
+    record["files"] = sorted(p.name for p in stage.iterdir())
+    record["written_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    write_json(record, stage / MARKER)
+    check_interrupted()
+    fault_point(f"commit:{path.name}")
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+        os.rename(path, old)
+        fault_point(f"swap:{path.name}")
+    os.rename(stage, path)
+    fault_point(f"committed:{path.name}")
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def output_folder(
+    path: str | Path,
+    *,
+    command: str,
+    owner: str | None = None,
+    check_owner: bool = False,
+    amend: Callable[[str], bool] | None = None,
+    lock: bool = True,
+) -> Iterator[Path]:
+    """Write the folder ``path`` as one transaction; yields the staging folder to write into.
+
+    Parameters
+    ----------
+    path : path
+        The output folder. If it exists it must be a folder sustainsim wrote (its
+        :data:`MARKER`, or only names sustainsim writes) or empty; else
+        :class:`OutputError` before anything is written.
+    command : str
+        Recorded in the marker (``"run"``, ``"compare"``, ...).
+    owner : str, optional
+        What the output belongs to (a config's absolute path), recorded; with
+        ``check_owner``, a folder recorded for another owner is refused.
+    amend : callable, optional
+        Keep the folder's other files: every entry of the old folder for which
+        ``amend(name)`` is false is carried over (hard links). Default: the new
+        folder holds only what was written into the staging folder.
+    lock : bool
+        Take the folder's lock (:func:`lock_folder`); False when the caller holds a
+        lock on a folder above (a batch).
+
+    On success (and if no signal arrived) the marker is written last, the old folder
+    is moved aside, the staging folder renamed onto ``path`` and the old one removed.
+    On an exception the staging folder is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    _check_folder(path, owner if check_owner else None)  # before anything is written
+    with lock_folder(path) if lock else _no_lock():
+        clean_stale(path)
+        _check_folder(path, owner if check_owner else None)  # again, under the lock
+        previous = read_marker(path) if amend is not None else None
+        stage = path.with_name(f".{path.name}.staging-{os.getpid()}-{secrets.token_hex(4)}")
+        os.mkdir(stage)
+        try:
+            yield stage
+            if amend is not None and path.is_dir():
+                _carry(path, stage, amend)
+            record = {"command": command, "owner": owner, "sustainsim_version": __version__}
+            if previous is not None:
+                record = {**previous, "sustainsim_version": __version__, "amended_by": command}
+            _commit(stage, path, record)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield None

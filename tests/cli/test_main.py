@@ -9,6 +9,7 @@ import pytest
 
 import sustainsim
 from sustainsim.cli.main import main
+from sustainsim.io import MARKER
 from tests.conftest import CONFIGS, REF10, SMALL_TOML
 
 
@@ -18,7 +19,8 @@ def test_run_writes_results_and_summary(tmp_path, capsys):
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     assert {"results.nc", "summary.json", "report.html", "fan_chart.png"} <= set(names)
-    assert not [n for n in names if n.startswith(".")]  # no temporary files left
+    assert MARKER in names  # the folder's record, written last
+    assert not [n for n in names if n.startswith(".") and n != MARKER]  # no temporaries left
     ds = sustainsim.open_results(out / "results.nc")
     assert ds.sizes["draw"] == 3000 and ds.attrs["seed"] == 5
     summ = json.loads((out / "summary.json").read_text())
@@ -144,7 +146,7 @@ def test_report_and_calibrate_subcommands(tmp_path, capsys):
 def test_run_without_report(tmp_path):
     out = tmp_path / "r"
     assert main(["run", str(REF10), "--draws", "100", "--out", str(out), "--no-report"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["results.nc", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "results.nc", "summary.json"]
 
 
 def test_sweep_batch_and_scheduler_through_main(tmp_path):
@@ -245,7 +247,7 @@ def test_run_summary_flag_maps_onto_the_plan(tmp_path):
     out = tmp_path / "s"
     argv = ["run", str(REF10), "--draws", "3000", "--seed", "4", "--no-progress", "--out"]
     assert main([*argv, str(out), "--summary", "--chunk-size", "1000"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "summary.nc"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "summary.json", "summary.nc"]
     got = xr.open_dataset(out / "summary.nc", engine="h5netcdf").load()
     ref = simulate_summary(sustainsim.load_config(REF10), draws=3000, seed=4, chunk_size=1000)
     np.testing.assert_array_equal(got["solvent_count"].values, ref["solvent_count"].values)

@@ -18,6 +18,7 @@ import xarray as xr
 import sustainsim
 from sustainsim import ConfigError
 from sustainsim.cli.batch import add_arguments, run
+from sustainsim.io import MARKER
 from sustainsim.run.batch import MANIFEST, read_manifest, run_batch
 from tests.conftest import REF10
 
@@ -58,7 +59,8 @@ def test_batch_outputs_and_table(configs, tmp_path):
         assert (e["seed"], e["draws"], e["mode"]) == (5, 3_000, "full")
         assert e["finished_at"].endswith("+00:00")
         run_dir = out / e["run_dir"]
-        assert {p.name for p in run_dir.iterdir()} == {"results.nc", "summary.nc", "summary.json"}
+        names = {p.name for p in run_dir.iterdir()}
+        assert names == {MARKER, "results.nc", "summary.nc", "summary.json"}
         ds = sustainsim.open_results(run_dir / "results.nc")
         expected = sustainsim.simulate(spec, draws=3_000, seed=5)
         xr.testing.assert_equal(ds, expected)

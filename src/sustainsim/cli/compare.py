@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+
+import xarray as xr
 
 from sustainsim import io
 from sustainsim.analysis.paired import compare
@@ -11,7 +14,7 @@ from sustainsim.cli.options import nonneg_int, positive_int
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.scenarios import simulate_scenarios
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "compare_dict", "run"]
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
@@ -24,7 +27,21 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``sustainsim compare``: paired differences against the baseline; the exit code."""
+    """Run ``sustainsim compare``: paired differences against the baseline; the exit code.
+
+    With ``--out`` the folder is one transaction (:func:`sustainsim.io.output_folder`),
+    checked and locked before anything is simulated.
+    """
+    if args.out is None:
+        return _compare(args, None)
+    with io.output_folder(args.out, command="compare") as stage:
+        code = _compare(args, stage)
+    print(f"\nwrote {args.out / 'compare.nc'} and {args.out / 'compare.json'}")
+    return code
+
+
+def _compare(args: argparse.Namespace, stage: Path | None) -> int:
+    """Simulate (or read), print the table, write into ``stage`` if given."""
     path = Path(args.config)
     if path.suffix == ".nc":
         if not path.exists():
@@ -70,10 +87,47 @@ def run(args: argparse.Namespace) -> int:
                 f"{float(r.difference):+,.0f} USD (paired se {float(r.se_paired):,.0f}, "
                 f"unpaired {float(r.se_unpaired):,.0f})"
             )
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        io.write_netcdf(_merge_compare(out, bal), args.out / "compare.nc")
+    if stage is not None:
+        io.write_netcdf(_merge_compare(out, bal), stage / "compare.nc")
+        io.write_json(compare_dict(out, bal, ds.sizes["draw"]), stage / "compare.json")
     return 0
+
+
+def compare_dict(p: xr.Dataset, bal: xr.Dataset, draws: int) -> dict:
+    """``compare.json``: the printed table as JSON.
+
+    ``{"baseline", "draws", "scenarios": {SCENARIO: {SCHOOL: {"p_solvent": {YEAR:
+    {"baseline", "scenario", "difference", "se_paired", "se_unpaired"}},
+    "final_balance": {"difference", "se_paired", "se_unpaired"}}}}}``; probabilities
+    of solvency through each year, final-balance differences in USD; NaN as null.
+    """
+    out: dict = {"baseline": str(p.attrs["baseline"]), "draws": int(draws), "scenarios": {}}
+    for sc in p["scenario"].values:
+        schools: dict = {}
+        for school in p["school"].values:
+            years = {}
+            for y in p["year"].values:
+                r = p.sel(scenario=sc, school=school, year=y)
+                years[str(int(y))] = {
+                    "baseline": _num(r.a),
+                    "scenario": _num(r.b),
+                    "difference": _num(r.difference),
+                    "se_paired": _num(r.se_paired),
+                    "se_unpaired": _num(r.se_unpaired),
+                }
+            schools[str(school)] = {"p_solvent": years}
+        for school in bal["school"].values:
+            r = bal.sel(scenario=sc, school=school)
+            schools.setdefault(str(school), {})["final_balance"] = {
+                k: _num(r[k]) for k in ("difference", "se_paired", "se_unpaired")
+            }
+        out["scenarios"][str(sc)] = schools
+    return out
+
+
+def _num(x: xr.DataArray) -> float | None:
+    v = float(x)
+    return v if math.isfinite(v) else None
 
 
 def _merge_compare(p, bal):

@@ -1,18 +1,25 @@
 """The ``sustainsim`` command: a thin shell over the Python API.
 
-Exit codes: 0 success, 2 bad input (config errors, missing files, bad arguments),
-1 anything unexpected. Nothing is written when the input is bad, and every output
-file is written atomically.
+Exit codes: 0 success, 2 bad input (config errors, missing files, bad arguments,
+an output folder in use or not sustainsim's), 1 anything unexpected, 130 on SIGINT
+(Ctrl-C) and 143 on SIGTERM. Nothing is written when the input is bad, every output
+file is written atomically and every output folder is one transaction
+(:func:`sustainsim.io.output_folder`): an interrupted command leaves the previous
+output as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
+from sustainsim import io
 from sustainsim._version import __version__
 from sustainsim.config import ConfigError
 
@@ -57,6 +64,27 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _on_signal(signum: int, frame: object) -> None:
+    """Record the signal (a library may swallow the exception) and stop the command."""
+    io.note_signal(signum)
+    raise io.Interrupted(signum)
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM stop the command through :func:`_on_signal` (main thread only)."""
+    io.note_signal(None)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sustainsim`` command; returns the exit code."""
     parser = _build_parser()
@@ -64,6 +92,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on bad arguments, 0 on --help/--version
         return int(exc.code or 0)
+    with _signals():
+        code = _dispatch(args)
+        received = _received()
+    if received is not None and code != 128 + received:  # the exception was swallowed
+        print(f"interrupted ({signal.Signals(received).name})", file=sys.stderr)
+        return 128 + received
+    return code
+
+
+def _received() -> int | None:
+    """The first SIGINT/SIGTERM of this command, even one whose exception was swallowed."""
+    try:
+        io.check_interrupted()
+    except io.Interrupted as exc:
+        return exc.signum
+    return None
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the subcommand; its exit code, errors turned into messages and codes."""
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -75,9 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:  # an optional extra is not installed
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # io.Interrupted from a signal, or a bare Ctrl-C
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:  # output piped into `head` and the like: the files are written
         import os
 

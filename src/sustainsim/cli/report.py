@@ -16,7 +16,7 @@ from pathlib import Path
 import xarray as xr
 
 from sustainsim.config import loads_config
-from sustainsim.io import open_results
+from sustainsim.io import open_results, output_folder
 from sustainsim.report import check_results, write_report
 from sustainsim.run import central_case
 
@@ -41,11 +41,18 @@ def central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
         return None
 
 
+def _report_file(name: str) -> bool:
+    """A file a report writes (replaced by a new report; the run's own files stay)."""
+    return name == "report.html" or (name.endswith(".png") and name != "convergence.png")
+
+
 def report_from_file(results_nc: str | Path, out_dir: str | Path | None = None) -> Path:
     """Rebuild the report from a saved ``results.nc`` (default ``out_dir``: its folder).
 
     The config text comes from the file's attrs; the composition figure uses the
-    file's line data if any, else the central case rebuilt from that config.
+    file's line data if any, else the central case rebuilt from that config. The
+    folder is one transaction (:func:`sustainsim.io.output_folder`): its figures and
+    ``report.html`` are replaced together, every other file in it is kept.
     """
     path = Path(results_nc)
     if not path.is_file():
@@ -56,7 +63,10 @@ def report_from_file(results_nc: str | Path, out_dir: str | Path | None = None) 
         raise ValueError(f"cannot read {str(path)!r} as a sustainsim results file: {exc}") from None
     check_results(ds)
     central = None if "revenue_lines" in ds else central_from_attrs(ds)
-    return write_report(ds, path.parent if out_dir is None else out_dir, central=central)
+    target = path.parent if out_dir is None else Path(out_dir)
+    with output_folder(target, command="report", amend=_report_file) as stage:
+        write_report(ds, stage, central=central)
+    return target / "report.html"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

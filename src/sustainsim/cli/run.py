@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from sustainsim.run.core import simulate
 from sustainsim.run.plan import RunPlan, plan_run
 from sustainsim.run.scenarios import simulate_scenarios
 
-__all__ = ["add_arguments", "add_run_options", "run", "run_options"]
+__all__ = ["add_arguments", "add_run_options", "out_folder", "run", "run_options"]
 
 
 def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
@@ -152,47 +152,64 @@ def _simulate(args: argparse.Namespace, plan: RunPlan):
     return simulate(plan), None
 
 
+def out_folder(args: argparse.Namespace, suffix: str = "") -> tuple[Path, dict]:
+    """The output folder of ``run``/``sweep`` and the :func:`sustainsim.io.output_folder` options.
+
+    The default ``out/CONFIG_STEM[suffix]`` is refused if it holds the output of another
+    config of the same name (in another folder); an explicit ``--out`` is the user's choice.
+    """
+    default = args.out is None
+    out_dir = Path("out") / f"{Path(args.config).stem}{suffix}" if default else args.out
+    return out_dir, {"owner": str(Path(args.config).resolve()), "check_owner": default}
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``sustainsim run``: simulate, write the outputs, print the summary; the exit code."""
+    """Run ``sustainsim run``: simulate, write the outputs, print the summary; the exit code.
+
+    The output folder is one transaction (:func:`sustainsim.io.output_folder`): the
+    files are written into a staging folder renamed onto ``--out`` when complete.
+    """
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
-    out_dir = args.out if args.out is not None else Path("out") / Path(args.config).stem
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
+    out_dir, owner = out_folder(args)
     _check_flags(args, spec)
     plan = _plan(args, spec)
-    if args.zarr is not None:
-        return _run_zarr(args, plan, out_dir)
-    t0 = time.perf_counter()
-    ds, info = _simulate(args, plan)
-    t_sim = time.perf_counter() - t0
-    if plan.mode == "summary":
-        return _write_summary(args, ds, out_dir, t_sim, f"(simulated in {t_sim:.2f} s)")
-    summ = metrics.summary(ds)
-    summ["config"] = str(args.config)
-    summ["simulate_seconds"] = round(t_sim, 3)
-    if info is not None:
-        summ["convergence"] = info.to_dict()
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        io.write_netcdf(ds, out_dir / "results.nc", compress=args.compress)
-        io.write_json(summ, out_dir / "summary.json")
-        figures = [] if args.no_report else _figures(ds, spec, out_dir, info)
-    except BaseException:
-        if created:
-            _remove_tree(out_dir)
-        raise
+    with io.output_folder(out_dir, command="run", **owner) as stage:
+        if args.zarr is not None:
+            summ, info, wrote = _run_zarr(args, plan, stage, out_dir)
+        else:
+            summ, info, wrote = _run_and_write(args, plan, stage, out_dir)
     print(format_summary(summ, title=f"sustainsim run {args.config}"))
     print()
     if info is not None:
         print(format_convergence(info))
         print()
-    print(
+    print(wrote)
+    return 0
+
+
+def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path) -> tuple:
+    """Simulate, write the files into ``stage``; the summary, convergence and what was written."""
+    t0 = time.perf_counter()
+    ds, info = _simulate(args, plan)
+    t_sim = time.perf_counter() - t0
+    if plan.mode == "summary":
+        summ = _write_summary(args, ds, stage, t_sim)
+        done = f"(simulated in {t_sim:.2f} s)"
+        return summ, None, f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
+    summ = metrics.summary(ds)
+    summ["config"] = str(args.config)
+    summ["simulate_seconds"] = round(t_sim, 3)
+    if info is not None:
+        summ["convergence"] = info.to_dict()
+    io.write_netcdf(ds, stage / "results.nc", compress=args.compress)
+    io.write_json(summ, stage / "summary.json")
+    figures = [] if args.no_report else _figures(ds, plan.spec, stage, info)
+    wrote = (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
         + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
         + f" (simulated in {t_sim:.2f} s)"
     )
-    return 0
+    return summ, info, wrote
 
 
 def _figures(ds, spec: Spec, out_dir: Path, info) -> list[Path]:
@@ -212,25 +229,35 @@ def _convergence_figure(info, path: Path) -> Path:
     return path
 
 
-def _run_zarr(args: argparse.Namespace, plan: RunPlan, out_dir: Path) -> int:
+def _run_zarr(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path) -> tuple:
     """``run --zarr``: per-draw outputs to a Zarr store, summaries in bounded memory.
 
     Probabilities are exact, quantiles within the sketch's bound: in the same pass with
-    ``--summary``, else from a second, summary-only pass.
+    ``--summary``, else from a second, summary-only pass. A store inside ``--out`` is
+    written into the staging folder, so it is part of the folder's transaction.
     """
     from sustainsim.run.parallel import simulate_parallel
 
+    zarr = Path(args.zarr)
+    if zarr.resolve().is_relative_to(out_dir.resolve()):
+        inside = zarr.resolve().relative_to(out_dir.resolve())
+        if inside == Path():
+            raise ConfigError([f"--zarr {str(args.zarr)!r} is the --out folder: give a path in it"])
+        zarr = stage / inside
     t0 = time.perf_counter()
-    summ_ds = simulate_parallel(plan, zarr_path=args.zarr)
+    with io.lock_folder(zarr) if not zarr.is_relative_to(stage) else nullcontext():
+        summ_ds = simulate_parallel(plan, zarr_path=zarr)
     if plan.mode == "full":
         summ_ds = simulate(plan.replace(mode="summary", lines=False))
+    summ_ds.attrs["zarr_path"] = str(args.zarr)
     t_sim = time.perf_counter() - t0
     done = f"(per-draw {args.zarr}, chunked along draw; simulated in {t_sim:.2f} s)"
-    return _write_summary(args, summ_ds, out_dir, t_sim, done)
+    summ = _write_summary(args, summ_ds, stage, t_sim)
+    return summ, None, f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
 
 
-def _write_summary(args: argparse.Namespace, ds, out_dir: Path, t_sim: float, done: str) -> int:
-    """Write and print a summary run's ``summary.json`` and ``summary.nc``."""
+def _write_summary(args: argparse.Namespace, ds, stage: Path, t_sim: float) -> dict:
+    """Write a summary run's ``summary.json`` and ``summary.nc`` into ``stage``."""
     if "scenario" in ds.dims:
         names = [str(x) for x in ds["scenario"].values]
         summ: dict[str, Any] = {
@@ -240,14 +267,6 @@ def _write_summary(args: argparse.Namespace, ds, out_dir: Path, t_sim: float, do
         summ = summary_dict(ds)
     summ["config"] = str(args.config)
     summ["simulate_seconds"] = round(t_sim, 3)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    io.write_json(summ, out_dir / "summary.json")
-    io.write_netcdf(ds, out_dir / "summary.nc")
-    print(format_summary(summ, title=f"sustainsim run {args.config}"))
-    print()
-    print(f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}")
-    return 0
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    io.write_json(summ, stage / "summary.json")
+    io.write_netcdf(ds, stage / "summary.nc")
+    return summ

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         f">= {args.target:g} ({args.draws:,} draws per evaluation, same draws throughout)"
     )
     dims = [d for d in ("scenario", "school") if d in res.dims]
-    flat = res.stack(row=dims) if len(dims) > 1 else res.rename({dims[0]: "row"})
+    flat = res.stack(row=dims)  # one dim or two: each row keeps its labels
     for i in range(flat.sizes["row"]):
         r = flat.isel(row=i)
         label = " / ".join(str(r[d].values) for d in dims)

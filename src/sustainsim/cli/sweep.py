@@ -8,7 +8,7 @@ from pathlib import Path
 import xarray as xr
 
 from sustainsim import io
-from sustainsim.cli.run import add_run_options, run_options
+from sustainsim.cli.run import add_run_options, out_folder, run_options
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.grid import parse_grid, plan_sweep, probabilities_frame, sweep
 
@@ -68,13 +68,11 @@ def run(args: argparse.Namespace) -> int:
     plan_sweep(spec, grid)  # every point validated before anything runs or is written
     if args.keep_draws and args.summary:
         raise ConfigError(["--keep-draws cannot be combined with --summary"])
-    out_dir = args.out if args.out is not None else Path("out") / f"{Path(args.config).stem}-sweep"
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError([f"--out {str(out_dir)!r} exists and is not a directory"])
-    ds = sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    io.write_netcdf(ds, out_dir / "sweep.nc")
-    io.write_text(probabilities_frame(ds).to_csv(index=False), out_dir / "sweep.csv")
+    out_dir, owner = out_folder(args, "-sweep")
+    with io.output_folder(out_dir, command="sweep", **owner) as stage:  # one transaction
+        ds = sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))
+        io.write_netcdf(ds, stage / "sweep.nc")
+        io.write_text(probabilities_frame(ds).to_csv(index=False), stage / "sweep.csv")
     print(format_sweep(ds))
     print(f"\nwrote {out_dir / 'sweep.nc'} and {out_dir / 'sweep.csv'}")
     return 0

@@ -1,8 +1,9 @@
 """Batches of runs with a manifest, resume and a combined summary table.
 
 :func:`run_batch` runs a list of config files one after another. Each run writes
-into its own folder ``OUT/runs/<stem>-<sha256[:12]>-seed<S>-draws<N>[-streaming]/``
-(every file atomically), then appends its entry to ``OUT/manifest.jsonl`` (the
+its own folder ``OUT/runs/<stem>-<sha256[:12]>-seed<S>-draws<N>[-streaming]/`` as
+one transaction (:func:`sustainsim.io.output_folder`: a staging folder renamed into
+place when complete), then appends its entry to ``OUT/manifest.jsonl`` (the
 whole manifest is rewritten atomically): config path, config sha256, seed, draws,
 mode, run folder, finish time. The manifest entry is the commit point, so Ctrl-C or
 a killed process loses at most the run in flight, and ``resume=True`` skips
@@ -17,7 +18,9 @@ Files of a run folder: ``summary.nc`` (P(solvent) by year and school, final-bala
 quantiles), ``summary.json``; and ``results.nc`` (every draw) unless the batch
 is streaming. A config with ``[scenarios.NAME]`` tables runs every scenario on common
 draws (as ``sustainsim run``) and gets one table row per scenario and school. One
-batch process per output folder at a time.
+batch process per output folder at a time: the lock ``.OUT.lock`` beside ``OUT``
+refuses a second one (:class:`sustainsim.io.OutputError`), and what killed batches
+left (staging folders, temporary files) is removed when the next one starts.
 
 Examples
 --------
@@ -62,8 +65,25 @@ def _key(entry: dict) -> tuple:
     return (entry["config_sha256"], int(entry["seed"]), int(entry["draws"]), entry["mode"])
 
 
+def _safe_run_dir(run_dir: object) -> bool:
+    """``runs/NAME``: one plain folder name under ``runs`` (never outside the batch folder)."""
+    if not isinstance(run_dir, str) or "\\" in run_dir:
+        return False
+    parts = run_dir.split("/")
+    return (
+        len(parts) == 2
+        and parts[0] == "runs"
+        and parts[1] not in ("", ".", "..")
+        and (not parts[1].startswith("."))
+    )
+
+
 def read_manifest(out_dir: str | os.PathLike) -> list[dict]:
-    """The finished runs recorded in ``OUT/manifest.jsonl`` (unreadable lines skipped)."""
+    """The finished runs recorded in ``OUT/manifest.jsonl``.
+
+    Unreadable lines are skipped, and so are entries whose ``run_dir`` is not a folder
+    ``runs/NAME`` of the batch (a hand-edited manifest never sends a batch outside it).
+    """
     path = Path(out_dir) / MANIFEST
     if not path.exists():
         return []
@@ -74,7 +94,8 @@ def read_manifest(out_dir: str | os.PathLike) -> list[dict]:
             _key(e)
         except (ValueError, KeyError, TypeError):
             continue
-        entries.append(e)
+        if _safe_run_dir(e.get("run_dir")):
+            entries.append(e)
     return entries
 
 
@@ -91,11 +112,22 @@ def _run_dir_name(spec: Spec, path: Path, seed: int, draws: int, mode: str) -> s
     return f"{path.stem}-{spec.sha256[:12]}-seed{seed}-draws{draws}{tail}"
 
 
-def _clean_stale(run_dir: Path) -> None:
-    """Remove temporary files a killed process may have left (atomic writes use .*.tmp)."""
-    if run_dir.is_dir():
-        for p in run_dir.glob(".*.tmp"):
-            p.unlink(missing_ok=True)
+def _clean_stale(out: Path) -> None:
+    """Remove what killed batches left: staging folders, folders moved aside, ``.*.tmp`` files.
+
+    Called holding the batch's lock (:func:`sustainsim.io.clean_stale` per run folder).
+    """
+    io.clean_stale(out)
+    runs = out / "runs"
+    if not runs.is_dir():
+        return
+    names = {p.name for p in runs.iterdir() if not p.name.startswith(".")}
+    for p in runs.glob(".*"):
+        for tag in (".staging-", ".old-"):
+            if tag in p.name:
+                names.add(p.name[1:].split(tag)[0])
+    for name in sorted(names):
+        io.clean_stale(runs / name)
 
 
 def _full_summary(ds: xr.Dataset) -> xr.Dataset:
@@ -111,12 +143,17 @@ def _full_summary(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _execute(plan: RunPlan, run_dir: Path) -> None:
-    """Simulate one run and write its files, each atomically, ``summary.nc`` last.
+    """Simulate one run and write its folder as one transaction (the batch holds the lock).
 
     Every scenario of the config runs, on common draws.
     """
-    _clean_stale(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with io.output_folder(run_dir, command="batch", lock=False) as stage:
+        _simulate_into(plan, stage)
+
+
+def _simulate_into(plan: RunPlan, run_dir: Path) -> None:
+    """Simulate one run and write its files into ``run_dir``, ``summary.nc`` last."""
     names = plan.spec.scenario_names
     if names:  # the base config's uniform source for every scenario
         parts = [
@@ -226,6 +263,8 @@ def run_batch(
     ------
     ConfigError
         If a config is missing or invalid (nothing is run or written).
+    sustainsim.io.OutputError
+        If another process runs a batch into ``out_dir`` (nothing is run or written).
     """
     if isinstance(configs, str | os.PathLike):
         configs = [configs]
@@ -251,8 +290,14 @@ def run_batch(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError([f"batch output {str(out)!r} exists and is not a directory"])
-    out.mkdir(parents=True, exist_ok=True)
+    with io.lock_folder(out):
+        out.mkdir(exist_ok=True)
+        _clean_stale(out)
+        return _run_all(todo, plans, out, resume)
 
+
+def _run_all(todo: list[dict], plans: list[RunPlan], out: Path, resume: bool) -> pd.DataFrame:
+    """Run what is not finished yet, one run folder and manifest entry at a time; the table."""
     entries = read_manifest(out) if resume else []
     if not resume:
         _write_manifest(out, entries)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import multiprocessing
 import os
 import shutil
@@ -320,35 +321,92 @@ def _zarr_template(plan: RunPlan) -> xr.Dataset:
     return xr.Dataset(data_vars, coords=coords, attrs=small.attrs)
 
 
-def _is_zarr_store(path: Path) -> bool:
-    return (path / "zarr.json").exists() or (path / ".zgroup").exists()
+_ZARR_META = frozenset({"zarr.json", ".zgroup", ".zattrs", ".zmetadata"})
+
+
+def _group_attrs(path: Path) -> dict:
+    """The root attributes of a Zarr v3 or v2 group ({} if none or unreadable)."""
+    try:
+        if (path / "zarr.json").is_file():
+            meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
+            return dict(meta.get("attributes") or {})
+        if (path / ".zattrs").is_file():
+            return dict(json.loads((path / ".zattrs").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return {}
+
+
+def _is_our_store(path: Path) -> bool:
+    """A Zarr group sustainsim wrote, holding nothing but its metadata and arrays.
+
+    A folder that merely holds a ``.zgroup`` or ``zarr.json`` among other files is
+    not one: replacing it would delete those files.
+    """
+    if "sustainsim_version" not in _group_attrs(path):
+        return False
+    for p in path.iterdir():
+        is_array = p.is_dir() and ((p / "zarr.json").is_file() or (p / ".zarray").is_file())
+        if p.name not in _ZARR_META and not is_array:
+            return False
+    return True
 
 
 def _partial_path(final: str) -> str:
     """Where the store is written before it is moved onto ``final`` (local paths only).
 
-    An existing ``final`` must be a Zarr store (it is replaced) or an empty folder; a
-    URL (``s3://...``) is written in place.
+    An existing ``final`` must be a Zarr store sustainsim wrote (it is replaced) or an
+    empty folder; a URL (``s3://...``) is written in place. What killed runs left
+    beside it is cleaned: partial stores ``.NAME.partial-PID`` removed, a store moved
+    aside ``.NAME.old-PID`` moved back if ``NAME`` is missing.
     """
     if "://" in final:
         return final
     p = Path(final)
-    if p.exists() and not (p.is_dir() and (_is_zarr_store(p) or not any(p.iterdir()))):
+    if p.exists() and not (p.is_dir() and (not any(p.iterdir()) or _is_our_store(p))):
         raise ValueError(
-            f"zarr_path {final!r} exists and is not a Zarr store or an empty folder; "
-            "refusing to overwrite it"
+            f"zarr_path {final!r} exists and is not a Zarr store written by sustainsim or an "
+            "empty folder; refusing to overwrite it"
         )
     p.parent.mkdir(parents=True, exist_ok=True)
+    for old in p.parent.glob(f".{p.name}.old-*"):  # a kill between the renames of a commit
+        if not p.exists():
+            os.rename(old, p)
+        elif not _alive(old.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in p.parent.glob(f".{p.name}.partial-*"):
+        if not _alive(stale.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(stale, ignore_errors=True)
     return str(p.with_name(f".{p.name}.partial-{os.getpid()}"))
 
 
+def _alive(pid: str) -> bool:
+    """Whether the process ``pid`` (a partial store's writer) still runs."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process
+        return True
+    return int(pid) != os.getpid()
+
+
 def _commit_zarr(partial: str, final: str | None) -> None:
-    """Move the finished store onto its name: readers never see a half-written store."""
+    """Move the finished store onto its name: readers never see a half-written store.
+
+    The old store is moved aside first and removed after the rename, so a failure
+    at any point leaves the old store or the new one under the name.
+    """
     if final is None or partial == final:
         return
-    if Path(final).exists():
-        shutil.rmtree(final)
-    os.replace(partial, final)
+    target = Path(final)
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.rename(target, old)
+    os.rename(partial, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _open_zarr(path: str) -> xr.Dataset:
@@ -380,8 +438,8 @@ def simulate_parallel(
     zarr_path : path, optional
         Write per-draw results to this Zarr store, chunked along ``draw``, each task
         its own region, into a hidden ``.NAME.partial-PID`` folder moved onto the
-        path when complete (an existing store there is replaced; any other existing
-        file or non-empty folder is refused). In full mode the store is returned
+        path when complete (an existing store sustainsim wrote is replaced; any other
+        existing file or non-empty folder is refused). In full mode the store is returned
         opened lazily; in summary mode, the summary is returned (attr ``zarr_path``).
         Workers must see the path (shared file system, or an fsspec URL, written in
         place). The driver holds only the ``draw`` index (8 bytes a draw).
