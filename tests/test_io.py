@@ -34,3 +34,32 @@ def test_json_refuses_nan_and_converts_numpy(tmp_path):
 def test_written_files_are_readable_by_others(tmp_path):
     p = write_text("hi", tmp_path / "t.txt")
     assert p.stat().st_mode & 0o044  # group/other read under the usual umask
+
+
+def test_clean_stale_restores_a_folder_moved_aside_by_a_killed_commit(tmp_path):
+    from sustainsim.io import clean_stale
+
+    # a kill between the two renames of a commit:
+    # the old folder moved aside, the complete new one not yet in place
+    old = tmp_path / ".out.old-123-abcd"
+    old.mkdir()
+    (old / "results.nc").write_text("old run")
+    stage = tmp_path / ".out.staging-123-abcd"
+    stage.mkdir()
+    (stage / "results.nc").write_text("new run")
+    clean_stale(tmp_path / "out")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert (tmp_path / "out" / "results.nc").read_text() == "old run"
+
+
+def test_lock_is_exclusive_and_released(tmp_path):
+    from sustainsim.io import OutputError, lock_folder
+
+    with lock_folder(tmp_path / "out") as lock:
+        assert lock.name == ".out.lock"
+        with pytest.raises(OutputError, match="in use"):
+            with lock_folder(tmp_path / "out"):
+                pass
+    assert list(tmp_path.iterdir()) == []  # the lock file goes with the lock
+    with lock_folder(tmp_path / "out"):
+        pass
