@@ -2,22 +2,30 @@
 
 ``paired`` (scenario differences on common random numbers), ``stress`` (the largest permanent
 cut a school absorbs), ``sensitivity`` (risk drivers: rank correlations, SRC, LMG, tornado table),
-``sobol`` (Sobol indices through SALib) and ``discovery`` (PRIM scenario discovery).
+``sobol`` (Sobol indices through SALib), ``discovery`` (PRIM scenario discovery), ``levers``
+(decisions ranked on common draws) and ``breakeven`` (break-evens, "what must be true").
 """
 
+from sustainsim.analysis.breakeven import break_even, distribution_inputs, what_must_be_true
 from sustainsim.analysis.discovery import PrimResult, prim
-from sustainsim.analysis.paired import compare, paired_difference
+from sustainsim.analysis.levers import levers
+from sustainsim.analysis.paired import compare, compare_runs, paired_difference
 from sustainsim.analysis.sensitivity import risk_drivers, tornado_table
 from sustainsim.analysis.sobol import sobol_indices
 from sustainsim.analysis.stress import stress_capacity
 
 __all__ = [
     "PrimResult",
+    "break_even",
     "compare",
+    "compare_runs",
+    "distribution_inputs",
+    "levers",
     "paired_difference",
     "prim",
     "risk_drivers",
     "sobol_indices",
     "stress_capacity",
     "tornado_table",
+    "what_must_be_true",
 ]

@@ -349,7 +349,9 @@ def risk_drivers(
     Returns
     -------
     xarray.Dataset
-        Dims ``input`` [, ``year``], ``decile``:
+        A ranked table: ``input`` sorted by importance (the share of variance each
+        explains, then the absolute rank correlation), most important first, with a
+        ``rank`` coordinate (1, 2, ...). Dims ``input`` [, ``year``], ``decile``:
 
         - ``spearman``, ``spearman_pvalue``, ``spearman_lower``, ``spearman_upper``:
           rank correlation, a two-sided test of zero, and its interval;
@@ -375,9 +377,8 @@ def risk_drivers(
     >>> import sustainsim
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> rd = risk_drivers(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
-    >>> top = rd.spearman.sortby(abs(rd.spearman), ascending=False)
-    >>> str(top.input[0].values), round(float(top[0]), 2)
-    ('ref.enrollment.change', 0.2)
+    >>> str(rd.input[0].values), int(rd["rank"][0]), round(float(rd.spearman[0]), 2)
+    ('ref.enrollment.change', 1, 0.2)
     """
     if "scenario" in ds.dims:
         parts = [
@@ -451,6 +452,27 @@ def risk_drivers(
         "contribution_method": method,
         "confidence": confidence,
     }
+    return _ranked(out)
+
+
+def _ranked(out: xr.Dataset) -> xr.Dataset:
+    """The table sorted by importance, most important input first, with its ``rank``.
+
+    Importance is the share of variance explained (``contribution``; over years its
+    largest), ties and unexplained inputs broken by the absolute rank correlation.
+    """
+    other = [d for d in out["contribution"].dims if d != "input"]
+    share = np.nan_to_num(
+        abs(out["contribution"]).max(other).values if other else abs(out["contribution"]).values
+    )
+    corr = np.nan_to_num(
+        abs(out["spearman"]).max(other).values if other else abs(out["spearman"]).values
+    )
+    order = np.lexsort((-corr, -share))
+    out = out.isel(input=order)
+    out = out.assign_coords(rank=("input", np.arange(1, out.sizes["input"] + 1)))
+    out["rank"].attrs["long_name"] = "importance rank (1 = explains the most variance)"
+    out.attrs["ranked_by"] = "contribution, then |spearman|"
     return out
 
 

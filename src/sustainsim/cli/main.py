@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "check a config and describe it"),
     "compare": ("compare", "run a config's scenarios on the same draws; paired differences"),
     "stress": ("stress", "largest permanent cut each school absorbs at a target P(solvent)"),
+    "levers": ("levers", "evaluate and rank the config's [levers] on the same draws"),
     "sweep": ("sweep", "run a grid of config overrides on common random numbers"),
     "batch": ("batch", "run many configs into one folder; --resume skips finished runs"),
     "report": ("report", "rebuild the figures and report.html from a results.nc"),

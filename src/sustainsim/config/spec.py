@@ -147,6 +147,22 @@ def _check_correlations(spec: Spec) -> None:
         raise ConfigError(problems, spec.source)
 
 
+def _lever_problems(spec: Spec) -> list[str]:
+    """Every candidate value of every lever must give a valid config (checked up front)."""
+    problems: list[str] = []
+    base = {k: v for k, v in spec.data.items() if k not in ("scenarios", "levers")}
+    for name, lever in spec.config.levers.items():
+        for value in lever.candidates():
+            try:
+                parse_config(apply_overrides(base, {lever.path: value}))
+            except ConfigError as exc:
+                problems.extend(
+                    f"levers.{name} ({lever.path} = {value!r}): {e}" for e in exc.errors
+                )
+                break
+    return problems
+
+
 def _check_scenarios(spec: Spec) -> None:
     _check_correlations(spec)
     errors: list[str] = []
@@ -155,6 +171,7 @@ def _check_scenarios(spec: Spec) -> None:
             _scenario_spec(spec, name)
         except ConfigError as exc:
             errors.extend(exc.errors)
+    errors.extend(_lever_problems(spec))
     if errors:
         raise ConfigError(errors, spec.source)
 

@@ -16,8 +16,8 @@ see :func:`sustainsim.analysis.paired.compare`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Unpack
+from collections.abc import Mapping, Sequence
+from typing import Any, Unpack
 
 import xarray as xr
 
@@ -30,7 +30,9 @@ __all__ = ["simulate_scenarios"]
 
 
 def simulate_scenarios(
-    spec: Spec | RunPlan, scenarios: Sequence[str] | None = None, **options: Unpack[RunOptions]
+    spec: Spec | RunPlan,
+    scenarios: Sequence[str] | Mapping[str, Mapping[str, Any]] | None = None,
+    **options: Unpack[RunOptions],
 ) -> xr.Dataset:
     """Simulate several scenarios on the same draws; the Dataset gains a ``scenario`` dim.
 
@@ -38,8 +40,10 @@ def simulate_scenarios(
     ----------
     spec : Spec or RunPlan
         A config with ``[scenarios.NAME]`` tables (or a plan of one).
-    scenarios : sequence of str, optional
-        Which to run, in this order; default all, in file order.
+    scenarios : sequence of str, or mapping of str to overrides, optional
+        Which of the config's scenarios to run, in this order (default all, in file
+        order); or scenarios of your own, ``{"name": {"dotted.path": value, ...}}``,
+        each the base config with those overrides (``{}`` for the base as written).
     **options
         As :func:`~sustainsim.run.plan.plan_run`, for every scenario. Every scenario
         draws from the base spec's streams (for Sobol: its dimension assignment), so
@@ -63,13 +67,10 @@ def simulate_scenarios(
     """
     plan = plan_run(spec, **options)
     base = plan.spec
-    names = list(scenarios) if scenarios is not None else base.scenario_names
-    if not names:
-        raise ValueError("the config defines no [scenarios.NAME] tables; nothing to compare")
+    specs, given = _scenario_specs(base, scenarios)
     sampler = plan.sampler or base.config.simulation.sampler
     parts = []
-    for name in names:
-        sub = base.scenario(name)
+    for name, sub in specs.items():
         # a scenario may change its correlations; a Sobol run keeps the base's dimension
         # assignment so the same inputs stay on the same dimensions (common draws)
         own = not plan.source_given and sampler != "sobol"
@@ -81,8 +82,30 @@ def simulate_scenarios(
         if "scenario" in out[k].dims and out[k].dims[0] != "scenario":
             out[k] = out[k].transpose("scenario", ...)
     out.attrs["config_overrides"] = json.dumps(base.overrides, sort_keys=True, default=str)
-    out.attrs["scenario_overrides"] = json.dumps(
-        {n: base.config.scenarios[n] for n in names}, sort_keys=True, default=str
-    )
+    out.attrs["scenario_overrides"] = json.dumps(given, sort_keys=True, default=str)
     out["scenario"].attrs["long_name"] = "scenario (same draws in each)"
     return out
+
+
+def _scenario_specs(
+    base: Spec, scenarios: Sequence[str] | Mapping[str, Mapping[str, Any]] | None
+) -> tuple[dict[str, Spec], dict[str, dict[str, Any]]]:
+    """Name -> spec and name -> overrides of every scenario: the config's own, or given."""
+    if isinstance(scenarios, Mapping):
+        if not scenarios:
+            raise ValueError("scenarios: give at least one {name: overrides} entry")
+        out, given = {}, {}
+        for name, overrides in scenarios.items():
+            if not isinstance(overrides, Mapping):
+                raise TypeError(
+                    f"scenarios[{name!r}]: overrides must be a mapping of dotted config paths "
+                    f"to values (got {type(overrides).__name__})"
+                )
+            out[str(name)] = base.with_overrides(dict(overrides)) if overrides else base
+            given[str(name)] = dict(overrides)
+        return out, given
+    names = list(scenarios) if scenarios is not None else base.scenario_names
+    if not names:
+        raise ValueError("the config defines no [scenarios.NAME] tables; nothing to compare")
+    specs = {name: base.scenario(name) for name in names}
+    return specs, {name: dict(base.config.scenarios[name]) for name in names}
