@@ -57,7 +57,16 @@ MARKER = ".sustainsim.json"
 #: names sustainsim writes into an output folder (a folder holding only these, or
 #: :data:`MARKER`, is one sustainsim may replace)
 _OUTPUT_NAMES = frozenset(
-    {"results.nc", "summary.json", "summary.nc", "report.html", "compare.nc", "compare.json"}
+    {
+        "results.nc",
+        "summary.json",
+        "summary.nc",
+        "report.html",
+        "compare.nc",
+        "compare.json",
+        "p_solvent.csv",
+        "forecast.xlsx",
+    }
     | {"sweep.nc", "sweep.csv", "p_solvent.csv"}
 )
 #: environment variable naming a point where the process signals itself (fault tests)

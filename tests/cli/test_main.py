@@ -146,7 +146,13 @@ def test_report_and_calibrate_subcommands(tmp_path, capsys):
 def test_run_without_report(tmp_path):
     out = tmp_path / "r"
     assert main(["run", str(REF10), "--draws", "100", "--out", str(out), "--no-report"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "results.nc", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MARKER,
+        "forecast.xlsx",
+        "p_solvent.csv",
+        "results.nc",
+        "summary.json",
+    ]
 
 
 def test_sweep_batch_and_scheduler_through_main(tmp_path):

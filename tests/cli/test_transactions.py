@@ -122,11 +122,17 @@ def test_new_run_replaces_every_file_of_the_old(tmp_path):
     assert main([*RUN, "--seed", "1", "--out", str(out)]) == 0
     assert (out / "report.html").exists()
     assert main([*RUN, "--seed", "2", "--out", str(out), "--no-report"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "results.nc", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MARKER,
+        "forecast.xlsx",
+        "p_solvent.csv",
+        "results.nc",
+        "summary.json",
+    ]
     assert sustainsim.open_results(out / "results.nc").attrs["seed"] == 2
     record = json.loads((out / MARKER).read_text())
     assert record["command"] == "run" and record["owner"] == str(REF10.resolve())
-    assert record["files"] == ["results.nc", "summary.json"]
+    assert record["files"] == ["forecast.xlsx", "p_solvent.csv", "results.nc", "summary.json"]
 
 
 def test_stale_temporaries_are_cleaned(tmp_path):

@@ -21,6 +21,7 @@ from sustainsim.run.accumulate import summary_dict
 from sustainsim.run.core import simulate
 from sustainsim.run.plan import RunPlan, plan_run
 from sustainsim.run.scenarios import simulate_scenarios
+from sustainsim.tables import write_tables
 
 __all__ = ["add_arguments", "add_run_options", "out_folder", "run", "run_options"]
 
@@ -203,17 +204,24 @@ def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir
         summ["convergence"] = info.to_dict()
     io.write_netcdf(ds, stage / "results.nc", compress=args.compress)
     io.write_json(summ, stage / "summary.json")
-    figures = [] if args.no_report else _figures(ds, plan.spec, stage, info)
+    central = central_case(plan.spec)
+    if "scenario" in ds.dims:  # the tables show the first scenario, beside its central case
+        first = str(ds["scenario"].values[0])
+        write_tables(ds, central_case(plan.spec.scenario(first)), stage)
+    else:
+        write_tables(ds, central, stage)
+    figures = [] if args.no_report else _figures(ds, plan.spec, stage, info, central)
     wrote = (
-        f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}"
+        f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
+        f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
         + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
         + f" (simulated in {t_sim:.2f} s)"
     )
     return summ, info, wrote
 
 
-def _figures(ds, spec: Spec, out_dir: Path, info) -> list[Path]:
-    central = None if "revenue_lines" in ds else central_case(spec)
+def _figures(ds, spec: Spec, out_dir: Path, info, central) -> list[Path]:
+    central = None if "revenue_lines" in ds else central
     figures = write_run_figures(ds, out_dir, spec_text=spec.text, central=central)
     if info is not None:
         figures.insert(0, _convergence_figure(info, out_dir / "convergence.png"))

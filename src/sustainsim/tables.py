@@ -1,0 +1,264 @@
+"""Tables for analysts: P(solvent) as CSV, and a forecast workbook laid out as a budget office's.
+
+``p_solvent.csv`` has one row per fiscal year (and scenario) and, per entity, the
+probability and its interval. The workbook (XLSX, written with openpyxl) has a sheet
+per entity laid out as a district five-year forecast: revenue lines, expenditure lines,
+net, beginning and ending fund balance, the reserve requirement and enrollment, with
+per-pupil figures; each fiscal year has four columns: the central case (every input at
+its median) and the P10, P50 and P90 over draws. Percentiles are taken line by line, so
+they do not add up across lines (a P10 year for one line is not a P10 year for all);
+the central case does, to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from sustainsim import io
+from sustainsim.metrics.criteria import reserve_requirement
+from sustainsim.metrics.solvency import DISTRICT, entity_balance, p_solvent
+
+__all__ = ["PERCENTILES", "forecast_table", "p_solvent_table", "write_tables", "write_workbook"]
+
+#: the percentiles over draws shown beside the central case
+PERCENTILES = (0.1, 0.5, 0.9)
+_STATS = ("central", "P10", "P50", "P90")
+
+
+def p_solvent_table(ds: xr.Dataset, confidence: float = 0.95) -> pd.DataFrame:
+    """P(solvent through each year) by entity, with its Wilson interval, one row a year.
+
+    Columns: ``year`` (and ``scenario`` first, with scenarios), then for each entity
+    ``ENTITY``, ``ENTITY_lower``, ``ENTITY_upper``.
+
+    Examples
+    --------
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> t = p_solvent_table(sustainsim.simulate(spec, draws=1_000, seed=1))
+    >>> t.columns.tolist(), len(t)
+    (['year', 'ref', 'ref_lower', 'ref_upper'], 10)
+    """
+    p = p_solvent(ds, confidence)
+    frames = []
+    for sc in p["scenario"].values if "scenario" in p.dims else [None]:
+        ps = p.sel(scenario=sc) if sc is not None else p
+        cols: dict[str, np.ndarray] = {"year": ps["year"].values}
+        for e in ps["school"].values:
+            pe = ps.sel(school=e)
+            cols[str(e)] = pe["probability"].values
+            cols[f"{e}_lower"] = pe["lower"].values
+            cols[f"{e}_upper"] = pe["upper"].values
+        frame = pd.DataFrame(cols)
+        if sc is not None:
+            frame.insert(0, "scenario", str(sc))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _entity_lines(ds: xr.Dataset, part: str, entity: str) -> xr.DataArray | None:
+    """``(draw, year, line)`` amounts of one entity's lines, or None without line data."""
+    var = f"{part}_lines"
+    if var not in ds:
+        return None
+    lines = ds[var]
+    if entity == DISTRICT:
+        return lines.sum("school")
+    return lines.sel(school=entity)
+
+
+def _rows(ds: xr.Dataset, entity: str) -> list[tuple[tuple[str, str], xr.DataArray]]:
+    """The forecast's rows for one entity: ``((section, line), (draw, year) amounts)``."""
+    revenue = entity_balance(ds, "revenue").sel(school=entity)
+    cost = entity_balance(ds, "cost").sel(school=entity)
+    rows: list[tuple[tuple[str, str], xr.DataArray]] = []
+    lines = _entity_lines(ds, "revenue", entity)
+    if lines is not None:
+        rows += [
+            (("Revenue", str(k)), lines.sel(revenue_line=k)) for k in lines.revenue_line.values
+        ]
+        if entity == DISTRICT:
+            rows.append(
+                (("Revenue", "district central revenue"), revenue - lines.sum("revenue_line"))
+            )
+    rows.append((("Revenue", "Total revenue"), revenue))
+    lines = _entity_lines(ds, "cost", entity)
+    if lines is not None:
+        # the engine's cost lines are net of the management response's trims already
+        rows += [(("Expenditure", str(k)), lines.sel(cost_line=k)) for k in lines.cost_line.values]
+        if entity == DISTRICT:
+            rows.append(
+                (("Expenditure", "district central expenditure"), cost - lines.sum("cost_line"))
+            )
+    balance = entity_balance(ds).sel(school=entity)
+    surplus = revenue - cost
+    pupils = _enrollment(ds, entity)
+    rows += [
+        (("Expenditure", "Total expenditure"), cost),
+        (("Fund balance", "Net: revenue less expenditure"), surplus),
+        (("Fund balance", "Beginning fund balance"), balance - surplus),
+        (("Fund balance", "Ending fund balance"), balance),
+        (("Fund balance", "Reserve requirement"), reserve_requirement(ds).sel(school=entity)),
+        (("Per pupil", "Enrollment [students]"), pupils),
+        (("Per pupil", "Revenue per pupil"), revenue / pupils),
+        (("Per pupil", "Expenditure per pupil"), cost / pupils),
+    ]
+    return rows
+
+
+def _enrollment(ds: xr.Dataset, entity: str) -> xr.DataArray:
+    e = ds["enrollment"]
+    return e.sum("school") if entity == DISTRICT else e.sel(school=entity)
+
+
+def _entities(ds: xr.Dataset) -> list[str]:
+    return [str(s) for s in entity_balance(ds)["school"].values]
+
+
+def forecast_table(
+    ds: xr.Dataset,
+    central: xr.Dataset,
+    entity: str | None = None,
+    percentiles: Sequence[float] = PERCENTILES,
+) -> pd.DataFrame:
+    r"""One entity's forecast: rows of lines and totals, columns (year, central/P10/P50/P90).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run (:func:`sustainsim.simulate`); with line data (``lines=True``) every line
+        gets its percentiles, otherwise only the totals do.
+    central : xarray.Dataset
+        The central case of the same config (:func:`sustainsim.central_case`).
+    entity : str, optional
+        A school or ``"district"``; default the district with several schools.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: a MultiIndex ``(section, line)``, sections ``Revenue``, ``Expenditure``,
+        ``Fund balance`` and ``Per pupil``; columns: a MultiIndex ``(fiscal year,
+        statistic)``. Dollars in USD.
+
+    Examples
+    --------
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> ds = sustainsim.simulate(spec, draws=1_000, seed=1)
+    >>> t = forecast_table(ds, sustainsim.central_case(spec))
+    >>> t.columns[:4].tolist()
+    [(2027, 'central'), (2027, 'P10'), (2027, 'P50'), (2027, 'P90')]
+    >>> rev = t.loc["Revenue", (2027, "central")]
+    >>> bool(abs(rev["Total revenue"] - rev.drop("Total revenue").sum()) < 0.005)  # to the cent
+    True
+    """
+    if "scenario" in ds.dims:
+        raise ValueError("forecast_table takes one scenario: select it with ds.sel(scenario=...)")
+    names = _entities(ds)
+    entity = entity or (DISTRICT if DISTRICT in names else names[0])
+    if entity not in names:
+        raise ValueError(f"entity {entity!r} not in the results; have {', '.join(names)}")
+    years = ds["year"].values
+    qs = list(percentiles)
+    central_rows = dict(_rows(central, entity))
+    data: dict[tuple[str, str], np.ndarray] = {}
+    for key, da in _rows(ds, entity):
+        c = central_rows.get(key)
+        mid = c.isel(draw=0).values if c is not None else np.full(len(years), np.nan)
+        pct = da.quantile(qs, dim="draw").transpose("year", "quantile").values
+        data[key] = np.column_stack([mid, pct]).ravel()
+    # lines only the central case has (a run without line data): their percentiles are blank
+    for key, c in central_rows.items():
+        if key not in data:
+            vals = np.full((len(years), 1 + len(qs)), np.nan)
+            vals[:, 0] = c.isel(draw=0).values
+            data[key] = vals.ravel()
+    order = [key for key, _ in _rows(central, entity)]
+    order += [k for k in data if k not in order]
+    columns = pd.MultiIndex.from_tuples(
+        [(int(y), s) for y in years for s in ("central", *(f"P{round(100 * q)}" for q in qs))],
+        names=["fiscal year", "statistic"],
+    )
+    index = pd.MultiIndex.from_tuples(order, names=["section", entity])
+    return pd.DataFrame(np.array([data[k] for k in order]), index=index, columns=columns)
+
+
+def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Path:
+    """The forecast workbook: a sheet per entity (district first), a P(solvent) sheet, notes.
+
+    Written atomically with openpyxl. Sheets: ``P(solvent)``, then ``district`` (with
+    several schools) and one per school (:func:`forecast_table`), then ``About``.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "P(solvent)"
+    ps = p_solvent_table(ds)
+    ws.append(list(ps.columns))
+    for row in ps.itertuples(index=False):
+        ws.append(list(row))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    bold = Font(bold=True)
+    names = _entities(ds)
+    order = ([DISTRICT] if DISTRICT in names else []) + [n for n in names if n != DISTRICT]
+    for entity in order:
+        table = forecast_table(ds, central, entity)
+        sh = wb.create_sheet(entity[:31])
+        years = list(dict.fromkeys(y for y, _ in table.columns))
+        stats = list(dict.fromkeys(s for _, s in table.columns))
+        sh.append(["fiscal year"] + [y for y in years for _ in stats])
+        sh.append(["USD"] + stats * len(years))
+        section = None
+        for (part, label), values in table.iterrows():
+            if part != section:
+                section = part
+                sh.append([part])
+                sh.cell(row=sh.max_row, column=1).font = bold
+            total = label.startswith(("Total", "Net", "Ending"))
+            cells = [None if not np.isfinite(v) else round(float(v), 2) for v in values]
+            sh.append([label if total else f"  {label}"] + cells)
+            if total:
+                sh.cell(row=sh.max_row, column=1).font = bold
+        for cell in (*sh[1], *sh[2]):
+            cell.font = bold
+            cell.alignment = Alignment(horizontal="center")
+        sh.column_dimensions["A"].width = 38
+        sh.freeze_panes = "B3"
+        for row in sh.iter_rows(min_row=3, min_col=2):
+            for cell in row:
+                cell.number_format = "#,##0"
+    about = wb.create_sheet("About")
+    attrs = ds.attrs
+    for key in ("config_source", "config_sha256", "seed", "draws", "sampler", "sustainsim_version"):
+        about.append([key, str(attrs.get(key, ""))])
+    about.append(["central", "the central case: every input at its median, no rare event"])
+    about.append(["P10/P50/P90", "percentiles over draws, line by line (they do not add up)"])
+    with io.atomic_path(path) as tmp:
+        wb.save(tmp)
+    return Path(path)
+
+
+def write_tables(ds: xr.Dataset, central: xr.Dataset, out_dir: str | Path) -> list[Path]:
+    """What ``sustainsim run`` writes for analysts: ``p_solvent.csv`` and ``forecast.xlsx``.
+
+    With scenarios the CSV has every scenario and the workbook the first one, whose central
+    case ``central`` must be.
+    """
+    out = Path(out_dir)
+    csv = io.write_text(p_solvent_table(ds).to_csv(index=False), out / "p_solvent.csv")
+    if "scenario" in ds.dims:
+        base = str(ds["scenario"].values[0])
+        sub = central.sel(scenario=base) if "scenario" in central.dims else central
+        return [
+            Path(csv),
+            write_workbook(ds.sel(scenario=base, drop=True), sub, out / "forecast.xlsx"),
+        ]
+    return [Path(csv), write_workbook(ds, central, out / "forecast.xlsx")]
