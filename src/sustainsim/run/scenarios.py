@@ -22,7 +22,7 @@ from typing import Unpack
 import xarray as xr
 
 from sustainsim.config.spec import Spec
-from sustainsim.run.core import execute
+from sustainsim.run.core import check_memory, execute
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 from sustainsim.run.source import source_for
 
@@ -66,6 +66,7 @@ def simulate_scenarios(
     names = list(scenarios) if scenarios is not None else base.scenario_names
     if not names:
         raise ValueError("the config defines no [scenarios.NAME] tables; nothing to compare")
+    check_memory(plan, copies=2 * len(names))  # every scenario's part, then their concat
     sampler = plan.sampler or base.config.simulation.sampler
     parts = []
     for name in names:
