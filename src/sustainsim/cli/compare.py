@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from sustainsim import io
@@ -11,7 +12,7 @@ from sustainsim.cli.options import nonneg_int, positive_int
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.scenarios import simulate_scenarios
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "check_out_dir", "run"]
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
@@ -26,10 +27,17 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``sustainsim compare``: paired differences against the baseline; the exit code."""
     path = Path(args.config)
+    if args.out is not None:
+        check_out_dir(args.out)  # before anything is simulated
     if path.suffix == ".nc":
-        if not path.exists():
+        if not path.is_file():
             raise ConfigError([f"file not found: {str(path)!r}"])
-        ds = io.open_results(path)
+        try:
+            ds = io.open_results(path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                [f"cannot read {str(path)!r} as a sustainsim results file: {exc}"]
+            ) from None
     else:
         spec = load_config(path)
         if not spec.scenario_names:
@@ -74,6 +82,31 @@ def run(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         io.write_netcdf(_merge_compare(out, bal), args.out / "compare.nc")
     return 0
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """An output folder that can be made or written: refused up front, naming the flag.
+
+    Raises
+    ------
+    ConfigError
+        If ``out`` exists and is not a folder, or no file can be made in its nearest
+        existing folder.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError([f"{flag} {str(out)!r} exists and is not a directory"])
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError([f"{flag} {str(out)!r}: {str(parent)!r} is not a directory"])
+    try:  # a probe that leaves nothing behind (permissions, read-only file systems)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            [f"{flag} {str(out)!r}: cannot write in {str(parent)!r} ({exc.strerror or exc})"]
+        ) from None
 
 
 def _merge_compare(p, bal):

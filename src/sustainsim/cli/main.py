@@ -1,8 +1,9 @@
 """The ``sustainsim`` command: a thin shell over the Python API.
 
-Exit codes: 0 success, 2 bad input (config errors, missing files, bad arguments),
-1 anything unexpected. Nothing is written when the input is bad, and every output
-file is written atomically.
+Exit codes: 0 success, 2 bad input (config errors, missing or unwritable files, bad
+arguments, a run over its memory budget), 1 anything unexpected (an OS error such as a
+full disk is reported without a traceback). Nothing is written when the input is bad, and
+every output file is written atomically.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ __all__ = ["COMMANDS", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad arguments already; keep its message short."""
+    """argparse exits with 2 on bad arguments already; keep its message short.
+
+    No prefix matching of long options (``--draw 5`` is an error, not ``--draws 5``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 #: subcommand -> (module under sustainsim.cli, help); each module has add_arguments and run
@@ -57,6 +65,23 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: OS errors caused by the paths given: exit 2 (bad input), like a missing file
+_INPUT_OS_ERRORS = (
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    FileExistsError,
+    FileNotFoundError,
+)
+
+
+def _os_message(exc: OSError) -> str:
+    """``Permission denied: 'out/x'`` rather than ``[Errno 13] Permission denied: ...``."""
+    if exc.filename is None:
+        return str(exc)
+    return f"{exc.strerror or exc}: {str(exc.filename)!r}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sustainsim`` command; returns the exit code."""
     parser = _build_parser()
@@ -69,11 +94,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:  # an optional extra is not installed
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except _INPUT_OS_ERRORS as exc:  # a path the user gave cannot be read or written
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, I/O error: not the input's fault, but no traceback
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print("error: input nested too deeply to read", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
