@@ -73,3 +73,16 @@ def test_max_abs_growth_drops_the_large_steps():
     kept = fit_enrollment(df, entity=None, max_abs_growth=0.2)
     assert abs(kept.drift) < 0.05  # without the merger, about -1.2%/yr
     assert fit_enrollment(df, entity=None).drift > 0.05
+
+
+def test_a_permission_error_on_the_csv_is_a_value_error_naming_it(tmp_path, monkeypatch):
+    path = _csv(tmp_path, LEVELS)
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    with pytest.raises(
+        ValueError, match=r"cannot read data file .*enrollment\.csv.*Permission denied"
+    ):
+        read_panel(path, entity=None)

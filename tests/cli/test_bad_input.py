@@ -254,3 +254,15 @@ def test_good_input_still_runs(folder, capsys):
     assert (
         main(["run", str(REF10), "--draws", "200", "--out", str(out), "--max-memory", "2GB"]) == 0
     )
+
+
+def test_a_permission_error_on_the_csv_is_exit_2(folder, monkeypatch, capsys):
+    import pandas as pd
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied", str(folder / "history.csv"))
+
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    assert main(["calibrate", str(folder / "history.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "history.csv" in err and "Permission denied" in err and "Traceback" not in err
