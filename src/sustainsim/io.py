@@ -16,6 +16,7 @@ or folder is never committed after one arrived, even where a library swallowed t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -415,6 +416,28 @@ def output_folder(
     """
     path = Path(path)
     _check_folder(path, owner if check_owner else None)  # before anything is written
+    created = _missing_parents(path)
+    try:
+        yield from _transaction(path, command, owner, check_owner, lock, amend)
+    except BaseException:
+        for folder in created:  # folders made only for this output, if left empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """The parent folders of ``path`` that do not exist yet, deepest first."""
+    out = []
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        out.append(parent)
+        parent = parent.parent
+    return out
+
+
+def _transaction(path, command, owner, check_owner, lock, amend) -> Iterator[Path]:
+    """The body of :func:`output_folder`: lock, clean, stage, commit."""
     with lock_folder(path) if lock else _no_lock():
         clean_stale(path)
         _check_folder(path, owner if check_owner else None)  # again, under the lock

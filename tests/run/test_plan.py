@@ -144,3 +144,149 @@ def test_convergence_refuses_a_latin_hypercube(ref10_spec):
         plan_run(ref10_spec, sampler="lhs", open_ended=True)
     with pytest.raises(ValueError, match="mode='full'"):
         simulate_until(ref10_spec, target_se=0.01, mode="summary")
+
+
+# --- seeds, chunk sizes and the memory budget (issue 15) --------------------------------------
+
+
+def test_a_seed_past_64_bits_is_refused_before_simulating(ref10_spec, monkeypatch):
+    from sustainsim.run import chunk
+
+    monkeypatch.setattr(chunk, "sample_inputs", lambda *a, **k: pytest.fail("simulated"))
+    with pytest.raises(ValueError, match=re.escape("seed must be <= 2**63 - 1")):
+        sustainsim.simulate(ref10_spec, draws=10, seed=10**30)
+    with pytest.raises(ValueError, match="seed must be <= 2"):
+        plan_run(ref10_spec, draws=10, seed=2**63)
+    assert plan_run(ref10_spec, draws=10, seed=2**63 - 1).seed == 2**63 - 1
+
+
+def test_the_largest_seed_is_written_and_read_back(ref10_spec, tmp_path):
+    ds = sustainsim.simulate(ref10_spec, draws=20, seed=2**63 - 1, progress=False)
+    sustainsim.write_netcdf(ds, tmp_path / "r.nc")
+    assert int(sustainsim.open_results(tmp_path / "r.nc").attrs["seed"]) == 2**63 - 1
+
+
+def test_a_plan_built_by_hand_is_checked_too(plan):
+    import dataclasses
+
+    for field, bad in (("chunk_size", 0), ("draws", 0), ("seed", -1), ("seed", 10**30)):
+        with pytest.raises(ValueError, match=field):
+            dataclasses.replace(plan, **{field: bad})
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("4GB", 4 * 10**9),
+        ("4gb", 4 * 10**9),
+        ("512MiB", 512 * 2**20),
+        ("1.5GiB", 3 * 2**29),
+        ("2 G", 2 * 10**9),
+        ("100k", 100_000),
+        ("1_000_000", 10**6),
+        (123, 123),
+    ],
+)
+def test_parse_bytes(text, value):
+    from sustainsim.run.plan import parse_bytes
+
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "GB", "4XB", "-1GB", "0", "nan", "infGB", "1e400", True, 2.5])
+def test_parse_bytes_refuses_nonsense(text):
+    from sustainsim.run.plan import parse_bytes
+
+    with pytest.raises((ValueError, TypeError), match="max_memory"):
+        parse_bytes(text)
+
+
+def test_a_run_over_its_memory_budget_is_refused_before_it_starts(ref10_spec, monkeypatch):
+    from sustainsim.run import chunk
+    from sustainsim.run.plan import MemoryBudgetError
+
+    monkeypatch.setattr(chunk, "sample_inputs", lambda *a, **k: pytest.fail("simulated"))
+    # 10**8 draws x 10 years x (5 outputs + the district's) x 8 bytes: far above 1 GB
+    with pytest.raises(MemoryBudgetError) as info:
+        sustainsim.simulate(ref10_spec, draws=10**8, max_memory="1GB")
+    text = str(info.value)
+    assert "100,000,000 draws" in text and "summary" in text and "Zarr" in text
+    assert info.value.need >= 10**8 * 10 * 5 * 8 and info.value.budget == 10**9
+
+
+def test_summary_mode_fits_where_a_full_run_does_not(ref10_spec):
+    from sustainsim.run.core import estimate_memory
+
+    full = plan_run(ref10_spec, draws=10**8)
+    summ = plan_run(ref10_spec, draws=10**8, mode="summary")
+    assert estimate_memory(summ) < 2**30 < estimate_memory(full)
+
+
+def test_the_estimate_covers_the_arrays_a_full_run_keeps(ref10_spec, make_spec):
+    from sustainsim.run.core import estimate_memory
+
+    for spec in (ref10_spec, make_spec("two_schools")):
+        ds = sustainsim.simulate(spec, draws=5_000, seed=1, progress=False)
+        need = estimate_memory(plan_run(spec, draws=5_000))
+        assert ds.nbytes <= need <= 4 * ds.nbytes + 50 * 2**20
+
+
+def test_the_default_budget_is_half_the_available_memory(ref10_spec, monkeypatch):
+    from sustainsim.run import plan as plan_mod
+    from sustainsim.run.plan import MemoryBudgetError, memory_budget
+
+    monkeypatch.setattr(plan_mod, "_available_memory", lambda: 2 * 10**9)
+    assert memory_budget()[0] == 10**9
+    with pytest.raises(MemoryBudgetError, match="half of the available memory"):
+        sustainsim.simulate(ref10_spec, draws=10**8)
+    monkeypatch.setattr(plan_mod, "_available_memory", lambda: None)
+    assert memory_budget()[0] == plan_mod.FALLBACK_BUDGET
+    assert memory_budget("3GB")[0] == 3 * 10**9
+
+
+def test_available_memory_is_read(monkeypatch):
+    from sustainsim.run.plan import _available_memory
+
+    avail = _available_memory()
+    assert avail is None or avail > 0
+
+
+def test_scenarios_count_every_scenario_kept(monkeypatch):
+    from sustainsim.run.plan import MemoryBudgetError
+
+    spec = sustainsim.load_config(sustainsim.example_config("leap_chicago.toml"))
+    from sustainsim.run.core import estimate_memory
+
+    one = estimate_memory(plan_run(spec, draws=50_000))
+    # one scenario fits, the two scenarios (and their concatenation) do not
+    sustainsim.run.core.check_memory(plan_run(spec, draws=50_000, max_memory=2 * one))
+    with pytest.raises(MemoryBudgetError, match="kept"):
+        simulate_scenarios(spec, draws=50_000, max_memory=2 * one)
+
+
+def test_a_huge_sweep_is_refused_before_its_points_are_validated(ref10_spec, monkeypatch):
+    from sustainsim.config.spec import Spec
+    from sustainsim.run.plan import MemoryBudgetError
+
+    monkeypatch.setattr(Spec, "with_overrides", lambda *a, **k: pytest.fail("validated a point"))
+    grid = {
+        "district.cuts.probability": [i / 1000 for i in range(1000)],
+        "schools.ref.enrollment.drift": [-0.05 + i / 10000 for i in range(1000)],
+    }
+    with pytest.raises(MemoryBudgetError, match="1,000,000 points"):
+        sweep(ref10_spec, grid, draws=100, max_memory="1GB")
+
+
+def test_sweep_validation_keeps_no_spec(ref10_spec):
+    import tracemalloc
+
+    from sustainsim.run.grid import check_sweep
+
+    grid = {"district.cuts.probability": [i / 2500 for i in range(2500)]}
+    tracemalloc.start()
+    try:
+        assert check_sweep(ref10_spec, grid, draws=100) == 2500
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20  # plan_sweep keeps 2500 specs: about 30 MB

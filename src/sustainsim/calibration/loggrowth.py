@@ -150,6 +150,15 @@ def _fit_log_growth(
     for name, v in (("drift", drift), ("volatility", volatility)):
         if v not in ("entity", "pooled"):
             raise ValueError(f"{name} must be 'entity' or 'pooled' (got {v!r})")
+    if max_abs_growth is not None and not (
+        isinstance(max_abs_growth, int | float)
+        and not isinstance(max_abs_growth, bool)
+        and math.isfinite(max_abs_growth)
+        and max_abs_growth > 0
+    ):
+        raise ValueError(
+            f"max_abs_growth must be a finite number > 0 (a log growth; got {max_abs_growth!r})"
+        )
     g_all = panel.growth
     big = np.abs(np.nan_to_num(g_all)) > (np.inf if max_abs_growth is None else max_abs_growth)
     g_all[big] = np.nan

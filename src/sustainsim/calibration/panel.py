@@ -43,14 +43,22 @@ def read_panel(
     Raises
     ------
     ValueError
-        Missing file or column, non-numeric or non-positive values, duplicate entity-years.
+        Missing or unreadable file, missing column, non-numeric text in a numeric column
+        (empty cells and NA markers such as ``NA`` are missing values, dropped),
+        non-positive values, duplicate entity-years.
     """
     if isinstance(data, pd.DataFrame):
         df, where = data, "the table"
     else:
         if not Path(data).is_file():
             raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
-        df, where = pd.read_csv(data), f"file {str(data)!r}"
+        where = f"file {str(data)!r}"
+        try:
+            df = pd.read_csv(data)
+        except OSError as exc:
+            raise ValueError(f"cannot read data {where}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ValueError(f"data {where} is not a readable CSV table: {exc}") from None
     for col in [c for c in (entity, year, value, per_pupil) if c is not None] + list(filters or {}):
         if col not in df.columns:
             cols = ", ".join(map(str, df.columns))
@@ -65,12 +73,12 @@ def read_panel(
     out = pd.DataFrame(
         {
             "entity": df[entity].astype(str).to_numpy() if entity is not None else "all",
-            "year": pd.to_numeric(df[year], errors="coerce").to_numpy(),
-            "value": pd.to_numeric(df[value], errors="coerce").to_numpy(),
+            "year": _numeric(df, year, where),
+            "value": _numeric(df, value, where),
         }
     )
     if per_pupil is not None:
-        out["value"] /= pd.to_numeric(df[per_pupil], errors="coerce").to_numpy()
+        out["value"] /= _numeric(df, per_pupil, where)
     if out["year"].isna().any() or not np.all(np.mod(out["year"], 1) == 0):
         raise ValueError(f"column {year!r} must hold whole-number years")
     out["year"] = out["year"].astype(int)
@@ -85,6 +93,27 @@ def read_panel(
     if out.empty:
         raise ValueError(f"no usable rows in {where} (filters: {dict(filters or {})})")
     return out.sort_values(["entity", "year"]).reset_index(drop=True)
+
+
+def _numeric(df: pd.DataFrame, col: str, where: str) -> np.ndarray:
+    """Column ``col`` as floats: empty cells and NA markers are missing (NaN), other text an error.
+
+    The NA markers are pandas' (``NA``, ``n/a``, ``null``, ``nan``, ...), read as missing
+    by :func:`pandas.read_csv` already.
+    """
+    raw = df[col]
+    x = pd.to_numeric(raw, errors="coerce")
+    text = raw.astype(str).str.strip()
+    bad = x.isna() & raw.notna() & (text != "")
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        first = raw.iloc[rows[0]]
+        raise ValueError(
+            f"column {col!r} in {where} has {rows.size} non-numeric value(s), first "
+            f"{first!r} in data row {rows[0] + 1}; fix or remove those rows (empty cells "
+            "and NA markers count as missing)"
+        )
+    return x.to_numpy(dtype=float)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 from sustainsim.calibration.fit import fit_fragment
+from sustainsim.cli.options import positive_float
+from sustainsim.config import ConfigError
 from sustainsim.io import write_text
 
 __all__ = ["add_arguments", "run"]
@@ -48,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--max-abs-growth",
-        type=float,
+        type=positive_float,
         default=None,
         metavar="X",
         help="drop annual log growth beyond +-X (data errors, mergers)",
@@ -56,14 +60,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--for-entity", default=None, metavar="ID", help="write the fragment for entity ID")
     add("--name", default="funding", help="growth: key in [district.growth] (default: funding)")
     add("--out", default=None, metavar="FILE", help="also write the fragment to FILE")
+    add("--force", action="store_true", help="with --out: replace FILE if it exists")
+
+
+def _check_out_file(out: Path, force: bool) -> None:
+    """``--out FILE``: not a folder, not an existing file without ``--force``, writable."""
+    if out.is_dir():
+        raise ConfigError([f"--out {str(out)!r} is a directory; give a file name"])
+    if out.exists() and not force:
+        raise ConfigError([f"--out {str(out)!r} exists; add --force to replace it"])
+    if not out.parent.is_dir():
+        raise ConfigError([f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist"])
+    try:  # a probe that leaves nothing behind (permissions, read-only file systems)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            [f"--out {str(out)!r}: cannot write in {str(out.parent)!r} ({exc.strerror or exc})"]
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``sustainsim calibrate``: print the fragment and the estimates +- SE.
 
     Bad input raises ValueError (the CLI maps it to exit code 2); with ``--out`` the
-    fragment is also written atomically.
+    fragment is also written atomically (an existing FILE only with ``--force``).
     """
+    if args.out:
+        _check_out_file(Path(args.out), args.force)  # before any fitting
     text, fit = fit_fragment(
         args.data,
         entity=args.entity,

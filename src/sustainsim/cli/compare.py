@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 from pathlib import Path
 
 import xarray as xr
@@ -14,7 +15,7 @@ from sustainsim.cli.options import nonneg_int, positive_int
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.scenarios import simulate_scenarios
 
-__all__ = ["add_arguments", "compare_dict", "run"]
+__all__ = ["add_arguments", "check_out_dir", "compare_dict", "run"]
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.out is None:
         return _compare(args, None)
+    check_out_dir(args.out)  # a folder that can be written, before anything is simulated
     with io.output_folder(args.out, command="compare") as stage:
         code = _compare(args, stage)
     print(f"\nwrote {args.out / 'compare.nc'} and {args.out / 'compare.json'}")
@@ -44,9 +46,14 @@ def _compare(args: argparse.Namespace, stage: Path | None) -> int:
     """Simulate (or read), print the table, write into ``stage`` if given."""
     path = Path(args.config)
     if path.suffix == ".nc":
-        if not path.exists():
+        if not path.is_file():
             raise ConfigError([f"file not found: {str(path)!r}"])
-        ds = io.open_results(path)
+        try:
+            ds = io.open_results(path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                [f"cannot read {str(path)!r} as a sustainsim results file: {exc}"]
+            ) from None
     else:
         spec = load_config(path)
         if not spec.scenario_names:
@@ -128,6 +135,31 @@ def compare_dict(p: xr.Dataset, bal: xr.Dataset, draws: int) -> dict:
 def _num(x: xr.DataArray) -> float | None:
     v = float(x)
     return v if math.isfinite(v) else None
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """An output folder that can be made or written: refused up front, naming the flag.
+
+    Raises
+    ------
+    ConfigError
+        If ``out`` exists and is not a folder, or no file can be made in its nearest
+        existing folder.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError([f"{flag} {str(out)!r} exists and is not a directory"])
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError([f"{flag} {str(out)!r}: {str(parent)!r} is not a directory"])
+    try:  # a probe that leaves nothing behind (permissions, read-only file systems)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            [f"{flag} {str(out)!r}: cannot write in {str(parent)!r} ({exc.strerror or exc})"]
+        ) from None
 
 
 def _merge_compare(p, bal):

@@ -1,17 +1,19 @@
 """The ``sustainsim`` command: a thin shell over the Python API.
 
-Exit codes: 0 success, 2 bad input (config errors, missing files, bad arguments,
-an output folder in use or not sustainsim's), 1 anything unexpected, 130 on SIGINT
-(Ctrl-C) and 143 on SIGTERM. Nothing is written when the input is bad, every output
-file is written atomically and every output folder is one transaction
-(:func:`sustainsim.io.output_folder`): an interrupted command leaves the previous
-output as it was.
+Exit codes: 0 success, 2 bad input (config errors, missing or unwritable files, bad
+arguments, a run over its memory budget, an output folder in use or not sustainsim's),
+1 anything unexpected (an OS error such as a full disk is reported without a traceback),
+130 on SIGINT (Ctrl-C) and 143 on SIGTERM. Nothing is written when the input is bad, every
+output file is written atomically and every output folder is one transaction
+(:func:`sustainsim.io.output_folder`): an interrupted command leaves the previous output
+as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -27,7 +29,14 @@ __all__ = ["COMMANDS", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad arguments already; keep its message short."""
+    """argparse exits with 2 on bad arguments already; keep its message short.
+
+    No prefix matching of long options (``--draw 5`` is an error, not ``--draws 5``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 #: subcommand -> (module under sustainsim.cli, help); each module has add_arguments and run
@@ -86,6 +95,23 @@ def _signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+#: OS errors caused by the paths given: exit 2 (bad input), like a missing file
+_INPUT_OS_ERRORS = (
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    FileExistsError,
+    FileNotFoundError,
+)
+
+
+def _os_message(exc: OSError) -> str:
+    """``Permission denied: 'out/x'`` rather than ``[Errno 13] Permission denied: ...``."""
+    if exc.filename is None:
+        return str(exc)
+    return f"{exc.strerror or exc}: {str(exc.filename)!r}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sustainsim`` command; returns the exit code."""
     parser = _build_parser()
@@ -118,7 +144,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:  # an optional extra is not installed
@@ -129,10 +155,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"interrupted ({signal.Signals(signum).name})", file=sys.stderr)
         return 128 + signum
     except BrokenPipeError:  # output piped into `head` and the like: the files are written
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except _INPUT_OS_ERRORS as exc:  # a path the user gave cannot be read or written
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, I/O error: not the input's fault, but no traceback
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print("error: input nested too deeply to read", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

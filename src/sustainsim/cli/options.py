@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 
-__all__ = ["nonneg_int", "positive_float", "positive_int"]
+from sustainsim.run.plan import parse_bytes
+
+__all__ = ["memory_size", "nonneg_int", "positive_float", "positive_int"]
 
 
 def _whole(text: str, minimum: int) -> int:
@@ -28,11 +31,19 @@ def nonneg_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """A number > 0."""
+    """A finite number > 0 (not nan, not inf)."""
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return v
+
+
+def memory_size(text: str) -> int:
+    """A memory size: bytes, or with a unit (``4GB``, ``512MiB``; see ``parse_bytes``)."""
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("max_memory: ")) from None

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from sustainsim import io, metrics
 from sustainsim.cli.format import format_convergence, format_summary
-from sustainsim.cli.options import nonneg_int, positive_float, positive_int
+from sustainsim.cli.options import memory_size, nonneg_int, positive_float, positive_int
 from sustainsim.config import ConfigError, Spec, load_config
 from sustainsim.plotting.diagnostics import plot_convergence
 from sustainsim.report import write_run_figures
@@ -55,6 +55,13 @@ def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
         "--workers", type=positive_int, help="worker count of a local scheduler (processes)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--max-memory",
+        type=memory_size,
+        metavar="SIZE",
+        help="memory budget, e.g. 4GB or 512MiB: refuse a run that would need more "
+        "(default: half of the available memory)",
+    )
 
 
 def run_options(args: argparse.Namespace) -> dict:
@@ -70,6 +77,7 @@ def run_options(args: argparse.Namespace) -> dict:
         "scheduler": scheduler,
         "workers": workers,
         "progress": False if getattr(args, "no_progress", False) else None,
+        "max_memory": getattr(args, "max_memory", None),
     }
 
 

@@ -10,7 +10,7 @@ import xarray as xr
 from sustainsim import io
 from sustainsim.cli.run import add_run_options, out_folder, run_options
 from sustainsim.config import ConfigError, load_config
-from sustainsim.run.grid import parse_grid, plan_sweep, probabilities_frame, sweep
+from sustainsim.run.grid import check_sweep, parse_grid, probabilities_frame, sweep
 
 __all__ = ["add_arguments", "format_sweep", "run"]
 
@@ -65,9 +65,10 @@ def run(args: argparse.Namespace) -> int:
     """``sustainsim sweep``: validate everything, run, write ``sweep.nc`` and ``sweep.csv``."""
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     grid = parse_grid(args.grid)
-    plan_sweep(spec, grid)  # every point validated before anything runs or is written
     if args.keep_draws and args.summary:
         raise ConfigError(["--keep-draws cannot be combined with --summary"])
+    # the memory budget, then every point validated (one at a time), before anything runs
+    check_sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))
     out_dir, owner = out_folder(args, "-sweep")
     with io.output_folder(out_dir, command="sweep", **owner) as stage:  # one transaction
         ds = sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))

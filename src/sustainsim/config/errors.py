@@ -51,6 +51,11 @@ def parse_toml(text: str, source: str | None = None) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"TOML syntax error: {exc}"], source=source) from None
+    except RecursionError:
+        raise ConfigError(
+            ["TOML nested too deeply to read (arrays or tables inside each other)"],
+            source=source,
+        ) from None
 
 
 def _loc_path(loc: tuple, data: Mapping[str, Any]) -> str:

@@ -6,12 +6,14 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
 from sustainsim.sampling.distributions import Distribution, DistributionError
 
 __all__ = [
+    "MAX_MAGNITUDE",
     "AnyNumber",
+    "Drift",
     "GrowthRate",
     "GrowthRef",
     "Loading",
@@ -20,8 +22,24 @@ __all__ = [
     "Persistence",
     "Positive",
     "Probability",
+    "Volatility",
     "YearIndex",
+    "check_finite",
 ]
+
+#: the largest magnitude of any number in a config: a quadrillion (dollars, pupils, ...).
+#: Far above any real school or district, and small enough that sums, products and
+#: a century of compounding stay finite in float64.
+MAX_MAGNITUDE = 1e15
+
+
+def check_finite(x: float) -> float:
+    """``x`` if it is finite and at most :data:`MAX_MAGNITUDE` in magnitude, else ValueError."""
+    if not math.isfinite(x):
+        raise ValueError(f"must be a finite number (got {x!r})")
+    if abs(x) > MAX_MAGNITUDE:
+        raise ValueError(f"must be at most {MAX_MAGNITUDE:g} in magnitude (got {x!r})")
+    return x
 
 
 def _fmt_bound(ge, gt, le, lt) -> str:
@@ -57,19 +75,25 @@ def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dis
             )
         if isinstance(v, int | float):
             x = float(v)
-            if math.isnan(x):
-                raise ValueError("NaN is not allowed")
+            if not math.isfinite(x):
+                raise ValueError(f"must be a finite number (got {v!r})")
             if integer and not x.is_integer():
                 raise ValueError(f"must be a whole number (got {v!r})")
             if not in_range(x):
                 raise ValueError(f"must be {allowed} (got {v!r})")
-            return x
+            return check_finite(x)
         if isinstance(v, Mapping) and dist_ok:
             try:
                 d = Distribution.from_spec(v)
             except DistributionError as exc:
                 raise ValueError(str(exc)) from None
             lo, hi = d.bounds()
+            if not all(math.isfinite(b) and abs(b) <= MAX_MAGNITUDE for b in (lo, hi)):
+                raise ValueError(
+                    f"distribution {d} takes values in [{lo:g}, {hi:g}]; numbers in a config "
+                    f"must be finite and at most {MAX_MAGNITUDE:g} in magnitude (use a bounded "
+                    "or truncated distribution)"
+                )
             if allowed and not (in_range(lo) and in_range(hi)):
                 raise ValueError(
                     f"distribution {d} takes values in [{lo:g}, {hi:g}]; "
@@ -98,16 +122,45 @@ AnyNumber: TypeAlias = Annotated[float | Distribution, *_param()]
 NonNeg: TypeAlias = Annotated[float | Distribution, *_param(ge=0)]
 Positive: TypeAlias = Annotated[float | Distribution, *_param(gt=0)]
 Probability: TypeAlias = Annotated[float | Distribution, *_param(ge=0, le=1)]
-GrowthRate: TypeAlias = Annotated[float | Distribution, *_param(gt=-1)]
+#: an annual growth rate: above -100% and at most +100% a year
+GrowthRate: TypeAlias = Annotated[float | Distribution, *_param(gt=-1, le=1)]
+#: annual log growth (enrollment drift): within +-1 (x0.37 to x2.7 a year)
+Drift: TypeAlias = Annotated[float | Distribution, *_param(ge=-1, le=1)]
+#: standard deviation of annual log growth: at most 2
+Volatility: TypeAlias = Annotated[float | Distribution, *_param(ge=0, le=2)]
 Persistence: TypeAlias = Annotated[float | Distribution, *_param(gt=-1, lt=1)]
 Loading: TypeAlias = Annotated[float | Distribution, *_param(ge=-1, le=1)]
 YearIndex: TypeAlias = Annotated[float | Distribution, *_param(ge=0, integer=True)]
 
 
+def _finite_numbers(v: Any) -> Any:
+    """Every float in ``v`` (a number or nested lists of them) checked by :func:`check_finite`."""
+    if isinstance(v, float):
+        check_finite(v)
+    elif isinstance(v, list | tuple):
+        for i, x in enumerate(v):
+            try:
+                _finite_numbers(x)
+            except ValueError as exc:
+                raise ValueError(f"item {i}: {exc}") from None
+    return v
+
+
 class _Model(BaseModel):
+    """Base of every config model: unknown keys forbidden, every number finite."""
+
     model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        arbitrary_types_allowed=True,
+        allow_inf_nan=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return _finite_numbers(v)
 
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]

@@ -15,6 +15,13 @@ Wherever a number is expected, a distribution may stand instead, written
 ``{ dist = "NAME", param = value, ... }`` (see :mod:`sustainsim.sampling.distributions`); it is
 sampled once per draw. Every model forbids unknown keys, and every error names the
 field path, the value and what is allowed (:class:`ConfigError`).
+
+Numbers are finite by construction: ``inf`` and ``nan`` are refused everywhere, every
+number (and every value a distribution can take) is at most 1e15 in magnitude
+(:data:`~sustainsim.config.fields.MAX_MAGNITUDE`), growth rates lie in (-1, 1], enrollment
+drift in [-1, 1] and its volatility in [0, 2], and a capacity must hold the base-year
+enrollment; the run core checks every chunk of output as well
+(:func:`sustainsim.run.chunk.check_finite_outputs`).
 """
 
 from __future__ import annotations
@@ -35,13 +42,14 @@ from pydantic import (
 from sustainsim.config.errors import ConfigError, format_validation_error
 from sustainsim.config.fields import (
     AnyNumber,
+    Drift,
     GrowthRate,
     Loading,
     Name,
-    NonNeg,
     Persistence,
     Positive,
     Probability,
+    Volatility,
     _Model,
 )
 from sustainsim.config.lines import CostLine, RevenueLine
@@ -50,6 +58,8 @@ from sustainsim.sampling.distributions import Distribution
 __all__ = ["Config", "parse_config"]
 
 RESERVED_NAMES = {"district", "total"}
+#: the largest seed: it is stored as a 64-bit integer in the results' provenance
+MAX_SEED = 2**63 - 1
 
 
 # --- simulation -------------------------------------------------------------------------------
@@ -61,7 +71,7 @@ class Simulation(_Model):
     years: int = Field(ge=1, le=100, description="projected fiscal years")
     first_year: int = Field(ge=1, le=9999, description="first projected fiscal year")
     draws: int = Field(10_000, ge=1, le=10**10, description="Monte Carlo draws")
-    seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the run's SeedSequence")
     chunk_size: int | None = Field(None, ge=1, description="draws per chunk")
     sampler: Literal["monte_carlo", "lhs", "sobol"] = Field(
         "monte_carlo", description="plain Monte Carlo, Latin hypercube or scrambled Sobol"
@@ -253,8 +263,8 @@ class Enrollment(_Model):
 
     model: Literal["aggregate", "cohort"] = "aggregate"
     base: Positive | None = None
-    drift: AnyNumber = 0.0
-    volatility: NonNeg = 0.0
+    drift: Drift = 0.0
+    volatility: Volatility = 0.0
     persistence: Persistence = 0.0
     common_loading: Loading = 0.0
     capacity: float | None = Field(None, gt=0)
@@ -281,6 +291,7 @@ class Enrollment(_Model):
                 raise ValueError(
                     "grades and grade_shares go together (shares of the total by grade)"
                 )
+            _check_capacity(self.capacity, self.base, "base")
             if g is not None and self.grade_shares is not None:
                 sh = self.grade_shares
                 if len(sh) != len(g) or any(x < 0 for x in sh) or abs(sum(sh) - 1) > 1e-6:
@@ -303,6 +314,7 @@ class Enrollment(_Model):
             )
         if self.by_grade[0] <= 0:
             raise ValueError("by_grade[0] (the entering grade) must be > 0")
+        _check_capacity(self.capacity, sum(self.by_grade), "the sum of by_grade")
         pr = self.progression
         prs = [pr] * (len(g) - 1) if isinstance(pr, float) else list(pr)
         if len(prs) != len(g) - 1 or any(not 0 < x <= 3 for x in prs):
@@ -319,6 +331,19 @@ class Enrollment(_Model):
         if pr is None or grades is None:
             raise ValueError("progression ratios belong to the cohort model")
         return [pr] * (len(grades) - 1) if isinstance(pr, float) else list(pr)
+
+
+def _check_capacity(capacity: float | None, base: Any, what: str) -> None:
+    """The capacity cap must hold the base year's enrollment (a distribution's median)."""
+    if capacity is None or base is None:
+        return
+    central = base.median() if isinstance(base, Distribution) else float(base)
+    if capacity < central:
+        shown = f"{base} (median {central:g})" if isinstance(base, Distribution) else f"{central:g}"
+        raise ValueError(
+            f"capacity ({capacity:g}) is below the base-year enrollment {what} = {shown}; "
+            "capacity must be >= the base enrollment"
+        )
 
 
 class SchoolModel(_Model):
@@ -468,8 +493,8 @@ class Config(_Model):
                     f"{where}.{line.name}.{field}: unknown growth index {g!r}; defined in "
                     f"[district.growth]: {', '.join(known) or 'none'} (or give a number)"
                 )
-            if isinstance(g, float) and g <= -1:
-                problems.append(f"{where}.{line.name}.{field}: must be > -1 (got {g})")
+            if isinstance(g, float) and not -1 < g <= 1:
+                problems.append(f"{where}.{line.name}.{field}: must be > -1 and <= 1 (got {g})")
         return problems
 
     def _shared_line_problems(self) -> list[str]:

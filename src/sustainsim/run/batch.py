@@ -49,7 +49,7 @@ from sustainsim._version import __version__
 from sustainsim.config import ConfigError
 from sustainsim.config.spec import Spec, load_config
 from sustainsim.run.accumulate import summary_dict
-from sustainsim.run.core import simulate
+from sustainsim.run.core import check_memory, simulate
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
 __all__ = ["MANIFEST", "read_manifest", "run_batch", "summary_table"]
@@ -273,6 +273,8 @@ def run_batch(
     paths = [Path(c) for c in configs]
     specs = [load_config(p) for p in paths]  # ConfigError before anything is written
     plans = [plan_run(spec, **options) for spec in specs]
+    for plan in plans:  # the memory budget of every run, before anything runs
+        check_memory(plan, copies=max(1, 2 * len(plan.spec.scenario_names)))
     todo: list[dict[str, Any]] = []
     for p, plan in zip(paths, plans, strict=True):
         mode = "streaming" if plan.mode == "summary" else "full"  # as recorded in manifests

@@ -9,10 +9,12 @@ wraps a full run's arrays into the results Dataset.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from pydantic import BaseModel
 
 from sustainsim.config.lines import line_category
 from sustainsim.config.spec import Spec
@@ -20,18 +22,23 @@ from sustainsim.model import engine
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
+from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws, UniformSource
 
 __all__ = [
     "BLOCK_CHUNKS",
     "ChunkResult",
+    "NonFiniteError",
     "allocate_outputs",
     "assemble",
     "chunk_blocks",
     "chunk_bounds",
+    "check_finite_outputs",
     "has_district_totals",
-    "run_attrs",
+    "output_bytes",
     "output_names",
+    "output_shapes",
+    "run_attrs",
     "run_chunk",
 ]
 
@@ -81,24 +88,57 @@ def has_district_totals(spec: Spec) -> bool:
     return len(spec.config.schools) > 1 or bool(own)
 
 
-def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
-    """The run's result buffers for ``n`` draws: every engine output the spec needs."""
+def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]:
+    """The shape of every result buffer of ``n`` draws (draw axis last): what the run keeps."""
     T, S = spec.years, len(spec.config.schools)
-    out = {k: np.empty((T, S, n)) for k in output_names(spec)}
+    out: dict[str, tuple[int, ...]] = {k: (T, S, n) for k in output_names(spec)}
     if has_district_totals(spec):
         for k in engine.DISTRICT_OUTPUTS:
-            out[k] = np.empty((T, n))
+            out[k] = (T, n)
         d = spec.config.district
         own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
         if "temporary_revenue" in out or ("revenue", "grant") in own:
-            out["district_temporary_revenue"] = np.empty((T, n))
+            out["district_temporary_revenue"] = (T, n)
         if "one_time_cost" in out or ("cost", "one_time") in own:
-            out["district_one_time_cost"] = np.empty((T, n))
+            out["district_one_time_cost"] = (T, n)
     if lines:
-        out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
-        out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
-    out["initial_fund_balance"] = np.empty((S, n))
+        out["revenue_lines"] = (T, S, len(_line_names(spec, "revenue")), n)
+        out["cost_lines"] = (T, S, len(_line_names(spec, "cost")), n)
+    out["initial_fund_balance"] = (S, n)
     return out
+
+
+def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
+    """The run's result buffers for ``n`` draws: every engine output the spec needs."""
+    return {
+        k: (np.zeros if k.endswith("_lines") else np.empty)(shape)
+        for k, shape in output_shapes(spec, n, lines).items()
+    }
+
+
+def _count_random(obj: object) -> int:
+    """Distributions and grants in a config: an upper estimate of its sampled scalar inputs."""
+    if isinstance(obj, Distribution):
+        return 1
+    if isinstance(obj, BaseModel):
+        own = 3 if getattr(obj, "kind", None) == "grant" else 0
+        return own + sum(_count_random(v) for v in obj.__dict__.values())
+    if isinstance(obj, dict):
+        return sum(_count_random(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return sum(_count_random(v) for v in obj)
+    return 0
+
+
+def output_bytes(spec: Spec, n: int, lines: bool) -> int:
+    """Bytes of the result buffers and sampled scalar inputs of ``n`` draws (float64).
+
+    The size of the arrays a full run of ``n`` draws keeps (the results Dataset holds
+    views of them); the scalar inputs are estimated from the config (each distribution
+    and grant), not sampled.
+    """
+    cells = sum(math.prod(shape) for shape in output_shapes(spec, n, lines).values())
+    return 8 * (cells + (_count_random(spec.config) + 2) * n)
 
 
 @dataclass
@@ -146,7 +186,52 @@ def run_chunk(
     engine.run(inp, out, revenue_lines=rev_index, cost_lines=cost_index)
     for j, sch in enumerate(inp.schools):
         out["initial_fund_balance"][j] = sch.fund_balance
+    check_finite_outputs(spec, out, inp.scalars, start)
     return ChunkResult(start, stop, out, inp.scalars, inp.scalar_attrs)
+
+
+class NonFiniteError(ValueError):
+    """A run produced an infinite or NaN value: the config's numbers overflow."""
+
+
+def check_finite_outputs(
+    spec: Spec, arrays: dict[str, np.ndarray], scalars: dict[str, np.ndarray], start: int
+) -> None:
+    """Raise :class:`NonFiniteError` if a chunk's output holds inf or NaN.
+
+    One ``np.isfinite(...).all()`` per array; on failure the message names the
+    variable, the school, the fiscal year and the first draw (the run's draw index,
+    chunk offset ``start`` added) where it happens.
+    """
+    for name, arr in {**arrays, **scalars}.items():
+        if np.isfinite(arr).all():
+            continue
+        bad = np.argwhere(~np.isfinite(arr))
+        first = bad[np.argmin(bad[:, -1])]  # the first draw (draw axis last)
+        raise NonFiniteError(_non_finite_message(spec, name, arr, tuple(first), start))
+
+
+def _non_finite_message(spec: Spec, name: str, arr: np.ndarray, at: tuple, start: int) -> str:
+    names = spec.school_names
+    first_year = spec.config.simulation.first_year
+    where = [f"draw {start + int(at[-1])}"]
+    if arr.ndim >= 3 or (arr.ndim == 2 and name.startswith("district")):
+        where.insert(0, f"year {first_year + int(at[0])}")
+    if arr.ndim >= 3:
+        where.insert(0, f"school {names[int(at[1])]!r}")
+    elif name.startswith("district"):
+        where.insert(0, "the district")
+    elif arr.ndim == 2:
+        where.insert(0, f"school {names[int(at[0])]!r}")
+    if arr.ndim == 4:
+        part = "revenue" if name.startswith("revenue") else "cost"
+        where.insert(1, f"line {_line_names(spec, part)[int(at[2])]!r}")
+    value = arr[at]
+    return (
+        f"the run produced a non-finite value ({value}) in {name!r} at {', '.join(where)}: "
+        "numbers of the config overflow float64; check its amounts, rates and growth "
+        "(nothing was written)"
+    )
 
 
 def run_attrs(spec: Spec, *, seed: int, draws: int, sampler: str) -> dict[str, object]:

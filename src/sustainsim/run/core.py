@@ -33,9 +33,16 @@ from sustainsim.run.chunk import (
     assemble,
     chunk_blocks,
     chunk_bounds,
+    output_bytes,
     run_chunk,
 )
-from sustainsim.run.plan import PlanOptions, RunPlan, plan_run
+from sustainsim.run.plan import (
+    MemoryBudgetError,
+    PlanOptions,
+    RunPlan,
+    memory_budget,
+    plan_run,
+)
 from sustainsim.sampling.streams import Median
 
 __all__ = [
@@ -43,7 +50,9 @@ __all__ = [
     "SerialExecutor",
     "block_task",
     "central_case",
+    "check_memory",
     "chunk_task",
+    "estimate_memory",
     "execute",
     "executor_for",
     "gather",
@@ -145,6 +154,60 @@ def block_task(
     return reduce_block(plan.spec, plan.source, unit, template, buffers)
 
 
+# --- the memory budget -----------------------------------------------------------------------
+
+#: a full run's peak over its result buffers: the summary's temporaries, the NetCDF copy of
+#: one variable (measured: 1.4 to 1.9 times the buffers, most for small runs)
+FULL_OVERHEAD = 1.5
+#: a chunk's engine temporaries, in chunk-output sizes
+CHUNK_OVERHEAD = 2
+
+
+def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
+    """The bytes a run of ``plan`` (``draws`` of it, default all) will need at its peak, about.
+
+    A full run keeps every draw: :data:`FULL_OVERHEAD` times its result buffers
+    (:func:`~sustainsim.run.chunk.output_bytes`) plus one chunk's engine temporaries. A
+    summary run keeps one chunk's buffers and the histograms of its accumulator.
+    """
+    spec = plan.spec
+    n = plan.draws if draws is None else draws
+    chunk = output_bytes(spec, min(n, plan.chunk_size), plan.lines)
+    if plan.mode == "summary":
+        entities = len(spec.config.schools) + 1
+        hist = 4 * 8 * (plan.bins + 2) * (spec.years + 1) * entities
+        return (CHUNK_OVERHEAD + 1) * chunk + hist
+    return int(FULL_OVERHEAD * output_bytes(spec, n, plan.lines)) + CHUNK_OVERHEAD * chunk
+
+
+def check_memory(plan: RunPlan, draws: int | None = None, copies: int = 1) -> None:
+    """Refuse a run that would pass its memory budget, before it starts.
+
+    The need is :func:`estimate_memory` times ``copies`` (e.g. one per scenario kept);
+    the budget is the plan's ``max_memory``, else half of the available memory
+    (:func:`~sustainsim.run.plan.memory_budget`).
+
+    Raises
+    ------
+    MemoryBudgetError
+        Saying how much the run needs, the budget, and what to do instead: summary mode
+        (``--summary`` / ``mode="summary"``), Zarr output (``run --zarr``), fewer draws.
+    """
+    need = copies * estimate_memory(plan, draws)
+    budget = memory_budget(plan.max_memory)
+    if need <= budget[0]:
+        return
+    n = plan.draws if draws is None else draws
+    what = f"a {plan.mode} run of {n:,} draws" + (f" ({copies} kept)" if copies > 1 else "")
+    advice = (
+        "use fewer draws or a smaller chunk size (--chunk-size)"
+        if plan.mode == "summary"
+        else "use summary mode (--summary / mode='summary': probabilities exact, bounded "
+        "memory) or per-draw Zarr output (run --zarr DIR), or fewer draws"
+    )
+    raise MemoryBudgetError(what, need, budget, advice)
+
+
 # --- the two modes --------------------------------------------------------------------------
 
 
@@ -163,6 +226,7 @@ def gather(
     ex = executor_for(plan) if executor is None else executor
     stop = plan.draws if stop is None else stop
     n = stop - start
+    check_memory(plan, stop)  # an extended run keeps every draw up to stop
     arrays = allocate_outputs(plan.spec, n, plan.lines)
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
@@ -240,7 +304,11 @@ _MODES: dict[str, Callable[[RunPlan, tqdm], xr.Dataset]] = {"full": _full, "summ
 
 
 def execute(plan: RunPlan) -> xr.Dataset:
-    """Run a plan: the results Dataset (``mode="full"``) or the summary Dataset."""
+    """Run a plan: the results Dataset (``mode="full"``) or the summary Dataset.
+
+    Refused before anything runs when it would pass the memory budget (:func:`check_memory`).
+    """
+    check_memory(plan)
     with progress_bar(plan, "simulate" if plan.mode == "full" else "summary") as bar:
         return _MODES[plan.mode](plan, bar)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Unpack
 
 import numpy as np
@@ -35,10 +35,17 @@ from sustainsim._version import __version__
 from sustainsim.config import ConfigError
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import balance_quantiles, entity_balance, p_solvent
-from sustainsim.run.core import simulate
-from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.run.core import estimate_memory, simulate
+from sustainsim.run.plan import MemoryBudgetError, RunOptions, RunPlan, memory_budget, plan_run
 
-__all__ = ["parse_grid", "parse_value", "plan_sweep", "probabilities_frame", "sweep"]
+__all__ = [
+    "check_sweep",
+    "estimate_sweep_memory",
+    "parse_grid",
+    "parse_value",
+    "plan_sweep",
+    "sweep",
+]
 
 #: paths a sweep may not vary: they change the draws (seed) or the shape of the results
 FORBIDDEN_PATHS = {
@@ -153,8 +160,45 @@ def _check_grid(grid: Mapping[str, Sequence]) -> None:
         raise ConfigError(errors)
 
 
+def _points(grid: Mapping[str, Sequence]) -> Iterator[dict[str, Any]]:
+    """The grid's points, cartesian product, last path fastest."""
+    paths = list(grid)
+    for values in itertools.product(*(list(grid[p]) for p in paths)):
+        yield dict(zip(paths, values, strict=True))
+
+
+def _n_points(grid: Mapping[str, Sequence]) -> int:
+    return math.prod(len(v) for v in grid.values())
+
+
+def _validate_points(spec: Spec, grid: Mapping[str, Sequence], keep: bool) -> list:
+    """Every point validated (``(point, spec)`` kept only with ``keep``); ConfigError lists all."""
+    plan = []
+    errors: dict[str, str] = {}  # problem -> the first point showing it
+    for point in _points(grid):
+        try:
+            pspec = spec.with_overrides(point)
+        except ConfigError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            for e in exc.errors:
+                errors.setdefault(e, shown)
+            if len(errors) >= 20:
+                break
+            continue
+        if keep:
+            plan.append((point, pspec))
+    if errors:
+        raise ConfigError(
+            [f"{e} (sweep point {shown})" for e, shown in errors.items()], source=spec.source
+        )
+    return plan
+
+
 def plan_sweep(spec: Spec, grid: Mapping[str, Sequence]) -> list[tuple[dict[str, Any], Spec]]:
     """Every grid point (cartesian product, last path fastest) with its validated spec.
+
+    Every spec is kept (about 10 kB each): for a large grid, :func:`check_sweep` validates
+    the points one at a time in constant memory.
 
     Raises
     ------
@@ -162,24 +206,71 @@ def plan_sweep(spec: Spec, grid: Mapping[str, Sequence]) -> list[tuple[dict[str,
         For a bad path or value, naming the point and the field; nothing has run.
     """
     _check_grid(grid)
-    paths = list(grid)
-    plan = []
-    errors: dict[str, str] = {}  # problem -> the first point showing it
-    for values in itertools.product(*(list(grid[p]) for p in paths)):
-        point = dict(zip(paths, values, strict=True))
-        try:
-            plan.append((point, spec.with_overrides(point)))
-        except ConfigError as exc:
-            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
-            for e in exc.errors:
-                errors.setdefault(e, shown)
-            if len(errors) >= 20:
-                break
-    if errors:
-        raise ConfigError(
-            [f"{e} (sweep point {shown})" for e, shown in errors.items()], source=spec.source
+    return _validate_points(spec, grid, keep=True)
+
+
+#: bytes a sweep keeps per point besides its numbers (the arrays' headers, the dict)
+POINT_OVERHEAD = 4096
+
+
+def estimate_sweep_memory(plan: RunPlan, grid: Mapping[str, Sequence], keep_draws: bool) -> int:
+    """The bytes a sweep of ``grid`` with ``plan`` will need at its peak, about.
+
+    One point's run (:func:`~sustainsim.run.core.estimate_memory`) plus every point's
+    results, twice (the list of points, then the stacked Dataset): P(solvent) with its
+    interval by year and entity, the final-balance quantiles and mean, and with
+    ``keep_draws`` every draw's fund balance. Validating the points takes constant memory.
+    """
+    spec = plan.spec
+    years, schools = spec.years, len(spec.config.schools)
+    entities = schools + 1
+    per_point = 8 * (len(_PROB_VARS) * years * entities + 2 * len(plan.quantiles) * entities)
+    per_point += 8 * entities + 64 + POINT_OVERHEAD
+    if keep_draws:
+        per_point += 8 * plan.draws * years * schools
+    return estimate_memory(plan) + 2 * _n_points(grid) * per_point
+
+
+def check_sweep(
+    spec: Spec | RunPlan,
+    grid: Mapping[str, Sequence],
+    *,
+    keep_draws: bool = False,
+    **options: Unpack[RunOptions],
+) -> int:
+    """Check a sweep before it runs: the grid, its memory budget, then every point.
+
+    The memory check comes first (:func:`estimate_sweep_memory` against the plan's
+    ``max_memory``, default half of the available memory), then each point is validated
+    and dropped, so a huge grid is refused before anything is built. Returns the number
+    of points.
+
+    Raises
+    ------
+    ConfigError
+        For a bad path or value, naming the point and the field.
+    MemoryBudgetError
+        When the sweep would pass the memory budget.
+    """
+    base = spec.spec if isinstance(spec, RunPlan) else spec
+    _check_grid(grid)
+    plan = plan_run(spec, **options)
+    if keep_draws and plan.mode == "summary":
+        raise ValueError(
+            "keep_draws needs per-draw results; it cannot be combined with mode='summary'"
         )
-    return plan
+    need = estimate_sweep_memory(plan, grid, keep_draws)
+    budget = memory_budget(plan.max_memory)
+    if need > budget[0]:
+        advice = "sweep fewer points" + (
+            "" if plan.mode == "summary" else " or use summary mode (--summary / mode='summary')"
+        )
+        if keep_draws:
+            advice += ", drop keep_draws (--keep-draws)"
+        what = f"a sweep of {_n_points(grid):,} points x {plan.draws:,} draws"
+        raise MemoryBudgetError(what, need, budget, advice)
+    _validate_points(base, grid, keep=False)
+    return _n_points(grid)
 
 
 def _coord(values: Sequence) -> np.ndarray:
@@ -263,23 +354,27 @@ def sweep(
     array([0.037, 0.004])
     """
     base = spec.spec if isinstance(spec, RunPlan) else spec
-    points = plan_sweep(base, grid)
+    n_points = check_sweep(spec, grid, keep_draws=keep_draws, **options)
     # one uniform source for every point, the base config's (as simulate_scenarios):
     # common random numbers also for Sobol designs and correlated inputs
     plan = plan_run(spec, **options)
-    if keep_draws and plan.mode == "summary":
-        raise ValueError(
-            "keep_draws needs per-draw results; it cannot be combined with mode='summary'"
-        )
     progress = plan.progress
-    disable = (None if len(points) >= 2 else True) if progress is None else not progress
-    results: list[xr.Dataset] = []
-    for point, pspec in tqdm(points, desc="sweep", unit="point", disable=disable):
+    disable = (None if n_points >= 2 else True) if progress is None else not progress
+    first: xr.Dataset | None = None
+    results: list[dict[str, np.ndarray]] = []
+    shas: list[str] = []
+    for point in tqdm(_points(grid), total=n_points, desc="sweep", unit="point", disable=disable):
+        pspec = base.with_overrides(point)
         res = _point_summary(plan.for_spec(pspec), keep_draws)
-        if results:
-            _check_same_coords(results[0], res, point)
-        results.append(res)
-    return _stack(results, points, grid, plan)
+        if first is None:
+            first = res
+        else:
+            _check_same_coords(first, res, point)
+        results.append({str(k): v.values for k, v in res.data_vars.items()})
+        shas.append(pspec.sha256)
+    if first is None:  # pragma: no cover - a checked grid has at least one point
+        raise ConfigError(["sweep grid: no points"])
+    return _stack(first, results, shas, grid, plan)
 
 
 def _check_same_coords(first: xr.Dataset, res: xr.Dataset, point: dict[str, Any]) -> None:
@@ -294,20 +389,26 @@ def _check_same_coords(first: xr.Dataset, res: xr.Dataset, point: dict[str, Any]
             )
 
 
-def _stack(results: list[xr.Dataset], points, grid: Mapping[str, Sequence], plan: RunPlan):
+def _stack(
+    first: xr.Dataset,
+    results: list[dict[str, np.ndarray]],
+    shas: list[str],
+    grid: Mapping[str, Sequence],
+    plan: RunPlan,
+):
     """The points' results stacked along one dim per swept path, with provenance."""
     spec = plan.spec
     paths = list(grid)
     shape = tuple(len(grid[p]) for p in paths)
-    first = results[0]
     coords = {p: _coord(list(grid[p])) for p in paths}
     data_vars = {}
     for name, da in first.data_vars.items():
-        stacked = np.stack([r[name].values for r in results]).reshape(*shape, *da.shape)
+        stacked = np.stack([r.pop(str(name)) for r in results]).reshape(*shape, *da.shape)
         data_vars[name] = xr.DataArray(stacked, dims=(*paths, *da.dims), attrs=da.attrs)
-    shas = np.asarray([p.sha256 for _, p in points]).reshape(shape)
     data_vars["config_sha256"] = xr.DataArray(
-        shas, dims=paths, attrs={"long_name": "sha256 of each point's effective config"}
+        np.asarray(shas).reshape(shape),
+        dims=paths,
+        attrs={"long_name": "sha256 of each point's effective config"},
     )
     out = xr.Dataset(data_vars, coords={**coords, **{k: v for k, v in first.coords.items()}})
     for p in paths:

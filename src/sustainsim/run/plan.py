@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,11 +42,16 @@ from sustainsim.sampling.streams import UniformSource
 __all__ = [
     "DEFAULT_BINS",
     "DEFAULT_CHUNK_SIZE",
+    "MAX_SEED",
+    "MEMORY_SHARE",
     "MODES",
+    "MemoryBudgetError",
     "Mode",
     "PlanOptions",
     "RunOptions",
     "RunPlan",
+    "memory_budget",
+    "parse_bytes",
     "plan_run",
     "summary_chunk_size",
 ]
@@ -64,6 +70,13 @@ STREAMING_CHUNK_SIZE = 16_384
 CHUNK_DRAW_YEARS = 10 * STREAMING_CHUNK_SIZE
 #: target size of one chunk's engine outputs when the chunk size is automatic [bytes]
 CHUNK_BYTES = 128 * 2**20
+
+#: the largest seed: the results store it as a 64-bit integer (NetCDF attrs)
+MAX_SEED = 2**63 - 1
+#: share of the available memory a run may plan to use when ``max_memory`` is not given
+MEMORY_SHARE = 0.5
+#: the budget when the available memory cannot be read [bytes]
+FALLBACK_BUDGET = 4 * 2**30
 
 #: old keyword -> (its name now, how its value maps)
 _RENAMED = {
@@ -88,6 +101,7 @@ class PlanOptions(TypedDict, total=False):
     quantiles: Sequence[float]
     confidence: float
     margin: float
+    max_memory: int | str | None
 
 
 class RunOptions(PlanOptions, total=False):
@@ -127,6 +141,12 @@ class RunPlan:
     sampler: str | None = None
     source_given: bool = False
     open_ended: bool = False
+    max_memory: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_int("draws", self.draws, 1)
+        _check_seed(self.seed)
+        _check_int("chunk_size", self.chunk_size, 1)
 
     @property
     def source_name(self) -> str:
@@ -174,6 +194,113 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
+def _check_seed(value: Any) -> int:
+    seed = _check_int("seed", value, 0)
+    if seed > MAX_SEED:
+        raise ValueError(f"seed must be <= 2**63 - 1 = {MAX_SEED} (got {seed})")
+    return seed
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def parse_bytes(value: int | str) -> int:
+    """A memory size in bytes from a whole number of bytes or text such as ``4GB``, ``512MiB``.
+
+    Units: B, kB/MB/GB/TB (powers of 1000; K, M, G, T alike), KiB/MiB/GiB/TiB (powers of
+    1024), any case; a decimal number is allowed before a unit (``1.5GiB``).
+
+    Raises
+    ------
+    ValueError
+        For anything else, or a size below one byte.
+
+    Examples
+    --------
+    >>> parse_bytes("4GB"), parse_bytes("512MiB"), parse_bytes(1000)
+    (4000000000, 536870912, 1000)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | str):
+        raise TypeError(f"max_memory must be a number of bytes or text like '4GB' (got {value!r})")
+    if isinstance(value, str):
+        text = value.strip().replace("_", "").lower()
+        number = text.rstrip("kmgtib")
+        unit = text[len(number) :].strip()
+        try:
+            x = float(number) * _UNITS[unit]
+        except (KeyError, ValueError):
+            raise ValueError(
+                f"max_memory: expected a size such as 4GB, 512MiB or 1000000 (bytes), got {value!r}"
+            ) from None
+    else:
+        x = float(value)
+    if not (math.isfinite(x) and x >= 1):
+        raise ValueError(f"max_memory must be at least 1 byte (got {value!r})")
+    return int(x)
+
+
+def _available_memory() -> int | None:
+    """Memory available to a new allocation: ``MemAvailable`` of /proc/meminfo, else sysconf."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_budget(max_memory: int | str | None = None) -> tuple[int, str]:
+    """The memory budget of a run [bytes] and how it was set (for messages).
+
+    ``max_memory`` if given (see :func:`parse_bytes`), else :data:`MEMORY_SHARE` of the
+    memory available now (Linux: ``MemAvailable`` in /proc/meminfo; elsewhere the
+    available physical pages), else :data:`FALLBACK_BUDGET` (4 GiB).
+    """
+    if max_memory is not None:
+        return parse_bytes(max_memory), "max_memory"
+    avail = _available_memory()
+    if avail is None:
+        return FALLBACK_BUDGET, "the default (available memory unknown)"
+    return int(MEMORY_SHARE * avail), f"half of the available memory ({_gib(avail)})"
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**28 else f"{n / 2**20:.1f} MiB"
+
+
+class MemoryBudgetError(ValueError):
+    """A run (or a sweep) would need more memory than its budget; nothing has run."""
+
+    def __init__(self, what: str, need: int, budget: tuple[int, str], advice: str):
+        limit, how = budget
+        super().__init__(
+            f"{what} needs about {_gib(need)}, more than the memory budget of {_gib(limit)} "
+            f"({how}); {advice}, or raise the budget with --max-memory / max_memory= "
+            "(e.g. 16GB)"
+        )
+        self.need, self.budget = need, limit
+
+
 def _check_fraction(name: str, value: Any, *, closed: bool) -> float:
     ok = isinstance(value, int | float | np.floating) and not isinstance(value, bool)
     inside = ok and (0 <= value <= 1 if closed else 0 < value < 1)
@@ -197,7 +324,7 @@ def summary_chunk_size(spec: Spec) -> int:
 
 def _chunk_size(spec: Spec, mode: str, requested: int | None) -> int:
     """The request, else the config's ``[simulation] chunk_size``, else the mode's default."""
-    chunk = requested or spec.config.simulation.chunk_size
+    chunk = requested if requested is not None else spec.config.simulation.chunk_size
     if chunk is None:
         chunk = summary_chunk_size(spec) if mode == "summary" else DEFAULT_CHUNK_SIZE
     return _check_int("chunk_size", chunk, 1)
@@ -242,7 +369,7 @@ def plan_run(
     draws : int, optional
         Number of draws (>= 1); default ``[simulation] draws`` of the config.
     seed : int, optional
-        Seed (>= 0); default ``[simulation] seed``.
+        Seed (0 to 2**63 - 1); default ``[simulation] seed``.
     chunk_size : int, optional
         Draws per chunk (memory/speed only: results do not depend on it; a summary
         run's moments are merged chunk by chunk, so they agree to about 1e-15).
@@ -278,6 +405,11 @@ def plan_run(
         Summary mode: level of the Wilson intervals.
     margin : float
         Summary mode: widening of the pilot range on each side, as a share of its span.
+    max_memory : int or str, optional
+        The memory budget of the run: bytes, or text such as ``"4GB"``, ``"512MiB"``
+        (:func:`parse_bytes`). Before it starts, a run estimates the memory it needs
+        (a full run: its results Dataset) and refuses with :class:`MemoryBudgetError`
+        above the budget. Default: half of the available memory (:func:`memory_budget`).
     open_ended : bool
         The run may be extended past ``draws`` step by step
         (:func:`sustainsim.run.convergence.simulate_until`): the default source is built
@@ -315,7 +447,7 @@ def plan_run(
         raise TypeError(f"spec must be a Spec or a RunPlan (got {type(spec).__name__})")
     sim = spec.config.simulation
     n = _check_int("draws", sim.draws if draws is None else draws, 1)
-    s = _check_int("seed", sim.seed if seed is None else seed, 0)
+    s = _check_seed(sim.seed if seed is None else seed)
     mode = options.get("mode", "full")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))} (got {mode!r})")
@@ -333,6 +465,9 @@ def plan_run(
     progress = options.get("progress")
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be True, False or None (got {progress!r})")
+    max_memory = options.get("max_memory")
+    if max_memory is not None:
+        max_memory = parse_bytes(max_memory)
     sampler = options.get("sampler")
     source = _source(spec, n, s, options.get("source"), sampler, open_ended)
     summary = _summary_options(options)
@@ -352,6 +487,7 @@ def plan_run(
         sampler=sampler,
         source_given=options.get("source") is not None,
         open_ended=bool(open_ended),
+        max_memory=max_memory,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Unpack
 import xarray as xr
 
 from sustainsim.config.spec import Spec
-from sustainsim.run.core import execute
+from sustainsim.run.core import check_memory, execute
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 from sustainsim.run.source import source_for
 
@@ -68,6 +68,7 @@ def simulate_scenarios(
     plan = plan_run(spec, **options)
     base = plan.spec
     specs, given = _scenario_specs(base, scenarios)
+    check_memory(plan, copies=2 * len(specs))  # every scenario's part, then their concat
     sampler = plan.sampler or base.config.simulation.sampler
     parts = []
     for name, sub in specs.items():

@@ -88,7 +88,10 @@ def _ppf_truncated_normal(u, mean, sd, low=-math.inf, high=math.inf):
         return np.full_like(np.asarray(u, dtype=float), min(max(mean, low), high))
     a = special.ndtr((low - mean) / sd)
     b = special.ndtr((high - mean) / sd)
-    return mean + sd * special.ndtri(a + (b - a) * np.asarray(u))
+    # a + (b - a) u rounds to exactly 0 or 1 at the extreme uniforms of an unbounded
+    # side, where ndtri is infinite: keep it inside (0, 1)
+    p = np.clip(a + (b - a) * np.asarray(u), np.finfo(float).tiny, U_MAX)
+    return mean + sd * special.ndtri(p)
 
 
 def _ppf_fixed(u, value):
@@ -153,6 +156,8 @@ class DistKind:
     optional: Mapping[str, float] = field(default_factory=dict)
     integer: bool = False
     doc: str = ""
+    #: parameters that may be infinite (an open side of a truncation)
+    infinite_ok: tuple[str, ...] = ()
 
 
 DISTRIBUTIONS: dict[str, DistKind] = {
@@ -185,6 +190,7 @@ DISTRIBUTIONS: dict[str, DistKind] = {
         _chk_truncated_normal,
         optional={"low": -math.inf, "high": math.inf},
         doc="Normal(mean, sd) restricted to [low, high]",
+        infinite_ok=("low", "high"),
     ),
     "fixed": DistKind(("value",), _ppf_fixed, doc="always value"),
 }
@@ -234,10 +240,14 @@ class Distribution:
         for k, v in spec.items():
             if isinstance(v, bool) or not isinstance(v, int | float):
                 raise DistributionError(f"parameter {k!r} of {name!r} must be a number (got {v!r})")
-            if math.isnan(v):
-                raise DistributionError(f"parameter {k!r} of {name!r} is NaN")
             params[k] = float(v)
         kind = DISTRIBUTIONS.get(name)
+        open_sides = kind.infinite_ok if kind is not None else ()
+        for k, v in params.items():
+            if math.isnan(v) or (math.isinf(v) and k not in open_sides):
+                raise DistributionError(
+                    f"parameter {k!r} of {name!r} must be a finite number (got {v!r})"
+                )
         if kind is not None:
             allowed = set(kind.required) | set(kind.optional)
             missing = [k for k in kind.required if k not in params]
