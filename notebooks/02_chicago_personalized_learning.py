@@ -239,8 +239,8 @@ print(
 
 # %% [markdown]
 # Neither school is comfortably sustainable over ten years, though. Even in the expected
-# scenario the PL school is solvent through FY2036 in only a little over half of the
-# futures. Salaries, and health premiums growing 3-8% a year, outpace per-pupil
+# scenario the PL school is solvent through FY2036 in only about 70% of the futures,
+# even with principals cutting flexible spending after every deficit. Salaries, and health premiums growing 3-8% a year, outpace per-pupil
 # funding in both schools. The PL model buys time and resilience. It does not remove
 # the district-wide squeeze.
 #
@@ -262,7 +262,8 @@ table = sc.to_dataframe()[["capacity", "lower", "upper", "p_no_cut", "p_at_capac
 # %% [markdown]
 # Under expected cuts the PL school could lose a few percent of its exposed revenue for
 # good and still meet the target. The traditional school has almost no room, and under
-# severe cuts neither school meets the target even without an extra cut (capacity 0).
+# severe cuts the PL school has less than 1% and the traditional school none (it misses
+# the target even without an extra cut: capacity 0).
 # A capacity of a few percent is small next to a single FY16-style cut of 6.9%. That is
 # the number to put in front of a board: how large a shock the plan survives, not only
 # how likely it is to survive the shocks we expect.
@@ -297,7 +298,7 @@ rows = {
 # month its compliance through FY2031 is slightly *lower* than the traditional
 # school's, although it is the more solvent school. After launch its cushion grows to
 # about two months by FY2030 and then erodes slowly. The traditional school's cushion
-# peaks lower, and in the median future it is gone by FY2035. The median reserve, in
+# peaks lower, and in the median future it is gone by FY2036. The median reserve, in
 # months of expenditure:
 
 # %%
@@ -352,12 +353,13 @@ assert float(p_steady.sel(school="trad_k8")) > float(p_steady.sel(school="pl_k8"
 )
 cb = central.fund_balance.squeeze("draw", drop=True)
 assert (cb.sel(school="pl_k8") < cb.sel(school="trad_k8")).all()
-assert 0.5 < float(p.probability.sel(scenario="expected", year=2036, school="pl_k8")) < 0.7
+assert 0.6 < float(p.probability.sel(scenario="expected", year=2036, school="pl_k8")) < 0.75
 # 3. stress capacity
 cap = sc.capacity.sel(scenario="expected")
 assert 0.01 < float(cap.sel(school="pl_k8")) < 0.069, "a few percent, less than one FY16 cut"
 assert float(cap.sel(school="pl_k8")) > float(cap.sel(school="trad_k8"))
-assert (sc.capacity.sel(scenario="severe_cuts") == 0).all()
+severe = sc.capacity.sel(scenario="severe_cuts")
+assert float(severe.sel(school="pl_k8")) < 0.01 and float(severe.sel(school="trad_k8")) == 0
 assert (sc.lower <= sc.capacity).all() and (sc.capacity <= sc.upper).all()
 # 4. reserves
 assert (sustainsim.p_reserve_compliant(ds).probability < 0.01).all(), "two months: never"
@@ -369,9 +371,9 @@ assert float(months_held.sel(school="pl_k8", year=2032)) > float(
 )
 assert 1.8 < float(months_held.sel(school="pl_k8").max()) < 2.2
 assert (
-    float(months_held.sel(school="trad_k8", year=2034))
+    float(months_held.sel(school="trad_k8", year=2035))
     > 0
-    > float(months_held.sel(school="trad_k8", year=2035))
+    > float(months_held.sel(school="trad_k8", year=2036))
 )
 one_month = sustainsim.p_reserve_compliant(expected, months=1).probability.sel(year=2031)
 assert float(one_month.sel(school="pl_k8")) < float(one_month.sel(school="trad_k8"))

@@ -183,6 +183,9 @@ class StaffRole(_Line):
     sections: Sections | None = None
     minimum_positions: float = Field(0.0, ge=0)
     growth: GrowthRef = 0.0
+    turnover: float = Field(
+        0.0, ge=0, le=1, description="share of positions leaving each year (hiring freeze)"
+    )
 
     @model_validator(mode="after")
     def _one_rule(self):

@@ -230,6 +230,7 @@ def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
         benefits_growth=benefits_growth,
         stipend=stipend,
         minimum_positions=float(line.minimum_positions),
+        turnover=float(line.turnover),
         **rule,
     )
 

@@ -178,6 +178,7 @@ class StaffCost(_Line):
     stipend: Value  # [USD]
     growth: np.ndarray
     minimum_positions: float = 0.0
+    turnover: float = 0.0  # share of positions leaving each year [1/yr]
     students_per_position: Value | None = None  # [students]
     positions: float | None = None
     sections: Sections | None = None

@@ -70,7 +70,7 @@ def output_names(spec: Spec) -> list[str]:
     if ("cost", "one_time") in kinds:
         names.append("one_time_cost")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
-        names.append("trimmed")
+        names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
     return names
 
 
@@ -84,7 +84,9 @@ def has_district_totals(spec: Spec) -> bool:
 def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
     """The run's result buffers for ``n`` draws: every engine output the spec needs."""
     T, S = spec.years, len(spec.config.schools)
-    out = {k: np.empty((T, S, n)) for k in output_names(spec)}
+    out = {k: np.empty((T, S, n)) for k in output_names(spec) if k not in engine.LEVER_OUTPUTS}
+    for k in set(output_names(spec)) & set(engine.LEVER_OUTPUTS):
+        out[k] = np.empty((T, S, len(engine.LEVERS), n))
     if has_district_totals(spec):
         for k in engine.DISTRICT_OUTPUTS:
             out[k] = np.empty((T, n))
