@@ -10,7 +10,12 @@ grimp = pytest.importorskip("grimp")
 
 TYPED = {"sustainsim.model.lines", "sustainsim.model.schools"}
 # the engine and its numpy-only parts (the response, staffing)
-ENGINE = {"sustainsim.model.engine", "sustainsim.model.response", "sustainsim.model.staffing"}
+ENGINE = {
+    "sustainsim.model.engine",
+    "sustainsim.model.response",
+    "sustainsim.model.staffing",
+    "sustainsim.model.compensation",
+}
 ALLOWED = TYPED | ENGINE | {"numpy"}
 
 

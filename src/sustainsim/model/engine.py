@@ -31,11 +31,13 @@ from typing import Any
 import numpy as np
 
 from sustainsim.model import lines
+from sustainsim.model.compensation import COMPONENTS
 from sustainsim.model.response import LEVERS, StaffPool, respond
 from sustainsim.model.schools import Inputs, SchoolInputs
 from sustainsim.model.staffing import class_sections, staff_budget, staff_positions
 
 __all__ = [
+    "COMPONENTS",
     "COST_KINDS",
     "DISTRICT_OUTPUTS",
     "LEVERS",
@@ -210,7 +212,7 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
                 entry = entry * line.active[1:, None]
             pool.entry.append(np.broadcast_to(entry, cost.shape))
             pool.turnover.append(float(line.turnover))
-            staff.append(line.name)
+            staff.append((line.name, sb, line.active))
         else:
             amt = _amount(line, school, COST_KINDS)
         cost += amt
@@ -221,6 +223,29 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
         if cl is not None:
             cl[:, cost_index[line.name]] += amt
     return flex, pool, staff
+
+
+def _staffing(staff, saved, res, ci) -> None:
+    """Positions (FTE) by line and cost by component, after the response's savings."""
+    pos, comp = res.get("positions"), res.get("compensation")
+    if pos is None and comp is None:
+        return
+    for j, (name, sb, active) in enumerate(staff):
+        on = 1.0 if active is None else active[1:, None]
+        amount = sb.amount * on
+        if saved is None:
+            kept, cut_pos = 1.0, 0.0
+        else:
+            s = saved[j]
+            amount = np.broadcast_to(amount, s.shape)
+            kept = 1.0 - np.divide(s, amount, out=np.zeros_like(s), where=amount > 0)
+            entry = np.broadcast_to(sb.entry * on, s.shape)
+            cut_pos = np.divide(s, entry, out=np.zeros_like(s), where=entry > 0) * sb.reducible
+        if pos is not None:
+            pos[:, ci[name]] += sb.positions * on - cut_pos
+        if comp is not None:
+            for k, c in enumerate(COMPONENTS):
+                comp[:, k] += sb.components[c] * on * kept
 
 
 def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, res, cl, ci):
@@ -251,6 +276,7 @@ def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, r
         cuts=cuts,
         staff_cut=staff_cut,
     )
+    _staffing(staff, staff_cut, res, ci)
     trim = cuts[:, LEVERS.index("trim")]
     if res.get("trimmed") is not None:
         res["trimmed"][...] = trim
@@ -262,7 +288,7 @@ def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, r
     for line in school.cost:  # trim the flexible lines' own amounts by the same share
         if line.flexible:
             cl[:, ci[line.name]] *= 1.0 - share
-    for name, saved in zip(staff, staff_cut, strict=True):
+    for (name, _, _), saved in zip(staff, staff_cut, strict=True):
         cl[:, ci[name]] -= saved
 
 
@@ -287,9 +313,10 @@ def _run_one(
     if school.response is not None:
         _respond(school, rev, cost, surplus, bal, flex, pool, staff, res, cl, cost_index)
         return
-    for v in res.values():
-        if v is not None:
+    for k, v in res.items():
+        if v is not None and k not in ("positions", "compensation"):
             v[...] = 0.0
+    _staffing(staff, None, res, cost_index)
     np.subtract(rev, cost, out=surplus)
     T = rev.shape[0]
     np.add(surplus[0], school.fund_balance, out=bal[0])
@@ -336,7 +363,16 @@ def run(
             temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
             once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
             res={
-                k: out[k][:, j] for k in ("trimmed", "required_cut", "unmet_gap", "cut") if k in out
+                k: out[k][:, j]
+                for k in (
+                    "trimmed",
+                    "required_cut",
+                    "unmet_gap",
+                    "cut",
+                    "positions",
+                    "compensation",
+                )
+                if k in out
             },
             rl=None if rl is None else rl[:, j],
             cl=None if cl is None else cl[:, j],

@@ -99,6 +99,8 @@ def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
     if lines:
         out["revenue_lines"] = np.zeros((T, S, len(_line_names(spec, "revenue")), n))
         out["cost_lines"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+        out["positions"] = np.zeros((T, S, len(_line_names(spec, "cost")), n))
+        out["compensation"] = np.zeros((T, S, len(engine.COMPONENTS), n))
     out["initial_fund_balance"] = np.empty((S, n))
     return out
 
