@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sustainsim
 from sustainsim.config import ConfigError
@@ -220,3 +222,31 @@ def test_components_and_positions_of_a_shipped_config():
     other = [str(n) for n in ds.cost_line.values if str(n) not in staff]
     assert float(abs(ds.positions.sel(cost_line=other)).max()) == 0
     assert float(ds.positions.sel(cost_line=staff).min()) >= 0
+
+
+def _greedy(grades, cap):
+    """Combination classes one pupil count at a time (plain Python, whole pupils)."""
+    classes, pending = 0, 0
+    for n in grades:
+        classes += n // cap
+        r = n % cap
+        if pending:
+            classes += 1
+            pending = 0 if pending + r <= cap else r
+        else:
+            pending = r
+    return classes + (pending > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 120), min_size=6, max_size=6), min_size=1, max_size=5),
+    st.integers(15, 35),
+)
+def test_combination_classes_match_a_pupil_count_and_never_add_sections(columns, cap):
+    n = np.array(columns, dtype=float).T  # (grades, draws)
+    got = class_sections(n, cap, combine=True)
+    plain = class_sections(n, cap)
+    np.testing.assert_array_equal(got, [_greedy(c, cap) for c in columns])
+    assert np.all(got <= plain)
+    assert np.all(got >= np.ceil(n.sum(axis=0) / cap))

@@ -98,16 +98,23 @@ def class_sections(
     if not combine:
         sections = np.where(own, np.ceil(n / max_size - _CEIL_TOL), 0.0).sum(axis=0)
         return sections + small
-    full = np.where(own, np.floor(n / max_size + _CEIL_TOL), 0.0)
-    left = np.where(own, n - full * max_size, 0.0)
-    left = np.where(left > _CEIL_TOL * max_size, left, 0.0)
+    full = np.floor(n / max_size + _CEIL_TOL)
+    left = n - full * max_size
+    if min_size:
+        full *= own
+        left *= own
+    left[left <= _CEIL_TOL * max_size] = 0.0
     count = full.sum(axis=0) + small
-    pending = np.zeros_like(count)
-    for r in left:  # a pending leftover takes one class, with the next grade's if it fits
-        fits = pending + r <= max_size * (1.0 + _CEIL_TOL)
-        count = count + (pending > 0)
-        pending = np.where((pending > 0) & fits, 0.0, r)
-    return count + (pending > 0)
+    pending = np.array(left[0], dtype=float)
+    limit = max_size * (1.0 + _CEIL_TOL)
+    for r in left[1:]:  # a pending leftover takes one class, with the next grade's if it fits
+        has = pending > 0
+        count += has
+        fits = np.add(pending, r, out=pending) <= limit
+        fits &= has
+        np.multiply(r, ~fits, out=pending)
+    count += pending > 0
+    return count
 
 
 def _grades(school: SchoolInputs, basis: str) -> np.ndarray:
