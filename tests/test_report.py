@@ -148,13 +148,18 @@ def check_against_summary(page: _Page, summ: dict, scenario: str = "") -> int:
         elif kind in ("final", "worst"):
             expected = ent[f"{kind}_balance_quantiles"][c["data-quantile"]]
             assert float(c["data-value"]) == expected
-        elif kind == "p_no_deficit":
-            assert float(c["data-value"]) == ent["p_no_deficit"]
+        elif kind == "p_no_operating_deficit":
+            d = ent["p_no_operating_deficit"][c["data-year"]]
+            assert float(c["data-value"]) == d["probability"]
+            assert float(c["data-lower"]) == d["lower"]
+        elif kind in ("p_balance_never_negative", "p_no_deficit_spending"):
+            assert float(c["data-value"]) == ent[kind]
         elif kind == "expected_shortfall":
             assert float(c["data-value"]) == ent["expected_shortfall_5pct"]
-        elif kind == "first_deficit":
-            first = ent["most_likely_first_deficit_year"]
-            assert c["data-year"] == (str(first) if first else "")
+        elif kind in ("first_negative_balance", "first_deficit_spending"):
+            first = ent[kind]
+            assert float(c["data-value"]) == first["share_of_draws"]
+            assert c["data-year"] == (str(first["median_year"]) if first["median_year"] else "")
         else:
             raise AssertionError(f"unexpected cell {c}")
         n += 1
@@ -211,8 +216,14 @@ def test_report_tables_equal_summary(written, ds):
     n = check_against_summary(p, summ)
     ents = ["a", "b", "district"]
     years = len(summ["years"])
-    assert n == len(ents) * (years + 2 * 5 + 3)  # p_solvent, quantiles, risk
-    assert {t["class"] for t in p.tables} >= {"p-solvent", "balance-quantiles", "risk"}
+    # p_solvent, p_no_operating_deficit, quantiles, risk (two stock, two flow, shortfall)
+    assert n == len(ents) * (2 * years + 2 * 5 + 5)
+    assert {t["class"] for t in p.tables} >= {
+        "p-solvent",
+        "p-no-operating-deficit",
+        "balance-quantiles",
+        "risk",
+    }
 
 
 def test_report_shows_config_and_provenance(written, ds, spec):

@@ -20,7 +20,13 @@ from sustainsim._version import __version__
 from sustainsim.config import ConfigError, Spec, load_config, loads_config
 from sustainsim.examples import example_config
 from sustainsim.io import open_results, write_netcdf
-from sustainsim.metrics import p_reserve_compliant, p_solvent, p_structurally_balanced, summary
+from sustainsim.metrics import (
+    p_no_operating_deficit,
+    p_reserve_compliant,
+    p_solvent,
+    p_structurally_balanced,
+    summary,
+)
 from sustainsim.run import central_case, simulate, simulate_scenarios, simulate_summary
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "loads_config",
     "metrics",
     "open_results",
+    "p_no_operating_deficit",
     "p_reserve_compliant",
     "p_solvent",
     "p_structurally_balanced",

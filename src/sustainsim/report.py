@@ -170,13 +170,27 @@ def _cell(value: float | None, text: str, **data: object) -> str:
 
 
 def _psolvent_table(summ: dict, scenario: str | None) -> str:
+    """P(solvent through year): fund balance >= 0 every year so far, by year and entity."""
+    return _by_year_table(
+        summ, scenario, "p_solvent", "P(solvent through year): fund balance >= 0 every year so far"
+    )
+
+
+def _operating_table(summ: dict, scenario: str | None) -> str:
+    """P(no operating deficit in year): surplus >= 0, by year and entity."""
+    return _by_year_table(
+        summ, scenario, "p_no_operating_deficit", "P(no operating deficit in year): surplus >= 0"
+    )
+
+
+def _by_year_table(summ: dict, scenario: str | None, key: str, caption: str) -> str:
     ents = list(summ["entities"])
     conf = summ["confidence"]
     rows = []
     for y in summ["years"]:
         cells = []
         for e in ents:
-            d = summ["entities"][e]["p_solvent"][str(y)]
+            d = summ["entities"][e][key][str(y)]
             text = (
                 f'{_pct(d["probability"])} <span class="ci">'
                 f"[{_pct(d['lower'])}, {_pct(d['upper'])}]</span>"
@@ -186,6 +200,7 @@ def _psolvent_table(summ: dict, scenario: str | None) -> str:
                     d["probability"],
                     text,
                     entity=e,
+                    **({} if key == "p_solvent" else {"kind": key}),
                     year=y,
                     lower=repr(d["lower"]),
                     upper=repr(d["upper"]),
@@ -194,8 +209,8 @@ def _psolvent_table(summ: dict, scenario: str | None) -> str:
         rows.append(f'<tr><th class="key">FY{y}</th>{"".join(cells)}</tr>')
     head = "".join(f"<th>{_e(e)}</th>" for e in ents)
     return (
-        f'<table class="p-solvent" data-scenario="{_e(scenario or "")}">'
-        f"<caption>P(solvent through year) [{conf:.0%} Wilson interval], "
+        f'<table class="{key.replace("_", "-")}" data-scenario="{_e(scenario or "")}">'
+        f"<caption>{_e(caption)} [{conf:.0%} Wilson interval], "
         f"{summ['draws']:,} draws</caption>"
         f'<thead><tr><th class="key">year</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -226,29 +241,39 @@ def _quantile_table(summ: dict, scenario: str | None) -> str:
     )
 
 
+def _first_cell(d: dict, e: str, kind: str) -> str:
+    """Median first year among the draws where it happens, and their share."""
+    med, share = d["median_year"], d["share_of_draws"]
+    text = f"FY{med} ({_pct(share)} of draws)" if med is not None else "none"
+    return _cell(share, text, entity=e, kind=kind, year=med or "")
+
+
 def _risk_table(summ: dict, scenario: str | None) -> str:
     rows = []
     for e, d in summ["entities"].items():
-        first = d["most_likely_first_deficit_year"]
-        es = d["expected_shortfall_5pct"]
-        rows.append(
-            f'<tr><th class="key">{_e(e)}</th>'
-            + _cell(d["p_no_deficit"], _pct(d["p_no_deficit"]), entity=e, kind="p_no_deficit")
-            + _cell(
-                None,
-                f"FY{first}" if first else "none",
-                entity=e,
-                kind="first_deficit",
-                year=first or "",
+        es = d.get("expected_shortfall_5pct")
+        never = d["p_balance_never_negative"]
+        row = [
+            _cell(never, _pct(never), entity=e, kind="p_balance_never_negative"),
+            _first_cell(d["first_negative_balance"], e, "first_negative_balance"),
+        ]
+        spend = d["p_no_deficit_spending"]
+        row += [
+            _cell(spend, _pct(spend), entity=e, kind="p_no_deficit_spending"),
+            _first_cell(d["first_deficit_spending"], e, "first_deficit_spending"),
+        ]
+        if es is not None:
+            row.append(
+                _cell(es, _e(plotting.format_usd(es, 2)), entity=e, kind="expected_shortfall")
             )
-            + _cell(es, _e(plotting.format_usd(es, 2)), entity=e, kind="expected_shortfall")
-            + "</tr>"
-        )
+        rows.append(f'<tr><th class="key">{_e(e)}</th>' + "".join(row) + "</tr>")
     return (
         f'<table class="risk" data-scenario="{_e(scenario or "")}">'
-        "<caption>Deficit risk</caption>"
-        '<thead><tr><th class="key">entity</th><th>P(no deficit in horizon)</th>'
-        "<th>most likely first deficit year</th><th>expected shortfall of the lowest "
+        "<caption>Fund balance (a stock) and operating deficits (a flow)</caption>"
+        '<thead><tr><th class="key">entity</th><th>P(fund balance &gt;= 0 through the '
+        "horizon)</th><th>first negative balance: median year (share of draws)</th>"
+        "<th>P(no operating deficit in any year)</th><th>first year of deficit spending: "
+        "median year (share of draws)</th><th>expected shortfall of the lowest "
         "balance, worst 5% of draws [USD]</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
@@ -277,6 +302,7 @@ def summary_tables(ds: xr.Dataset) -> str:
         parts += [
             _headline(summ, scenario),
             _psolvent_table(summ, scenario),
+            _operating_table(summ, scenario),
             _quantile_table(summ, scenario),
             _risk_table(summ, scenario),
         ]

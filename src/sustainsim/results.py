@@ -1,7 +1,9 @@
 """The results Dataset: its schema, attributes and provenance.
 
 Dims: ``draw``, ``year`` (integer fiscal year, projected years only), ``school``;
-``revenue_line`` / ``cost_line`` when per-line breakdowns are kept. Sampled scalar
+``revenue_line`` / ``cost_line`` when per-line breakdowns are kept; ``lever`` for the
+management response's ``cut`` by lever; ``component`` for ``compensation`` (kept with
+the per-line breakdowns, like ``positions`` by ``cost_line``). Sampled scalar
 inputs (each grant's last year, the number of cuts, every input drawn from a
 distribution) are variables over ``draw`` whose attrs carry ``role = "input"``.
 """
@@ -16,8 +18,13 @@ import pandas as pd
 import xarray as xr
 
 from sustainsim._version import __version__
+from sustainsim.model.compensation import COMPONENTS
+from sustainsim.model.response import LEVERS
 
 __all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame"]
+
+# variables with a ``lever`` dimension (year, school, lever)
+_LEVER_VARIABLES = ("cut",)
 
 _USD = {"units": "USD", "dollar_basis": "nominal"}
 
@@ -33,6 +40,18 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "temporary_revenue": {**_USD, "long_name": "temporary revenue (grants)"},
     "one_time_cost": {**_USD, "long_name": "one-time (start-up) cost"},
     "trimmed": {**_USD, "long_name": "flexible spending trimmed by the management response"},
+    "required_cut": {
+        **_USD,
+        "long_name": "base reduction the management response requires (in force and new)",
+    },
+    "cut": {**_USD, "long_name": "management response by lever (reserves: a planned draw)"},
+    "unmet_gap": {**_USD, "long_name": "required cut no lever covers"},
+    "positions": {"units": "FTE", "long_name": "staff positions by line (after the response)"},
+    "compensation": {
+        **_USD,
+        "long_name": "staff cost by component: salary (with stipends), pension, health, "
+        "payroll tax, other benefits (after the response)",
+    },
     "district_revenue": {**_USD, "long_name": "district total revenue (schools and central)"},
     "district_cost": {**_USD, "long_name": "district total cost (schools and central)"},
     "district_surplus": {**_USD, "long_name": "district total surplus"},
@@ -68,8 +87,12 @@ def build_dataset(
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year"))
         elif arr.ndim == 3:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))
+        elif name in _LEVER_VARIABLES:
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "lever"))
         elif name == "initial_fund_balance":
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
+        elif name == "compensation":
+            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "component"))
         else:
             line_dim = "revenue_line" if name == "revenue_lines" else "cost_line"
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", line_dim))
@@ -79,6 +102,10 @@ def build_dataset(
         da = xr.DataArray(np.asarray(arr), dims=("draw",))
         da.attrs.update(scalar_attrs.get(name, {"role": "input"}))
         data_vars[name] = da
+    if any(k in arrays for k in _LEVER_VARIABLES):
+        coords["lever"] = list(LEVERS)
+    if "compensation" in arrays:
+        coords["component"] = list(COMPONENTS)
     if revenue_lines is not None:
         coords["revenue_line"] = revenue_lines
     if cost_lines is not None:

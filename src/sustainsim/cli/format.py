@@ -26,24 +26,25 @@ def format_summary(summ: dict, title: str = "") -> str:
         return "\n\n".join(blocks)
     ents = list(summ["entities"])
     years = summ["years"]
-    conf = summ["confidence"]
     lines = []
     if title:
         lines.append(title)
     lines.append(f"{summ['draws']:,} draws, seed {summ['seed']}, FY{years[0]}-FY{years[-1]}")
     lines.append("")
-    lines.append(f"P(solvent through year)  [{conf:.0%} Wilson interval]")
-    w = 24
-    lines.append("year  " + "".join(f"{e:>{w}}" for e in ents))
-    for y in years:
-        cells = []
-        for e in ents:
-            d = summ["entities"][e]["p_solvent"][str(y)]
-            cells.append(
-                f"{_fmt_pct(d['probability'])} [{100 * d['lower']:4.1f}, {100 * d['upper']:5.1f}]"
-            )
-        lines.append(f"{y}  " + "".join(f"{c:>{w}}" for c in cells))
+    conf = summ["confidence"]
+    lines += _probability_table(
+        summ,
+        "p_solvent",
+        f"P(solvent through year): fund balance >= 0 so far  [{conf:.0%} Wilson interval]",
+    )
     lines.append("")
+    if all("p_no_operating_deficit" in summ["entities"][e] for e in ents):
+        lines += _probability_table(
+            summ,
+            "p_no_operating_deficit",
+            f"P(no operating deficit in year): surplus >= 0  [{conf:.0%} Wilson interval]",
+        )
+        lines.append("")
     qs = list(summ["entities"][ents[0]]["final_balance_quantiles"])
     lines.append(f"Fund balance at the end of FY{years[-1]} [USD], quantiles over draws")
     lines.append(f"{'':12}" + "".join(f"{'q' + q:>15}" for q in qs))
@@ -58,14 +59,46 @@ def format_summary(summ: dict, title: str = "") -> str:
         lines.append(f"{e:12}" + "".join(f"{_fmt_usd(wq[q]):>15}" for q in qs))
     lines.append("")
     for e in ents:
-        d = summ["entities"][e]
-        first = d["most_likely_first_deficit_year"]
-        first_s = f"FY{first}" if first else "none"
-        lines.append(
-            f"{e}: P(no deficit through FY{years[-1]}) = {_fmt_pct(d['p_no_deficit']).strip()}; "
-            f"most likely first deficit: {first_s}"
-        )
+        lines += _first_years(e, summ["entities"][e], years[-1])
     return "\n".join(lines)
+
+
+def _probability_table(summ: dict, key: str, head: str) -> list[str]:
+    ents = list(summ["entities"])
+    w = 24
+    lines = [head, "year  " + "".join(f"{e:>{w}}" for e in ents)]
+    for y in summ["years"]:
+        cells = []
+        for e in ents:
+            d = summ["entities"][e][key][str(y)]
+            cells.append(
+                f"{_fmt_pct(d['probability'])} [{100 * d['lower']:4.1f}, {100 * d['upper']:5.1f}]"
+            )
+        lines.append(f"{y}  " + "".join(f"{c:>{w}}" for c in cells))
+    return lines
+
+
+def _first(d: dict) -> str:
+    """``median FY2031 (in 40.2% of draws)`` or ``none``."""
+    if d["median_year"] is None:
+        return "none"
+    return f"median FY{d['median_year']} (in {_fmt_pct(d['share_of_draws']).strip()} of draws)"
+
+
+def _first_years(e: str, d: dict, last: int) -> list[str]:
+    """The entity's lines on the first negative balance and the first deficit spending."""
+    out = [
+        f"{e}: P(fund balance >= 0 through FY{last}) = "
+        f"{_fmt_pct(d['p_balance_never_negative']).strip()}; "
+        f"first negative balance: {_first(d['first_negative_balance'])}"
+    ]
+    if "first_deficit_spending" in d:
+        out.append(
+            f"{' ' * len(e)}  P(no operating deficit through FY{last}) = "
+            f"{_fmt_pct(d['p_no_deficit_spending']).strip()}; "
+            f"first deficit spending: {_first(d['first_deficit_spending'])}"
+        )
+    return out
 
 
 def format_convergence(info: ConvergenceInfo) -> str:

@@ -30,7 +30,7 @@ from sustainsim.config.fields import (
 )
 from sustainsim.sampling.distributions import Distribution
 
-__all__ = ["CostLine", "RevenueLine", "SectionBand", "Sections"]
+__all__ = ["CostLine", "RevenueLine", "RosterEntry", "SalarySchedule", "SectionBand", "Sections"]
 
 
 class _Line(_Model):
@@ -139,6 +139,15 @@ class SectionBand(_Model):
     max_class_size: int = Field(ge=1)
     min_class_size: int = Field(0, ge=0)
     multi_age: bool = False
+    combine_adjacent: bool = Field(
+        False,
+        description="the pupils left over after full sections of adjacent grades share "
+        "split (combination) classes",
+    )
+    soft_max_class_size: int | None = Field(
+        None, ge=1, description="a soft cap: pupils above it in a section cost overage_cost"
+    )
+    overage_cost: float = Field(0.0, ge=0, description="cost per pupil above the soft cap [USD]")
 
     @model_validator(mode="after")
     def _min_le_max(self):
@@ -148,6 +157,68 @@ class SectionBand(_Model):
                 f"({self.max_class_size})"
             )
         return self
+
+
+class RosterEntry(_Model):
+    """Positions (FTE) in one cell of a salary schedule (1-based step and lane)."""
+
+    step: int = Field(ge=1)
+    lane: int = Field(1, ge=1)
+    fte: float = Field(gt=0)
+
+
+class SalarySchedule(_Model):
+    """A salary schedule: steps (rows) x lanes (education columns), with a top step.
+
+    Give the table as ``salaries`` (one row per step, one column per lane) or generate it
+    from ``base`` (step 1, lane 1), ``steps``, ``lanes``, ``step_increment`` (each step
+    pays that much more than the one below) and ``lane_increment`` (each lane more than
+    the one before). Positions start in the cells of ``placement`` (shares over the
+    cells, same shape as the table) or of ``roster`` (``{step, lane, fte}`` entries),
+    or all at the entry cell. Every year each position moves one step (the top step
+    stays at the top); a share ``turnover`` of the line leaves and is replaced at the
+    entry cell (``entry_step``, ``entry_lane``, 1-based).
+    """
+
+    salaries: list[list[Annotated[float, Field(ge=0)]]] | None = None
+    base: float | None = Field(None, ge=0)
+    steps: int | None = Field(None, ge=1, le=60)
+    lanes: int = Field(1, ge=1, le=20)
+    step_increment: float = Field(0.0, ge=0, le=0.5)
+    lane_increment: float = Field(0.0, ge=0, le=1)
+    placement: list[list[Annotated[float, Field(ge=0)]]] | None = None
+    roster: list[RosterEntry] | None = None
+    entry_step: int = Field(1, ge=1)
+    entry_lane: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if (self.salaries is None) == (self.base is None or self.steps is None):
+            raise ValueError(
+                "give the table as salaries (rows = steps, columns = lanes) or base and "
+                "steps (with lanes, step_increment, lane_increment), not both"
+            )
+        rows, cols = self.shape
+        if self.salaries is not None and any(len(r) != cols for r in self.salaries):
+            raise ValueError(f"every row of salaries needs {cols} lanes")
+        if self.placement is not None and self.roster is not None:
+            raise ValueError("give placement (shares over cells) or roster, not both")
+        if self.placement is not None and (
+            len(self.placement) != rows or any(len(r) != cols for r in self.placement)
+        ):
+            raise ValueError(f"placement must be {rows} steps x {cols} lanes like the table")
+        cells = [(r.step, r.lane) for r in self.roster or []] + [(self.entry_step, self.entry_lane)]
+        bad = [c for c in cells if c[0] > rows or c[1] > cols]
+        if bad:
+            raise ValueError(f"cells {bad} (step, lane) outside the {rows} x {cols} table")
+        return self
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(steps, lanes) of the table."""
+        if self.salaries is not None:
+            return len(self.salaries), len(self.salaries[0]) if self.salaries else 0
+        return int(self.steps or 0), self.lanes
 
 
 class Sections(_Model):
@@ -170,10 +241,20 @@ class StaffRole(_Line):
 
     where ``F_benefits`` follows ``benefits_growth`` when given (health premiums grow on
     their own), otherwise the salary path.
+
+    A finance office's form replaces pieces of it: ``schedule`` (a salary schedule of
+    steps x lanes with a top step, a placement or roster, turnover replaced at the entry
+    cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, on top
+    of ``growth``) paid per ``cola_settlement``; and the benefits split, ``pension_rate``
+    (on salary, and stipends if ``stipend_pensionable``), ``health_per_fte`` (growing
+    with ``health_growth``) and ``payroll_tax_rate``, instead of ``benefits_rate``.
+    ``enrollment_basis`` sets the enrollment the positions are staffed on; ``turnover``
+    also bounds the hiring freeze of the management response.
+    See :mod:`sustainsim.model.compensation` and :mod:`sustainsim.model.staffing`.
     """
 
     kind: Literal["staff"]
-    salary: NonNeg
+    salary: NonNeg | None = None
     step_rate: float = Field(0.0, ge=0, le=0.2)
     benefits_rate: NonNeg = 0.0
     benefits_growth: GrowthRef | None = None
@@ -183,6 +264,37 @@ class StaffRole(_Line):
     sections: Sections | None = None
     minimum_positions: float = Field(0.0, ge=0)
     growth: GrowthRef = 0.0
+    turnover: float = Field(
+        0.0, ge=0, le=1, description="share of positions leaving each year (hiring freeze)"
+    )
+    schedule: SalarySchedule | None = None
+    cola: list[float] | None = Field(
+        None, description="cost-of-living settlements by projected year (fixed), on growth"
+    )
+    cola_settlement: Literal["on_time", "late", "late_retroactive"] = "on_time"
+    pension_rate: float | None = Field(None, ge=0, le=1, description="on pensionable pay")
+    health_per_fte: float | None = Field(None, ge=0, description="health insurance per FTE")
+    health_growth: GrowthRef = 0.0
+    payroll_tax_rate: float = Field(0.0, ge=0, le=0.5, description="statutory payroll taxes")
+    stipend_pensionable: bool = False
+    enrollment_basis: Literal["current", "prior", "projection"] = Field(
+        "current",
+        description="the enrollment positions are staffed on: this year's, last year's, "
+        "or the planning year's projection (cohorts moved up a grade)",
+    )
+
+    @model_validator(mode="after")
+    def _pay(self):
+        if (self.salary is None) == (self.schedule is None):
+            raise ValueError("give salary (one pay with step_rate) or schedule, not both")
+        if self.schedule is not None and self.step_rate:
+            raise ValueError("step_rate is for salary; a schedule moves positions up its steps")
+        split = self.pension_rate is not None or self.health_per_fte is not None
+        if split and (self.benefits_rate or self.benefits_growth is not None):
+            raise ValueError(
+                "give benefits_rate (one load) or pension_rate/health_per_fte, not both"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_rule(self):

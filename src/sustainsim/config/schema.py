@@ -211,6 +211,9 @@ class ReservePolicy(_Model):
     months: float = Field(2.0, ge=0, le=24)
 
 
+Lever = Literal["trim", "freeze", "rif", "reserves"]
+
+
 class Response(_Model):
     """Management response: trim flexible lines after a deficit, up to a cap, with a lag.
 
@@ -223,6 +226,32 @@ class Response(_Model):
     trigger: Literal["deficit", "below_reserve"] = "deficit"
     cap: float = Field(0.5, ge=0, le=1, description="largest share of flexible spending trimmed")
     lag: int = Field(1, ge=1, le=5, description="years between the signal and the trim")
+    levers: list[Lever] = Field(
+        default_factory=lambda: list[Lever](["trim"]),
+        min_length=1,
+        description="levers in the order used: trim (flexible lines up to cap), freeze "
+        "(leavers not replaced), rif (reduction in force after notice_lag), reserves "
+        "(a draw on the fund balance down to reserve_floor)",
+    )
+    restore: Literal["never", "surplus", "above_reserve"] = Field(
+        "never",
+        description="when reductions are given back: never, by any surplus, or by a "
+        "surplus once the balance is at least the policy reserve",
+    )
+    notice_lag: int = Field(
+        1, ge=0, le=5, description="years between a reduction-in-force decision and its saving"
+    )
+    reserve_floor: float = Field(
+        0.0, ge=0, le=24, description="months of expenditure the reserves lever keeps"
+    )
+
+    @field_validator("levers")
+    @classmethod
+    def _unique_levers(cls, v: list[str]) -> list[str]:
+        dup = sorted({x for x in v if v.count(x) > 1})
+        if dup:
+            raise ValueError(f"levers must be unique; repeated: {', '.join(dup)}")
+        return v
 
 
 class District(_Model):

@@ -1,6 +1,8 @@
 """Dataset in, DataArray or Dataset out: the sustainability criteria and their probabilities.
 
-``solvency`` (P(solvent through t) with Wilson intervals, quantiles, first deficit),
+``solvency`` (P(solvent through t): the fund balance >= 0, with Wilson intervals,
+quantiles), ``deficit`` (operating deficits: P(no operating deficit in year t), the first
+year of deficit spending; the first negative balance),
 ``criteria`` (reserve compliance, structural balance, the grant-cliff gap) and ``startup``
 (the seed study's start-up and recurring-IT shares).
 """
@@ -14,6 +16,16 @@ from sustainsim.metrics.criteria import (
     structural_gap,
     structurally_balanced,
 )
+from sustainsim.metrics.deficit import (
+    first_deficit_spending_year,
+    first_negative_balance_year,
+    first_year_summary,
+    median_first_year,
+    no_deficit_spending,
+    operating_deficit,
+    p_no_deficit_spending,
+    p_no_operating_deficit,
+)
 from sustainsim.metrics.solvency import (
     DEFAULT_QUANTILES,
     DISTRICT,
@@ -22,6 +34,7 @@ from sustainsim.metrics.solvency import (
     expected_shortfall,
     first_deficit_distribution,
     first_deficit_year,
+    first_year_distribution,
     p_solvent,
     probability,
     solvent,
@@ -38,7 +51,16 @@ __all__ = [
     "entity_balance",
     "expected_shortfall",
     "first_deficit_distribution",
+    "first_deficit_spending_year",
     "first_deficit_year",
+    "first_negative_balance_year",
+    "first_year_distribution",
+    "first_year_summary",
+    "median_first_year",
+    "no_deficit_spending",
+    "operating_deficit",
+    "p_no_deficit_spending",
+    "p_no_operating_deficit",
     "p_reserve_compliant",
     "p_solvent",
     "p_structurally_balanced",

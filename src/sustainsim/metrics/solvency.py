@@ -20,6 +20,7 @@ __all__ = [
     "entity_balance",
     "first_deficit_distribution",
     "first_deficit_year",
+    "first_year_distribution",
     "probability",
     "p_solvent",
     "solvent",
@@ -131,29 +132,34 @@ def p_solvent(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
 
 
 def first_deficit_year(ds: xr.Dataset) -> xr.DataArray:
-    """The first fiscal year with a negative fund balance, NaN if none. Dims (draw, school)."""
-    bal = entity_balance(ds)
-    neg = bal < 0
-    any_neg = neg.any("year")
-    first = neg.argmax("year")
-    years = ds["year"].values
-    out = xr.where(any_neg, years[first.values], np.nan)
-    out.attrs = {
-        "long_name": "first fiscal year with a negative fund balance",
-        "units": "fiscal year",
-    }
-    return out
+    """The first fiscal year with a negative fund balance, NaN if none. Dims (draw, school).
+
+    Kept under its old name: a negative *balance*, not an operating deficit; prefer
+    :func:`sustainsim.metrics.first_negative_balance_year` (the same numbers).
+    """
+    from sustainsim.metrics.deficit import first_negative_balance_year
+
+    return first_negative_balance_year(ds)
 
 
-def first_deficit_distribution(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
-    """P(first deficit is in year y) by year and school, and P(no deficit) as ``never``."""
-    first = first_deficit_year(ds)
+def first_year_distribution(
+    first: xr.DataArray, ds: xr.Dataset, confidence: float = 0.95
+) -> xr.Dataset:
+    """P(the first event is in year y) from a first-year DataArray, and P(never) as ``never``."""
     flags = first == ds["year"]
     out = probability(flags.transpose("draw", ...), confidence=confidence)
     never = probability(first.isnull(), confidence=confidence)
     out["never"] = never["probability"]
-    out["never"].attrs = {"units": "1", "long_name": "probability of no deficit in the horizon"}
+    out["never"].attrs = {"units": "1", "long_name": "probability it never happens"}
     return out
+
+
+def first_deficit_distribution(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
+    """P(first negative balance is in year y) by year and school, and P(never) as ``never``.
+
+    Of the fund balance, under its old name (see :func:`first_deficit_year`).
+    """
+    return first_year_distribution(first_deficit_year(ds), ds, confidence)
 
 
 def worst_balance(ds: xr.Dataset) -> xr.DataArray:
@@ -185,14 +191,39 @@ def expected_shortfall(ds: xr.Dataset, alpha: float = 0.05) -> xr.DataArray:
 __all__ += ["expected_shortfall"]
 
 
+def _by_year(p: xr.Dataset, years: list[int]) -> dict[str, dict[str, float]]:
+    return {
+        str(y): {k: float(p[k].sel(year=y)) for k in ("probability", "se", "lower", "upper")}
+        for y in years
+    }
+
+
 def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
     """The key figures as plain Python data (what ``summary.json`` holds).
 
-    For each school (and the district total): P(solvent through each year) with SE
-    and Wilson interval, quantiles of the final and worst balance, the probability
-    of no deficit, the most likely first deficit year and the 5% expected shortfall.
-    With a ``scenario`` dim, the per-school figures sit under ``scenarios.NAME``.
+    For each school (and the district total), two families of figures under distinct
+    names:
+
+    * the fund balance (a stock): ``p_solvent`` (P(fund balance >= 0 in every year
+      through t), by year, with SE and Wilson interval), ``p_balance_never_negative``
+      (the same through the horizon) and ``first_negative_balance`` (the median first
+      year of a negative balance among the draws where it happens, and their share);
+    * operating deficits (a flow, surplus < 0): ``p_no_operating_deficit`` (P(no
+      operating deficit in year t), by year), ``p_no_deficit_spending`` (no operating
+      deficit in any year of the horizon) and ``first_deficit_spending`` (median first
+      year of deficit spending among the draws where it happens, and their share);
+
+    plus quantiles of the final and worst balance and the 5% expected shortfall. With a
+    ``scenario`` dim, the per-school figures sit under ``scenarios.NAME``.
     """
+    from sustainsim.metrics.deficit import (
+        first_deficit_spending_year,
+        first_negative_balance_year,
+        first_year_summary,
+        p_no_deficit_spending,
+        p_no_operating_deficit,
+    )
+
     if "scenario" in ds.dims:
         per = {str(n): summary(ds.sel(scenario=n), confidence) for n in ds["scenario"].values}
         first = next(iter(per.values()))
@@ -201,10 +232,13 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
             "scenarios": {n: {"entities": v["entities"]} for n, v in per.items()},
         }
     ps = p_solvent(ds, confidence)
+    pod = p_no_operating_deficit(ds, confidence)
+    pds = p_no_deficit_spending(ds, confidence).probability.isel(year=-1)
     fq = balance_quantiles(ds).isel(year=-1)
     wb = worst_balance(ds)
     wq = wb.quantile(list(DEFAULT_QUANTILES), dim="draw")
-    fd = first_deficit_distribution(ds, confidence)
+    neg = first_year_summary(first_negative_balance_year(ds))
+    spend = first_year_summary(first_deficit_spending_year(ds))
     es = expected_shortfall(ds)
     years = [int(y) for y in ds["year"].values]
     out: dict = {
@@ -219,28 +253,19 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
     }
     for school in ps["school"].values:
         s = str(school)
-        p = ps.sel(school=school)
-        fdp = fd["probability"].sel(school=school)
-        vals = fdp.values
-        modal = int(fdp["year"].values[int(np.argmax(vals))]) if vals.max() > 0 else None
         out["entities"][s] = {
-            "p_solvent": {
-                str(y): {
-                    "probability": float(p.probability.sel(year=y)),
-                    "se": float(p.se.sel(year=y)),
-                    "lower": float(p.lower.sel(year=y)),
-                    "upper": float(p.upper.sel(year=y)),
-                }
-                for y in years
-            },
+            "p_solvent": _by_year(ps.sel(school=school), years),
+            "p_balance_never_negative": float(ps.probability.sel(school=school).isel(year=-1)),
+            "first_negative_balance": neg[s],
+            "p_no_operating_deficit": _by_year(pod.sel(school=school), years),
+            "p_no_deficit_spending": float(pds.sel(school=school)),
+            "first_deficit_spending": spend[s],
             "final_balance_quantiles": {
                 f"{q:g}": float(fq.sel(school=school, quantile=q)) for q in DEFAULT_QUANTILES
             },
             "worst_balance_quantiles": {
                 f"{q:g}": float(wq.sel(school=school, quantile=q)) for q in DEFAULT_QUANTILES
             },
-            "p_no_deficit": float(fd["never"].sel(school=school)),
-            "most_likely_first_deficit_year": modal,
             "expected_shortfall_5pct": float(es.sel(school=school)),
         }
     return out

@@ -199,17 +199,66 @@ def _per_pupil_cost(line: schema.PerPupilCost, ctx: LineContext) -> lines.PerPup
 def _sections(sections: schema.Sections) -> lines.Sections:
     bands = tuple(
         lines.SectionBand(
-            tuple(b.grades), int(b.max_class_size), int(b.min_class_size), bool(b.multi_age)
+            tuple(b.grades),
+            int(b.max_class_size),
+            int(b.min_class_size),
+            bool(b.multi_age),
+            bool(b.combine_adjacent),
+            b.soft_max_class_size,
+            float(b.overage_cost),
         )
         for b in sections.bands
     )
     return lines.Sections(bands, float(sections.positions_per_section))
 
 
+def _schedule(sch: schema.SalarySchedule | None) -> lines.SalarySchedule | None:
+    """The typed schedule: the table (given or generated), base-year shares, entry cell."""
+    if sch is None:
+        return None
+    if sch.salaries is not None:
+        table = np.asarray(sch.salaries, dtype=float)
+    else:
+        steps = (1.0 + sch.step_increment) ** np.arange(int(sch.steps or 1))
+        lanes = (1.0 + sch.lane_increment) ** np.arange(sch.lanes)
+        table = float(sch.base or 0.0) * steps[:, None] * lanes[None, :]
+    entry = (sch.entry_step - 1, sch.entry_lane - 1)
+    shares = np.zeros_like(table)
+    if sch.placement is not None:
+        shares = np.asarray(sch.placement, dtype=float)
+    elif sch.roster is not None:
+        for r in sch.roster:
+            shares[r.step - 1, r.lane - 1] += r.fte
+    if shares.sum() <= 0:
+        shares[entry] = 1.0
+    return lines.SalarySchedule(table, shares / shares.sum(), entry)
+
+
+def _cola(cola: list[float] | None, years: int) -> np.ndarray | None:
+    if cola is None:
+        return None
+    rates = np.zeros(years + 1)
+    k = min(len(cola), years)
+    rates[1 : k + 1] = cola[:k]
+    return np.cumprod(1.0 + rates)
+
+
+def _benefits(line: schema.StaffRole, ctx: LineContext) -> lines.Benefits | None:
+    if line.pension_rate is None and line.health_per_fte is None:
+        return None
+    return lines.Benefits(
+        pension_rate=float(line.pension_rate or 0.0),
+        health_per_fte=float(line.health_per_fte or 0.0),
+        health_growth=ctx.factor(line.health_growth),
+        payroll_tax_rate=float(line.payroll_tax_rate),
+        stipend_pensionable=bool(line.stipend_pensionable),
+    )
+
+
 def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
     val = _Reader("cost", line, ctx)
     growth = ctx.factor(line.growth)
-    salary = val("salary", "USD")
+    salary = val("salary", "USD") if line.salary is not None else 0.0
     benefits_rate = val("benefits_rate")
     benefits_growth = None if line.benefits_growth is None else ctx.factor(line.benefits_growth)
     stipend = val("stipend", "USD")
@@ -230,6 +279,12 @@ def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
         benefits_growth=benefits_growth,
         stipend=stipend,
         minimum_positions=float(line.minimum_positions),
+        turnover=float(line.turnover),
+        schedule=_schedule(line.schedule),
+        cola=_cola(line.cola, ctx.years),
+        cola_settlement=line.cola_settlement,
+        benefits=_benefits(line, ctx),
+        basis=line.enrollment_basis,
         **rule,
     )
 

@@ -4,20 +4,23 @@ Pure arithmetic, no I/O and no randomness. Every line's amount is computed for a
 projected years and draws at once; the balance then steps over years::
 
     revenue[t] = sum of revenue lines in year t
-    cost[t]    = sum of cost lines in year t - trimmed[t]
+    cost[t]    = sum of cost lines in year t - base reductions[t]
     surplus[t] = revenue[t] - cost[t]
     B[t]       = B[t-1] + surplus[t],  B[0] = starting fund balance
 
-``trimmed[t]`` is the management response (zero unless configured): after a deficit
-(or a balance under the policy reserve) in year ``t - lag``, flexible lines are cut by
-the same share, at most ``cap``, so they never go negative.
+The base reductions are the management response's (none unless configured;
+:mod:`sustainsim.model.response`): reductions that persist, made by levers in order
+(trims of flexible lines, a hiring freeze, reductions in force), reported as
+``required_cut``, ``cut`` by lever and ``unmet_gap``; ``trimmed`` is the trim lever's part.
+Staff lines' positions and pay come from :mod:`sustainsim.model.staffing`.
 
 Arrays are year-major, ``(years, n)`` for one school, float64. The inputs are the
 typed dataclasses of :mod:`sustainsim.model.schools` and :mod:`sustainsim.model.lines`
-(this module imports nothing else but numpy). Each line's amount comes from the function
-of its kind in :data:`REVENUE_KINDS` and :data:`COST_KINDS`, keyed like the schema's
-kinds and the builders (:mod:`sustainsim.model.builders`): adding a line kind takes one
-schema class, one typed line with its builder, and one function here.
+(this module imports nothing else but numpy and its numpy-only siblings). Each line's
+amount comes from the function of its kind in :data:`REVENUE_KINDS` and
+:data:`COST_KINDS`, keyed like the schema's kinds and the builders
+(:mod:`sustainsim.model.builders`): adding a line kind takes one schema class, one typed
+line with its builder, and one function here.
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ from typing import Any
 import numpy as np
 
 from sustainsim.model import lines
+from sustainsim.model.compensation import COMPONENTS
+from sustainsim.model.response import LEVERS, StaffPool, respond
 from sustainsim.model.schools import Inputs, SchoolInputs
+from sustainsim.model.staffing import class_sections, staff_budget, staff_positions
 
 __all__ = [
+    "COMPONENTS",
     "COST_KINDS",
     "DISTRICT_OUTPUTS",
+    "LEVERS",
+    "LEVER_OUTPUTS",
     "OPTIONAL_OUTPUTS",
     "OUTPUTS",
     "REVENUE_KINDS",
@@ -44,7 +53,9 @@ __all__ = [
 # variables the engine always produces, each (years, schools, n)
 OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
 # produced when the caller asks for them (present in ``out``)
-OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed")
+OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed", "required_cut", "unmet_gap")
+# the management response's cut by lever, (years, schools, levers, n), levers in LEVERS order
+LEVER_OUTPUTS = ("cut",)
 # district totals, each (years, n)
 DISTRICT_OUTPUTS = (
     "district_revenue",
@@ -52,9 +63,6 @@ DISTRICT_OUTPUTS = (
     "district_surplus",
     "district_fund_balance",
 )
-
-# ceil() of a ratio that is a whole number up to rounding error must not add a position
-_CEIL_TOL = 1e-9
 
 
 def _cut(line: lines.RevenueLine, school: SchoolInputs) -> np.ndarray | None:
@@ -110,88 +118,8 @@ def _per_pupil_cost(line: lines.PerPupilCost, school: SchoolInputs) -> np.ndarra
     return amt * school.enrollment[1:]
 
 
-def staff_positions(
-    enrollment: np.ndarray, students_per_position, minimum: float = 0.0
-) -> np.ndarray:
-    """Whole positions: one per ``students_per_position`` students, rounded up.
-
-    Examples
-    --------
-    >>> staff_positions(np.array([500.0, 501.0, 0.0]), 25.0, minimum=1.0)
-    array([20., 21.,  1.])
-    """
-    pos = np.ceil(enrollment / students_per_position - _CEIL_TOL)
-    if minimum:
-        np.maximum(pos, minimum, out=pos)
-    return pos
-
-
-def class_sections(by_grade: np.ndarray, max_size: float, min_size: float = 0.0) -> np.ndarray:
-    """Class sections of a grade band.
-
-    A grade with at least ``min_size`` pupils gets ``ceil(n / max_size)`` sections of
-    its own; the grades below the minimum are combined into multi-age sections,
-    ``ceil(pooled / max_size)``.
-
-    Parameters
-    ----------
-    by_grade : ndarray (G, ...)
-        Enrollment of each grade of the band.
-
-    Examples
-    --------
-    Classes of at most 28, grades of fewer than 15 pooled: 60 pupils make 3 sections, 29
-    make 2, and the 12 + 9 pupils of the two small grades share 1.
-
-    >>> class_sections(np.array([[60.0], [29.0], [12.0], [9.0]]), 28, 15)
-    array([6.])
-    """
-    n = np.asarray(by_grade, dtype=float)
-    own = n >= min_size
-    sections = np.where(own, np.ceil(n / max_size - _CEIL_TOL), 0.0).sum(axis=0)
-    pooled = np.where(own, 0.0, n).sum(axis=0)
-    return sections + np.ceil(pooled / max_size - _CEIL_TOL)
-
-
-def _positions(line: lines.StaffCost, school: SchoolInputs) -> np.ndarray | float:
-    if line.students_per_position is not None:
-        return staff_positions(
-            school.enrollment[1:], line.students_per_position, line.minimum_positions
-        )
-    if line.positions is not None:
-        return max(line.positions, line.minimum_positions)
-    sec = line.sections
-    if sec is None:  # pragma: no cover - StaffCost requires one rule
-        raise ValueError(f"staff line {line.name}: no rule for its positions")
-    if school.grades is None:  # the schema ties the section rule to enrollment by grade
-        raise ValueError(f"school {school.name}: class sections need enrollment by grade")
-    index = {g: i for i, g in enumerate(school.grade_labels)}
-    total: np.ndarray | float = 0.0
-    for band in sec.bands:
-        rows = school.grades[[index[g] for g in band.grades], 1:]
-        if band.multi_age:
-            rows = rows.sum(axis=0, keepdims=True)
-        total = total + class_sections(rows, band.max_class_size, band.min_class_size)
-    pos = total * sec.positions_per_section
-    if line.minimum_positions:
-        pos = np.maximum(pos, line.minimum_positions)
-    return pos
-
-
 def _staff(line: lines.StaffCost, school: SchoolInputs) -> np.ndarray:
-    pos = _positions(line, school)
-    f = line.growth[1:]
-    T = f.shape[0]
-    steps = (1.0 + line.step_rate) ** np.arange(1, T + 1)[:, None] if line.step_rate else 1.0
-    salary = (f * steps) * line.salary
-    if line.benefits_growth is None:
-        benefits = salary * line.benefits_rate
-    else:
-        benefits = line.benefits_growth[1:] * (line.salary * line.benefits_rate)
-    pay = salary + benefits
-    if np.any(line.stipend):
-        pay = pay + f * line.stipend
-    return pay * pos
+    return staff_budget(line, school).amount
 
 
 def _technology(line: lines.TechnologyCost, school: SchoolInputs) -> np.ndarray:
@@ -249,38 +177,6 @@ def _amount(line: lines.Line, school: SchoolInputs, kinds: Mapping[str, LineFn])
     return amt
 
 
-def _respond(
-    school: SchoolInputs,
-    rev: np.ndarray,
-    cost: np.ndarray,
-    flex: np.ndarray,
-    surplus: np.ndarray,
-    bal: np.ndarray,
-    trimmed: np.ndarray,
-) -> None:
-    """Step over years applying the management response; fills surplus, bal, trimmed."""
-    r = school.response
-    if r is None:
-        raise ValueError(f"school {school.name} has no management response")
-    T = rev.shape[0]
-    cap, lag = r.cap, r.lag
-    months = school.reserve_months
-    for t in range(T):
-        trim = 0.0
-        if t - lag >= 0:
-            s = t - lag
-            if r.trigger == "deficit":
-                gap = np.maximum(-surplus[s], 0.0)
-            else:
-                gap = np.maximum(months / 12.0 * cost[s] - bal[s], 0.0)
-            trim = np.minimum(cap * flex[t], gap)
-        trimmed[t] = trim
-        cost[t] -= trim
-        np.subtract(rev[t], cost[t], out=surplus[t])
-        prev = bal[t - 1] if t else school.fund_balance
-        np.add(prev, surplus[t], out=bal[t])
-
-
 def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
     """Add up the revenue lines into ``rev`` (grants also into ``temp``, lines into ``rl``)."""
     rev[...] = 0.0
@@ -295,14 +191,30 @@ def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
             rl[:, rev_index[r_line.name]] += amt
 
 
-def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index) -> np.ndarray | None:
-    """Add up the cost lines into ``cost`` (one-time also into ``once``); the flexible sum."""
+def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
+    """Add up the cost lines into ``cost`` (one-time also into ``once``).
+
+    Returns the flexible sum (None without flexible lines) and the staff pool with the
+    staff lines' names.
+    """
     cost[...] = 0.0
     if once is not None:
         once[...] = 0.0
     flex = None
+    pool, staff = StaffPool(), []
     for line in school.cost:
-        amt = _amount(line, school, COST_KINDS)
+        if isinstance(line, lines.StaffCost):
+            sb = staff_budget(line, school)
+            amt = sb.amount
+            entry = sb.entry
+            if line.active is not None:
+                amt = amt * line.active[1:, None]
+                entry = entry * line.active[1:, None]
+            pool.entry.append(np.broadcast_to(entry, cost.shape))
+            pool.turnover.append(float(line.turnover))
+            staff.append((line.name, sb, line.active))
+        else:
+            amt = _amount(line, school, COST_KINDS)
         cost += amt
         if once is not None and line.kind == "one_time":
             once += amt
@@ -310,7 +222,74 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index) -> np.ndarray | 
             flex = amt.copy() if flex is None else flex + amt
         if cl is not None:
             cl[:, cost_index[line.name]] += amt
-    return flex
+    return flex, pool, staff
+
+
+def _staffing(staff, saved, res, ci) -> None:
+    """Positions (FTE) by line and cost by component, after the response's savings."""
+    pos, comp = res.get("positions"), res.get("compensation")
+    if pos is None and comp is None:
+        return
+    for j, (name, sb, active) in enumerate(staff):
+        on = 1.0 if active is None else active[1:, None]
+        amount = sb.amount * on
+        if saved is None:
+            kept, cut_pos = 1.0, 0.0
+        else:
+            s = saved[j]
+            amount = np.broadcast_to(amount, s.shape)
+            kept = 1.0 - np.divide(s, amount, out=np.zeros_like(s), where=amount > 0)
+            entry = np.broadcast_to(sb.entry * on, s.shape)
+            cut_pos = np.divide(s, entry, out=np.zeros_like(s), where=entry > 0) * sb.reducible
+        if pos is not None:
+            pos[:, ci[name]] += sb.positions * on - cut_pos
+        if comp is not None:
+            for k, c in enumerate(COMPONENTS):
+                comp[:, k] += sb.components[c] * on * kept
+
+
+def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, res, cl, ci):
+    """Apply the school's response; fills surplus, bal and the response outputs ``res``."""
+    r = school.response
+    if r is None:  # pragma: no cover - the caller checks
+        raise ValueError(f"school {school.name} has no management response")
+    T, n = cost.shape
+    flex = np.zeros_like(cost) if flex is None else np.broadcast_to(flex, cost.shape)
+    cuts = res.get("cut")
+    if cuts is None:
+        cuts = np.empty((T, len(LEVERS), n))
+    required = res.get("required_cut")
+    if required is None:
+        required = np.empty_like(cost)
+    staff_cut = [np.zeros_like(cost) for _ in staff]
+    respond(
+        r,
+        rev,
+        cost,
+        flex,
+        pool,
+        school.fund_balance,
+        school.reserve_months,
+        surplus=surplus,
+        bal=bal,
+        required=required,
+        cuts=cuts,
+        staff_cut=staff_cut,
+    )
+    _staffing(staff, staff_cut, res, ci)
+    trim = cuts[:, LEVERS.index("trim")]
+    if res.get("trimmed") is not None:
+        res["trimmed"][...] = trim
+    if res.get("unmet_gap") is not None:
+        np.subtract(required, cuts.sum(axis=1), out=res["unmet_gap"])
+    if cl is None:
+        return
+    share = np.divide(trim, flex, out=np.zeros_like(cost), where=flex > 0)
+    for line in school.cost:  # trim the flexible lines' own amounts by the same share
+        if line.flexible:
+            cl[:, ci[line.name]] *= 1.0 - share
+    for (name, _, _), saved in zip(staff, staff_cut, strict=True):
+        cl[:, ci[name]] -= saved
 
 
 def _run_one(
@@ -322,26 +301,22 @@ def _run_one(
     *,
     temp=None,
     once=None,
-    trimmed=None,
+    res=None,
     rl=None,
     cl=None,
     rev_index=None,
     cost_index=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
-    flex = _sum_cost(school, cost, once, cl, cost_index)
-    if school.response is not None and flex is not None:
-        tr = trimmed if trimmed is not None else np.empty_like(cost)
-        flex = np.broadcast_to(flex, cost.shape)
-        _respond(school, rev, cost, flex, surplus, bal, tr)
-        if cl is not None:  # trim the flexible lines' own amounts by the same share
-            share = np.divide(tr, flex, out=np.zeros_like(cost), where=flex > 0)
-            for line in school.cost:
-                if line.flexible:
-                    cl[:, cost_index[line.name]] *= 1.0 - share
+    flex, pool, staff = _sum_cost(school, cost, once, cl, cost_index)
+    res = res or {}
+    if school.response is not None:
+        _respond(school, rev, cost, surplus, bal, flex, pool, staff, res, cl, cost_index)
         return
-    if trimmed is not None:
-        trimmed[...] = 0.0
+    for k, v in res.items():
+        if v is not None and k not in ("positions", "compensation"):
+            v[...] = 0.0
+    _staffing(staff, None, res, cost_index)
     np.subtract(rev, cost, out=surplus)
     T = rev.shape[0]
     np.add(surplus[0], school.fund_balance, out=bal[0])
@@ -387,7 +362,18 @@ def run(
             out["fund_balance"][:, j],
             temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
             once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
-            trimmed=out["trimmed"][:, j] if "trimmed" in out else None,
+            res={
+                k: out[k][:, j]
+                for k in (
+                    "trimmed",
+                    "required_cut",
+                    "unmet_gap",
+                    "cut",
+                    "positions",
+                    "compensation",
+                )
+                if k in out
+            },
             rl=None if rl is None else rl[:, j],
             cl=None if cl is None else cl[:, j],
             rev_index=revenue_lines,

@@ -175,7 +175,15 @@ def _response(cfg: Config, school: School) -> Response | None:
     r = school.response or cfg.district.response
     if r is None:
         return None
-    return Response(r.trigger, float(r.cap), int(r.lag))
+    return Response(
+        r.trigger,
+        float(r.cap),
+        int(r.lag),
+        levers=tuple(r.levers),
+        restore=r.restore,
+        notice_lag=int(r.notice_lag),
+        reserve_floor=float(r.reserve_floor),
+    )
 
 
 def _stressed(cut: np.ndarray | None, stress: float, T: int) -> np.ndarray | None:

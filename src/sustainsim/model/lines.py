@@ -40,6 +40,8 @@ __all__ = [
     "PerPupilRevenue",
     "RevenueLine",
     "SectionBand",
+    "Benefits",
+    "SalarySchedule",
     "Sections",
     "StaffCost",
     "TechnologyCost",
@@ -150,6 +152,9 @@ class SectionBand:
     max_class_size: int
     min_class_size: int = 0
     multi_age: bool = False
+    combine_adjacent: bool = False  # leftovers of adjacent grades share split classes
+    soft_max_class_size: int | None = None
+    overage_cost: float = 0.0  # per pupil above the soft cap [USD]
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,30 @@ class Sections:
 
     bands: tuple[SectionBand, ...]
     positions_per_section: float = 1.0
+
+
+@dataclass(frozen=True)
+class SalarySchedule:
+    """A salary schedule: steps x lanes of salaries, base-year shares, the entry cell.
+
+    ``salaries`` [USD] and ``shares`` (summing to 1) are ``(steps, lanes)``; ``entry`` is
+    the 0-based ``(step, lane)`` where replacements are hired.
+    """
+
+    salaries: np.ndarray  # (steps, lanes) [USD]
+    shares: np.ndarray  # (steps, lanes), summing to 1
+    entry: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """Benefits split: pension on pensionable pay, health per FTE, payroll taxes."""
+
+    pension_rate: float = 0.0  # [1]
+    health_per_fte: float = 0.0  # [USD/FTE] in the base year
+    health_growth: np.ndarray | None = None  # (years + 1, ·); None: no growth
+    payroll_tax_rate: float = 0.0  # [1]
+    stipend_pensionable: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,16 +200,22 @@ class StaffCost(_Line):
 
     kind: ClassVar[str] = "staff"
 
-    salary: Value  # [USD]
+    salary: Value  # [USD] (unused with a schedule)
     step_rate: float  # [1/yr]
     benefits_rate: Value  # [1]
     benefits_growth: np.ndarray | None  # None: benefits follow the salary path
     stipend: Value  # [USD]
     growth: np.ndarray
     minimum_positions: float = 0.0
+    turnover: float = 0.0  # share of positions leaving each year [1/yr]
     students_per_position: Value | None = None  # [students]
     positions: float | None = None
     sections: Sections | None = None
+    schedule: SalarySchedule | None = None  # replaces salary and step_rate
+    cola: np.ndarray | None = None  # (years + 1,) factor of the settlements by year
+    cola_settlement: str = "on_time"  # "on_time", "late", "late_retroactive"
+    benefits: Benefits | None = None  # replaces benefits_rate and benefits_growth
+    basis: str = "current"  # enrollment the positions are staffed on
 
     def __post_init__(self) -> None:
         rules = (self.students_per_position, self.positions, self.sections)

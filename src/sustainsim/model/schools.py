@@ -13,26 +13,13 @@ draw), row 0 the base year.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from sustainsim.model.lines import CostLine, RevenueLine, Value
+from sustainsim.model.response import Response
 
 __all__ = ["Inputs", "Response", "SchoolInputs"]
-
-
-@dataclass(frozen=True)
-class Response:
-    """The management response: trim flexible lines after a signal, up to a cap, with a lag.
-
-    ``trigger = "deficit"``: the gap is year ``t - lag``'s deficit;
-    ``"below_reserve"``: its shortfall under the policy reserve.
-    """
-
-    trigger: Literal["deficit", "below_reserve"]
-    cap: float  # largest share of flexible spending trimmed [1]
-    lag: int  # years between the signal and the trim
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ import numpy as np
 import xarray as xr
 
 from sustainsim.config.spec import Spec
+from sustainsim.metrics.deficit import median_first_year
 from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_interval
 from sustainsim.model import engine
 from sustainsim.results import VARIABLE_ATTRS
@@ -123,6 +124,18 @@ def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarra
     return [x]
 
 
+_COUNTS = ("solvent", "no_deficit", "no_spending")
+
+
+def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Draws with no operating deficit in year t, and in no year through t."""
+    ok = np.concatenate([x >= 0 for x in _entity_parts(arrays, "surplus")], axis=1)
+    no_deficit = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)
+    for t in range(1, ok.shape[0]):
+        np.logical_and(ok[t], ok[t - 1], out=ok[t])
+    return {"no_deficit": no_deficit, "no_spending": ok.view(np.uint8).sum(axis=-1, dtype=np.int64)}
+
+
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=-1)
     d = x - mean[..., None]
@@ -143,6 +156,9 @@ class SummaryAccumulator:
     worst: Histogram  # (entity,)
     n: int = 0
     solvent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (year, entity)
+    # draws with no operating deficit in year t, and in no year through t (year, entity)
+    no_deficit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    no_spending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     mean: dict[str, np.ndarray] = field(default_factory=dict)
     m2: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -207,12 +223,13 @@ class SummaryAccumulator:
             self.balance.add(x, (slice(None), slice(e0, e1)))
             self.worst.add(x.min(axis=0), (slice(e0, e1),))
             e0 = e1
+        counts = {"solvent": np.concatenate(solvent, axis=1), **_deficit_counts(arrays)}
         mean, m2 = {}, {}
         for k in MOMENT_VARIABLES:
             mom = [_moments(x) for x in _entity_parts(arrays, k)]
             mean[k] = np.concatenate([m for m, _ in mom], axis=1)
             m2[k] = np.concatenate([v for _, v in mom], axis=1)
-        self._merge_stats(n, np.concatenate(solvent, axis=1), mean, m2)
+        self._merge_stats(n, counts, mean, m2)
 
     def merge(self, other: SummaryAccumulator) -> None:
         """Merge the accumulator of a disjoint draw range (Chan et al. for moments)."""
@@ -220,18 +237,21 @@ class SummaryAccumulator:
             return
         self.balance.merge(other.balance)
         self.worst.merge(other.worst)
-        self._merge_stats(other.n, other.solvent, other.mean, other.m2)
+        counts = {k: getattr(other, k) for k in _COUNTS}
+        self._merge_stats(other.n, counts, other.mean, other.m2)
 
-    def _merge_stats(self, nb: int, solvent: np.ndarray, mean: dict, m2: dict) -> None:
+    def _merge_stats(self, nb: int, counts: dict, mean: dict, m2: dict) -> None:
         if self.n == 0:
             self.n = nb
-            self.solvent = solvent.copy()
+            for k in _COUNTS:
+                setattr(self, k, counts[k].copy())
             self.mean = {k: v.copy() for k, v in mean.items()}
             self.m2 = {k: v.copy() for k, v in m2.items()}
             return
         na = self.n
         n = na + nb
-        self.solvent = self.solvent + solvent
+        for k in _COUNTS:
+            setattr(self, k, getattr(self, k) + counts[k])
         for k in self.mean:
             delta = mean[k] - self.mean[k]
             self.mean[k] = self.mean[k] + delta * (nb / n)
@@ -333,6 +353,20 @@ def summary_dataset(
         ("lower", ys, lo, one, f"lower bound, {wilson}"),
         ("upper", ys, hi, one, f"upper bound, {wilson}"),
         ("solvent_count", ys, k, draws_u, "draws solvent through year"),
+        (
+            "no_operating_deficit_count",
+            ys,
+            acc.no_deficit,
+            draws_u,
+            "draws with no operating deficit in year (surplus >= 0)",
+        ),
+        (
+            "no_deficit_spending_count",
+            ys,
+            acc.no_spending,
+            draws_u,
+            "draws with no operating deficit in any year through year",
+        ),
         ("fund_balance_quantile", qys, q, usd, "quantiles of ending fund balance (histogram)"),
         ("fund_balance_quantile_bound", qys, qb, usd, bound),
         (
@@ -415,11 +449,17 @@ def summary_dict(ds: xr.Dataset) -> dict:
     qs = [float(x) for x in ds["quantile"].values]
     for school in ds["school"].values:
         e = ds.sel(school=school)
-        counts = e["solvent_count"].values.astype(np.int64)
-        first = -np.diff(np.concatenate([[n], counts]))  # draws whose first deficit is year t
-        modal = int(years[int(np.argmax(first))]) if first.max() > 0 else None
+        solvent = e["solvent_count"].values.astype(np.int64)
+        spending = e["no_deficit_spending_count"].values.astype(np.int64)
         out["entities"][str(school)] = {
             "p_solvent": {str(y): {v: float(e[v].sel(year=y)) for v in _PROB_VARS} for y in years},
+            "p_balance_never_negative": float(e["probability"].isel(year=-1)),
+            "first_negative_balance": _first_year(solvent, years, n),
+            "p_no_operating_deficit": _probabilities(
+                e["no_operating_deficit_count"].values, n, years, float(out["confidence"])
+            ),
+            "p_no_deficit_spending": float(spending[-1] / n),
+            "first_deficit_spending": _first_year(spending, years, n),
             "final_balance_quantiles": {
                 f"{q:g}": float(e["fund_balance_quantile"].isel(year=-1).sel(quantile=q))
                 for q in qs
@@ -431,7 +471,28 @@ def summary_dict(ds: xr.Dataset) -> dict:
             "worst_balance_quantiles": {
                 f"{q:g}": float(e["worst_balance_quantile"].sel(quantile=q)) for q in qs
             },
-            "p_no_deficit": float(e["probability"].isel(year=-1)),
-            "most_likely_first_deficit_year": modal,
         }
     return out
+
+
+def _first_year(through: np.ndarray, years: list[int], n: int) -> dict:
+    """Median first year and share of draws from counts of draws still clear through t."""
+    first = -np.diff(np.concatenate([[n], through]))  # draws whose first event is year t
+    med, total = median_first_year(first, np.asarray(years))
+    return {"median_year": med, "share_of_draws": total / n}
+
+
+def _probabilities(k: np.ndarray, n: int, years: list[int], confidence: float) -> dict:
+    """``{year: {probability, se, lower, upper}}`` from counts, as ``metrics.probability``."""
+    p = k / n
+    lo, hi = wilson_interval(k, n, confidence)
+    se = np.sqrt(p * (1 - p) / n)
+    return {
+        str(y): {
+            "probability": float(p[i]),
+            "se": float(se[i]),
+            "lower": float(lo[i]),
+            "upper": float(hi[i]),
+        }
+        for i, y in enumerate(years)
+    }

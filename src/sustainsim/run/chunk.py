@@ -77,7 +77,7 @@ def output_names(spec: Spec) -> list[str]:
     if ("cost", "one_time") in kinds:
         names.append("one_time_cost")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
-        names.append("trimmed")
+        names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
     return names
 
 
@@ -91,7 +91,10 @@ def has_district_totals(spec: Spec) -> bool:
 def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]:
     """The shape of every result buffer of ``n`` draws (draw axis last): what the run keeps."""
     T, S = spec.years, len(spec.config.schools)
-    out: dict[str, tuple[int, ...]] = {k: (T, S, n) for k in output_names(spec)}
+    names = output_names(spec)
+    out: dict[str, tuple[int, ...]] = {k: (T, S, n) for k in names if k not in engine.LEVER_OUTPUTS}
+    for k in set(names) & set(engine.LEVER_OUTPUTS):
+        out[k] = (T, S, len(engine.LEVERS), n)
     if has_district_totals(spec):
         for k in engine.DISTRICT_OUTPUTS:
             out[k] = (T, n)
@@ -104,14 +107,20 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
     if lines:
         out["revenue_lines"] = (T, S, len(_line_names(spec, "revenue")), n)
         out["cost_lines"] = (T, S, len(_line_names(spec, "cost")), n)
+        out["positions"] = (T, S, len(_line_names(spec, "cost")), n)
+        out["compensation"] = (T, S, len(engine.COMPONENTS), n)
     out["initial_fund_balance"] = (S, n)
     return out
+
+
+#: buffers the engine adds into (zero-filled), besides the ``*_lines`` breakdowns
+_ACCUMULATED = frozenset({"positions", "compensation"})
 
 
 def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
     """The run's result buffers for ``n`` draws: every engine output the spec needs."""
     return {
-        k: (np.zeros if k.endswith("_lines") else np.empty)(shape)
+        k: (np.zeros if k.endswith("_lines") or k in _ACCUMULATED else np.empty)(shape)
         for k, shape in output_shapes(spec, n, lines).items()
     }
 

@@ -63,7 +63,7 @@ def simulate_scenarios(
     >>> ds = simulate_scenarios(spec, draws=1_000, seed=1)
     >>> p = sustainsim.p_solvent(ds).probability.isel(year=-1)
     >>> p.sel(school="pl_k8").round(2).to_series().to_dict()
-    {'expected': 0.61, 'severe_cuts': 0.27}
+    {'expected': 0.8, 'severe_cuts': 0.51}
     """
     plan = plan_run(spec, **options)
     base = plan.spec
