@@ -211,7 +211,8 @@ class ReservePolicy(_Model):
     months: float = Field(2.0, ge=0, le=24)
 
 
-Lever = Literal["trim", "freeze", "rif", "reserves"]
+#: the actions of the deficit response, used in the order given
+ResponseLever = Literal["trim", "freeze", "rif", "reserves"]
 
 
 class Response(_Model):
@@ -226,8 +227,8 @@ class Response(_Model):
     trigger: Literal["deficit", "below_reserve"] = "deficit"
     cap: float = Field(0.5, ge=0, le=1, description="largest share of flexible spending trimmed")
     lag: int = Field(1, ge=1, le=5, description="years between the signal and the trim")
-    levers: list[Lever] = Field(
-        default_factory=lambda: list[Lever](["trim"]),
+    levers: list[ResponseLever] = Field(
+        default_factory=lambda: list[ResponseLever](["trim"]),
         min_length=1,
         description="levers in the order used: trim (flexible lines up to cap), freeze "
         "(leavers not replaced), rif (reduction in force after notice_lag), reserves "
@@ -441,7 +442,7 @@ class LeverRange(_Model):
         return self
 
 
-class Lever(_Model):
+class DecisionLever(_Model):
     """A decision the district controls: a config path and the values it may take."""
 
     path: str = Field(min_length=1, description="the dotted config path the lever sets")
@@ -481,7 +482,7 @@ class Config(_Model):
         description="named variants: dotted config paths and their values, run on the same draws",
     )
     correlations: list[Correlation] = Field(default_factory=list)
-    levers: dict[Name, Lever] = Field(
+    levers: dict[Name, DecisionLever] = Field(
         default_factory=dict,
         description="decisions to evaluate: a config path and candidate values (sustainsim levers)",
     )
