@@ -22,6 +22,21 @@ The estimator is Gaussian maximum likelihood in two stages:
 2. The year effects with their GLS covariance ``C`` are an AR(1) series,
    ``F_hat ~ N(mean drift, sc**2 R + C)``: REML gives ``sc``, GLS the mean drift.
 
+Heavy tails, entity volatilities, life cycles (:mod:`sustainsim.calibration.tails`):
+
+* the mean and persistence structure is fitted to growth with deviations beyond 4 robust
+  sds from the year's median pulled in (a jump is a heavy tail, not drift or persistence);
+  the pooled innovation variance is then the Student-t maximum-likelihood one;
+* innovations are unit-variance Student-t; with ``volatility="entity"`` the entity sds
+  and the within-entity tails are separated by a hierarchical model (log variance normal
+  about a law in log size, Student-t within; Gauss-Hermite quadrature) and each entity
+  gets its posterior mean variance, floored at a quarter of its prior median;
+* the common factor gets its own persistence when a likelihood-ratio test prefers it;
+* growth in an entity's first 3 years after an opening seen in the data is its opening
+  ramp (mean excess growth by age, ``ramp``), and the last 3 before a closure seen in
+  the data is its winding down; both are left out of the mature process. The annual
+  closure hazard is logistic in log size.
+
 Standard errors come from the observed information (numerical Hessian of the profile
 likelihood) and the delta method. Entity drifts are posterior means (best linear unbiased
 predictions) with posterior sds. With ``volatility="entity"`` each entity also gets its
@@ -78,10 +93,12 @@ _PARAMS = {  # name: (long name, units)
     "drift": ("mean annual log growth across entities", "1/yr"),
     "volatility": ("sd of the innovation of annual log growth", "1/yr"),
     "persistence": ("AR(1) coefficient of the log-growth deviation", "1"),
+    "common_persistence": ("AR(1) coefficient of the common shock", "1"),
     "loading": ("correlation of the innovation with the common shock", "1"),
     "idio_volatility": ("sd of the entity's own innovation (pooled)", "1/yr"),
     "common_volatility": ("sd of the common innovation", "1/yr"),
     "drift_sd": ("sd of drift across entities", "1/yr"),
+    "innovation_df": ("degrees of freedom of the Student-t innovations (inf: normal)", "1"),
 }
 
 
@@ -93,8 +110,13 @@ class LogGrowthFit:
     in [1/yr]. ``entity_drift`` is a table by entity: ``drift`` (posterior mean) and
     ``drift_se``, ``volatility`` and ``loading`` (with the entity's own volatility),
     ``n_obs``, the last observed ``last_year``/``last_value`` and the deviation of the
-    last observed growth from the drift (``last_growth_year``, ``last_deviation``).
-    ``common_shock`` is the common log-growth deviation by year (year effect - drift).
+    last observed growth from the drift (``last_growth_year``, ``last_deviation``),
+    ``age`` (years since an opening seen in the data; NaN for entities there from the
+    first year) and ``closure_hazard`` (annual probability of closing).
+    ``common_shock`` is the common log-growth deviation by year (year effect - drift);
+    ``ramp`` the mean excess growth and extra sd of entities by age 1..3 after opening
+    (their growth in those years is left out of the fit of the mature process).
+    Innovations are unit-variance Student-t with ``innovation_df`` degrees of freedom.
     """
 
     drift: float
@@ -105,18 +127,23 @@ class LogGrowthFit:
     volatility_se: float
     persistence: float
     persistence_se: float
+    common_persistence: float
+    common_persistence_se: float
     loading: float
     loading_se: float
     idio_volatility: float
     idio_volatility_se: float
     common_volatility: float
     common_volatility_se: float
+    innovation_df: float
+    innovation_df_se: float
     n_obs: int
     n_entities: int
     first_year: int
     last_year: int
     entity_drift: pd.DataFrame = field(repr=False)
     common_shock: pd.Series | None = field(repr=False)
+    ramp: pd.DataFrame = field(repr=False)
     loglik: float = field(repr=False)
     options: dict[str, Any] = field(repr=False)
 
@@ -133,7 +160,7 @@ class LogGrowthFit:
             ds[k + "_se"] = xr.DataArray(getattr(self, k + "_se"), attrs={"units": units})
         ed = self.entity_drift
         ds = ds.assign_coords(entity=ed.index.to_numpy())
-        for k in ("drift", "drift_se", "volatility", "loading", "n_obs"):
+        for k in ("drift", "drift_se", "volatility", "loading", "n_obs", "closure_hazard"):
             ds[f"entity_{k}"] = ("entity", ed[k].to_numpy())
         if self.common_shock is not None:
             ds = ds.assign_coords(year=self.common_shock.index.to_numpy())
@@ -197,11 +224,12 @@ class EnrollmentFit(LogGrowthFit):
             base = float(self.entity_drift["last_value"].median())
             drift, vol, load = self.drift, self.volatility, self.loading
             drift_sd = math.hypot(self.drift_sd, self.drift_se)
+            hazard = float(self.entity_drift["closure_hazard"].mean())
             lines.append("# typical entity: median last value, mean drift; set your school's own")
         else:
             row = self._entity_row(entity)
             base, drift, drift_sd = row["last_value"], row["drift"], row["drift_se"]
-            vol, load = row["volatility"], row["loading"]
+            vol, load, hazard = row["volatility"], row["loading"], row["closure_hazard"]
             lines.append(
                 f"# entity {entity}: its value in {int(row['last_year'])}, own drift and volatility"
             )
@@ -217,6 +245,12 @@ class EnrollmentFit(LogGrowthFit):
             f"persistence = {_num(self.persistence)}",
             f"common_loading = {_num(load)}",
         ]
+        if self.common_persistence != self.persistence:
+            lines.append(f"common_persistence = {_num(self.common_persistence)}")
+        if math.isfinite(self.innovation_df):
+            lines.append(f"innovation_df = {_num(max(self.innovation_df, 2.05))}")
+        if hazard > 0:
+            lines.append(f"closure_hazard = {_num(min(hazard, 0.99))}")
         return "\n".join(lines) + "\n"
 
 
@@ -295,6 +329,7 @@ def fit_enrollment(
     value: str = "value",
     drift: str = "entity",
     volatility: str = "entity",
+    volatility_size: bool = True,
     common: bool | str = "auto",
     filters: Mapping[str, Any] | None = None,
     max_abs_growth: float | None = None,
@@ -311,8 +346,11 @@ def fit_enrollment(
     drift : {"entity", "pooled"}
         Partially pooled drift per entity (random effects) or one drift for all.
     volatility : {"entity", "pooled"}
-        Also give each entity its own volatility (empirical Bayes; the pooled estimates
-        are unchanged), or not.
+        Also give each entity its own volatility (empirical Bayes, robust to heavy tails,
+        floored at half the prior's; the pooled estimates are unchanged), or not.
+    volatility_size : bool
+        The entity volatilities' prior varies with entity size (small entities are more
+        volatile).
     common : bool or "auto"
         Estimate a common shock from year effects ("auto": with >= 3 entities).
     filters : mapping, optional
@@ -348,6 +386,7 @@ def fit_enrollment(
             data,
             drift=drift,
             volatility=volatility,
+            volatility_size=volatility_size,
             common=common,
             max_abs_growth=max_abs_growth,
             se=se,
