@@ -123,3 +123,22 @@ def test_nyc_cohort_fit_sanity():
     for g in ("10", "11", "12"):
         assert fit.ratios[fit.grades.index(g) - 1] < 0.95
     assert fit.top_grade["K"] == "5" and fit.top_grade["9"] == "12"
+
+
+def test_calibrate_cli_writes_the_cohort_fragment(tmp_path, capsys):
+    from sustainsim.cli.main import main
+
+    df, _ = by_grade_panel(np.random.default_rng(3), n=40, years=5)
+    path = tmp_path / "g.csv"
+    df.to_csv(path, index=False)
+    base = ["calibrate", str(path), "--entity", "school", "--year", "yr", "--value", "pupils"]
+    out = tmp_path / "frag.toml"
+    argv = base + ["--kind", "cohort", "--grade", "gr", "--for-entity", "s7", "--out", str(out)]
+    assert main(argv) == 0
+    frag = out.read_text()
+    fit = fit_cohort(df, entity="school", year="yr", grade="gr", value="pupils")
+    assert frag == fit.to_toml("s7")
+    assert 'model = "cohort"' in capsys.readouterr().out
+    assert main(base + ["--kind", "cohort", "--for-entity", "s7"]) == 2
+    assert "grade column" in capsys.readouterr().err
+    assert main(base + ["--grade", "gr"]) == 2  # grade without kind cohort

@@ -150,6 +150,15 @@ class CohortFit:
     entering: EnrollmentFit = field(repr=False)
     top_grade: dict[str, str] = field(repr=False)
 
+    def summary(self) -> pd.DataFrame:
+        """Log progression ratio into each grade and its se, the spread and the noise."""
+        rows = {}
+        for k, g in enumerate(self.grades[1:]):
+            rows[f"log ratio into {g}"] = (math.log(self.ratios[k]), self.ratio_se[k])
+            rows[f"between sd {g}"] = (self.between_sd[k], math.nan)
+            rows[f"noise sd {g}"] = (self.noise_sd[k], math.nan)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "se"])
+
     def to_dataset(self) -> xr.Dataset:
         """The estimates as a Dataset over ``grade`` (and ``entity`` x ``grade``)."""
         g = self.grades[1:]

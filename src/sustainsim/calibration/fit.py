@@ -462,11 +462,12 @@ def calibrate(
     per_pupil: str | None = None,
     **options: Any,
 ) -> str:
-    """Fit ``kind`` ("enrollment" or "growth") to a CSV file; return the TOML fragment.
+    """Fit ``kind`` ("enrollment", "growth" or "cohort") to a CSV file; return the fragment.
 
     ``options``: ``filters``, ``drift``, ``volatility``, ``max_abs_growth`` (see
     :func:`fit_enrollment`), ``for_entity`` (write that entity's fragment) and ``name``
-    (the growth entry's key, default "funding").
+    (the growth entry's key, default "funding"); for ``kind="cohort"`` also ``grade``
+    (the grade column) and ``for_entity`` (required: the school).
     """
     return fit_fragment(
         path, entity=entity, year=year, value=value, kind=kind, per_pupil=per_pupil, **options
@@ -475,8 +476,14 @@ def calibrate(
 
 def fit_fragment(
     path, *, kind, per_pupil, for_entity=None, name="funding", **kw
-) -> tuple[str, LogGrowthFit]:
+) -> tuple[str, Any]:
     """Fit ``kind`` to a CSV file; return the TOML fragment and the fit."""
+    kw = dict(kw)
+    grade = kw.pop("grade", None)
+    if kind == "cohort":
+        kw["grade"] = grade
+    elif grade is not None:
+        raise ValueError(f"grade applies to kind 'cohort' only (got kind {kind!r})")
     if kind == "enrollment":
         if per_pupil is not None:
             raise ValueError("per_pupil applies to kind 'growth' only (got kind 'enrollment')")
@@ -485,4 +492,12 @@ def fit_fragment(
     if kind == "growth":
         growth = fit_growth(path, per_pupil=per_pupil, **kw)
         return growth.to_toml(name, entity=for_entity), growth
-    raise ValueError(f"kind must be 'enrollment' or 'growth' (got {kind!r})")
+    if kind == "cohort":
+        from sustainsim.calibration.cohort import fit_cohort
+
+        if kw.get("grade") is None or for_entity is None:
+            raise ValueError("kind 'cohort' needs the grade column and the school (for_entity)")
+        keep = ("entity", "year", "value", "grade", "filters")
+        cohort = fit_cohort(path, **{k: v for k, v in kw.items() if k in keep})
+        return cohort.to_toml(for_entity), cohort
+    raise ValueError(f"kind must be 'enrollment', 'growth' or 'cohort' (got {kind!r})")
