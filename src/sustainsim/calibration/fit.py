@@ -172,7 +172,7 @@ class LogGrowthFit:
             first_year=self.first_year,
             last_year=self.last_year,
             loglik=self.loglik,
-            method="two-stage Gaussian REML",
+            method="two-stage REML (jumps clipped), Student-t innovations",
             **opts,
         )
         return ds
@@ -188,7 +188,7 @@ class LogGrowthFit:
         lines = [
             f"# sustainsim calibrate: {what} fitted to {self.n_entities} entities, years "
             f"{self.first_year}-{self.last_year}, {self.n_obs} annual growth values",
-            "# two-stage Gaussian REML: "
+            "# two-stage REML (jumps clipped), Student-t innovations: "
             + ("partially pooled drift" if o["drift"] == "entity" else "pooled drift")
             + ("; common shock from year effects" if o["common"] else "; no common shock"),
         ]
@@ -212,7 +212,8 @@ class EnrollmentFit(LogGrowthFit):
     def to_toml(self, entity: Any = None, *, drift_uncertainty: bool = True) -> str:
         """Config fragment for ``entity`` (its drift, volatility, last value) or a typical one.
 
-        A typical entity has the mean drift, the pooled volatility and the median last
+        A typical entity has the mean drift, the pooled volatility (with the tails of the
+        innovations over it, ``options["pooled_innovation_df"]``) and the median last
         value. With ``drift_uncertainty`` the drift is a normal distribution (sampled once
         per draw) whose sd is the entity's posterior sd, or for a typical entity the
         spread of drifts across entities and the standard error of their mean combined.
@@ -247,8 +248,14 @@ class EnrollmentFit(LogGrowthFit):
         ]
         if self.common_persistence != self.persistence:
             lines.append(f"common_persistence = {_num(self.common_persistence)}")
-        if math.isfinite(self.innovation_df):
-            lines.append(f"innovation_df = {_num(max(self.innovation_df, 2.05))}")
+        # a typical entity has the pooled volatility: the tails of innovations over it
+        df = (
+            self.innovation_df
+            if entity is not None
+            else self.options.get("pooled_innovation_df", self.innovation_df)
+        )
+        if math.isfinite(df):
+            lines.append(f"innovation_df = {_num(max(df, 2.05))}")
         if hazard > 0:
             lines.append(f"closure_hazard = {_num(min(hazard, 0.99))}")
         return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""The log-growth panel estimator behind :mod:`sustainsim.calibration` (two-stage Gaussian REML)."""
+"""The log-growth panel estimator behind :mod:`sustainsim.calibration` (two-stage REML, t tails)."""
 
 from __future__ import annotations
 
@@ -256,6 +256,7 @@ def _own_variances(stats, g, g_clip, gyears, fit, size, volatility):
     u = _innovations(g, beta, d_pool, phi, gyears, common)
     u_clip = _innovations(g_clip, beta, d_pool, phi, gyears, common)
     df, df_se, sd = fit_student_t(u / math.sqrt(se2))
+    pooled_df = df
     # the t fit's variance over the clipped innovations' mean square: 1 for normal data
     with np.errstate(invalid="ignore"):
         ms = float(np.nanmean(u_clip * u_clip)) / se2
@@ -273,6 +274,7 @@ def _own_variances(stats, g, g_clip, gyears, fit, size, volatility):
     else:
         var, prior = np.full(ss.size, se2), {"df": math.inf}
     delta = deltas(var)
+    prior = {**prior, "pooled_df": pooled_df}
     return se2, var, prior, delta, tau2 * var / (var + tau2 * a_r), df, df_se
 
 
@@ -435,5 +437,6 @@ def _fit_log_growth(
             "closure_intercept": a_c,
             "closure_size_slope": b_c,
             "converged": bool(opt.success),
+            "pooled_innovation_df": float(prior.get("pooled_df", t_df)),
         },
     )
