@@ -128,6 +128,13 @@ CASES = [
     ("stress-abbrev", "stress {d}/good.toml --tar 0.5", "--tar"),
     ("stress-target-range", "stress {d}/good.toml --target 1.5", "--target"),
     ("stress-target-nan", "stress {d}/good.toml --target nan", "--target"),
+    # --- backtest ----------------------------------------------------------------------------
+    ("backtest-missing", "backtest {d}/nope.csv --entity id --year year --value value", "nope.csv"),
+    ("backtest-no-entity-col", "backtest {d}/history.csv --entity id --year year --value value", "id"),
+    ("backtest-horizon", "backtest {d}/history.csv --entity year --year year --value value --horizon 0", "--horizon"),
+    ("backtest-levels", "backtest {d}/history.csv --entity year --year year --value value --levels 1.5", "--levels"),
+    ("backtest-cohort-no-grade", "backtest {d}/history.csv --entity year --year year --value value --model cohort", "grade column"),
+    ("backtest-abbrev", "backtest {d}/history.csv --ent id --year year --value value", "--ent"),
     # --- levers ------------------------------------------------------------------------------
     ("levers-missing", "levers {d}/nope.toml", "nope.toml"),
     ("levers-none", "levers {d}/good.toml", "defines no [levers.NAME]"),

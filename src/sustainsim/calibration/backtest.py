@@ -15,11 +15,8 @@ shared by all entities of a draw, and each entity's posterior sd) and, with
 ``conditional=True``, start the AR(1) deviation from its last observed value instead of
 0 as a config-driven simulation does.
 
-Examples
---------
->>> import numpy as np
->>> crps_sample(np.array([[0.0], [1.0]]), np.array([0.0])).round(3)
-array([0.])
+The scoring kernels are in :mod:`sustainsim.calibration.scores`, the baseline and the
+scoring of closures in :mod:`sustainsim.calibration.baseline`.
 """
 
 from __future__ import annotations
@@ -32,8 +29,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from sustainsim.calibration.baseline import baseline_scores, pooled_changes, scored_log
 from sustainsim.calibration.fit import EnrollmentFit, Panel, fit_enrollment, read_panel
-from sustainsim.model.drivers.enrollment import enrollment_paths
+from sustainsim.calibration.scores import crps_sample, interval_coverage
+from sustainsim.model.drivers.enrollment import closure_years, enrollment_paths
 
 __all__ = [
     "backtest_enrollment",
@@ -42,66 +41,6 @@ __all__ = [
     "forecast_enrollment",
     "interval_coverage",
 ]
-
-
-def crps_sample(samples: np.ndarray, obs: np.ndarray, axis: int = 0) -> np.ndarray:
-    """CRPS of an ensemble: the fair sample estimator.
-
-    ``CRPS = mean|X - y| - sum_j (2j - m - 1) x_(j) / (m (m - 1))`` with ``x_(j)`` the
-    sorted members (``j = 1..m``); the second term is half the mean absolute difference
-    of distinct pairs, which makes the score unbiased for the forecast distribution.
-
-    Parameters
-    ----------
-    samples : ndarray
-        Ensemble members along ``axis`` (``m >= 2``).
-    obs : ndarray
-        Observations, the shape of ``samples`` without ``axis``.
-
-    Returns
-    -------
-    ndarray
-        The score, in the units of ``obs``; NaN where ``obs`` is NaN.
-
-    Examples
-    --------
-    >>> float(crps_sample(np.array([1.0, 3.0]), np.array(2.0)))
-    0.0
-    """
-    x = np.sort(np.moveaxis(np.asarray(samples, dtype=float), axis, 0), axis=0)
-    m = x.shape[0]
-    if m < 2:
-        raise ValueError(f"samples need at least 2 members along axis {axis} (got {m})")
-    obs = np.asarray(obs, dtype=float)
-    w = (2.0 * np.arange(1, m + 1) - m - 1).reshape((m,) + (1,) * (x.ndim - 1))
-    spread = np.sum(w * x, axis=0) / (m * (m - 1.0))
-    return np.mean(np.abs(x - obs), axis=0) - spread
-
-
-def interval_coverage(
-    samples: np.ndarray, obs: np.ndarray, levels: Sequence[float] | np.ndarray, axis: int = 0
-) -> np.ndarray:
-    """Whether ``obs`` lies in each central prediction interval of the ensemble.
-
-    Returns
-    -------
-    ndarray of bool, shape ``(len(levels),) + obs.shape``
-        False where ``obs`` is NaN.
-
-    Examples
-    --------
-    >>> ens = np.linspace(0.0, 1.0, 101)
-    >>> interval_coverage(ens, np.array(0.85), [0.5, 0.8]).tolist()
-    [False, True]
-    """
-    lv = np.asarray(levels, dtype=float)
-    if lv.ndim != 1 or np.any((lv <= 0) | (lv >= 1)):
-        raise ValueError(f"levels must be probabilities strictly between 0 and 1 (got {levels})")
-    q = np.concatenate([(1 - lv) / 2, (1 + lv) / 2])
-    bounds = np.quantile(samples, q, axis=axis)
-    lo, hi = bounds[: lv.size], bounds[lv.size :]
-    with np.errstate(invalid="ignore"):
-        return (lo <= obs) & (obs <= hi)
 
 
 def forecast_enrollment(
@@ -113,6 +52,7 @@ def forecast_enrollment(
     origin: int | None = None,
     parameter_uncertainty: bool = True,
     conditional: bool = True,
+    closures: bool = True,
 ) -> xr.DataArray:
     """Simulate enrollment of the fitted entities from their value in ``origin``.
 
@@ -132,6 +72,12 @@ def forecast_enrollment(
         Start the AR(1) deviation from its expected value given the last observed growth
         (``persistence**k`` times its deviation from the drift, ``k`` years before
         ``origin``), not from 0 as a simulation from a config does.
+    closures : bool
+        Close entities with their fitted annual ``closure_hazard`` (enrollment 0 after).
+
+    Innovations are unit-variance Student-t with the fit's ``innovation_df``; entities
+    that opened within the data and are still in their opening ramp (``age`` < 3) get the
+    ramp's mean excess growth and extra sd for the ages they pass through.
 
     Returns
     -------
@@ -153,24 +99,86 @@ def forecast_enrollment(
         own_var = np.clip(ed["drift_se"].to_numpy() ** 2 - fit.drift_se**2, 0.0, None)
         drift += fit.drift_se * rng.standard_normal((d, 1))
         drift += np.sqrt(own_var) * rng.standard_normal((d, n))
-    z_common = np.repeat(rng.standard_normal((horizon, d)), n, axis=1)
-    z_own = rng.standard_normal((horizon, d * n))
+    z_common = np.repeat(_unit_t(rng, (horizon, d), fit.innovation_df), n, axis=1)
+    z_own = _unit_t(rng, (horizon, d * n), fit.innovation_df)
     base = np.tile(ed["last_value"].to_numpy(), d)
     vol, load = (np.tile(ed[k].to_numpy(), d) for k in ("volatility", "loading"))
-    paths = enrollment_paths(base, drift.ravel(), vol, phi, load, z_common, z_own)
+    closed = None
+    if closures and (ed["closure_hazard"] > 0).any():
+        closed = closure_years(rng.random((horizon, d * n)), np.tile(ed["closure_hazard"], d))
+    phi_c = fit.common_persistence
+    split = phi_c != phi and fit.common_shock is not None
+    paths = enrollment_paths(
+        base,
+        drift.ravel(),
+        vol,
+        phi,
+        load,
+        z_common,
+        z_own,
+        closed=closed,
+        common_persistence=phi_c if split else None,
+    )
     paths = paths[1:].reshape(horizon, d, n)
-    if conditional and phi != 0.0:
-        last_g = (ed["last_deviation"] + ed["drift"]).to_numpy()
-        gap = origin - ed["last_growth_year"].to_numpy()
-        x0 = phi**gap * (last_g - drift)  # expected deviation in the origin year, (d, n)
-        carry = np.cumsum(phi ** np.arange(1, horizon + 1))  # sum_{s<=t} phi^s
-        paths *= np.exp(carry[:, None, None] * x0[None])
+    if conditional:
+        paths *= np.exp(_carry(fit, ed, drift, origin, horizon, split))
+    paths *= _ramp_factor(fit, ed["age"].to_numpy(), horizon, d, rng)
     return xr.DataArray(
         np.moveaxis(paths, 0, 1),
         dims=("draw", "horizon", "entity"),
         coords={"horizon": np.arange(1, horizon + 1), "entity": ed.index.to_numpy()},
         attrs={"units": "students", "long_name": "simulated enrollment", "origin": origin},
     )
+
+
+def _carry(fit: EnrollmentFit, ed: pd.DataFrame, drift, origin: int, horizon: int, split):
+    """Cumulative log growth from the deviation expected in the origin year, (horizon, d, n).
+
+    The deviation of the last observed growth from the drift decays as ``persistence**k``;
+    with a separate ``common_persistence``, its common part (the year's common shock)
+    decays with that, the rest with ``persistence``.
+    """
+    phi, hz = fit.persistence, np.arange(1, horizon + 1)
+    last_g = (ed["last_deviation"] + ed["drift"]).to_numpy()
+    gap = origin - ed["last_growth_year"].to_numpy()
+    dev = last_g - drift  # (d, n)
+    out = np.zeros((horizon,) + np.shape(dev))
+    if split and fit.common_shock is not None:
+        shock = fit.common_shock
+        c_last = shock.reindex(ed["last_growth_year"].to_numpy()).fillna(0.0).to_numpy()
+        dev = dev - c_last
+        phi_c, c_year = fit.common_persistence, int(shock.index[-1])
+        c0 = phi_c ** (origin - c_year) * float(shock.iloc[-1])
+        out += (np.cumsum(phi_c**hz) * c0)[:, None, None]
+    if phi != 0.0:
+        out += np.cumsum(phi**hz)[:, None, None] * (phi**gap * dev)[None]
+    return out
+
+
+def _unit_t(rng: np.random.Generator, shape: tuple[int, ...], df: float) -> np.ndarray:
+    """Unit-variance Student-t shocks (standard normal for infinite ``df``)."""
+    if not np.isfinite(df):
+        return rng.standard_normal(shape)
+    return rng.standard_t(df, shape) * np.sqrt((df - 2.0) / df)
+
+
+def _ramp_factor(fit: EnrollmentFit, age: np.ndarray, horizon: int, d: int, rng) -> np.ndarray:
+    """exp(cumulative ramp growth), (horizon, d, n): entities still in their opening ramp."""
+    n = age.size
+    out = np.ones((horizon, d, n))
+    ramp = fit.ramp
+    if ramp.empty or not np.isfinite(age).any():
+        return out
+    steps = np.where(np.isfinite(age), age, 1e9)[None, :] + np.arange(1, horizon + 1)[:, None]
+    mean = np.zeros((horizon, n))
+    sd = np.zeros((horizon, n))
+    for a, row in ramp.iterrows():
+        hit = steps == a
+        mean[hit], sd[hit] = row["excess_growth"], row["extra_sd"]
+    if not (mean.any() or sd.any()):
+        return out
+    inc = mean[:, None, :] + sd[:, None, :] * rng.standard_normal((horizon, d, n))
+    return np.exp(np.cumsum(inc, axis=0))
 
 
 def backtest_enrollment(
@@ -191,8 +199,15 @@ def backtest_enrollment(
     max_abs_growth: float | None = None,
     parameter_uncertainty: bool = True,
     conditional: bool = True,
+    closures: bool = True,
 ) -> xr.Dataset:
-    """Rolling-origin back-test of enrollment forecasts.
+    """Rolling-origin back-test of enrollment forecasts, against an empirical baseline.
+
+    Scored: ``log(max(enrollment, 1))`` of every entity observed in the origin year, in
+    every later data year; an entity never observed again after some year is closed
+    (scored as 0, enrollment 0), not dropped; a gap is not scored. The baseline (pooled
+    ``h``-year log changes up to the origin, :mod:`sustainsim.calibration.baseline`) is
+    scored on exactly the same cells.
 
     Parameters
     ----------
@@ -211,7 +226,7 @@ def backtest_enrollment(
         One child stream is spawned per origin.
     drift, volatility, max_abs_growth
         Passed to :func:`~sustainsim.calibration.fit_enrollment`.
-    parameter_uncertainty, conditional
+    parameter_uncertainty, conditional, closures
         Passed to :func:`forecast_enrollment`.
 
     Returns
@@ -223,7 +238,9 @@ def backtest_enrollment(
         ``bias`` (horizon, mean log error of the median forecast), ``n_forecasts`` (horizon),
         and the same by ``origin``; the fitted parameters by origin; and ``pit`` (origin,
         horizon, entity), the probability integral transform of each outcome (uniform for
-        a calibrated forecast; NaN where nothing was forecast or observed).
+        a calibrated forecast; NaN where nothing was forecast or observed);
+        ``baseline_coverage`` (horizon, level), ``baseline_crps`` (horizon) and
+        ``baseline_pit``: the same scores of the baseline.
 
     Examples
     --------
@@ -257,19 +274,21 @@ def backtest_enrollment(
         )
     hz = np.arange(1, horizon + 1)
     shape_o = (len(origins), horizon)
-    hits = np.zeros(shape_o + (lv.size,))
-    count, crps, crps_n, err = (np.zeros(shape_o) for _ in range(4))
+    hits, b_hits = np.zeros(shape_o + (lv.size,)), np.zeros(shape_o + (lv.size,))
+    count, crps, crps_n, err, b_crps = (np.zeros(shape_o) for _ in range(5))
     pit = np.full(shape_o + (panel.entities.size,), np.nan)
-    names = ("drift", "drift_se", "volatility", "persistence", "loading")
+    b_pit = np.full_like(pit, np.nan)
+    names = ("drift", "drift_se", "volatility", "persistence", "loading", "innovation_df")
     pars = {k: np.full(len(origins), np.nan) for k in names}
-    gen = np.random.default_rng(rng)
+    y_full, gen = scored_log(panel.level), np.random.default_rng(rng)
     for k, (o, sub_rng) in enumerate(zip(origins, gen.spawn(len(origins)), strict=True)):
         if o not in years or o >= years[-1]:
             raise ValueError(
                 f"origin {o} must be a data year before the last ({years[0]}-{years[-1]})"
             )
+        past = panel.until(o)
         fit = fit_enrollment(
-            panel.until(o),
+            past,
             drift=drift,
             volatility=volatility,
             max_abs_growth=max_abs_growth,
@@ -285,20 +304,29 @@ def backtest_enrollment(
             origin=o,
             parameter_uncertainty=parameter_uncertainty,
             conditional=conditional,
+            closures=closures,
         )
         rows = pd.Index(panel.entities).get_indexer(sim["entity"].to_numpy())
         cols = np.searchsorted(years, o + hz)
         inside = cols < years.size
-        obs = np.full((horizon, rows.size), np.nan)
-        obs[inside] = panel.level[np.ix_(rows, cols[inside])].T
-        ok = ~np.isnan(obs)
-        logs, lobs = np.log(sim.to_numpy()), np.log(obs)
-        hits[k] = interval_coverage(logs, lobs, lv).sum(axis=-1).T
+        yobs = np.full((horizon, rows.size), np.nan)
+        yobs[inside] = y_full[np.ix_(rows, cols[inside])].T
+        obs = np.where(yobs > 0, np.exp(yobs), np.where(yobs == 0, 0.0, np.nan))
+        ok = ~np.isnan(yobs)
+        ysim = np.log(np.maximum(sim.to_numpy(), 1.0))
+        hits[k] = interval_coverage(ysim, yobs, lv).sum(axis=-1).T
         count[k] = ok.sum(axis=1)
-        crps[k] = np.nansum(crps_sample(logs, lobs), axis=-1)
+        crps[k] = np.nansum(crps_sample(ysim, yobs), axis=-1)
         crps_n[k] = np.nansum(crps_sample(sim.to_numpy(), obs), axis=-1)
-        err[k] = np.nansum(lobs - np.median(logs, axis=0), axis=-1)
-        pit[k][:, rows] = np.where(ok, np.mean(logs <= lobs, axis=0), np.nan)
+        err[k] = np.nansum(yobs - np.median(ysim, axis=0), axis=-1)
+        mid = np.mean(ysim < yobs, axis=0) + 0.5 * np.mean(ysim == yobs, axis=0)
+        pit[k][:, rows] = np.where(ok, mid, np.nan)
+        y0 = y_full[rows, np.searchsorted(years, o)]
+        for j, h in enumerate(hz):
+            bh, bc, bp = baseline_scores(pooled_changes(past.level, int(h)), y0, yobs[j], lv)
+            b_hits[k, j] = bh.sum(axis=-1)
+            b_crps[k, j] = np.nansum(bc)
+            b_pit[k, j, rows] = bp
     ds = _assemble(
         origins,
         hz,
@@ -309,7 +337,9 @@ def backtest_enrollment(
         crps_n,
         err,
         pars,
+        baseline=(b_hits, b_crps),
         attrs={
+            "model": "aggregate",
             "draws": int(draws),
             "drift": drift,
             "volatility": volatility,
@@ -322,6 +352,8 @@ def backtest_enrollment(
     ds = ds.assign_coords(entity=panel.entities)
     ds["pit"] = (("origin", "horizon", "entity"), pit)
     ds["pit"].attrs = {"long_name": "share of simulated outcomes <= the observed one", "units": "1"}
+    ds["baseline_pit"] = (("origin", "horizon", "entity"), b_pit)
+    ds["baseline_pit"].attrs = {"long_name": "PIT of the empirical-quantile baseline", "units": "1"}
     return ds
 
 
@@ -329,15 +361,18 @@ _UNITS = {"coverage": "1", "crps": "1", "crps_count": "students", "bias": "1"}
 _LONG = {
     "coverage": "share of outcomes inside the central prediction interval",
     "coverage_se": "standard error of coverage, clustered by origin",
-    "crps": "mean CRPS of log enrollment",
+    "crps": "mean CRPS of log enrollment (closed: log 1 = 0)",
+    "baseline_coverage": "coverage of the empirical-quantile baseline",
+    "baseline_crps": "mean CRPS of log enrollment of the empirical-quantile baseline",
     "crps_count": "mean CRPS of enrollment",
     "bias": "mean log(observed / median forecast)",
     "n_forecasts": "number of forecasts scored",
 }
 
 
-def _assemble(origins, hz, lv, hits, count, crps, crps_n, err, pars, attrs) -> xr.Dataset:
+def _assemble(origins, hz, lv, hits, count, crps, crps_n, err, pars, baseline, attrs):
     """Pool the per-origin sums into the back-test Dataset."""
+    b_hits, b_crps = baseline
     tot = count.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = hits.sum(axis=0) / tot[:, None]
@@ -349,6 +384,8 @@ def _assemble(origins, hz, lv, hits, count, crps, crps_n, err, pars, attrs) -> x
             "coverage": (hl, cov),
             "coverage_se": (hl, cov_se),
             "crps": ("horizon", crps.sum(0) / tot),
+            "baseline_coverage": (hl, b_hits.sum(axis=0) / tot[:, None]),
+            "baseline_crps": ("horizon", b_crps.sum(0) / tot),
             "crps_count": ("horizon", crps_n.sum(0) / tot),
             "bias": ("horizon", err.sum(0) / tot),
             "n_forecasts": ("horizon", tot.astype(int)),

@@ -22,6 +22,21 @@ The estimator is Gaussian maximum likelihood in two stages:
 2. The year effects with their GLS covariance ``C`` are an AR(1) series,
    ``F_hat ~ N(mean drift, sc**2 R + C)``: REML gives ``sc``, GLS the mean drift.
 
+Heavy tails, entity volatilities, life cycles (:mod:`sustainsim.calibration.tails`):
+
+* the mean and persistence structure is fitted to growth with deviations beyond 4 robust
+  sds from the year's median pulled in (a jump is a heavy tail, not drift or persistence);
+  the pooled innovation variance is then the Student-t maximum-likelihood one;
+* innovations are unit-variance Student-t; with ``volatility="entity"`` the entity sds
+  and the within-entity tails are separated by a hierarchical model (log variance normal
+  about a law in log size, Student-t within; Gauss-Hermite quadrature) and each entity
+  gets its posterior mean variance, floored at a quarter of its prior median;
+* the common factor gets its own persistence when a likelihood-ratio test prefers it;
+* growth in an entity's first 3 years after an opening seen in the data is its opening
+  ramp (mean excess growth by age, ``ramp``), and the last 3 before a closure seen in
+  the data is its winding down; both are left out of the mature process. The annual
+  closure hazard is logistic in log size.
+
 Standard errors come from the observed information (numerical Hessian of the profile
 likelihood) and the delta method. Entity drifts are posterior means (best linear unbiased
 predictions) with posterior sds. With ``volatility="entity"`` each entity also gets its
@@ -78,10 +93,12 @@ _PARAMS = {  # name: (long name, units)
     "drift": ("mean annual log growth across entities", "1/yr"),
     "volatility": ("sd of the innovation of annual log growth", "1/yr"),
     "persistence": ("AR(1) coefficient of the log-growth deviation", "1"),
+    "common_persistence": ("AR(1) coefficient of the common shock", "1"),
     "loading": ("correlation of the innovation with the common shock", "1"),
     "idio_volatility": ("sd of the entity's own innovation (pooled)", "1/yr"),
     "common_volatility": ("sd of the common innovation", "1/yr"),
     "drift_sd": ("sd of drift across entities", "1/yr"),
+    "innovation_df": ("degrees of freedom of the Student-t innovations (inf: normal)", "1"),
 }
 
 
@@ -93,8 +110,13 @@ class LogGrowthFit:
     in [1/yr]. ``entity_drift`` is a table by entity: ``drift`` (posterior mean) and
     ``drift_se``, ``volatility`` and ``loading`` (with the entity's own volatility),
     ``n_obs``, the last observed ``last_year``/``last_value`` and the deviation of the
-    last observed growth from the drift (``last_growth_year``, ``last_deviation``).
-    ``common_shock`` is the common log-growth deviation by year (year effect - drift).
+    last observed growth from the drift (``last_growth_year``, ``last_deviation``),
+    ``age`` (years since an opening seen in the data; NaN for entities there from the
+    first year) and ``closure_hazard`` (annual probability of closing).
+    ``common_shock`` is the common log-growth deviation by year (year effect - drift);
+    ``ramp`` the mean excess growth and extra sd of entities by age 1..3 after opening
+    (their growth in those years is left out of the fit of the mature process).
+    Innovations are unit-variance Student-t with ``innovation_df`` degrees of freedom.
     """
 
     drift: float
@@ -105,18 +127,23 @@ class LogGrowthFit:
     volatility_se: float
     persistence: float
     persistence_se: float
+    common_persistence: float
+    common_persistence_se: float
     loading: float
     loading_se: float
     idio_volatility: float
     idio_volatility_se: float
     common_volatility: float
     common_volatility_se: float
+    innovation_df: float
+    innovation_df_se: float
     n_obs: int
     n_entities: int
     first_year: int
     last_year: int
     entity_drift: pd.DataFrame = field(repr=False)
     common_shock: pd.Series | None = field(repr=False)
+    ramp: pd.DataFrame = field(repr=False)
     loglik: float = field(repr=False)
     options: dict[str, Any] = field(repr=False)
 
@@ -133,7 +160,7 @@ class LogGrowthFit:
             ds[k + "_se"] = xr.DataArray(getattr(self, k + "_se"), attrs={"units": units})
         ed = self.entity_drift
         ds = ds.assign_coords(entity=ed.index.to_numpy())
-        for k in ("drift", "drift_se", "volatility", "loading", "n_obs"):
+        for k in ("drift", "drift_se", "volatility", "loading", "n_obs", "closure_hazard"):
             ds[f"entity_{k}"] = ("entity", ed[k].to_numpy())
         if self.common_shock is not None:
             ds = ds.assign_coords(year=self.common_shock.index.to_numpy())
@@ -145,7 +172,7 @@ class LogGrowthFit:
             first_year=self.first_year,
             last_year=self.last_year,
             loglik=self.loglik,
-            method="two-stage Gaussian REML",
+            method="two-stage REML (jumps clipped), Student-t innovations",
             **opts,
         )
         return ds
@@ -161,7 +188,7 @@ class LogGrowthFit:
         lines = [
             f"# sustainsim calibrate: {what} fitted to {self.n_entities} entities, years "
             f"{self.first_year}-{self.last_year}, {self.n_obs} annual growth values",
-            "# two-stage Gaussian REML: "
+            "# two-stage REML (jumps clipped), Student-t innovations: "
             + ("partially pooled drift" if o["drift"] == "entity" else "pooled drift")
             + ("; common shock from year effects" if o["common"] else "; no common shock"),
         ]
@@ -185,7 +212,8 @@ class EnrollmentFit(LogGrowthFit):
     def to_toml(self, entity: Any = None, *, drift_uncertainty: bool = True) -> str:
         """Config fragment for ``entity`` (its drift, volatility, last value) or a typical one.
 
-        A typical entity has the mean drift, the pooled volatility and the median last
+        A typical entity has the mean drift, the pooled volatility (with the tails of the
+        innovations over it, ``options["pooled_innovation_df"]``) and the median last
         value. With ``drift_uncertainty`` the drift is a normal distribution (sampled once
         per draw) whose sd is the entity's posterior sd, or for a typical entity the
         spread of drifts across entities and the standard error of their mean combined.
@@ -197,11 +225,12 @@ class EnrollmentFit(LogGrowthFit):
             base = float(self.entity_drift["last_value"].median())
             drift, vol, load = self.drift, self.volatility, self.loading
             drift_sd = math.hypot(self.drift_sd, self.drift_se)
+            hazard = float(self.entity_drift["closure_hazard"].mean())
             lines.append("# typical entity: median last value, mean drift; set your school's own")
         else:
             row = self._entity_row(entity)
             base, drift, drift_sd = row["last_value"], row["drift"], row["drift_se"]
-            vol, load = row["volatility"], row["loading"]
+            vol, load, hazard = row["volatility"], row["loading"], row["closure_hazard"]
             lines.append(
                 f"# entity {entity}: its value in {int(row['last_year'])}, own drift and volatility"
             )
@@ -217,6 +246,18 @@ class EnrollmentFit(LogGrowthFit):
             f"persistence = {_num(self.persistence)}",
             f"common_loading = {_num(load)}",
         ]
+        if self.common_persistence != self.persistence:
+            lines.append(f"common_persistence = {_num(self.common_persistence)}")
+        # a typical entity has the pooled volatility: the tails of innovations over it
+        df = (
+            self.innovation_df
+            if entity is not None
+            else self.options.get("pooled_innovation_df", self.innovation_df)
+        )
+        if math.isfinite(df):
+            lines.append(f"innovation_df = {_num(max(df, 2.05))}")
+        if hazard > 0:
+            lines.append(f"closure_hazard = {_num(min(hazard, 0.99))}")
         return "\n".join(lines) + "\n"
 
 
@@ -295,6 +336,7 @@ def fit_enrollment(
     value: str = "value",
     drift: str = "entity",
     volatility: str = "entity",
+    volatility_size: bool = True,
     common: bool | str = "auto",
     filters: Mapping[str, Any] | None = None,
     max_abs_growth: float | None = None,
@@ -311,8 +353,11 @@ def fit_enrollment(
     drift : {"entity", "pooled"}
         Partially pooled drift per entity (random effects) or one drift for all.
     volatility : {"entity", "pooled"}
-        Also give each entity its own volatility (empirical Bayes; the pooled estimates
-        are unchanged), or not.
+        Also give each entity its own volatility (empirical Bayes, robust to heavy tails,
+        floored at half the prior's; the pooled estimates are unchanged), or not.
+    volatility_size : bool
+        The entity volatilities' prior varies with entity size (small entities are more
+        volatile).
     common : bool or "auto"
         Estimate a common shock from year effects ("auto": with >= 3 entities).
     filters : mapping, optional
@@ -348,6 +393,7 @@ def fit_enrollment(
             data,
             drift=drift,
             volatility=volatility,
+            volatility_size=volatility_size,
             common=common,
             max_abs_growth=max_abs_growth,
             se=se,
@@ -423,11 +469,12 @@ def calibrate(
     per_pupil: str | None = None,
     **options: Any,
 ) -> str:
-    """Fit ``kind`` ("enrollment" or "growth") to a CSV file; return the TOML fragment.
+    """Fit ``kind`` ("enrollment", "growth" or "cohort") to a CSV file; return the fragment.
 
     ``options``: ``filters``, ``drift``, ``volatility``, ``max_abs_growth`` (see
     :func:`fit_enrollment`), ``for_entity`` (write that entity's fragment) and ``name``
-    (the growth entry's key, default "funding").
+    (the growth entry's key, default "funding"); for ``kind="cohort"`` also ``grade``
+    (the grade column) and ``for_entity`` (required: the school).
     """
     return fit_fragment(
         path, entity=entity, year=year, value=value, kind=kind, per_pupil=per_pupil, **options
@@ -436,8 +483,14 @@ def calibrate(
 
 def fit_fragment(
     path, *, kind, per_pupil, for_entity=None, name="funding", **kw
-) -> tuple[str, LogGrowthFit]:
+) -> tuple[str, Any]:
     """Fit ``kind`` to a CSV file; return the TOML fragment and the fit."""
+    kw = dict(kw)
+    grade = kw.pop("grade", None)
+    if kind == "cohort":
+        kw["grade"] = grade
+    elif grade is not None:
+        raise ValueError(f"grade applies to kind 'cohort' only (got kind {kind!r})")
     if kind == "enrollment":
         if per_pupil is not None:
             raise ValueError("per_pupil applies to kind 'growth' only (got kind 'enrollment')")
@@ -446,4 +499,12 @@ def fit_fragment(
     if kind == "growth":
         growth = fit_growth(path, per_pupil=per_pupil, **kw)
         return growth.to_toml(name, entity=for_entity), growth
-    raise ValueError(f"kind must be 'enrollment' or 'growth' (got {kind!r})")
+    if kind == "cohort":
+        from sustainsim.calibration.cohort import fit_cohort
+
+        if kw.get("grade") is None or for_entity is None:
+            raise ValueError("kind 'cohort' needs the grade column and the school (for_entity)")
+        keep = ("entity", "year", "value", "grade", "filters")
+        cohort = fit_cohort(path, **{k: v for k, v in kw.items() if k in keep})
+        return cohort.to_toml(for_entity), cohort
+    raise ValueError(f"kind must be 'enrollment', 'growth' or 'cohort' (got {kind!r})")

@@ -1,4 +1,4 @@
-"""The log-growth panel estimator behind :mod:`sustainsim.calibration` (two-stage Gaussian REML)."""
+"""The log-growth panel estimator behind :mod:`sustainsim.calibration` (two-stage REML, t tails)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, special
+from scipy import linalg, optimize
 
 from sustainsim.calibration.panel import Panel
+from sustainsim.calibration.tails import (
+    excess_kurtosis,
+    fit_closure_hazard,
+    fit_student_t,
+    fit_volatility_mixture,
+)
 
 # ------------------------------------------------------------------------------ estimator
 
@@ -70,8 +76,8 @@ class _Stage1:
         nll = 0.5 * (logdet + quad - b @ beta + _logdet(acf))
         return nll, beta, linalg.cho_solve(acf, np.eye(self.p))
 
-    def entity_effects(self, beta, phi, se2, tau2, own: bool):
-        """Entity innovation variances (empirical Bayes if ``own``) and drift posteriors."""
+    def entity_stats(self, beta, phi):
+        """Within-entity GLS residual sums of squares, their dof, and the drift statistics."""
         n = sum(grp[0].size for grp in self.groups)
         ss, dof, a_r, b_r = (np.zeros(n) for _ in range(4))
         for rows, idx, yrs, gk, _, _ in self.groups:
@@ -81,47 +87,20 @@ class _Stage1:
             a_r[rows], b_r[rows] = r1.sum(), res @ r1
             e = res - (res @ r1 / r1.sum())[:, None]  # within-entity GLS residual
             ss[rows], dof[rows] = np.einsum("ij,jk,ik->i", e, rinv, e), idx.size - 1
-        var, prior_df = _moderated_variance(ss, dof, se2) if own else (np.full(n, se2), np.inf)
-        delta = tau2 * b_r / (var + tau2 * a_r)
-        return var, prior_df, delta, tau2 * var / (var + tau2 * a_r)
-
-
-def _moderated_variance(ss: np.ndarray, dof: np.ndarray, se2: float) -> tuple[np.ndarray, float]:
-    """Empirical-Bayes (limma-style) entity variances.
-
-    ``ss / dof`` estimates an entity's innovation variance with ``dof`` degrees of freedom.
-    The variances get a scaled inverse-chi-square prior ``(d0, s0**2)`` fitted by maximum
-    likelihood (``(ss / dof) / s0**2 ~ F(dof, d0)``); each entity gets the posterior mean
-    ``(d0 s0**2 + ss) / (d0 + dof)``.
-    """
-    ok = dof >= 1
-    if ok.sum() < 3:
-        return np.full(ss.size, se2), math.inf
-    s2, df = np.maximum(ss[ok] / dof[ok], 1e-12 * se2), dof[ok]
-
-    def nll(th):  # -log density of s2 under the F(df, d0) law scaled by s0
-        s0, d0 = se2 * math.exp(th[0]), math.exp(th[1])
-        x = s2 / s0
-        logpdf = (
-            0.5 * df * np.log(df / d0)
-            + (0.5 * df - 1.0) * np.log(x)
-            - 0.5 * (df + d0) * np.log1p(df * x / d0)
-            - special.betaln(0.5 * df, 0.5 * d0)
-        )
-        return -np.sum(logpdf - math.log(s0))
-
-    bounds = [(-5.0, 5.0), (math.log(0.5), math.log(1e4))]
-    th = optimize.minimize(nll, np.array([0.0, math.log(10.0)]), bounds=bounds).x
-    s0, d0 = se2 * math.exp(th[0]), math.exp(th[1])
-    return (d0 * s0 + ss) / (d0 + dof), d0
+        return ss, dof, a_r, b_r
 
 
 def _stage2(beta, cov_beta, gyears, phi, scale, se: bool):
-    """REML for the common AR(1) factor; returns mean drift, its variance, sc, var(sc)."""
-    r, ones = _ar_cov(gyears.astype(float), phi), np.ones(beta.size)
+    """REML for the common AR(1) factor.
 
-    def solve(lsc):
-        cf = linalg.cho_factor(math.exp(2 * lsc) * r + cov_beta)
+    Returns mean drift, its variance, sc, var(sc), the common persistence and its se. The
+    common factor gets its own persistence when a likelihood-ratio test (5%) prefers it
+    to the own shocks' ``phi``; otherwise it shares ``phi`` (se NaN).
+    """
+    ones, yrs = np.ones(beta.size), gyears.astype(float)
+
+    def solve(lsc, ph):
+        cf = linalg.cho_factor(math.exp(2 * lsc) * _ar_cov(yrs, ph) + cov_beta)
         w1 = linalg.cho_solve(cf, ones)
         m = w1 @ beta / (w1 @ ones)
         res = beta - m
@@ -129,12 +108,184 @@ def _stage2(beta, cov_beta, gyears, phi, scale, se: bool):
         return nll, m, 1.0 / (w1 @ ones)
 
     lo, hi = math.log(scale * 1e-4), math.log(scale * 10)
-    lsc = optimize.minimize_scalar(lambda z: solve(z)[0], bounds=(lo, hi), method="bounded").x
-    _, mean, var_m = solve(lsc)
+    fixed = optimize.minimize_scalar(lambda z: solve(z, phi)[0], bounds=(lo, hi), method="bounded")
+    lsc, phi_c, phi_c_se = fixed.x, phi, math.nan
+    if beta.size >= 6:
+        free = optimize.minimize(
+            lambda z: solve(z[0], z[1])[0],
+            np.array([lsc, phi]),
+            method="L-BFGS-B",
+            bounds=[(lo, hi), (-0.9, 0.9)],
+        )
+        if 2.0 * (fixed.fun - free.fun) > 3.84 and free.x[0] > lo + 0.5:
+            lsc, phi_c = free.x
+            if se:
+                phi_c_se = math.sqrt(_hessian_var(lambda z: solve(lsc, z[0])[0], free.x[1:])[0])
+    _, mean, var_m = solve(lsc, phi_c)
     if lsc <= lo + 0.5:  # at the boundary: no common shock
-        return mean, var_m, 0.0, np.nan
-    v = _hessian_var(lambda z: solve(z[0])[0], np.array([lsc]))[0] if se else np.nan
-    return mean, var_m, math.exp(lsc), math.exp(2 * lsc) * v
+        return mean, var_m, 0.0, np.nan, phi, math.nan
+    v = _hessian_var(lambda z: solve(z[0], phi_c)[0], np.array([lsc]))[0] if se else np.nan
+    return mean, var_m, math.exp(lsc), math.exp(2 * lsc) * v, float(phi_c), phi_c_se
+
+
+#: Growth deviations beyond this many robust sds are pulled in for the fit of the mean
+#: and persistence structure (jumps are heavy tails, not drift or persistence).
+CLIP_SD = 4.0
+#: Years after an entity's first appearance (within the panel) read as its opening ramp.
+RAMP_YEARS = 3
+
+
+def _split_openings(level: np.ndarray, g_all: np.ndarray, ramp_years: int):
+    """Growth of entities in their first ``ramp_years`` after opening within the panel.
+
+    Also left out of the fit of the mature process: the last ``ramp_years`` growth values
+    before a closure within the panel (closing schools wind down; their decline is the
+    closure, not volatility or persistence). Returns the growth without those values, the
+    opening-ramp values (NaN elsewhere), the age of each growth value (years since the
+    entity's first year) and whether it opened in-panel.
+    """
+    obs = ~np.isnan(level)
+    ny = level.shape[1]
+    first = np.argmax(obs, axis=1)
+    last = ny - 1 - np.argmax(obs[:, ::-1], axis=1)
+    opened = obs.any(axis=1) & (first > 0)
+    closed = obs.any(axis=1) & (last < ny - 1)
+    cols = np.arange(ny)[None, :]
+    age = cols - first[:, None]
+    mask = opened[:, None] & (age >= 1) & (age <= ramp_years) & ~np.isnan(g_all)
+    winding = closed[:, None] & (cols > last[:, None] - ramp_years)
+    return np.where(mask | winding, np.nan, g_all), np.where(mask, g_all, np.nan), age, opened
+
+
+def _ramp_table(ramp, age, years, beta, gyears, common, var_mature, ramp_years) -> pd.DataFrame:
+    """Mean excess growth over the year effect, and extra sd, by age in the opening ramp."""
+    effect = np.full(years.size, np.nan)
+    if common:
+        effect[np.searchsorted(years, gyears)] = beta
+    else:
+        effect[:] = beta[0]
+    excess = ramp - effect[None, :]
+    rows = []
+    for a in range(1, ramp_years + 1):
+        vals = excess[(age == a) & np.isfinite(excess)]
+        enough = vals.size >= 5
+        m = float(vals.mean()) if enough else 0.0
+        v = float(vals.var(ddof=1)) if enough else 0.0
+        if abs(m) < 2.0 * math.sqrt(v / max(vals.size, 1)):  # no clear ramp at this age
+            m, v = 0.0, 0.0
+        rows.append((a, m, math.sqrt(max(v - var_mature, 0.0)), vals.size))
+    return pd.DataFrame(rows, columns=["age", "excess_growth", "extra_sd", "n"]).set_index("age")
+
+
+def _entity_table(panel, keep, g, gyears, pooled, effects, prior_var, opened, age):
+    """By entity: drift posterior, own volatility, last level and state, age if opened.
+
+    Entities with no usable growth (e.g. only opening-ramp years) get the pooled drift and
+    their prior volatility.
+    """
+    mean, var_m, tau2, sc = pooled
+    delta, dvar, own_var = effects
+    lev = panel.level
+    has = ~np.isnan(lev).all(axis=1)
+    rows = np.flatnonzero(has)
+    n_all, ny = lev.shape[0], panel.years.size
+    drift_i, dvar_i = np.full(n_all, mean), np.full(n_all, tau2)
+    var_i, nobs = prior_var.copy(), np.zeros(n_all, dtype=int)
+    drift_i[keep], dvar_i[keep], var_i[keep] = mean + delta, dvar, own_var
+    gmask = ~np.isnan(g)
+    nobs[keep] = gmask.sum(axis=1)
+    last = ny - 1 - np.argmax(~np.isnan(lev[:, ::-1]), axis=1)
+    lgy, ldev = panel.years[last].copy(), np.zeros(n_all)
+    glast = g.shape[1] - 1 - np.argmax(gmask[:, ::-1], axis=1)
+    kr = np.flatnonzero(keep)
+    lgy[kr] = gyears[glast]
+    ldev[kr] = g[np.arange(kr.size), glast] - drift_i[kr]
+    vol_i = np.sqrt(sc * sc + var_i)
+    ar = np.arange(n_all)
+    return pd.DataFrame(
+        {
+            "drift": drift_i,
+            "drift_se": np.sqrt(dvar_i + var_m),
+            "volatility": vol_i,
+            "loading": sc / vol_i,
+            "n_obs": nobs,
+            "last_year": panel.years[last],
+            "last_value": lev[ar, last],
+            "last_growth_year": lgy,
+            "last_deviation": ldev,
+            "age": np.where(opened, age[ar, last], np.nan).astype(float),
+            "row": ar,
+        },
+        index=pd.Index(panel.entities.astype(str), name="entity"),
+    ).iloc[rows]
+
+
+def _innovations(g, beta, delta, phi, gyears, common) -> np.ndarray:
+    """Own innovations ``x[t] - phi x[t-1]`` where both years are observed and consecutive."""
+    x = g - (beta[None, :] if common else beta[0]) - delta[:, None]
+    u = x[:, 1:] - phi * x[:, :-1]
+    u[:, np.diff(gyears) != 1] = np.nan
+    return u
+
+
+def _clip(g: np.ndarray, c: float) -> np.ndarray:
+    """Growth with deviations from the year's median beyond ``c`` robust sds pulled in."""
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(g, axis=0)
+        dev = g - med[None, :]
+        rsd = 1.4826 * float(np.nanmedian(np.abs(dev)))
+    if not rsd > 0:
+        return g
+    return med[None, :] + np.clip(dev, -c * rsd, c * rsd)
+
+
+def _own_variances(stats, g, g_clip, gyears, fit, size, volatility):
+    """Pooled and entity innovation variances, drift posteriors and the t degrees of freedom.
+
+    ``stats`` are the entity statistics of the clipped growth (drift evidence) and of the
+    raw growth (residual sums of squares); the pooled variance is the Student-t maximum
+    likelihood one on the raw innovations (robust to the jumps the clipped fit ignored).
+    """
+    phi, se2, tau2, beta, common = fit
+    (_, _, a_r, b_r), (ss, dof, _, _) = stats
+
+    def deltas(var):
+        return tau2 * b_r / (var + tau2 * a_r)
+
+    d_pool = deltas(np.full(ss.size, se2))
+    u = _innovations(g, beta, d_pool, phi, gyears, common)
+    u_clip = _innovations(g_clip, beta, d_pool, phi, gyears, common)
+    df, df_se, sd = fit_student_t(u / math.sqrt(se2))
+    pooled_df = df
+    # the t fit's variance over the clipped innovations' mean square: 1 for normal data
+    with np.errstate(invalid="ignore"):
+        ms = float(np.nanmean(u_clip * u_clip)) / se2
+    se2 = se2 * sd * sd / ms if ms > 0 else se2
+    if volatility == "entity":
+        var = np.full(ss.size, se2)
+        for _ in range(2):  # drifts given the variances, variances given the drifts
+            u = _innovations(g, beta, deltas(var), phi, gyears, common)
+            # the drift estimate took w_i of the entity's n_i degrees of freedom
+            w = tau2 * a_r / (var + tau2 * a_r)
+            u *= np.sqrt((dof + 1.0) / np.maximum(dof + 1.0 - w, 0.5))[:, None]
+            prior = fit_volatility_mixture(u, size)
+            var = prior["var"]
+        df, df_se = prior["df"], prior["df_se"]
+    else:
+        var, prior = np.full(ss.size, se2), {"df": math.inf}
+    delta = deltas(var)
+    prior = {**prior, "pooled_df": pooled_df}
+    return se2, var, prior, delta, tau2 * var / (var + tau2 * a_r), df, df_se
+
+
+def _prior_variance(prior, se2, size, keep, by_size) -> np.ndarray:
+    """The volatility prior's mean variance for every entity (size-dependent if fitted so)."""
+    if "log_scale" not in prior:
+        return np.full(size.size, se2)
+    b = prior["size_slope"] if by_size else 0.0
+    return np.exp(
+        prior["log_scale"] + b * (np.log(size) - prior["center"]) + prior["omega"] ** 2 / 2
+    )
 
 
 def _fit_log_growth(
@@ -142,8 +293,10 @@ def _fit_log_growth(
     *,
     drift="entity",
     volatility="entity",
+    volatility_size=True,
     common="auto",
     max_abs_growth=None,
+    ramp_years=RAMP_YEARS,
     se=True,
 ) -> dict[str, Any]:
     """Two-stage REML fit of the log-growth process; the fields of :class:`LogGrowthFit`."""
@@ -162,8 +315,11 @@ def _fit_log_growth(
     g_all = panel.growth
     big = np.abs(np.nan_to_num(g_all)) > (np.inf if max_abs_growth is None else max_abs_growth)
     g_all[big] = np.nan
+    n_growth = int((~np.isnan(g_all)).sum())
+    g_all, ramp, age, opened = _split_openings(panel.level, g_all, ramp_years)
     cols, keep = np.flatnonzero((~np.isnan(g_all)).any(0)), (~np.isnan(g_all)).any(1)
-    g, gyears = g_all[np.ix_(keep, cols)], panel.years[cols]
+    g_raw, gyears = g_all[np.ix_(keep, cols)], panel.years[cols]
+    g = _clip(g_raw, CLIP_SD)
     n_ent, n_obs = int(keep.sum()), int((~np.isnan(g)).sum())
     common = n_ent >= 3 if common == "auto" else bool(common)
     if cols.size < 3 or n_obs < 4:
@@ -208,34 +364,42 @@ def _fit_log_growth(
             return nll1(full)
 
         var_th[free] = _hessian_var(sub, th[free])
-    own_var, prior_df, delta, dvar = st1.entity_effects(
-        beta, phi, se2, tau2, volatility == "entity"
+    lev_all = panel.level
+    n_lev = (~np.isnan(lev_all)).sum(axis=1)
+    size = np.exp(np.nansum(np.log(lev_all), axis=1) / np.maximum(n_lev, 1))
+    se2, own_var, prior, delta, dvar, t_df, t_df_se = _own_variances(
+        (st1.entity_stats(beta, phi), _Stage1(g_raw, gyears, common).entity_stats(beta, phi)),
+        g_raw,
+        g,
+        gyears,
+        (phi, se2, tau2, beta, common),
+        size[keep] if volatility_size else None,
+        volatility,
     )
     if common:
-        mean, var_m, sc, var_sc = _stage2(beta, cov_beta, gyears, phi, scale, se)
+        mean, var_m, sc, var_sc, phi_c, phi_c_se = _stage2(beta, cov_beta, gyears, phi, scale, se)
     else:
-        mean, var_m, sc, var_sc = beta[0], cov_beta[0, 0], 0.0, np.nan
-    sev, var_se = math.sqrt(se2), se2 * var_th[1]  # delta method from log se
+        mean, var_m, sc, var_sc, phi_c, phi_c_se = beta[0], cov_beta[0, 0], 0.0, np.nan, phi, np.nan
+    kurt = excess_kurtosis(t_df)
+    # the Gaussian information understates the variance of a variance under heavy tails
+    sev, var_se = math.sqrt(se2), se2 * var_th[1] * (1.0 + kurt / 2.0)  # delta method
     vol = math.hypot(sc, sev)
-    # entity table: drift posterior, own volatility, last observed level and state
-    ent_drift, lev, gmask = mean + delta, panel.level[keep], ~np.isnan(g)
-    last = panel.years.size - 1 - np.argmax(~np.isnan(lev[:, ::-1]), axis=1)
-    glast = g.shape[1] - 1 - np.argmax(gmask[:, ::-1], axis=1)
-    vol_i, ar = np.sqrt(sc * sc + own_var), np.arange(n_ent)
-    table = pd.DataFrame(
-        {
-            "drift": ent_drift,
-            "drift_se": np.sqrt(dvar + var_m),
-            "volatility": vol_i,
-            "loading": sc / vol_i,
-            "n_obs": gmask.sum(axis=1),
-            "last_year": panel.years[last],
-            "last_value": lev[ar, last],
-            "last_growth_year": gyears[glast],
-            "last_deviation": g[ar, glast] - ent_drift,
-        },
-        index=pd.Index(panel.entities[keep].astype(str), name="entity"),
+    ramp_tab = _ramp_table(ramp, age, panel.years, beta, gyears, common, se2 + tau2, ramp_years)
+    prior_var = _prior_variance(prior, se2, size, keep, volatility_size)
+    table = _entity_table(
+        panel,
+        keep,
+        g,
+        gyears,
+        (mean, var_m, tau2, sc),
+        (delta, dvar, own_var),
+        prior_var,
+        opened,
+        age,
     )
+    a_c, b_c, hazard = fit_closure_hazard(panel.level)
+    table["closure_hazard"] = hazard[table["row"].to_numpy()]
+    table = table.drop(columns="row")
     shock = pd.Series(beta - mean, index=pd.Index(gyears, name="year")) if common else None
     if common:  # delta method
         vol_se = math.sqrt((sev**2 * var_se + (sc**2 * var_sc if sc > 0 else 0.0)) / vol**2)
@@ -251,26 +415,37 @@ def _fit_log_growth(
         volatility_se=vol_se,
         persistence=float(phi),
         persistence_se=math.sqrt(var_th[0]),
+        common_persistence=float(phi_c),
+        common_persistence_se=float(phi_c_se),
         loading=sc / vol,
         loading_se=load_se,
         idio_volatility=sev,
         idio_volatility_se=math.sqrt(var_se),
         common_volatility=sc,
         common_volatility_se=math.sqrt(var_sc),
-        n_obs=n_obs,
+        innovation_df=float(t_df),
+        innovation_df_se=float(t_df_se),
+        n_obs=n_growth,
         n_entities=n_ent,
         first_year=int(panel.years[0]),
         last_year=int(panel.years[-1]),
         entity_drift=table,
         common_shock=shock,
+        ramp=ramp_tab,
         loglik=-float(nll),
         options={
             "drift": drift,
             "volatility": volatility,
-            "volatility_prior_df": prior_df,
+            "volatility_spread": prior.get("omega", 0.0),
+            "volatility_size_slope": prior.get("size_slope", 0.0),
             "common": common,
             "max_abs_growth": max_abs_growth,
             "n_dropped": int(big.sum()),
+            "n_ramp": int((~np.isnan(ramp)).sum()),
+            "n_life_cycle": n_growth - n_obs,
+            "closure_intercept": a_c,
+            "closure_size_slope": b_c,
             "converged": bool(opt.success),
+            "pooled_innovation_df": float(prior.get("pooled_df", t_df)),
         },
     )

@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--entity", default=None, help="entity column (omit for a single series)")
     add("--year", default="year", help="year column (default: year)")
     add("--value", default="value", help="value column (default: value)")
-    add("--kind", choices=("enrollment", "growth"), default="enrollment", help="what to fit")
+    add(
+        "--kind",
+        choices=("enrollment", "growth", "cohort"),
+        default="enrollment",
+        help="what to fit (cohort: grade progression, needs --grade and --for-entity)",
+    )
+    add("--grade", default=None, metavar="COL", help="cohort: the grade column")
     add("--per-pupil", default=None, metavar="COL", help="growth: divide the value by COL")
     add(
         "--filter",
@@ -98,9 +104,16 @@ def run(args: argparse.Namespace) -> int:
         filters=dict(args.filter),
         for_entity=args.for_entity,
         name=args.name,
-        drift=args.drift,
-        volatility=args.volatility,
-        max_abs_growth=args.max_abs_growth,
+        **(
+            {"grade": args.grade}
+            if args.kind == "cohort"
+            else {
+                "drift": args.drift,
+                "volatility": args.volatility,
+                "max_abs_growth": args.max_abs_growth,
+                **({"grade": args.grade} if args.grade else {}),
+            }
+        ),
     )
     print(text)
     print(f"{'parameter':20s} {'estimate':>9s}      {'se':>6s}")

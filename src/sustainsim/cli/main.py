@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "calibrate",
         "fit enrollment or growth drivers to history; print a config fragment",
     ),
+    "backtest": ("backtest", "rolling-origin forecasts of history scored against a baseline"),
 }
 
 

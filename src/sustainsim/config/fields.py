@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeAlias
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
 from sustainsim.sampling.distributions import Distribution, DistributionError
@@ -87,7 +88,10 @@ def _make_param_validator(ge=None, gt=None, le=None, lt=None, integer=False, dis
                 d = Distribution.from_spec(v)
             except DistributionError as exc:
                 raise ValueError(str(exc)) from None
-            lo, hi = d.bounds()
+            with np.errstate(
+                over="ignore", invalid="ignore"
+            ):  # huge parameters: inf, refused below
+                lo, hi = d.bounds()
             if not all(math.isfinite(b) and abs(b) <= MAX_MAGNITUDE for b in (lo, hi)):
                 raise ValueError(
                     f"distribution {d} takes values in [{lo:g}, {hi:g}]; numbers in a config "

@@ -289,6 +289,13 @@ class Enrollment(_Model):
     year grade g gets last year's grade g-1 times its progression ratio (with log-normal
     noise ``progression_sd``), and the entering grade follows the log-growth process
     (``drift``, ``volatility``, ...) from its base-year size.
+
+    ``innovation_df`` makes the innovations Student-t with that many degrees of freedom
+    (scaled to the same variance; heavy tails; omit for normal innovations).
+    ``closure_hazard`` is the annual probability that the school closes (enrollment 0
+    from then on; default 0). In the cohort model ``progression_sd`` may be one value or
+    one per grade after the first, and ``progression_uncertainty`` (one or one per grade)
+    is the sd of the log of each ratio, drawn once per draw (an uncertain ratio).
     """
 
     model: Literal["aggregate", "cohort"] = "aggregate"
@@ -302,7 +309,10 @@ class Enrollment(_Model):
     grade_shares: list[float] | None = None
     by_grade: list[float] | None = None
     progression: float | list[float] | None = None
-    progression_sd: float = Field(0.0, ge=0, le=1)
+    progression_sd: float | list[float] = 0.0
+    progression_uncertainty: float | list[float] = 0.0
+    innovation_df: float | None = Field(None, gt=2)
+    closure_hazard: float = Field(0.0, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -354,6 +364,21 @@ class Enrollment(_Model):
         if self.grade_shares is not None:
             raise ValueError("grade_shares belongs to the aggregate model")
         return self
+
+    @model_validator(mode="after")
+    def _per_grade_noise(self):
+        n = max(len(self.grades or []) - 1, 1)
+        for k in ("progression_sd", "progression_uncertainty"):
+            v = getattr(self, k)
+            vs = [v] * n if isinstance(v, float | int) else list(v)
+            if (self.model == "cohort" and len(vs) != n) or any(not 0 <= x <= 1 for x in vs):
+                raise ValueError(f"{k} must be one value or {n} values in [0, 1] (got {v})")
+        return self
+
+    def per_grade(self, name: str) -> list[float]:
+        """``progression_sd`` or ``progression_uncertainty``, one per grade after the first."""
+        v, grades = getattr(self, name), self.grades or []
+        return [float(v)] * (len(grades) - 1) if isinstance(v, float | int) else list(v)
 
     def progression_ratios(self) -> list[float]:
         """One progression ratio per grade after the first (cohort model)."""

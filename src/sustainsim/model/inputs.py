@@ -24,6 +24,7 @@ from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
 from sustainsim.model.builders import LineContext, Sampler, build_line
 from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_factors
 from sustainsim.model.drivers.cohort import cohort_paths
+from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
@@ -97,6 +98,32 @@ def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str):
     return hits, mag
 
 
+def _cohort(d, en, T: int, pre: str, entering: np.ndarray) -> np.ndarray:
+    """Grades of the cohort model: uncertain ratios (once per draw) and per-grade noise."""
+    later = (en.grades or [])[1:]
+    sd, unc = np.asarray(en.per_grade("progression_sd")), en.per_grade("progression_uncertainty")
+    ratios = np.asarray(en.progression_ratios(), float)[:, None]
+    if any(u > 0 for u in unc):
+        z = np.stack(
+            [
+                special.ndtri(d.uniform(f"{pre}.enrollment.ratio.{g}")) if u > 0 else np.zeros(d.n)
+                for g, u in zip(later, unc, strict=True)
+            ]
+        )
+        ratios = ratios * np.exp(np.asarray(unc)[:, None] * z)
+    noise = None
+    if np.any(sd > 0):
+        noise = np.stack(
+            [
+                sd_g * special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
+                if sd_g > 0
+                else np.zeros((T, d.n))
+                for g, sd_g in zip(later, sd, strict=True)
+            ]
+        )
+    return cohort_paths(np.asarray(en.by_grade, float), ratios, entering, noise)
+
+
 def _enrollment(
     s: Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
 ):
@@ -117,12 +144,18 @@ def _enrollment(
     random_params = any(np.ndim(v) for v in par.values())
     stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
     if stochastic:
-        z_own = special.ndtri(d.uniform_years(f"{pre}.enrollment.innovation", T))
+        df = en.innovation_df
+        z_own = unit_shocks(d.uniform_years(f"{pre}.enrollment.innovation", T), df)
         zc = z_common if z_common is not None else np.zeros((T, 1))
+        if df is not None and z_common is not None:  # the district's normal shock, as a t
+            zc = unit_shocks(special.ndtr(zc), df)
         zc = np.broadcast_to(zc, z_own.shape)
     else:
         z_own = np.zeros((T, d.n if random_params else 1))
         zc = z_own
+    closed = None
+    if en.closure_hazard > 0:
+        closed = closure_years(d.uniform_years(f"{pre}.enrollment.closure", T), en.closure_hazard)
     cap = en.capacity if en.capacity is not None else np.inf
     path = enrollment_paths(
         par["base"],
@@ -133,18 +166,13 @@ def _enrollment(
         zc,
         z_own,
         capacity=cap if en.model == "aggregate" else np.inf,
+        closed=closed if en.model == "aggregate" else None,
     )
     grades = None
     if en.model == "cohort":
-        noise = None
-        if en.progression_sd > 0:
-            noise = en.progression_sd * np.stack(
-                [
-                    special.ndtri(d.uniform_years(f"{pre}.enrollment.progression.{g}", T))
-                    for g in (en.grades or [])[1:]
-                ]
-            )
-        grades = cohort_paths(np.asarray(en.by_grade, float), en.progression_ratios(), path, noise)
+        grades = _cohort(d, en, T, pre, path)
+        if closed is not None:
+            grades = np.where(closed[None], 0.0, grades)
         total = grades.sum(axis=0)
         if en.capacity is not None:  # scale every grade down when the building is full
             scale = np.minimum(1.0, en.capacity / np.maximum(total, 1e-300))

@@ -10,7 +10,7 @@ from scipy import special
 
 from sustainsim.run.convergence import ConvergenceInfo
 
-__all__ = ["plot_convergence", "plot_coverage"]
+__all__ = ["plot_convergence", "plot_coverage", "plot_pit"]
 
 
 def plot_convergence(
@@ -124,4 +124,61 @@ def plot_coverage(result: xr.Dataset, ax: Any = None) -> Any:
     ax.set_title("Prediction-interval calibration (bars: +-2 se)")
     ax.grid(True, color="0.85", lw=0.5)
     ax.legend(loc="upper left", fontsize="small", frameon=False)
+    return ax
+
+
+def plot_pit(result: xr.Dataset, ax: Any = None, bins: int = 10, horizon: int | None = None) -> Any:
+    """Histogram of the probability integral transform of back-test outcomes.
+
+    A calibrated forecast gives a flat histogram (the dashed line); a U shape means
+    intervals too narrow, a hump too wide, a slope a biased median. The model's PIT is
+    drawn as bars, the baseline's (``baseline_pit``, if present) as a step line.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A back-test result with ``pit`` (origin, horizon, entity).
+    ax : matplotlib Axes, optional
+    bins : int
+        Number of equal-width bins on [0, 1].
+    horizon : int, optional
+        One horizon; default all pooled.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    edges = np.linspace(0.0, 1.0, bins + 1)
+
+    def density(name: str) -> np.ndarray:
+        da = result[name] if horizon is None else result[name].sel(horizon=horizon)
+        v = da.to_numpy().ravel()
+        v = v[np.isfinite(v)]
+        counts, _ = np.histogram(v, bins=edges)
+        return counts / max(v.size, 1) * bins
+
+    ax.bar(
+        edges[:-1],
+        density("pit"),
+        width=1.0 / bins,
+        align="edge",
+        color="0.6",
+        edgecolor="black",
+        lw=0.6,
+        label="model",
+    )
+    if "baseline_pit" in result:
+        d = density("baseline_pit")
+        ax.step(edges, np.append(d, d[-1]), where="post", color="black", lw=1.2, label="baseline")
+    ax.axhline(1.0, color="black", ls="--", lw=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("PIT (share of the forecast below the outcome)")
+    ax.set_ylabel("density")
+    what = "all horizons" if horizon is None else f"{horizon} yr ahead"
+    ax.set_title(f"PIT histogram ({what})")
+    ax.legend(fontsize="small", frameon=False)
     return ax

@@ -69,3 +69,37 @@ sections = { bands = [ { grades = ["K", "1", "2"], max_class_size = 30, min_clas
     # y2: K 30, grades 15 and 7.5 -> 2 (three rooms without the minimum)
     cents(line(ds, "cost", "teachers"), [2_000.0, 2_000.0])
     cents(ds.enrollment.isel(draw=0, school=0).values, [55.0, 52.5])
+
+
+def _cohort_text(extra: str, draws: int = 100000) -> str:
+    return (
+        HEAD.format(years=1).replace("draws = 3", f"draws = {draws}")
+        + """
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1", "2"]
+by_grade = [100, 100, 100]
+progression = [0.9, 0.8]
+"""
+        + extra
+    )
+
+
+def test_cohort_noise_per_grade_and_uncertain_ratios():
+    # grade 1: sd 0.02 of noise and 0.04 of ratio uncertainty -> log sd sqrt(0.02^2 + 0.04^2)
+    # grade 2: no noise, no uncertainty -> exactly 100 * 0.8
+    text = _cohort_text("progression_sd = [0.02, 0.0]\nprogression_uncertainty = [0.04, 0.0]\n")
+    ds = sustainsim.simulate(sustainsim.loads_config(text), mode="full")
+    total = ds.enrollment.isel(school=0, year=0).values
+    g1 = total - 100 - 80  # K stays 100 (no volatility), grade 2 is 80
+    assert np.log(g1 / 90).std() == pytest.approx(np.hypot(0.02, 0.04), rel=0.01)
+    assert np.log(g1 / 90).mean() == pytest.approx(0.0, abs=4 * 0.045 / np.sqrt(g1.size))
+
+
+def test_cohort_per_grade_lists_are_checked():
+    with pytest.raises(sustainsim.ConfigError, match="progression_sd must be one value or 2"):
+        sustainsim.loads_config(_cohort_text("progression_sd = [0.1]\n", draws=3))
+    with pytest.raises(sustainsim.ConfigError, match="progression_uncertainty"):
+        sustainsim.loads_config(_cohort_text("progression_uncertainty = 2.0\n", draws=3))

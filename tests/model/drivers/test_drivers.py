@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from sustainsim.model.drivers import cut_factors, enrollment_paths, grant_schedule, growth_factors
 
@@ -135,3 +136,73 @@ def test_growth_factors_compound():
     np.testing.assert_allclose(growth_factors(rates, 2, 2), [[1, 1], [1.1, 1], [1.32, 1]])
     per_draw = growth_factors(np.array([0.0, 0.5]), 2, 2)
     np.testing.assert_allclose(per_draw[:, 1], [1, 1.5, 2.25])
+
+
+def test_separate_common_persistence_closed_form():
+    """x = xo + xc, two AR(1)s: Var(sum of T years) adds the two closed forms."""
+    T, vol, load, phi, phi_c = 6, 0.05, 0.6, 0.2, 0.7
+    rng = _rng(7)
+    zc, zo = rng.standard_normal((T, N)), rng.standard_normal((T, N))
+    e = enrollment_paths(1.0, 0.0, vol, phi, load, zc, zo, common_persistence=phi_c)
+    j = np.arange(1, T + 1)
+
+    def cum_var(p, s2):
+        return s2 * np.sum(((1 - p ** (T - j + 1)) / (1 - p)) ** 2)
+
+    var = cum_var(phi, vol**2 * (1 - load**2)) + cum_var(phi_c, (vol * load) ** 2)
+    s = np.log(e[-1])
+    _within(s.var(), var, var * np.sqrt(2 / (N - 1)))
+    # the same coefficient twice is the one-AR(1) path
+    same = enrollment_paths(1.0, 0.0, vol, phi, load, zc, zo, common_persistence=phi)
+    np.testing.assert_allclose(same, enrollment_paths(1.0, 0.0, vol, phi, load, zc, zo))
+
+
+def test_closures_drop_enrollment_to_zero_at_the_hazard_rate():
+    from sustainsim.model.drivers.enrollment import closure_years
+
+    T, h = 5, 0.04
+    closed = closure_years(_rng(8).random((T, N)), h)
+    z = np.zeros((T, N))
+    e = enrollment_paths(100.0, 0.0, 0.0, 0.0, 0.0, z, z, closed=closed)
+    p = 1 - (1 - h) ** np.arange(1, T + 1)  # closed by year t
+    got = (e[1:] == 0).mean(axis=1)
+    for t in range(T):
+        _within(got[t], p[t], np.sqrt(p[t] * (1 - p[t]) / N))
+    assert np.all(np.diff(e[1:] == 0, axis=0) >= 0)  # once closed, closed
+
+
+def test_innovation_df_and_closure_hazard_in_a_config():
+    import sustainsim
+
+    base = {
+        "schools.s.enrollment.volatility": 0.05,
+    }
+    text = """
+[simulation]
+years = 4
+first_year = 2027
+draws = 20000
+seed = 3
+[[schools]]
+name = "s"
+fund_balance = 0
+[schools.enrollment]
+base = 500
+"""
+    spec = sustainsim.loads_config(text).with_overrides(base)
+    normal = sustainsim.simulate(spec)
+    heavy = sustainsim.simulate(spec.with_overrides({"schools.s.enrollment.innovation_df": 3.0}))
+    g_n = np.log(normal.enrollment.isel(school=0, year=0).values / 500)
+    g_h = np.log(heavy.enrollment.isel(school=0, year=0).values / 500)
+    # same variance, heavier tails: P(|g| > 3 sd) of a unit t(3) vs the normal's
+    assert g_h.std() == pytest.approx(0.05, rel=0.1)
+    p_t = 2 * stats.t.sf(3 / np.sqrt(1 / 3), 3)
+    got = np.mean(np.abs(g_h) > 0.15)
+    _within(got, p_t, np.sqrt(p_t * (1 - p_t) / g_h.size))
+    assert np.mean(np.abs(g_n) > 0.15) < got
+    closing = sustainsim.simulate(spec.with_overrides({"schools.s.enrollment.closure_hazard": 0.1}))
+    zero = (closing.enrollment.isel(school=0).values == 0).mean(axis=0)
+    p = 1 - 0.9 ** np.arange(1, 5)
+    np.testing.assert_allclose(zero, p, atol=4 * np.sqrt(0.25 / 20000))
+    with pytest.raises(sustainsim.ConfigError, match="innovation_df"):
+        spec.with_overrides({"schools.s.enrollment.innovation_df": 2.0})

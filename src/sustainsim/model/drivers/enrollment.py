@@ -6,19 +6,79 @@ The model, for a school ``i`` and projected year ``t = 1..T``::
     g[t]     = drift + x[t]
     x[t]     = persistence * x[t-1] + volatility * (loading * Zc[t] + sqrt(1 - loading**2) * Zi[t])
     x[0]     = 0
+
+(with ``common_persistence`` the common and the own parts of ``x`` are two AR(1)s with
+their own coefficients)
     E[t]     = min(E[t], capacity)  (the capped level is carried forward)
 
-``Zc`` is a district-wide standard normal shock shared by every school of a draw and
-``Zi`` the school's own. ``volatility`` is the standard deviation of the innovation of
-log growth; ``loading`` is the correlation of a school's innovation with the common
-shock, so two schools' innovations correlate with ``loading_i * loading_j``.
+``Zc`` is a district-wide shock shared by every school of a draw and ``Zi`` the school's
+own, both with mean 0 and variance 1: standard normal, or Student-t with ``innovation_df``
+degrees of freedom scaled to unit variance (:func:`unit_shocks`; heavy tails, as annual
+enrollment growth has). A school can close: with an annual ``closure_hazard`` its
+enrollment drops to 0 and stays there (:func:`closure_years`). ``volatility`` is the
+standard deviation of the innovation of log growth; ``loading`` is the correlation of a
+school's innovation with the common shock, so two schools' innovations correlate with
+``loading_i * loading_j``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-__all__ = ["enrollment_paths"]
+__all__ = ["closure_years", "enrollment_paths", "unit_shocks"]
+
+
+def unit_shocks(u: np.ndarray, df: float | None = None) -> np.ndarray:
+    """Shocks with mean 0 and variance 1 from uniforms, by inverse CDF.
+
+    Parameters
+    ----------
+    u : ndarray
+        Uniforms in (0, 1).
+    df : float, optional
+        Degrees of freedom (> 2) of a Student-t scaled by ``sqrt((df - 2) / df)`` to unit
+        variance; None (or infinite): standard normal.
+
+    Returns
+    -------
+    ndarray, the shape of ``u``
+
+    Examples
+    --------
+    >>> float(unit_shocks(np.array(0.5), 4.0))
+    0.0
+    >>> bool(unit_shocks(np.array(0.999), 3.0) > unit_shocks(np.array(0.999)))
+    True
+    """
+    if df is None or not np.isfinite(df):
+        return special.ndtri(u)
+    if not df > 2:
+        raise ValueError(f"innovation_df must be > 2 for a finite variance (got {df})")
+    return special.stdtrit(df, u) * np.sqrt((df - 2.0) / df)
+
+
+def closure_years(u: np.ndarray, hazard) -> np.ndarray:
+    """Whether a school is closed in each projected year, from uniforms.
+
+    Parameters
+    ----------
+    u : ndarray (T, n)
+        Uniforms in (0, 1), one per year.
+    hazard : float or array (n,)
+        Annual probability of closing while open, in [0, 1).
+
+    Returns
+    -------
+    ndarray of bool (T, n)
+        True from the year of closure on.
+
+    Examples
+    --------
+    >>> closure_years(np.array([[0.5], [0.01], [0.9]]), 0.05)[:, 0].tolist()
+    [False, True, True]
+    """
+    return np.logical_or.accumulate(np.asarray(u) < hazard, axis=0)
 
 
 def enrollment_paths(
@@ -30,6 +90,8 @@ def enrollment_paths(
     z_common: np.ndarray,
     z_own: np.ndarray,
     capacity=np.inf,
+    closed: np.ndarray | None = None,
+    common_persistence=None,
 ) -> np.ndarray:
     """Enrollment paths of one school.
 
@@ -46,9 +108,15 @@ def enrollment_paths(
     loading : float or array (n,)
         Correlation of the innovation with the common shock, in [-1, 1].
     z_common, z_own : ndarray (T, n)
-        Standard normal shocks: district-wide and the school's own.
+        Unit-variance shocks (:func:`unit_shocks`): district-wide and the school's own.
     capacity : float or array (n,)
         Largest enrollment the building takes. [students]
+    closed : ndarray of bool (T, n), optional
+        Closed in the projected year (:func:`closure_years`): enrollment 0 then.
+    common_persistence : float or array (n,), optional
+        AR(1) coefficient of the common part of the deviation, if it differs from the
+        own part's ``persistence``: ``x = xo + xc``, ``xo[t] = persistence * xo[t-1] +
+        own innovation``, ``xc[t] = common_persistence * xc[t-1] + common innovation``.
 
     Returns
     -------
@@ -78,19 +146,29 @@ def enrollment_paths(
     capped = bool(np.any(np.isfinite(capacity)))
     log_room = np.log(capacity / base) if capped else np.full(1, np.inf)
     simple_ar = np.ndim(persistence) == 0 and persistence == 0.0
+    split = common_persistence is not None and has_common
+    xc = np.zeros(n)
     for t in range(T):
         eps = z_own[t] * own_w
-        if has_common:
-            eps += loading * z_common[t]
-        eps *= volatility
-        if simple_ar:
-            x = eps
-        else:
+        if split:
+            eps *= volatility
             x = persistence * x + eps
+            xc = common_persistence * xc + volatility * loading * z_common[t]
+            cum += xc
+        else:
+            if has_common:
+                eps += loading * z_common[t]
+            eps *= volatility
+            if simple_ar:
+                x = eps
+            else:
+                x = persistence * x + eps
         cum += x
         cum += drift
         if capped:
             np.minimum(cum, log_room, out=cum)
         np.exp(cum, out=out[t + 1])
         out[t + 1] *= base
+    if closed is not None:
+        out[1:] = np.where(closed, 0.0, out[1:])
     return out

@@ -1,0 +1,105 @@
+"""``sustainsim backtest DATA.csv ...``: rolling-origin forecasts scored against history.
+
+Prints coverage per interval level and horizon and the CRPS of log enrollment, of the
+model and of the empirical-quantile baseline on the same cells (``--json``: one object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from sustainsim.calibration.evaluate import backtest, backtest_summary
+from sustainsim.cli.calibrate import _filter_arg
+from sustainsim.cli.options import nonneg_int, positive_int
+
+__all__ = ["add_arguments", "run"]
+
+
+def _levels_arg(text: str) -> tuple[float, ...]:
+    try:
+        lv = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--levels takes comma-separated probabilities, e.g. 0.5,0.8,0.95 (got {text!r})"
+        ) from None
+    if not lv or any(not 0 < x < 1 for x in lv):
+        raise argparse.ArgumentTypeError(
+            f"--levels must be probabilities strictly between 0 and 1 (got {text!r})"
+        )
+    return lv
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``sustainsim backtest DATA.csv`` to ``parser``."""
+    add = parser.add_argument
+    add("data", help="CSV file, one row per entity and year (or entity, year and grade)")
+    add("--entity", required=True, help="entity column (school or district id)")
+    add("--year", required=True, help="year column")
+    add("--value", required=True, help="enrollment column")
+    add("--grade", default=None, metavar="COL", help="grade column of by-grade data")
+    add(
+        "--model",
+        choices=("aggregate", "cohort"),
+        default="aggregate",
+        help="aggregate log growth (default) or cohort survival (needs --grade)",
+    )
+    add(
+        "--filter",
+        type=_filter_arg,
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="keep rows where COL equals VALUE (repeatable)",
+    )
+    add("--horizon", type=positive_int, default=5, metavar="H", help="years ahead (default 5)")
+    add(
+        "--levels",
+        type=_levels_arg,
+        default=(0.5, 0.8, 0.95),
+        metavar="L1,L2,...",
+        help="central interval levels (default 0.5,0.8,0.95)",
+    )
+    add("--draws", type=positive_int, default=500, metavar="N", help="paths per entity and origin")
+    add("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
+    add("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``sustainsim backtest``: bad input raises ValueError (exit code 2)."""
+    if args.draws < 2:
+        raise ValueError(f"--draws must be at least 2 (got {args.draws})")
+    result = backtest(
+        args.data,
+        entity=args.entity,
+        year=args.year,
+        value=args.value,
+        grade=args.grade,
+        model=args.model,
+        filters=dict(args.filter),
+        horizon=args.horizon,
+        levels=args.levels,
+        draws=args.draws,
+        rng=args.seed,
+    )
+    out = backtest_summary(result)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"back-test of the {out['model']} model; baseline: empirical quantiles of pooled")
+    print("h-year log changes; coverage of central intervals, CRPS of log enrollment")
+    keys = list(out["coverage"])
+    head = ["h", "cells"] + [f"cov {k}" for k in keys] + ["CRPS"]
+    print("  ".join(f"{h:>13s}" if i > 1 else f"{h:>5s}" for i, h in enumerate(head)))
+
+    def fmt(x):
+        return "    -" if x is None else f"{x:.3f}"
+
+    for j, h in enumerate(out["horizons"]):
+        row = [f"{h:5d}", f"{out['cells'][j]:5d}"]
+        for k in keys:
+            row.append(f"{fmt(out['coverage'][k][j])} ({fmt(out['baseline']['coverage'][k][j])})")
+        row.append(f"{fmt(out['crps_log'][j])} ({fmt(out['baseline']['crps_log'][j])})")
+        print("  ".join(c.rjust(13) if i > 1 else c for i, c in enumerate(row)))
+    print("model (baseline)")
+    return 0
