@@ -194,14 +194,15 @@ def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
 def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
     """Add up the cost lines into ``cost`` (one-time also into ``once``).
 
-    Returns the flexible sum (None without flexible lines) and the staff pool with the
-    staff lines' names.
+    Returns the flexible sum (None without flexible lines), the staff pool with the
+    staff lines' names, and (with line breakdowns) each cost-line column's flexible amount.
     """
     cost[...] = 0.0
     if once is not None:
         once[...] = 0.0
     flex = None
     pool, staff = StaffPool(), []
+    flex_columns: dict[int, np.ndarray] = {}  # cost-line column -> its flexible amount
     for line in school.cost:
         if isinstance(line, lines.StaffCost):
             sb = staff_budget(line, school)
@@ -221,8 +222,11 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
         if line.flexible:
             flex = amt.copy() if flex is None else flex + amt
         if cl is not None:
-            cl[:, cost_index[line.name]] += amt
-    return flex, pool, staff
+            idx = cost_index[line.name]
+            cl[:, idx] += amt
+            if line.flexible:  # lines of one name (two models' devices) share a column
+                flex_columns[idx] = flex_columns.get(idx, 0.0) + amt
+    return flex, pool, staff, flex_columns
 
 
 def _staffing(staff, saved, res, ci) -> None:
@@ -248,7 +252,9 @@ def _staffing(staff, saved, res, ci) -> None:
                 comp[:, k] += sb.components[c] * on * kept
 
 
-def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, res, cl, ci):
+def _respond(
+    school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, res, cl, ci, flex_columns
+):
     """Apply the school's response; fills surplus, bal and the response outputs ``res``."""
     r = school.response
     if r is None:  # pragma: no cover - the caller checks
@@ -285,9 +291,9 @@ def _respond(school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, r
     if cl is None:
         return
     share = np.divide(trim, flex, out=np.zeros_like(cost), where=flex > 0)
-    for line in school.cost:  # trim the flexible lines' own amounts by the same share
-        if line.flexible:
-            cl[:, ci[line.name]] *= 1.0 - share
+    # trim each column's flexible amount by the same share, once: the columns add up to cost
+    for idx, amt in flex_columns.items():
+        cl[:, idx] -= amt * share
     for (name, _, _), saved in zip(staff, staff_cut, strict=True):
         cl[:, ci[name]] -= saved
 
@@ -308,10 +314,12 @@ def _run_one(
     cost_index=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
-    flex, pool, staff = _sum_cost(school, cost, once, cl, cost_index)
+    flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index)
     res = res or {}
     if school.response is not None:
-        _respond(school, rev, cost, surplus, bal, flex, pool, staff, res, cl, cost_index)
+        _respond(
+            school, rev, cost, surplus, bal, flex, pool, staff, res, cl, cost_index, flex_columns
+        )
         return
     for k, v in res.items():
         if v is not None and k not in ("positions", "compensation"):
