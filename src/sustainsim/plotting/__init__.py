@@ -5,7 +5,7 @@ composition), ``probabilities`` (solvency curve, scenario comparison), ``risk`` 
 heatmap) and ``diagnostics`` (convergence, back-test coverage). Every plot takes ``ax=``.
 """
 
-from sustainsim.plotting.diagnostics import plot_convergence, plot_coverage
+from sustainsim.plotting.diagnostics import plot_convergence, plot_coverage, plot_pit
 from sustainsim.plotting.paths import balance_distribution, composition, fan_chart
 from sustainsim.plotting.probabilities import scenario_comparison, solvency_curve
 from sustainsim.plotting.risk import heatmap, tornado
@@ -21,6 +21,7 @@ __all__ = [
     "heatmap",
     "plot_convergence",
     "plot_coverage",
+    "plot_pit",
     "scenario_comparison",
     "solvency_curve",
     "tornado",
