@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from sustainsim.calibration.backtest import backtest_enrollment
-from sustainsim.calibration.panel import TableLike
+from sustainsim.calibration.panel import TableLike, read_table
 
 __all__ = ["backtest", "backtest_summary", "read_long"]
 
@@ -56,24 +55,7 @@ def read_long(
     ValueError
         Missing file or column, a filter on a numeric column with a non-number.
     """
-    if isinstance(data, pd.DataFrame):
-        df, where = data, "the table"
-    else:
-        if not Path(data).is_file():
-            raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
-        df, where = pd.read_csv(data), f"file {str(data)!r}"
-    cols = [entity, year, value] + ([grade] if grade else []) + list(filters or {})
-    for col in cols:
-        if col not in df.columns:
-            have = ", ".join(map(str, df.columns))
-            raise ValueError(f"column {col!r} not found in {where}; available columns: {have}")
-    for col, want in (filters or {}).items():
-        if isinstance(want, str) and pd.api.types.is_numeric_dtype(df[col]):
-            try:
-                want = float(want)
-            except ValueError:
-                raise ValueError(f"filter {col}={want!r}: column {col!r} is numeric") from None
-        df = df[df[col] == want]
+    df, where = read_table(data, [entity, year, value] + ([grade] if grade else []), filters)
     out = pd.DataFrame(
         {
             "entity": df[entity].astype(str).to_numpy(),

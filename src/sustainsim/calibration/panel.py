@@ -11,11 +11,50 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "TableLike", "read_panel"]
+__all__ = ["Panel", "TableLike", "read_panel", "read_table"]
 
 TableLike: TypeAlias = "pd.DataFrame | str | os.PathLike[str]"
 
 # ---------------------------------------------------------------------------------- input
+
+
+def read_table(
+    data: TableLike, columns: list[str], filters: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, str]:
+    """A CSV file (or a DataFrame) with ``columns`` checked and ``filters`` applied.
+
+    Returns the filtered table and a description of where it came from, for messages.
+
+    Raises
+    ------
+    ValueError
+        Missing or unreadable file, a missing column, a filter on a numeric column with
+        a non-number.
+    """
+    if isinstance(data, pd.DataFrame):
+        df, where = data, "the table"
+    else:
+        if not Path(data).is_file():
+            raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
+        where = f"file {str(data)!r}"
+        try:
+            df = pd.read_csv(data)
+        except OSError as exc:
+            raise ValueError(f"cannot read data {where}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ValueError(f"data {where} is not a readable CSV table: {exc}") from None
+    for col in list(columns) + list(filters or {}):
+        if col not in df.columns:
+            have = ", ".join(map(str, df.columns))
+            raise ValueError(f"column {col!r} not found in {where}; available columns: {have}")
+    for col, want in (filters or {}).items():
+        if isinstance(want, str) and pd.api.types.is_numeric_dtype(df[col]):
+            try:
+                want = float(want)
+            except ValueError:
+                raise ValueError(f"filter {col}={want!r}: column {col!r} is numeric") from None
+        df = df[df[col] == want]
+    return df, where
 
 
 def read_panel(
@@ -47,29 +86,8 @@ def read_panel(
         (empty cells and NA markers such as ``NA`` are missing values, dropped),
         non-positive values, duplicate entity-years.
     """
-    if isinstance(data, pd.DataFrame):
-        df, where = data, "the table"
-    else:
-        if not Path(data).is_file():
-            raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
-        where = f"file {str(data)!r}"
-        try:
-            df = pd.read_csv(data)
-        except OSError as exc:
-            raise ValueError(f"cannot read data {where}: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ValueError(f"data {where} is not a readable CSV table: {exc}") from None
-    for col in [c for c in (entity, year, value, per_pupil) if c is not None] + list(filters or {}):
-        if col not in df.columns:
-            cols = ", ".join(map(str, df.columns))
-            raise ValueError(f"column {col!r} not found in {where}; available columns: {cols}")
-    for col, want in (filters or {}).items():
-        if isinstance(want, str) and pd.api.types.is_numeric_dtype(df[col]):
-            try:
-                want = float(want)
-            except ValueError:
-                raise ValueError(f"filter {col}={want!r}: column {col!r} is numeric") from None
-        df = df[df[col] == want]
+    cols = [c for c in (entity, year, value, per_pupil) if c is not None]
+    df, where = read_table(data, cols, filters)
     out = pd.DataFrame(
         {
             "entity": df[entity].astype(str).to_numpy() if entity is not None else "all",
