@@ -72,10 +72,19 @@ def _entity_lines(ds: xr.Dataset, part: str, entity: str) -> xr.DataArray | None
     return lines.sel(school=entity)
 
 
-def _rows(ds: xr.Dataset, entity: str) -> list[tuple[tuple[str, str], xr.DataArray]]:
+def _totals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
+    """The totals of every entity (schools and the district), computed once per run."""
+    out = {v: entity_balance(ds, v) for v in ("revenue", "cost", "fund_balance")}
+    out["reserve"] = reserve_requirement(ds)
+    return out
+
+
+def _rows(
+    ds: xr.Dataset, entity: str, totals: dict[str, xr.DataArray]
+) -> list[tuple[tuple[str, str], xr.DataArray]]:
     """The forecast's rows for one entity: ``((section, line), (draw, year) amounts)``."""
-    revenue = entity_balance(ds, "revenue").sel(school=entity)
-    cost = entity_balance(ds, "cost").sel(school=entity)
+    revenue = totals["revenue"].sel(school=entity)
+    cost = totals["cost"].sel(school=entity)
     rows: list[tuple[tuple[str, str], xr.DataArray]] = []
     lines = _entity_lines(ds, "revenue", entity)
     if lines is not None:
@@ -95,7 +104,7 @@ def _rows(ds: xr.Dataset, entity: str) -> list[tuple[tuple[str, str], xr.DataArr
             rows.append(
                 (("Expenditure", "district central expenditure"), cost - lines.sum("cost_line"))
             )
-    balance = entity_balance(ds).sel(school=entity)
+    balance = totals["fund_balance"].sel(school=entity)
     surplus = revenue - cost
     pupils = _enrollment(ds, entity)
     rows += [
@@ -103,7 +112,7 @@ def _rows(ds: xr.Dataset, entity: str) -> list[tuple[tuple[str, str], xr.DataArr
         (("Fund balance", "Net: revenue less expenditure"), surplus),
         (("Fund balance", "Beginning fund balance"), balance - surplus),
         (("Fund balance", "Ending fund balance"), balance),
-        (("Fund balance", "Reserve requirement"), reserve_requirement(ds).sel(school=entity)),
+        (("Fund balance", "Reserve requirement"), totals["reserve"].sel(school=entity)),
         (("Per pupil", "Enrollment [students]"), pupils),
         (("Per pupil", "Revenue per pupil"), revenue / pupils),
         (("Per pupil", "Expenditure per pupil"), cost / pupils),
@@ -116,8 +125,8 @@ def _enrollment(ds: xr.Dataset, entity: str) -> xr.DataArray:
     return e.sum("school") if entity == DISTRICT else e.sel(school=entity)
 
 
-def _entities(ds: xr.Dataset) -> list[str]:
-    return [str(s) for s in entity_balance(ds)["school"].values]
+def _entities(totals: dict[str, xr.DataArray]) -> list[str]:
+    return [str(s) for s in totals["fund_balance"]["school"].values]
 
 
 def forecast_table(
@@ -159,15 +168,20 @@ def forecast_table(
     """
     if "scenario" in ds.dims:
         raise ValueError("forecast_table takes one scenario: select it with ds.sel(scenario=...)")
-    names = _entities(ds)
+    return _forecast(ds, central, entity, percentiles, _totals(ds), _totals(central))
+
+
+def _forecast(ds, central, entity, percentiles, totals, central_totals) -> pd.DataFrame:
+    """:func:`forecast_table` on totals computed once for every entity of the run."""
+    names = _entities(totals)
     entity = entity or (DISTRICT if DISTRICT in names else names[0])
     if entity not in names:
         raise ValueError(f"entity {entity!r} not in the results; have {', '.join(names)}")
     years = ds["year"].values
     qs = list(percentiles)
-    central_rows = dict(_rows(central, entity))
+    central_rows = dict(_rows(central, entity, central_totals))
     data: dict[tuple[str, str], np.ndarray] = {}
-    for key, da in _rows(ds, entity):
+    for key, da in _rows(ds, entity, totals):
         c = central_rows.get(key)
         mid = c.isel(draw=0).values if c is not None else np.full(len(years), np.nan)
         pct = da.quantile(qs, dim="draw").transpose("year", "quantile").values
@@ -178,7 +192,7 @@ def forecast_table(
             vals = np.full((len(years), 1 + len(qs)), np.nan)
             vals[:, 0] = c.isel(draw=0).values
             data[key] = vals.ravel()
-    order = [key for key, _ in _rows(central, entity)]
+    order = list(central_rows)
     order += [k for k in data if k not in order]
     columns = pd.MultiIndex.from_tuples(
         [(int(y), s) for y in years for s in ("central", *(f"P{round(100 * q)}" for q in qs))],
@@ -207,10 +221,11 @@ def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Pat
     for cell in ws[1]:
         cell.font = Font(bold=True)
     bold = Font(bold=True)
-    names = _entities(ds)
+    totals, central_totals = _totals(ds), _totals(central)
+    names = _entities(totals)
     order = ([DISTRICT] if DISTRICT in names else []) + [n for n in names if n != DISTRICT]
     for entity in order:
-        table = forecast_table(ds, central, entity)
+        table = _forecast(ds, central, entity, PERCENTILES, totals, central_totals)
         sh = wb.create_sheet(entity[:31])
         years = list(dict.fromkeys(y for y, _ in table.columns))
         stats = list(dict.fromkeys(s for _, s in table.columns))
