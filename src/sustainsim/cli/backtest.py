@@ -10,8 +10,7 @@ import argparse
 import json
 
 from sustainsim.calibration.evaluate import backtest, backtest_summary
-from sustainsim.cli.calibrate import _filter_arg
-from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.cli.options import column_value, nonneg_int, positive_int
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--filter",
-        type=_filter_arg,
+        type=column_value,
         action="append",
         default=[],
         metavar="COL=VALUE",

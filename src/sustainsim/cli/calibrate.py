@@ -7,18 +7,11 @@ import tempfile
 from pathlib import Path
 
 from sustainsim.calibration.fit import fit_fragment
-from sustainsim.cli.options import positive_float
+from sustainsim.cli.options import column_value, positive_float
 from sustainsim.config import ConfigError
 from sustainsim.io import write_text
 
 __all__ = ["add_arguments", "run"]
-
-
-def _filter_arg(text: str) -> tuple[str, str]:
-    col, sep, val = text.partition("=")
-    if not sep or not col:
-        raise argparse.ArgumentTypeError(f"--filter takes COLUMN=VALUE (got {text!r})")
-    return col, val
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--per-pupil", default=None, metavar="COL", help="growth: divide the value by COL")
     add(
         "--filter",
-        type=_filter_arg,
+        type=column_value,
         action="append",
         default=[],
         metavar="COL=VALUE",

@@ -7,7 +7,7 @@ import math
 
 from sustainsim.run.plan import parse_bytes
 
-__all__ = ["memory_size", "nonneg_int", "positive_float", "positive_int"]
+__all__ = ["column_value", "memory_size", "nonneg_int", "positive_float", "positive_int"]
 
 
 def _whole(text: str, minimum: int) -> int:
@@ -47,3 +47,11 @@ def memory_size(text: str) -> int:
         return parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("max_memory: ")) from None
+
+
+def column_value(text: str) -> tuple[str, str]:
+    """``COLUMN=VALUE`` of a ``--filter`` option, as a pair."""
+    col, sep, val = text.partition("=")
+    if not sep or not col:
+        raise argparse.ArgumentTypeError(f"--filter takes COLUMN=VALUE (got {text!r})")
+    return col, val
