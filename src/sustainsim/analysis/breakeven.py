@@ -180,7 +180,6 @@ def break_even(
             "p_high": p_hi,
         }
     )
-    ds_p = p_at.cache
     out.attrs.update(
         path=path,
         target=target,
@@ -190,7 +189,7 @@ def break_even(
         draws=int(draws),
         seed=int(seed),
         confidence=confidence,
-        evaluations=len(ds_p),
+        evaluations=len(p_at.cache),
     )
     return out
 

@@ -212,13 +212,15 @@ def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir
         summ["convergence"] = info.to_dict()
     io.write_netcdf(ds, stage / "results.nc", compress=args.compress)
     io.write_json(summ, stage / "summary.json")
-    central = central_case(plan.spec)
-    if "scenario" in ds.dims:  # the tables show the first scenario, beside its central case
-        first = str(ds["scenario"].values[0])
-        write_tables(ds, central_case(plan.spec.scenario(first)), stage)
-    else:
-        write_tables(ds, central, stage)
-    figures = [] if args.no_report else _figures(ds, plan.spec, stage, info, central)
+    # the tables show the first scenario (if any) beside its own central case; the
+    # figures' composition chart the config as written
+    first = plan.spec.scenario(str(ds["scenario"].values[0])) if "scenario" in ds.dims else None
+    central = central_case(plan.spec if first is None else first)
+    write_tables(ds, central, stage)
+    figures: list[Path] = []
+    if not args.no_report:
+        base = central if first is None else central_case(plan.spec)
+        figures = _figures(ds, plan.spec, stage, info, base)
     wrote = (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
