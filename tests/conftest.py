@@ -15,9 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 import sustainsim
 from sustainsim.config import Spec, parse_config
+
+# Property tests draw the same examples on every run (no example database, no flaky CI);
+# HYPOTHESIS_PROFILE=explore searches afresh each time, for a developer hunting bugs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

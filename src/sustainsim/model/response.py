@@ -6,15 +6,18 @@ base; the signal of year ``s`` adds to them (or, under a restoration rule, gives
 back)::
 
     gap[s]          = -surplus[s]                      (trigger "deficit")
-                    = reserve[s] - B[s]                (trigger "below_reserve")
+                    = -surplus[s] if B[s] < reserve[s] else 0   (trigger "below_reserve")
     restore[s]      = 0                                (restore "never")
                     = max(surplus[s], 0)               (restore "surplus")
                     = max(surplus[s], 0) if B[s] >= reserve[s] else 0   ("above_reserve")
     required_cut[t] = max(base[s] + max(gap[s], 0) - restore[s], 0)
 
 so a constant structural gap is closed by the same cut every year after the lag, and the
-balance stays flat. The required cut is met by the levers in their configured order,
-each up to its capacity in year ``t``:
+balance stays flat. Under ``below_reserve`` the reserve is a buffer the district lets run
+down first: a deficit is closed only once the balance is below the policy reserve. (The
+shortfall itself is a stock, not a structural gap: adding it to the base every year
+would cut the base again and again for one shortfall.) The required cut is met by the
+levers in their configured order, each up to its capacity in year ``t``:
 
 ``trim``
     flexible lines, at most ``cap`` of their amount;
@@ -58,7 +61,7 @@ class Response:
     """A school's management response (see the module docstring).
 
     ``trigger = "deficit"``: the gap is year ``t - lag``'s deficit; ``"below_reserve"``:
-    its shortfall under the policy reserve.
+    that deficit once the balance is below the policy reserve.
     """
 
     trigger: Literal["deficit", "below_reserve"]
@@ -144,10 +147,9 @@ _BASE = ("trim", "freeze", "rif")  # the levers that reduce cost (and so persist
 
 def _required(r: Response, s: int, base, surplus, bal, cost, months: float):
     reserve = months / 12.0 * cost[s]
-    if r.trigger == "deficit":
-        gap = -surplus[s]
-    else:
-        gap = reserve - bal[s]
+    gap = -surplus[s]
+    if r.trigger == "below_reserve":
+        gap = np.where(bal[s] < reserve, gap, 0.0)
     ease = np.maximum(surplus[s], 0.0)
     if r.restore == "never":
         ease = 0.0
