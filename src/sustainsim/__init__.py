@@ -25,6 +25,8 @@ from sustainsim.metrics import (
     p_reserve_compliant,
     p_solvent,
     p_structurally_balanced,
+    per_pupil,
+    real_dollars,
     summary,
 )
 from sustainsim.run import central_case, simulate, simulate_scenarios, simulate_summary
@@ -45,7 +47,9 @@ __all__ = [
     "p_reserve_compliant",
     "p_solvent",
     "p_structurally_balanced",
+    "per_pupil",
     "plotting",
+    "real_dollars",
     "run",
     "sampling",
     "simulate",

@@ -58,6 +58,7 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "district_fund_balance": {**_USD, "long_name": "district total fund balance"},
     "district_temporary_revenue": {**_USD, "long_name": "district total temporary revenue"},
     "district_one_time_cost": {**_USD, "long_name": "district total one-time cost"},
+    "deflator": {"units": "1", "long_name": "price level (deflator index, base year = 1)"},
 }
 
 
@@ -83,7 +84,7 @@ def build_dataset(
     coords = {"draw": np.arange(n), "year": np.asarray(years, dtype=np.int64), "school": schools}
     data_vars = {}
     for name, arr in arrays.items():
-        if name.startswith("district_"):
+        if name.startswith("district_") or name == "deflator":
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year"))
         elif arr.ndim == 3:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))

@@ -14,6 +14,7 @@ from sustainsim import io, metrics
 from sustainsim.cli.format import format_convergence, format_summary
 from sustainsim.cli.options import memory_size, nonneg_int, positive_float, positive_int
 from sustainsim.config import ConfigError, Spec, load_config
+from sustainsim.metrics.views import real_dollars
 from sustainsim.plotting.diagnostics import plot_convergence
 from sustainsim.report import write_run_figures
 from sustainsim.run import central_case
@@ -90,6 +91,12 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
     r.add_argument("--no-report", action="store_true", help="skip the figures and report.html")
     r.add_argument(
+        "--real",
+        action="store_true",
+        help="summary, tables and report in real dollars of the base year (by the config's "
+        "deflator growth index); results.nc stays nominal, with the deflator",
+    )
+    r.add_argument(
         "--target-se", type=positive_float, help="add draws until every P(solvent) has SE <= this"
     )
     r.add_argument(
@@ -133,6 +140,11 @@ def _check_flags(args: argparse.Namespace, spec: Spec) -> None:
         (zarr and scenarios, "--zarr writes one model's draws; this config has scenarios"),
         (zarr and targeted, "--zarr and --target-se/--target-rel exclude each other"),
         (args.lines and args.summary, "--lines needs per-draw results, not --summary"),
+        (args.real and (args.summary or zarr), "--real needs per-draw results, not --summary"),
+        (
+            args.real and "deflator" not in spec.config.district.growth,
+            "--real needs a growth index named 'deflator' in [district.growth]",
+        ),
     ]
     errors = [message for broken, message in rules if broken]
     if errors:
@@ -205,7 +217,10 @@ def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir
         summ = _write_summary(args, ds, stage, t_sim)
         done = f"(simulated in {t_sim:.2f} s)"
         return summ, None, f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
-    summ = metrics.summary(ds)
+    view = real_dollars(ds) if args.real else ds  # results.nc stays nominal
+    summ = metrics.summary(view)
+    if args.real:
+        summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
     summ["config"] = str(args.config)
     summ["simulate_seconds"] = round(t_sim, 3)
     if info is not None:
@@ -216,11 +231,15 @@ def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir
     # figures' composition chart the config as written
     first = plan.spec.scenario(str(ds["scenario"].values[0])) if "scenario" in ds.dims else None
     central = central_case(plan.spec if first is None else first)
-    write_tables(ds, central, stage)
+    if args.real:
+        central = real_dollars(central)
+    write_tables(view, central, stage)
     figures: list[Path] = []
     if not args.no_report:
         base = central if first is None else central_case(plan.spec)
-        figures = _figures(ds, plan.spec, stage, info, base)
+        if args.real and first is not None:
+            base = real_dollars(base)
+        figures = _figures(view, plan.spec, stage, info, base)
     wrote = (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"

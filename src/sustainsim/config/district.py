@@ -30,16 +30,35 @@ __all__ = [
 
 
 class GrowthIndex(_Model):
-    """An annual growth rate: fixed, one random rate per draw, or a new rate each year."""
+    """An annual growth rate: fixed, one random rate per draw, or a new rate each year.
+
+    ``path`` replays given annual rates (a historical stretch such as FY2009-FY2012)
+    from fiscal year ``path_start`` (default: the first projected year) on, replacing
+    the sampled rate (and any regime coupling) in those years. The index named
+    ``deflator`` is the price level: results can be reported in real dollars of the
+    base year (:func:`sustainsim.metrics.views.real_dollars`).
+    """
 
     rate: GrowthRate
     per: Literal["draw", "year"] = "draw"
+    path: list[Annotated[float, Field(gt=-1, le=1)]] | None = Field(
+        default=None, min_length=1, description="replayed annual rates, from path_start on"
+    )
+    path_start: int | None = Field(
+        default=None, ge=1, le=9999, description="fiscal year of the first replayed rate"
+    )
+
+    @model_validator(mode="after")
+    def _start_needs_path(self):
+        if self.path_start is not None and self.path is None:
+            raise ValueError("path_start goes with path = [..] (the replayed rates)")
+        return self
 
 
 def _growth_index(v: Any) -> GrowthIndex:
     if isinstance(v, GrowthIndex):
         return v
-    if isinstance(v, Mapping) and "rate" in v:
+    if isinstance(v, Mapping) and ("rate" in v or "path" in v):
         return GrowthIndex.model_validate(v)
     return GrowthIndex(rate=v)
 
@@ -70,6 +89,11 @@ class Regime(_Model):
     initial: Literal["stationary", "normal", "recession"] = "stationary"
     normal: RegimeState
     recession: RegimeState
+    coupling: dict[Name, Annotated[float, Field(gt=-1, lt=1)]] = Field(
+        default_factory=dict,
+        description="what a recession year adds, by channel: a growth index's name (to its "
+        "annual rate) or 'enrollment' (to every school's annual log enrollment growth)",
+    )
 
     @model_validator(mode="after")
     def _stationary_defined(self):
@@ -88,7 +112,10 @@ class Cuts(_Model):
     """Budget-cut events applied to the revenue lines exposed to cuts.
 
     Either one ``probability`` and ``magnitude`` for every year, or a ``regime`` chain
-    with a probability and magnitude per state.
+    with a probability and magnitude per state. ``factor_path`` replays a given factor
+    on exposed revenue (e.g. FY2009-FY2012 state aid relative to the base year) from
+    fiscal year ``path_start`` on: those years take the given factor, no sampled event,
+    and later years recover and are cut from there.
     """
 
     probability: Probability | None = Field(None, description="annual chance of a cut event")
@@ -96,6 +123,14 @@ class Cuts(_Model):
         None, description="share of exposed revenue cut by one event"
     )
     regime: Regime | None = None
+    factor_path: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None,
+        min_length=1,
+        description="replayed factor on exposed revenue (base year = 1), from path_start on",
+    )
+    path_start: int | None = Field(
+        None, ge=1, le=9999, description="fiscal year of the first replayed factor"
+    )
     recovery: float = Field(0.0, ge=0, le=1, description="share of past cuts restored each year")
     scope: Literal["district", "school"] = "district"
     timing: Literal["start", "mid_year"] = "start"
@@ -110,6 +145,8 @@ class Cuts(_Model):
             )
         if self.regime is None and (self.probability is None or self.magnitude is None):
             raise ValueError("give probability and magnitude (or a regime)")
+        if self.path_start is not None and self.factor_path is None:
+            raise ValueError("path_start goes with factor_path = [..] (the replayed factors)")
         return self
 
 
@@ -148,9 +185,18 @@ class Correlation(_Model):
 
 
 class ReservePolicy(_Model):
-    """Policy reserve: months of the year's expenditure (GFOA: at least two)."""
+    """Policy reserve: months of the year's expenditure (GFOA: at least two).
+
+    The reserve base is the year's recurring expenditure: one-time (start-up) spending
+    is left out unless ``include_one_time``. The same base serves the reserve
+    requirement, reserve months and days of cash on hand, the response's
+    ``below_reserve`` trigger, ``above_reserve`` restoration and ``reserve_floor``.
+    """
 
     months: float = Field(2.0, ge=0, le=24)
+    include_one_time: bool = Field(
+        False, description="count one-time (start-up) spending in the reserve base"
+    )
 
 
 #: the actions of the deficit response, used in the order given

@@ -3,14 +3,16 @@
 ``solvency`` (P(solvent through t): the fund balance >= 0, with Wilson intervals,
 quantiles), ``deficit`` (operating deficits: P(no operating deficit in year t), the first
 year of deficit spending; the first negative balance),
-``criteria`` (reserve compliance, structural balance, the grant-cliff gap) and ``startup``
-(the seed study's start-up and recurring-IT shares).
+``criteria`` (reserve compliance, structural balance, the grant-cliff gap), ``startup``
+(the seed study's start-up and recurring-IT shares) and ``views`` (real dollars, per
+pupil, reserve months and days of cash on hand).
 """
 
 from sustainsim.metrics.criteria import (
     p_reserve_compliant,
     p_structurally_balanced,
     recurring,
+    reserve_base,
     reserve_compliant,
     reserve_requirement,
     structural_gap,
@@ -43,11 +45,20 @@ from sustainsim.metrics.solvency import (
     worst_balance,
 )
 from sustainsim.metrics.startup import seed_study
+from sustainsim.metrics.views import (
+    days_cash_on_hand,
+    dollar_variables,
+    per_pupil,
+    real_dollars,
+    reserve_months,
+)
 
 __all__ = [
     "DEFAULT_QUANTILES",
     "DISTRICT",
     "balance_quantiles",
+    "days_cash_on_hand",
+    "dollar_variables",
     "entity_balance",
     "expected_shortfall",
     "first_deficit_distribution",
@@ -64,9 +75,13 @@ __all__ = [
     "p_reserve_compliant",
     "p_solvent",
     "p_structurally_balanced",
+    "per_pupil",
     "probability",
+    "real_dollars",
     "recurring",
+    "reserve_base",
     "reserve_compliant",
+    "reserve_months",
     "reserve_requirement",
     "seed_study",
     "solvent",

@@ -1,7 +1,9 @@
 """Sustainability criteria beside solvency: reserves and structural balance.
 
 * reserve-compliant through year t: the fund balance stayed at or above the policy
-  reserve (``months / 12`` of the year's expenditure) in every year up to t;
+  reserve (``months / 12`` of the year's expenditure) in every year up to t; the
+  expenditure is the reserve base, recurring cost (one-time spending left out) unless
+  the config's ``[district.reserve] include_one_time`` puts it in (:func:`reserve_base`);
 * structurally balanced: recurring revenue (all revenue but grants) covers recurring
   cost (all cost but one-time spending) in every year after temporary money has
   ended; where it has not ended within the horizon, the last year is judged;
@@ -23,6 +25,7 @@ __all__ = [
     "p_reserve_compliant",
     "p_structurally_balanced",
     "recurring",
+    "reserve_base",
     "reserve_compliant",
     "reserve_requirement",
     "structural_gap",
@@ -37,12 +40,42 @@ def _months(ds: xr.Dataset, months: float | None) -> float:
     return float(m)
 
 
-def reserve_requirement(ds: xr.Dataset, months: float | None = None) -> xr.DataArray:
-    """The policy reserve each year: ``months / 12`` of that year's cost. [USD]
+def reserve_base(ds: xr.Dataset, include_one_time: bool | None = None) -> xr.DataArray:
+    """The expenditure a reserve is measured in: each year's cost, by default less one-time. [USD]
 
-    ``months`` defaults to the config's ``[district.reserve] months`` (0 if none).
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Results of a run.
+    include_one_time : bool, optional
+        Count one-time (start-up) spending; default: the run's
+        ``[district.reserve] include_one_time`` (Dataset attr ``reserve_base``,
+        ``"recurring"`` or ``"total"``), else False.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims (draw, year, school), the district total appended where the Dataset has one.
     """
-    out = entity_balance(ds, "cost") * (_months(ds, months) / 12.0)
+    if include_one_time is None:
+        include_one_time = ds.attrs.get("reserve_base", "recurring") == "total"
+    cost = entity_balance(ds, "cost")
+    if not include_one_time and ("one_time_cost" in ds or "district_one_time_cost" in ds):
+        cost = cost - _with_total(ds, "one_time_cost", cost)
+    cost.attrs = {
+        "units": "USD",
+        "long_name": "reserve base: cost" + ("" if include_one_time else " less one-time spending"),
+    }
+    return cost
+
+
+def reserve_requirement(ds: xr.Dataset, months: float | None = None) -> xr.DataArray:
+    """The policy reserve each year: ``months / 12`` of that year's reserve base. [USD]
+
+    ``months`` defaults to the config's ``[district.reserve] months`` (0 if none); the
+    base is :func:`reserve_base` (cost less one-time spending by default).
+    """
+    out = reserve_base(ds) * (_months(ds, months) / 12.0)
     out.attrs = {"units": "USD", "long_name": "policy reserve requirement"}
     return out
 

@@ -253,7 +253,19 @@ def _staffing(staff, saved, res, ci) -> None:
 
 
 def _respond(
-    school: SchoolInputs, rev, cost, surplus, bal, flex, pool, staff, res, cl, ci, flex_columns
+    school: SchoolInputs,
+    rev,
+    cost,
+    surplus,
+    bal,
+    flex,
+    pool,
+    staff,
+    res,
+    cl,
+    ci,
+    flex_columns,
+    once=None,
 ):
     """Apply the school's response; fills surplus, bal and the response outputs ``res``."""
     r = school.response
@@ -281,6 +293,7 @@ def _respond(
         required=required,
         cuts=cuts,
         staff_cut=staff_cut,
+        once=None if school.reserve_one_time else once,
     )
     _staffing(staff, staff_cut, res, ci)
     trim = cuts[:, LEVERS.index("trim")]
@@ -314,11 +327,25 @@ def _run_one(
     cost_index=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
+    if once is None and school.response is not None and not school.reserve_one_time:
+        once = np.zeros_like(cost)  # the reserve base leaves one-time spending out
     flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index)
     res = res or {}
     if school.response is not None:
         _respond(
-            school, rev, cost, surplus, bal, flex, pool, staff, res, cl, cost_index, flex_columns
+            school,
+            rev,
+            cost,
+            surplus,
+            bal,
+            flex,
+            pool,
+            staff,
+            res,
+            cl,
+            cost_index,
+            flex_columns,
+            once,
         )
         return
     for k, v in res.items():

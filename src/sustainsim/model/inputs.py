@@ -21,11 +21,12 @@ import numpy as np
 from scipy import special
 
 from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
+from sustainsim.model import macro
 from sustainsim.model.builders import LineContext, Sampler, build_line
 from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_factors
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
-from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -48,10 +49,18 @@ def _growth(s: Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
     return growth_factors(float(g.rate), years, 1)
 
 
-def _cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.ndarray:
+def _cuts(
+    s: Sampler,
+    cuts: Cuts,
+    years: int,
+    prefix: str,
+    label: str,
+    states: np.ndarray | None = None,
+    replay: np.ndarray | None = None,
+) -> np.ndarray:
     d = s.draws
     if cuts.regime is not None:
-        hits, mag = _regime_cuts(s, cuts, years, prefix, label)
+        hits, mag = _regime_cuts(s, cuts, years, prefix, label, states)
     else:
         prob, magnitude = cuts.probability, cuts.magnitude
         if prob is None or magnitude is None:  # the schema requires both without a regime
@@ -62,28 +71,23 @@ def _cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str) -> np.nda
             mag = d.sample_years(f"{prefix}.magnitude", magnitude, years)
         else:
             mag = np.full((years, 1), float(magnitude))
-    c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year")
+    if replay is not None:  # replayed years: the given factor, no sampled event
+        hits = hits & np.isnan(replay)[:, None]
+    c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year", fixed=replay)
     s.record(f"{label}cuts.count", hits.sum(axis=0), "number of budget-cut events", "1")
     s.record(f"{label}cuts.cumulative", 1.0 - c[-1], "share of exposed revenue cut by the end", "1")
     return c
 
 
-def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str):
+def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str, states=None):
     """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
     d = s.draws
     r = cuts.regime
     if r is None:
         raise ValueError("no regime configured")
     rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
-    pe = s.value(f"{rp}.p_enter", r.p_enter, f"{rl}p_enter")
-    px = s.value(f"{rp}.p_exit", r.p_exit, f"{rl}p_exit")
-    states = regime_states(
-        d.uniform(f"{rp}.initial"),
-        d.uniform_years(f"{rp}.step", years),
-        pe,
-        px,
-        initial=r.initial,
-    )
+    if states is None:
+        states = macro.regime_chain(s, r, years, prefix, label)
     pn = s.value(f"{rp}.normal.probability", r.normal.probability, f"{rl}normal.probability")
     pr = s.value(
         f"{rp}.recession.probability", r.recession.probability, f"{rl}recession.probability"
@@ -125,7 +129,13 @@ def _cohort(d, en, T: int, pre: str, entering: np.ndarray) -> np.ndarray:
 
 
 def _enrollment(
-    s: Sampler, school: School, T: int, z_common: np.ndarray | None, pre: str, lab: str
+    s: Sampler,
+    school: School,
+    T: int,
+    z_common: np.ndarray | None,
+    pre: str,
+    lab: str,
+    shift: np.ndarray | None = None,
 ):
     d = s.draws
     en = school.enrollment
@@ -141,7 +151,7 @@ def _enrollment(
         )
     else:
         par["base"] = float((en.by_grade or [0.0])[0])
-    random_params = any(np.ndim(v) for v in par.values())
+    random_params = any(np.ndim(v) for v in par.values()) or shift is not None
     stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
     if stochastic:
         df = en.innovation_df
@@ -167,6 +177,7 @@ def _enrollment(
         z_own,
         capacity=cap if en.model == "aggregate" else np.inf,
         closed=closed if en.model == "aggregate" else None,
+        shift=shift,
     )
     grades = None
     if en.model == "cohort":
@@ -240,7 +251,15 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
     T = cfg.simulation.years
     first = cfg.simulation.first_year
     s = Sampler(draws)
-    growth = {name: _growth(s, name, g, T) for name, g in cfg.district.growth.items()}
+    cuts = cfg.district.cuts
+    states = macro.coupled_states(s, cuts, T)  # None unless a coupling needs the chain
+    coupling = cuts.regime.coupling if cuts is not None and cuts.regime is not None else {}
+    growth = {
+        name: macro.growth_index(s, name, g, T, first, states, coupling.get(name, 0.0))
+        if g.path is not None or name in coupling
+        else _growth(s, name, g, T)
+        for name, g in cfg.district.growth.items()
+    }
     needs_common = any(
         not (isinstance(sc.enrollment.common_loading, float) and sc.enrollment.common_loading == 0)
         for sc in cfg.schools
@@ -250,18 +269,21 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         if needs_common
         else None
     )
-    cuts = cfg.district.cuts
     district_cut = None
+    replay = macro.replayed_factors(cuts, T, first)
     if cuts is not None and cuts.scope == "district":
-        district_cut = _cuts(s, cuts, T, "district.cuts", "")
-    reserve = cfg.district.reserve.months if cfg.district.reserve is not None else 0.0
+        district_cut = _cuts(s, cuts, T, "district.cuts", "", states, replay)
+    shift = macro.enrollment_shift(cuts, states)
+    policy = cfg.district.reserve
+    reserve = policy.months if policy is not None else 0.0
+    with_one_time = bool(policy.include_one_time) if policy is not None else False
     schools = []
     for sc in cfg.schools:
         pre, lab = f"schools.{sc.name}", f"{sc.name}."
-        path, grades = _enrollment(s, sc, T, z_common, pre, lab)
+        path, grades = _enrollment(s, sc, T, z_common, pre, lab, shift)
         cut = district_cut
         if cuts is not None and cuts.scope == "school":
-            cut = _cuts(s, cuts, T, f"{pre}.cuts", lab)
+            cut = _cuts(s, cuts, T, f"{pre}.cuts", lab, replay=replay)
         cut = _stressed(cut, cfg.district.stress_cut, T)
         ctx = LineContext(s, pre, lab, growth, T, first)
         rev = _school_lines(ctx, cfg, sc, "revenue")
@@ -279,6 +301,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
                 grade_labels=tuple(sc.enrollment.grades or ()),
                 response=_response(cfg, sc),
                 reserve_months=reserve,
+                reserve_one_time=with_one_time,
             )
         )
     district = None
@@ -303,6 +326,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
             rev,
             cost,
             reserve_months=reserve,
+            reserve_one_time=with_one_time,
         )
     return Inputs(
         n=draws.n,
@@ -312,4 +336,5 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         district=district,
         scalars=s.scalars,
         scalar_attrs=s.attrs,
+        deflator=growth.get(macro.DEFLATOR),
     )

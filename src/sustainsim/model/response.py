@@ -5,6 +5,7 @@ year ``t``. The reductions already in force in year ``s`` (``base[s]``) stay in 
 base; the signal of year ``s`` adds to them (or, under a restoration rule, gives some
 back)::
 
+    reserve[s]      = months / 12 * (cost[s] - once[s])   (the reserve base: recurring cost)
     gap[s]          = -surplus[s]                      (trigger "deficit")
                     = -surplus[s] if B[s] < reserve[s] else 0   (trigger "below_reserve")
     restore[s]      = 0                                (restore "never")
@@ -31,6 +32,9 @@ levers in their configured order, each up to its capacity in year ``t``:
 ``reserves``
     a planned draw on the fund balance down to ``reserve_floor`` months of expenditure
     (not a cost reduction: it lets the deficit happen).
+
+The reserve base leaves one-time spending out (``once``, zero when the policy's
+``include_one_time`` puts it back in); ``reserve_floor`` is months of the same base.
 
 Staff positions are saved at their cost at the bottom of the schedule (entry pay), never
 below a line's ``minimum_positions``. ``base[t]`` is the sum of the cost-reducing levers
@@ -88,8 +92,11 @@ class StaffPool:
 class _State:
     """The levers' state while stepping over years (each array ``(n,)`` or a line's list)."""
 
-    def __init__(self, r: Response, flex, pool: StaffPool, cost, bal, start, months, notice):
+    def __init__(
+        self, r: Response, flex, pool: StaffPool, cost, bal, start, months, notice, once=None
+    ):
         self.r, self.flex, self.pool, self.cost, self.bal = r, flex, pool, cost, bal
+        self.once = once
         self.start, self.months = start, months
         k = len(pool.entry)
         self.frozen = [0.0] * k  # share of each line's reducible positions frozen
@@ -131,7 +138,7 @@ def _rif(st: _State, t: int, rem):
 
 def _reserves(st: _State, t: int, rem):
     prev_bal = st.bal[t - 1] if t else st.start
-    prev_cost = st.cost[t - 1] if t else st.cost[0]
+    prev_cost = _base(st.cost, st.once, t - 1 if t else 0)
     room = np.maximum(prev_bal - st.r.reserve_floor / 12.0 * prev_cost, 0.0)
     return np.minimum(rem, room)
 
@@ -145,8 +152,13 @@ _LEVER_FNS: dict[str, Callable[[_State, int, np.ndarray], np.ndarray]] = {
 _BASE = ("trim", "freeze", "rif")  # the levers that reduce cost (and so persist)
 
 
-def _required(r: Response, s: int, base, surplus, bal, cost, months: float):
-    reserve = months / 12.0 * cost[s]
+def _base(cost, once, s: int):
+    """The reserve base of year ``s``: its cost less one-time spending (if ``once`` is given)."""
+    return cost[s] if once is None else cost[s] - once[s]
+
+
+def _required(r: Response, s: int, base, surplus, bal, cost, months: float, once=None):
+    reserve = months / 12.0 * _base(cost, once, s)
     gap = -surplus[s]
     if r.trigger == "below_reserve":
         gap = np.where(bal[s] < reserve, gap, 0.0)
@@ -172,6 +184,7 @@ def respond(
     required: np.ndarray,
     cuts: np.ndarray,
     staff_cut: Sequence[np.ndarray],
+    once: np.ndarray | None = None,
 ) -> None:
     """Step over years applying the response; fills every keyword array.
 
@@ -192,6 +205,8 @@ def respond(
         Filled with each lever's cut, in the order of :data:`LEVERS`. [USD]
     staff_cut : sequence of ndarray (years, n)
         Filled with each staff line's saving (freeze and reduction in force). [USD]
+    once : ndarray (years, n), optional
+        One-time spending, left out of the reserve base; None counts all of ``cost``. [USD]
 
     Examples
     --------
@@ -207,7 +222,7 @@ def respond(
     (array([     0., 100000., 100000., 100000.]), array([-100000., -100000., -100000., -100000.]))
     """
     T = rev.shape[0]
-    st = _State(r, flex, pool, cost, bal, start, months, np.zeros_like(cost))
+    st = _State(r, flex, pool, cost, bal, start, months, np.zeros_like(cost), once)
     base = np.zeros_like(cost)
     order = [(LEVERS.index(k), _LEVER_FNS[k]) for k in r.levers]
     base_idx = [LEVERS.index(k) for k in _BASE]
@@ -215,7 +230,7 @@ def respond(
     for t in range(T):
         st.new_year()
         s = t - r.lag
-        req = _required(r, s, base, surplus, bal, cost, months) if s >= 0 else 0.0
+        req = _required(r, s, base, surplus, bal, cost, months, once) if s >= 0 else 0.0
         required[t] = req
         rem = np.asarray(req, dtype=float)
         for i, fn in order:

@@ -36,6 +36,7 @@ class SchoolInputs:
     grade_labels: tuple[str, ...] = ()
     response: Response | None = None
     reserve_months: float = 0.0  # policy reserve [months of expenditure]
+    reserve_one_time: bool = False  # one-time spending counts in the reserve base
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,4 @@ class Inputs:
     district: SchoolInputs | None = None
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     scalar_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
+    deflator: np.ndarray | None = None  # (T + 1, n) or (T + 1, 1): the price level, base = 1

@@ -17,6 +17,7 @@ import xarray as xr
 from pydantic import BaseModel
 
 from sustainsim.config.lines import line_category
+from sustainsim.config.macro import DEFLATOR
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
 from sustainsim.model.inputs import sample_inputs
@@ -110,6 +111,8 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
         out["positions"] = (T, S, len(_line_names(spec, "cost")), n)
         out["compensation"] = (T, S, len(engine.COMPONENTS), n)
     out["initial_fund_balance"] = (S, n)
+    if DEFLATOR in spec.config.district.growth:
+        out["deflator"] = (T, n)
     return out
 
 
@@ -193,6 +196,8 @@ def run_chunk(
         cost_index = {k: i for i, k in enumerate(_line_names(spec, "cost"))}
     inp = sample_inputs(spec.config, ChunkDraws(source, start, stop))
     engine.run(inp, out, revenue_lines=rev_index, cost_lines=cost_index)
+    if "deflator" in out and inp.deflator is not None:
+        out["deflator"][...] = inp.deflator[1:]
     for j, sch in enumerate(inp.schools):
         out["initial_fund_balance"][j] = sch.fund_balance
     check_finite_outputs(spec, out, inp.scalars, start)
@@ -259,6 +264,8 @@ def run_attrs(spec: Spec, *, seed: int, draws: int, sampler: str) -> dict[str, o
     )
     reserve = spec.config.district.reserve
     attrs["reserve_months"] = float(reserve.months) if reserve is not None else 0.0
+    total = reserve is not None and reserve.include_one_time
+    attrs["reserve_base"] = "total" if total else "recurring"
     return attrs
 
 

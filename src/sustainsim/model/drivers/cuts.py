@@ -8,7 +8,9 @@ For projected year ``t`` an event happens with ``probability``; its size is
 
 ``recovery = 0`` makes cuts permanent; ``recovery = 1`` makes each cut last one year.
 With ``mid_year`` timing a cut announced during year ``t`` takes half a year's effect
-in year ``t`` and its full effect from ``t + 1`` on.
+in year ``t`` and its full effect from ``t + 1`` on. A replayed year (``fixed[t]`` not
+NaN) takes the given factor, ``c[t] = fixed[t]``, and the years after it recover and
+are cut from there.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def cut_factors(
     magnitude: np.ndarray,
     recovery: float = 0.0,
     mid_year: bool = False,
+    fixed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Funding factors after budget cuts.
 
@@ -36,6 +39,8 @@ def cut_factors(
         Share of the cumulative cut restored each following year, in [0, 1].
     mid_year : bool
         Whether a cut takes half its effect in the year it is announced.
+    fixed : ndarray (T,), optional
+        Replayed factors (a historical path), NaN in the years left to the events.
 
     Returns
     -------
@@ -53,6 +58,10 @@ def cut_factors(
     out[0] = 1.0
     c = np.ones(hits.shape[1:])
     for t in range(T):
+        if fixed is not None and not np.isnan(fixed[t]):
+            c = np.full(hits.shape[1:], float(fixed[t]))
+            out[t + 1] = c
+            continue
         if recovery:
             c = 1.0 - (1.0 - c) * (1.0 - recovery)
         factor = 1.0 - magnitude[t] * hits[t]

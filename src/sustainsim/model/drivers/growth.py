@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["growth_factors"]
+__all__ = ["growth_factors", "replay_rates"]
 
 
 def growth_factors(rates, years: int, n: int) -> np.ndarray:
@@ -39,4 +39,38 @@ def growth_factors(rates, years: int, n: int) -> np.ndarray:
         for t in range(1, years + 1):
             acc = acc * base
             out[t] = acc
+    return out
+
+
+def replay_rates(rates, path, first: int, years: int) -> np.ndarray:
+    """Annual rates with a given path replayed from projected year ``first`` (1-based).
+
+    Parameters
+    ----------
+    rates : float, array (n,) or array (years, n)
+        The sampled (or fixed) annual rates.
+    path : sequence of float
+        The replayed rates of years ``first .. first + len(path) - 1``.
+    first, years : int
+        First replayed projected year and projected years.
+
+    Returns
+    -------
+    ndarray (years, n) or (years, 1)
+        One rate per year, the path's in its years.
+
+    Examples
+    --------
+    >>> replay_rates(0.02, [-0.05, 0.0], 2, 4).ravel()
+    array([ 0.02, -0.05,  0.  ,  0.02])
+    """
+    r = np.asarray(rates, dtype=float)
+    width = r.shape[-1] if r.ndim else 1
+    out = np.array(np.broadcast_to(r if r.ndim == 2 else r.reshape(1, -1), (years, width)))
+    p = np.asarray(path, dtype=float)
+    if first < 1 or first + p.size - 1 > years:
+        raise ValueError(
+            f"a path of {p.size} years from projected year {first} does not fit {years} years"
+        )
+    out[first - 1 : first - 1 + p.size] = p[:, None]
     return out
