@@ -92,6 +92,7 @@ def enrollment_paths(
     capacity=np.inf,
     closed: np.ndarray | None = None,
     common_persistence=None,
+    level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Enrollment paths of one school.
 
@@ -117,6 +118,9 @@ def enrollment_paths(
         AR(1) coefficient of the common part of the deviation, if it differs from the
         own part's ``persistence``: ``x = xo + xc``, ``xo[t] = persistence * xo[t-1] +
         own innovation``, ``xc[t] = common_persistence * xc[t-1] + common innovation``.
+    level : ndarray (T + 1, n), optional
+        A one-time multiplier of the level in each year (a choice event taking a share of
+        the pupils): applied before the cap and carried forward.
 
     Returns
     -------
@@ -165,6 +169,8 @@ def enrollment_paths(
                 x = persistence * x + eps
         cum += x
         cum += drift
+        if level is not None:
+            cum = cum + np.log(level[t + 1])
         if capped:
             np.minimum(cum, log_room, out=cum)
         np.exp(cum, out=out[t + 1])
