@@ -128,6 +128,11 @@ CASES = [
     ("stress-abbrev", "stress {d}/good.toml --tar 0.5", "--tar"),
     ("stress-target-range", "stress {d}/good.toml --target 1.5", "--target"),
     ("stress-target-nan", "stress {d}/good.toml --target nan", "--target"),
+    ("stress-compare-one", "stress {d}/good.toml --compare a", "--compare"),
+    ("stress-compare-three", "stress {d}/good.toml --compare a,b,c", "--compare"),
+    ("stress-compare-no-models", "stress {d}/good.toml --compare a,b", "'a' is not a [models.NAME]"),
+    ("stress-compare-unknown", f"stress {LEAP} --compare personalized,nope", "'nope'"),
+    ("stress-compare-same", f"stress {LEAP} --compare traditional,traditional", "two different"),
     # --- backtest ----------------------------------------------------------------------------
     ("backtest-missing", "backtest {d}/nope.csv --entity id --year year --value value", "nope.csv"),
     ("backtest-no-entity-col", "backtest {d}/history.csv --entity id --year year --value value", "id"),

@@ -1,7 +1,8 @@
 """Questions asked of runs: paired comparisons, stress capacity, risk drivers, Sobol indices, PRIM.
 
 ``paired`` (scenario differences on common random numbers), ``stress`` (the largest permanent
-cut a school absorbs), ``sensitivity`` (risk drivers: rank correlations, SRC, LMG, tornado table),
+cut a school absorbs), ``stress_pairs`` (that cut under two models on common draws),
+``sensitivity`` (risk drivers: rank correlations, SRC, LMG, tornado table),
 ``sobol`` (Sobol indices through SALib), ``discovery`` (PRIM scenario discovery), ``levers``
 (decisions ranked on common draws) and ``breakeven`` (break-evens, "what must be true").
 """
@@ -13,12 +14,14 @@ from sustainsim.analysis.paired import compare, compare_runs, paired_difference
 from sustainsim.analysis.sensitivity import risk_drivers, tornado_table
 from sustainsim.analysis.sobol import sobol_indices
 from sustainsim.analysis.stress import stress_capacity
+from sustainsim.analysis.stress_pairs import compare_stress_capacity
 
 __all__ = [
     "PrimResult",
     "break_even",
     "compare",
     "compare_runs",
+    "compare_stress_capacity",
     "distribution_inputs",
     "levers",
     "paired_difference",

@@ -23,12 +23,12 @@ from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import p_solvent
 from sustainsim.run.core import simulate
 
-__all__ = ["stress_capacity"]
+__all__ = ["bisect_largest", "stress_capacity"]
 
 _MAX_CUT = 0.999
 
 
-def _bisect(ok: Callable[[float], bool], tol: float) -> float:
+def bisect_largest(ok: Callable[[float], bool], tol: float) -> float:
     """Largest x in [0, _MAX_CUT] with ok(x), for ok true up to some point then false."""
     if not ok(0.0):
         return 0.0
@@ -67,9 +67,9 @@ def _capacity_one(
         def ok(x, field, school=school):
             return float(p_at(x)[field].sel(school=school)) >= target
 
-        est = _bisect(lambda x: ok(x, "probability"), tol)
-        lo = _bisect(lambda x: ok(x, "lower"), tol)
-        hi = _bisect(lambda x: ok(x, "upper"), tol)
+        est = bisect_largest(lambda x: ok(x, "probability"), tol)
+        lo = bisect_largest(lambda x: ok(x, "lower"), tol)
+        hi = bisect_largest(lambda x: ok(x, "upper"), tol)
         rows["capacity"].append(est)
         rows["lower"].append(min(lo, est))
         rows["upper"].append(max(hi, est))

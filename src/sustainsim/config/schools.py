@@ -20,9 +20,36 @@ from sustainsim.config.fields import (
 from sustainsim.config.lines import CostLine, RevenueLine
 from sustainsim.sampling.distributions import Distribution
 
-__all__ = ["RESERVED_NAMES", "Enrollment", "School", "SchoolModel"]
+__all__ = ["RESERVED_NAMES", "ChoiceEvent", "Enrollment", "School", "SchoolModel"]
 
 RESERVED_NAMES = {"district", "total"}
+
+
+class ChoiceEvent(_Model):
+    """A charter opening or a boundary change: ``share`` of the pupils leave from a year on.
+
+    The event happens in projected year ``year`` (1 = the first projected year), or in a
+    random year with an annual ``hazard`` (``P(by year t) = 1 - (1 - hazard)**t``; one of
+    the two). From then on it removes ``share`` of the entering grade (``scope =
+    "entry"``), or of every grade in the event year and of the entering grade after
+    (``"all"``; for the aggregate model, the enrollment level). See
+    :mod:`sustainsim.model.drivers.choice`.
+    """
+
+    name: Name
+    share: float = Field(gt=0, lt=1)
+    scope: Literal["entry", "all"] = "entry"
+    hazard: float | None = Field(None, gt=0, le=1)
+    year: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_timing(self):
+        if (self.hazard is None) == (self.year is None):
+            raise ValueError(
+                f"choice event {self.name!r} needs exactly one of hazard (a random year) "
+                f"or year (a fixed projected year) (got hazard={self.hazard}, year={self.year})"
+            )
+        return self
 
 
 class Enrollment(_Model):
@@ -43,7 +70,11 @@ class Enrollment(_Model):
     ``closure_hazard`` is the annual probability that the school closes (enrollment 0
     from then on; default 0). In the cohort model ``progression_sd`` may be one value or
     one per grade after the first, and ``progression_uncertainty`` (one or one per grade)
-    is the sd of the log of each ratio, drawn once per draw (an uncertain ratio).
+    is the sd of the log of each ratio, drawn once per draw (an uncertain ratio). A full
+    cohort building turns pupils away by ``capacity_rule`` (``"proportional"``: every
+    grade scaled; ``"entrants_first"``: the entering grade first), and those turned away
+    are not carried forward. ``choice_events`` (:class:`ChoiceEvent`) take a share of the
+    pupils from a fixed or random year on.
     """
 
     model: Literal["aggregate", "cohort"] = "aggregate"
@@ -61,6 +92,28 @@ class Enrollment(_Model):
     progression_uncertainty: float | list[float] = 0.0
     innovation_df: float | None = Field(None, gt=2)
     closure_hazard: float = Field(0.0, ge=0, lt=1)
+    capacity_rule: Literal["proportional", "entrants_first"] = "proportional"
+    choice_events: list[ChoiceEvent] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _choice_events(self):
+        names = [e.name for e in self.choice_events]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"choice_events names must be unique; repeated: {', '.join(dup)}")
+        if self.model == "aggregate":
+            entry = [e.name for e in self.choice_events if e.scope == "entry"]
+            if entry:
+                raise ValueError(
+                    f'choice event {entry[0]!r}: scope = "entry" needs grades entering '
+                    '(model = "cohort"); the aggregate model takes scope = "all"'
+                )
+            if self.capacity_rule != "proportional":
+                raise ValueError(
+                    f"capacity_rule = {self.capacity_rule!r} belongs to the cohort model "
+                    "(the aggregate model caps the total)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -27,6 +27,7 @@ from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_facto
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes
+from sustainsim.model.enrollment_events import choice_events
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -102,8 +103,8 @@ def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str, st
     return hits, mag
 
 
-def _cohort(d, en, T: int, pre: str, entering: np.ndarray) -> np.ndarray:
-    """Grades of the cohort model: uncertain ratios (once per draw) and per-grade noise."""
+def _cohort(d, en, T: int, pre: str, entering: np.ndarray, events=None) -> np.ndarray:
+    """Grades of the cohort model: ratios, noise, choice events and capacity (by its rule)."""
     later = (en.grades or [])[1:]
     sd, unc = np.asarray(en.per_grade("progression_sd")), en.per_grade("progression_uncertainty")
     ratios = np.asarray(en.progression_ratios(), float)[:, None]
@@ -125,7 +126,18 @@ def _cohort(d, en, T: int, pre: str, entering: np.ndarray) -> np.ndarray:
                 for g, sd_g in zip(later, sd, strict=True)
             ]
         )
-    return cohort_paths(np.asarray(en.by_grade, float), ratios, entering, noise)
+    loss = None
+    if events is not None:
+        entering, loss = entering * events[0], events[1]
+    return cohort_paths(
+        np.asarray(en.by_grade, float),
+        ratios,
+        entering,
+        noise,
+        capacity=en.capacity,
+        rule=en.capacity_rule,
+        loss=loss,
+    )
 
 
 def _enrollment(
@@ -167,6 +179,7 @@ def _enrollment(
     if en.closure_hazard > 0:
         closed = closure_years(d.uniform_years(f"{pre}.enrollment.closure", T), en.closure_hazard)
     cap = en.capacity if en.capacity is not None else np.inf
+    events = choice_events(s, en, T, pre, lab)
     path = enrollment_paths(
         par["base"],
         par["drift"],
@@ -178,19 +191,14 @@ def _enrollment(
         capacity=cap if en.model == "aggregate" else np.inf,
         closed=closed if en.model == "aggregate" else None,
         shift=shift,
+        level=events[1] if events is not None and en.model == "aggregate" else None,
     )
     grades = None
     if en.model == "cohort":
-        grades = _cohort(d, en, T, pre, path)
+        grades = _cohort(d, en, T, pre, path, events)
         if closed is not None:
             grades = np.where(closed[None], 0.0, grades)
-        total = grades.sum(axis=0)
-        if en.capacity is not None:  # scale every grade down when the building is full
-            scale = np.minimum(1.0, en.capacity / np.maximum(total, 1e-300))
-            scale[0] = 1.0
-            grades = grades * scale
-            total = grades.sum(axis=0)
-        path = total
+        path = grades.sum(axis=0)
     elif en.grades is not None:
         grades = np.asarray(en.grade_shares, float)[:, None, None] * path[None]
     s.record(

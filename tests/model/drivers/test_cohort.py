@@ -103,3 +103,53 @@ def test_cohort_per_grade_lists_are_checked():
         sustainsim.loads_config(_cohort_text("progression_sd = [0.1]\n", draws=3))
     with pytest.raises(sustainsim.ConfigError, match="progression_uncertainty"):
         sustainsim.loads_config(_cohort_text("progression_uncertainty = 2.0\n", draws=3))
+
+
+CAPPED = """
+[[schools]]
+name = "s"
+[schools.enrollment]
+model = "cohort"
+grades = ["K", "1", "2"]
+by_grade = [50, 50, 0]
+progression = [0.4, 1.1]
+capacity = 100
+capacity_rule = "{rule}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        # y1 applies: K 50 (entering, flat), 1 = 50*0.4 = 20, 2 = 50*1.1 = 55 -> 125 for 100
+        # proportional: x 100/125 = 0.8 -> K 40, 1 16, 2 44 = 100
+        # y2: K 50, 1 = 40*0.4 = 16, 2 = 16*1.1 = 17.6 -> 83.6 (room: no cap)
+        # y3: K 50, 1 = 50*0.4 = 20, 2 = 16*1.1 = 17.6 -> 87.6
+        ("proportional", [100.0, 83.6, 87.6]),
+        # entrants_first: 25 entrants turned away -> K 25, 1 20, 2 55 = 100
+        # y2: K 50, 1 = 25*0.4 = 10, 2 = 20*1.1 = 22 -> 82
+        # y3: K 50, 1 = 50*0.4 = 20, 2 = 10*1.1 = 11 -> 81
+        ("entrants_first", [100.0, 82.0, 81.0]),
+    ],
+)
+def test_capped_cohort_moves_up_without_the_pupils_turned_away(rule, expected):
+    # before the fix year 2 showed the uncapped cohort of year 1 moving up: K 50, 1 = 50*0.4
+    # = 20, 2 = 20*1.1 = 22 -> 92 pupils, as if the 25 turned away in year 1 had been admitted
+    ds = run(CAPPED.format(rule=rule), years=3)
+    cents(ds.enrollment.isel(draw=0, school=0).values, expected)
+
+
+def test_entrants_first_turns_continuing_pupils_away_only_after_every_entrant():
+    from sustainsim.model.drivers.cohort import cap_grades
+
+    # 130 for 100: the 20 entrants go, then 10 of grade 1; grade 2 keeps all 60
+    got = cap_grades(np.array([[20.0], [50.0], [60.0]]), 100.0, "entrants_first")
+    cents(got[:, 0], [0.0, 40.0, 60.0])
+
+
+def test_capacity_rule_belongs_to_the_cohort_model():
+    body = '[[schools]]\nname = "s"\n[schools.enrollment]\nbase = 100\ncapacity = 200\n'
+    with pytest.raises(sustainsim.ConfigError, match="capacity_rule = 'entrants_first'"):
+        sustainsim.loads_config(HEAD.format(years=1) + body + 'capacity_rule = "entrants_first"\n')
+    with pytest.raises(sustainsim.ConfigError, match="capacity_rule"):
+        sustainsim.loads_config(HEAD.format(years=1) + body + 'capacity_rule = "lottery"\n')

@@ -93,6 +93,7 @@ def enrollment_paths(
     closed: np.ndarray | None = None,
     common_persistence=None,
     shift: np.ndarray | None = None,
+    level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Enrollment paths of one school.
 
@@ -121,6 +122,9 @@ def enrollment_paths(
     shift : ndarray (T, n) or (T, 1), optional
         Added to the log growth of each projected year (a recession's enrollment
         coupling, :mod:`sustainsim.model.macro`): ``g[t] = drift + x[t] + shift[t]``.
+    level : ndarray (T + 1, n), optional
+        A one-time multiplier of the level in each year (a choice event taking a share of
+        the pupils): applied before the cap and carried forward.
 
     Returns
     -------
@@ -171,6 +175,8 @@ def enrollment_paths(
         cum += drift
         if shift is not None:
             cum += shift[t]
+        if level is not None:
+            cum = cum + np.log(level[t + 1])
         if capped:
             np.minimum(cum, log_room, out=cum)
         np.exp(cum, out=out[t + 1])
