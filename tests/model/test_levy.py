@@ -181,3 +181,31 @@ def test_election_outcomes_do_not_depend_on_the_chunk_size(chunk):
         whole["s.oplevy.passed_attempt"], split["s.oplevy.passed_attempt"]
     )
     np.testing.assert_array_equal(whole.fund_balance, split.fund_balance)
+
+
+def test_a_model_levy_counts_its_years_from_the_conversion():
+    # the model's year 1 is projected year 3: expires in model year 1 (projected 3), the
+    # renewal vote in model year 2 (projected 4) fails, the retry in model year 3
+    # (projected 5) passes, collected from projected year 6; nothing before conversion
+    ds = run(
+        """
+[models.m]
+[[models.m.revenue]]
+name = "oplevy"
+kind = "levy"
+amount = 100000
+expires = 1
+election_years = [2, 3]
+pass_probability = [0, 1]
+
+[[schools]]
+name = "s"
+model = "m"
+conversion_year = 3
+[schools.enrollment]
+base = 100
+""",
+        years=6,
+    )
+    np.testing.assert_array_equal(ds.levy_in_force.isel(draw=0, school=0), [0, 0, 1, 0, 0, 1])
+    cents(line(ds, "revenue", "oplevy"), [0, 0, 100_000, 0, 0, 100_000])
