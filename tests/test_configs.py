@@ -14,6 +14,7 @@ SHIPPED = [
     "leap_chicago.toml",
     "ngsi_grant_cliff.toml",
     "declining_enrollment.toml",
+    "ohio_levy.toml",
 ]
 
 

@@ -39,6 +39,10 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "cost_lines": {**_USD, "long_name": "cost by line"},
     "temporary_revenue": {**_USD, "long_name": "temporary revenue (grants)"},
     "one_time_cost": {**_USD, "long_name": "one-time (start-up) cost"},
+    "levy_in_force": {
+        "units": "1",
+        "long_name": "levies collected (the number of the school's levy lines in force)",
+    },
     "trimmed": {**_USD, "long_name": "flexible spending trimmed by the management response"},
     "required_cut": {
         **_USD,
@@ -59,6 +63,10 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "district_temporary_revenue": {**_USD, "long_name": "district total temporary revenue"},
     "district_one_time_cost": {**_USD, "long_name": "district total one-time cost"},
     "deflator": {"units": "1", "long_name": "price level (deflator index, base year = 1)"},
+    "district_levy_in_force": {
+        "units": "1",
+        "long_name": "levies collected in the district (schools' and central)",
+    },
 }
 
 

@@ -4,12 +4,14 @@
 cut a school absorbs), ``stress_pairs`` (that cut under two models on common draws),
 ``sensitivity`` (risk drivers: rank correlations, SRC, LMG, tornado table),
 ``sobol`` (Sobol indices through SALib), ``discovery`` (PRIM scenario discovery), ``levers``
-(decisions ranked on common draws) and ``breakeven`` (break-evens, "what must be true").
+(decisions ranked on common draws), ``breakeven`` (break-evens, "what must be true") and
+``millage`` (the millage a levy needs for a target P(solvent)).
 """
 
 from sustainsim.analysis.breakeven import break_even, distribution_inputs, what_must_be_true
 from sustainsim.analysis.discovery import PrimResult, prim
 from sustainsim.analysis.levers import levers
+from sustainsim.analysis.millage import levy_millage
 from sustainsim.analysis.paired import compare, compare_runs, paired_difference
 from sustainsim.analysis.sensitivity import risk_drivers, tornado_table
 from sustainsim.analysis.sobol import sobol_indices
@@ -24,6 +26,7 @@ __all__ = [
     "compare_stress_capacity",
     "distribution_inputs",
     "levers",
+    "levy_millage",
     "paired_difference",
     "prim",
     "risk_drivers",

@@ -1,7 +1,8 @@
 """Config schema of budget lines: what a school (or model, or district) earns and spends.
 
 Revenue kinds: ``per_pupil`` (a funding formula, optionally hold-harmless),
-``categorical`` (per eligible pupil), ``fixed``, ``grant`` (temporary money).
+``categorical`` (per eligible pupil), ``fixed``, ``grant`` (temporary money), ``levy``
+(a local property-tax levy renewed by vote: recurring money; see :class:`Levy`).
 Cost kinds: ``fixed``, ``per_pupil``, ``staff`` (positions by a fixed count, a ratio or
 class sections), ``technology`` (devices, refresh, licenses, support), ``one_time``
 (start-up and other non-recurring spending).
@@ -103,8 +104,128 @@ class Grant(_Line):
         return self
 
 
+#: pass probabilities of each attempt in turn
+_AttemptRates = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1)]
+
+
+class Levy(_Line):
+    """A local property-tax levy (Ohio-style): recurring money that voters must renew.
+
+    The yield is one of two forms, exactly one given:
+
+    * ``millage`` (mills: dollars per $1,000) x assessed ``valuation`` [USD] of the base
+      year, the valuation growing with ``valuation_growth`` (a name in
+      ``[district.growth]`` or a fixed annual rate);
+    * ``amount`` [USD], a fixed sum, growing with ``growth`` if given.
+
+    Either is multiplied by ``collection_rate`` (the share of the tax billed that is
+    collected). A levy ``in_force`` (the default) is collected from year 1 through
+    ``expires`` (the projected year of the last collection under the current levy;
+    none: a permanent levy, collected every year, with no elections). A levy not in
+    force is a new levy, put to the voters from the first election.
+
+    Renewal elections: the projected years ``election_years`` (default every year from
+    the expiry year on, or from year 1 for a new levy, to the horizon), each with
+    ``elections_per_year`` attempts (1, or 2: a spring primary and a fall general).
+    Attempt ``i`` (0 = the first) passes with ``pass_probability * pass_decay**i`` (or,
+    with a list ``pass_probability = [p0, p1, ...]``, with ``p_i``, the last one for any
+    later attempt); the first pass ends the campaign, and at most ``max_attempts`` are
+    made. A renewal
+    passed in or before the expiry year continues the levy without a gap; a levy
+    passed later (a replacement, or a new levy) is collected from ``collection_lag``
+    years after the election year on. A passed levy then runs through the horizon
+    (later renewals are not modelled).
+    """
+
+    kind: Literal["levy"]
+    millage: NonNeg | None = Field(None, description="tax rate [mills: USD per USD 1,000]")
+    valuation: NonNeg | None = Field(None, description="assessed valuation, base year [USD]")
+    valuation_growth: GrowthRef | None = None
+    amount: NonNeg | None = Field(None, description="a fixed-sum levy's annual yield [USD]")
+    growth: GrowthRef | None = None
+    collection_rate: Probability = 1.0
+    in_force: bool = True
+    expires: int | None = Field(
+        None, ge=0, description="projected year of the last collection (none: permanent)"
+    )
+    election_years: list[Annotated[int, Field(ge=1)]] | None = None
+    elections_per_year: int = Field(1, ge=1, le=2)
+    pass_probability: Probability | _AttemptRates | None = Field(
+        None, description="chance an attempt passes; a list: each attempt's in turn"
+    )
+    pass_decay: float = Field(1.0, gt=0, le=1)
+    max_attempts: int | None = Field(None, ge=1)
+    collection_lag: int = Field(1, ge=0, le=5)
+    exposed_to_cuts: bool = False
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        rate = self.millage is not None or self.valuation is not None
+        if rate == (self.amount is not None):
+            raise ValueError(
+                "give millage and valuation (a tax rate on assessed value) or amount "
+                "(a fixed sum), exactly one form" + ("; got both" if rate else "; got neither")
+            )
+        if rate and (self.millage is None or self.valuation is None):
+            missing = "valuation" if self.valuation is None else "millage"
+            raise ValueError(f"the millage form needs millage and valuation; {missing} is missing")
+        if rate and self.growth is not None:
+            raise ValueError("growth is for the amount form; give valuation_growth with millage")
+        if not rate and self.valuation_growth is not None:
+            raise ValueError("valuation_growth is for the millage form; give growth with amount")
+        return self
+
+    @model_validator(mode="after")
+    def _elections(self):
+        if not self.in_force and self.expires is not None:
+            raise ValueError(
+                f"expires ({self.expires}) is for a levy in force; a new levy "
+                "(in_force = false) is collected once it passes"
+            )
+        if not self.needs_elections:
+            given = [
+                k
+                for k in ("election_years", "pass_probability", "max_attempts")
+                if getattr(self, k) is not None
+            ]
+            if given:
+                raise ValueError(
+                    f"a permanent levy (in force, no expires) holds no elections; "
+                    f"remove {', '.join(given)} or give expires"
+                )
+            return self
+        if self.pass_probability is None:
+            raise ValueError("a levy that expires (or a new levy) needs pass_probability")
+        if isinstance(self.pass_probability, list) and self.pass_decay != 1:
+            raise ValueError(
+                "pass_decay is for one pass_probability; a list gives each attempt's own"
+            )
+        ys = self.election_years
+        if ys is not None and any(b <= a for a, b in zip(ys, ys[1:], strict=False)):
+            raise ValueError(
+                f"election_years {ys} must be strictly increasing (two elections in a year: "
+                "elections_per_year = 2)"
+            )
+        return self
+
+    @property
+    def needs_elections(self) -> bool:
+        """Whether the levy goes to the voters: it expires, or it is new."""
+        return not self.in_force or self.expires is not None
+
+    def horizon_problems(self, where: str, years: int) -> list[str]:
+        """Election years beyond the horizon of ``years`` projected years."""
+        late = [y for y in self.election_years or [] if y > years]
+        if not late:
+            return []
+        return [
+            f"{where}.election_years: {late} after the horizon (years = {years}); "
+            f"election years are projected years 1..{years}"
+        ]
+
+
 RevenueLine = Annotated[
-    PerPupilRevenue | CategoricalRevenue | FixedRevenue | Grant, Field(discriminator="kind")
+    PerPupilRevenue | CategoricalRevenue | FixedRevenue | Grant | Levy, Field(discriminator="kind")
 ]
 
 
@@ -362,6 +483,7 @@ DEFAULT_CATEGORY = {
     ("revenue", "categorical"): "categorical",
     ("revenue", "fixed"): "other_revenue",
     ("revenue", "grant"): "temporary",
+    ("revenue", "levy"): "levy",
     ("cost", "fixed"): "operations",
     ("cost", "per_pupil"): "operations",
     ("cost", "staff"): "staff",

@@ -145,7 +145,7 @@ class Config(_Model):
 
     def _growth_problems(self, where: str, line) -> list[str]:
         problems: list[str] = []
-        for field in ("growth", "benefits_growth", "price_growth"):
+        for field in ("growth", "benefits_growth", "price_growth", "valuation_growth"):
             g = getattr(line, field, None)
             if isinstance(g, str) and g not in self.district.growth:
                 known = sorted(self.district.growth)
@@ -155,6 +155,9 @@ class Config(_Model):
                 )
             if isinstance(g, float) and not -1 < g <= 1:
                 problems.append(f"{where}.{line.name}.{field}: must be > -1 and <= 1 (got {g})")
+        horizon = getattr(line, "horizon_problems", None)  # a levy's election years
+        if horizon is not None:
+            problems += horizon(f"{where}.{line.name}", self.simulation.years)
         return problems
 
     def _shared_line_problems(self) -> list[str]:

@@ -4,8 +4,9 @@
 quantiles), ``deficit`` (operating deficits: P(no operating deficit in year t), the first
 year of deficit spending; the first negative balance),
 ``criteria`` (reserve compliance, structural balance, the grant-cliff gap), ``startup``
-(the seed study's start-up and recurring-IT shares) and ``views`` (real dollars, per
-pupil, reserve months and days of cash on hand).
+(the seed study's start-up and recurring-IT shares), ``views`` (real dollars, per
+pupil, reserve months and days of cash on hand) and ``levy`` (P(a levy fails and is not
+replaced within k tries)).
 """
 
 from sustainsim.metrics.criteria import (
@@ -28,6 +29,7 @@ from sustainsim.metrics.deficit import (
     p_no_deficit_spending,
     p_no_operating_deficit,
 )
+from sustainsim.metrics.levy import levy_attempts, levy_lapse, levy_names, p_levy_lapse
 from sustainsim.metrics.solvency import (
     DEFAULT_QUANTILES,
     DISTRICT,
@@ -67,11 +69,15 @@ __all__ = [
     "first_negative_balance_year",
     "first_year_distribution",
     "first_year_summary",
+    "levy_attempts",
+    "levy_lapse",
+    "levy_names",
     "median_first_year",
     "no_deficit_spending",
     "operating_deficit",
     "p_no_deficit_spending",
     "p_no_operating_deficit",
+    "p_levy_lapse",
     "p_reserve_compliant",
     "p_solvent",
     "p_structurally_balanced",

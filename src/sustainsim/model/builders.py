@@ -28,7 +28,12 @@ import numpy as np
 from sustainsim.config import lines as schema
 from sustainsim.config.lines import line_category
 from sustainsim.model import lines
-from sustainsim.model.drivers import grant_schedule, growth_factors
+from sustainsim.model.drivers import (
+    election_calendar,
+    grant_schedule,
+    growth_factors,
+    levy_schedule,
+)
 from sustainsim.model.lines import Value
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
@@ -171,6 +176,66 @@ def _grant(line: schema.Grant, ctx: LineContext) -> lines.GrantRevenue:
     return lines.GrantRevenue(
         **val.common, exposed=bool(line.exposed_to_cuts), amount=amount, paying=paying
     )
+
+
+def _levy(line: schema.Levy, ctx: LineContext) -> lines.LevyRevenue:
+    """A levy's base-year yield, its growth and the years it is collected (its elections)."""
+    val = _Reader("revenue", line, ctx)
+    if line.amount is not None:
+        base = val("amount", "USD")
+        growth = ctx.factor(line.growth if line.growth is not None else 0.0)
+    else:
+        base = np.multiply(val("millage", "mills"), val("valuation", "USD")) / 1000.0
+        growth = ctx.factor(line.valuation_growth if line.valuation_growth is not None else 0.0)
+    rate = val("collection_rate")
+    return lines.LevyRevenue(
+        **val.common,
+        active=ctx.active(),
+        exposed=bool(line.exposed_to_cuts),
+        amount=base * rate,
+        growth=growth,
+        collected=_levy_votes(line, ctx, val),
+    )
+
+
+def _levy_votes(line: schema.Levy, ctx: LineContext, val: _Reader) -> np.ndarray:
+    """``(years + 1, n)`` bool: the years collected, after the renewal elections.
+
+    Attempt ``i`` of the calendar draws from stream ``<line>.election`` index ``i + 1``;
+    the passing attempt (0: none) is kept as the scalar input ``<line>.passed_attempt``.
+    """
+    d, T, off = ctx.sampler.draws, ctx.years, ctx.offset
+    if not line.needs_elections:
+        return np.ones((T + 1, 1), dtype=bool)
+    expires = None if line.expires is None else line.expires + off
+    ys = None if line.election_years is None else [y + off for y in line.election_years]
+    first = max(expires or 0, 1) if line.in_force else 1 + off
+    cal = election_calendar(T, ys, line.elections_per_year, first=first)
+    if line.max_attempts is not None:
+        cal = cal[: line.max_attempts]
+    listed = isinstance(line.pass_probability, list)
+    p = None if listed else val("pass_probability")
+    u = d.uniform_years(f"{val.stream}.election", cal.size)
+    collected, attempt = levy_schedule(
+        T,
+        cal,
+        u,
+        p,
+        in_force=line.in_force,
+        expires=expires,
+        pass_decay=line.pass_decay,
+        collection_lag=line.collection_lag,
+        attempt_probabilities=line.pass_probability if listed else None,
+    )
+    label = f"{val.label}passed_attempt"
+    ctx.sampler.record(
+        label, attempt, f"election attempt that passed levy {line.name} (0: none did)", "1"
+    )
+    more = line.max_attempts is None or line.max_attempts > cal.size
+    ctx.sampler.attrs[label].update(
+        levy_elections=str(cal.size), levy_more_after_horizon=str(int(more))
+    )
+    return collected
 
 
 # --- cost ----------------------------------------------------------------------------------------
@@ -325,6 +390,7 @@ REVENUE_BUILDERS: dict[str, Builder] = {
     "categorical": _categorical,
     "fixed": _fixed_revenue,
     "grant": _grant,
+    "levy": _levy,
 }
 #: cost kind -> builder
 COST_BUILDERS: dict[str, Builder] = {

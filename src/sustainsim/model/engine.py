@@ -53,7 +53,14 @@ __all__ = [
 # variables the engine always produces, each (years, schools, n)
 OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
 # produced when the caller asks for them (present in ``out``)
-OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed", "required_cut", "unmet_gap")
+OPTIONAL_OUTPUTS = (
+    "temporary_revenue",
+    "one_time_cost",
+    "trimmed",
+    "required_cut",
+    "unmet_gap",
+    "levy_in_force",
+)
 # the management response's cut by lever, (years, schools, levers, n), levers in LEVERS order
 LEVER_OUTPUTS = ("cut",)
 # district totals, each (years, n)
@@ -109,6 +116,10 @@ def _grant(line: lines.GrantRevenue, school: SchoolInputs) -> np.ndarray:
     return _times(line.paying[1:] * line.amount, _cut(line, school))
 
 
+def _levy(line: lines.LevyRevenue, school: SchoolInputs) -> np.ndarray:
+    return _times(line.collected[1:] * (line.growth[1:] * line.amount), _cut(line, school))
+
+
 def _fixed_cost(line: lines.FixedCost, school: SchoolInputs) -> np.ndarray:
     return line.growth[1:] * line.amount
 
@@ -159,6 +170,7 @@ REVENUE_KINDS: dict[str, LineFn] = {
     "categorical": _categorical,
     "fixed": _fixed_revenue,
     "grant": _grant,
+    "levy": _levy,
 }
 #: cost kind -> amount
 COST_KINDS: dict[str, LineFn] = {
@@ -416,7 +428,33 @@ def run(
         )
     if "district_revenue" in out:
         _district(inputs, out)
+    if "levy_in_force" in out or "district_levy_in_force" in out:
+        _levies(inputs, out)
     return out
+
+
+def _in_force(school: SchoolInputs, T: int, n: int) -> np.ndarray:
+    """``(T, n)``: how many of the school's levy lines are collected each year."""
+    count = np.zeros((T, n))
+    for line in school.revenue:
+        if isinstance(line, lines.LevyRevenue):
+            on = line.collected[1:]
+            count += on if line.active is None else on & line.active[1:, None]
+    return count
+
+
+def _levies(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
+    """``levy_in_force`` by school and ``district_levy_in_force`` (schools and central)."""
+    T, n = inputs.years, inputs.n
+    total = np.zeros((T, n))
+    for j, school in enumerate(inputs.schools):
+        count = _in_force(school, T, n)
+        total += count
+        if "levy_in_force" in out:
+            out["levy_in_force"][:, j] = count
+    if "district_levy_in_force" in out:
+        d = inputs.district
+        out["district_levy_in_force"][...] = total if d is None else total + _in_force(d, T, n)
 
 
 def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:

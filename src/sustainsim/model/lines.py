@@ -34,6 +34,7 @@ __all__ = [
     "FixedCost",
     "FixedRevenue",
     "GrantRevenue",
+    "LevyRevenue",
     "Line",
     "OneTimeCost",
     "PerPupilCost",
@@ -118,7 +119,24 @@ class GrantRevenue(_Revenue):
     paying: np.ndarray
 
 
-RevenueLine = PerPupilRevenue | CategoricalRevenue | FixedRevenue | GrantRevenue
+@dataclass(frozen=True, kw_only=True)
+class LevyRevenue(_Revenue):
+    """``collected[t] * growth[t] * amount``: a property-tax levy in the years it is collected.
+
+    ``amount`` is the base-year yield (millage x valuation / 1000, or the fixed sum,
+    times the collection rate) [USD]; ``collected`` (``(years + 1, n)`` bool) holds the
+    outcome of the renewal elections (:func:`sustainsim.model.drivers.levy.levy_schedule`).
+    Recurring money: not temporary revenue.
+    """
+
+    kind: ClassVar[str] = "levy"
+
+    amount: Value  # [USD]
+    growth: np.ndarray
+    collected: np.ndarray
+
+
+RevenueLine = PerPupilRevenue | CategoricalRevenue | FixedRevenue | GrantRevenue | LevyRevenue
 
 
 # --- cost ----------------------------------------------------------------------------------------

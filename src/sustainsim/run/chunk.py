@@ -77,6 +77,8 @@ def output_names(spec: Spec) -> list[str]:
         names.append("temporary_revenue")
     if ("cost", "one_time") in kinds:
         names.append("one_time_cost")
+    if ("revenue", "levy") in kinds:
+        names.append("levy_in_force")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
         names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
     return names
@@ -105,6 +107,8 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
             out["district_temporary_revenue"] = (T, n)
         if "one_time_cost" in out or ("cost", "one_time") in own:
             out["district_one_time_cost"] = (T, n)
+        if "levy_in_force" in out or ("revenue", "levy") in own:
+            out["district_levy_in_force"] = (T, n)
     if lines:
         out["revenue_lines"] = (T, S, len(_line_names(spec, "revenue")), n)
         out["cost_lines"] = (T, S, len(_line_names(spec, "cost")), n)
@@ -133,7 +137,7 @@ def _count_random(obj: object) -> int:
     if isinstance(obj, Distribution):
         return 1
     if isinstance(obj, BaseModel):
-        own = 3 if getattr(obj, "kind", None) == "grant" else 0
+        own = {"grant": 3, "levy": 1}.get(getattr(obj, "kind", None) or "", 0)
         return own + sum(_count_random(v) for v in obj.__dict__.values())
     if isinstance(obj, dict):
         return sum(_count_random(v) for v in obj.values())

@@ -9,5 +9,13 @@ from .cuts import cut_factors
 from .enrollment import enrollment_paths
 from .grants import grant_schedule
 from .growth import growth_factors
+from .levy import election_calendar, levy_schedule
 
-__all__ = ["cut_factors", "enrollment_paths", "grant_schedule", "growth_factors"]
+__all__ = [
+    "cut_factors",
+    "election_calendar",
+    "enrollment_paths",
+    "grant_schedule",
+    "growth_factors",
+    "levy_schedule",
+]
