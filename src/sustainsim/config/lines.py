@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 
 from sustainsim.config.fields import (
     AnyNumber,
+    Cola,
     GrowthRef,
     Name,
     NonNeg,
@@ -244,10 +245,11 @@ class StaffRole(_Line):
 
     A finance office's form replaces pieces of it: ``schedule`` (a salary schedule of
     steps x lanes with a top step, a placement or roster, turnover replaced at the entry
-    cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, on top
-    of ``growth``) paid per ``cola_settlement``; and the benefits split, ``pension_rate``
-    (on salary, and stipends if ``stipend_pensionable``), ``health_per_fte`` (growing
-    with ``health_growth``) and ``payroll_tax_rate``, instead of ``benefits_rate``.
+    cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, fixed or
+    random, on top of ``growth``) paid per ``cola_settlement``; and the benefits split,
+    ``pension_rate`` (on salary, and stipends if ``stipend_pensionable``),
+    ``health_per_fte`` (growing with ``health_growth``) and ``payroll_tax_rate``,
+    instead of ``benefits_rate``.
     ``enrollment_basis`` sets the enrollment the positions are staffed on; ``turnover``
     also bounds the hiring freeze of the management response.
     See :mod:`sustainsim.model.compensation` and :mod:`sustainsim.model.staffing`.
@@ -268,8 +270,10 @@ class StaffRole(_Line):
         0.0, ge=0, le=1, description="share of positions leaving each year (hiring freeze)"
     )
     schedule: SalarySchedule | None = None
-    cola: list[float] | None = Field(
-        None, description="cost-of-living settlements by projected year (fixed), on growth"
+    cola: Cola | None = Field(
+        None,
+        description="cost-of-living settlements on growth: by projected year (a list), or "
+        "every year (one value); each a rate or a distribution drawn per draw and year",
     )
     cola_settlement: Literal["on_time", "late", "late_retroactive"] = "on_time"
     pension_rate: float | None = Field(None, ge=0, le=1, description="on pensionable pay")

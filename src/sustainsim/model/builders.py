@@ -30,6 +30,7 @@ from sustainsim.config.lines import line_category
 from sustainsim.model import lines
 from sustainsim.model.drivers import grant_schedule, growth_factors
 from sustainsim.model.lines import Value
+from sustainsim.model.settlements import cola_factor, cola_rates, random_cola
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
 
@@ -234,13 +235,15 @@ def _schedule(sch: schema.SalarySchedule | None) -> lines.SalarySchedule | None:
     return lines.SalarySchedule(table, shares / shares.sum(), entry)
 
 
-def _cola(cola: list[float] | None, years: int) -> np.ndarray | None:
-    if cola is None:
+def _cola(line: schema.StaffRole, val: _Reader) -> np.ndarray | None:
+    """The settlements' factor ``(years + 1, ·)``; random ones recorded by their mean."""
+    if line.cola is None:
         return None
-    rates = np.zeros(years + 1)
-    k = min(len(cola), years)
-    rates[1 : k + 1] = cola[:k]
-    return np.cumprod(1.0 + rates)
+    s = val.ctx.sampler
+    rates = cola_rates(line.cola, s.draws, f"{val.stream}.cola", val.ctx.years)
+    if random_cola(line.cola):
+        s.record(f"{val.label}cola", rates.mean(axis=0), "mean annual settlement", "1/yr")
+    return cola_factor(rates)
 
 
 def _benefits(line: schema.StaffRole, ctx: LineContext) -> lines.Benefits | None:
@@ -281,7 +284,7 @@ def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
         minimum_positions=float(line.minimum_positions),
         turnover=float(line.turnover),
         schedule=_schedule(line.schedule),
-        cola=_cola(line.cola, ctx.years),
+        cola=_cola(line, val),
         cola_settlement=line.cola_settlement,
         benefits=_benefits(line, ctx),
         basis=line.enrollment_basis,
