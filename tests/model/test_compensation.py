@@ -186,6 +186,50 @@ def test_random_settlements_have_their_own_streams_and_keep_the_others():
     assert not np.array_equal(a.cost.values, b.cost.values)
 
 
+def test_lines_of_a_bargaining_unit_share_their_settlements():
+    two = """
+[[schools]]
+name = "a"
+[schools.enrollment]
+base = 100
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+positions = 1
+salary = 50000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+[[schools.cost]]
+name = "aides"
+kind = "staff"
+positions = 1
+salary = 25000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+[[schools]]
+name = "b"
+[schools.enrollment]
+base = 100
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+positions = 2
+salary = 50000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+"""
+    ds = run(two.format(unit='bargaining_unit = "teachers"'), years=3, draws=20)
+    a, b = ds.cost_lines.sel(school="a"), ds.cost_lines.sel(school="b")
+    # one contract: the same settlements on every line of the unit, in both schools
+    np.testing.assert_allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))
+    np.testing.assert_allclose(a.sel(cost_line="teachers"), 2 * a.sel(cost_line="aides"))
+    assert "settlements.teachers.cola" in ds
+    own = run(two.format(unit=""), years=3, draws=20)
+    a, b = own.cost_lines.sel(school="a"), own.cost_lines.sel(school="b")
+    assert not np.allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))
+    assert not np.allclose(a.sel(cost_line="teachers"), 2 * a.sel(cost_line="aides"))
+
+
 def test_bad_settlements_are_named():
     cases = {
         "cola = [0.02, { dist = 'uniform', low = -2, high = 0 }]": "item 1",

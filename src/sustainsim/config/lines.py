@@ -246,7 +246,8 @@ class StaffRole(_Line):
     A finance office's form replaces pieces of it: ``schedule`` (a salary schedule of
     steps x lanes with a top step, a placement or roster, turnover replaced at the entry
     cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, fixed or
-    random, on top of ``growth``) paid per ``cola_settlement``; and the benefits split,
+    random, on top of ``growth``; random ones shared by the lines of a
+    ``bargaining_unit``) paid per ``cola_settlement``; and the benefits split,
     ``pension_rate`` (on salary, and stipends if ``stipend_pensionable``),
     ``health_per_fte`` (growing with ``health_growth``) and ``payroll_tax_rate``,
     instead of ``benefits_rate``.
@@ -276,6 +277,11 @@ class StaffRole(_Line):
         "every year (one value); each a rate or a distribution drawn per draw and year",
     )
     cola_settlement: Literal["on_time", "late", "late_retroactive"] = "on_time"
+    bargaining_unit: Name | None = Field(
+        None,
+        description="random settlements drawn per unit: lines of one unit (in any school) "
+        "share the draws of stream settlements.<unit>.cola; default: the line's own stream",
+    )
     pension_rate: float | None = Field(None, ge=0, le=1, description="on pensionable pay")
     health_per_fte: float | None = Field(None, ge=0, description="health insurance per FTE")
     health_growth: GrowthRef = 0.0

@@ -240,9 +240,12 @@ def _cola(line: schema.StaffRole, val: _Reader) -> np.ndarray | None:
     if line.cola is None:
         return None
     s = val.ctx.sampler
-    rates = cola_rates(line.cola, s.draws, f"{val.stream}.cola", val.ctx.years)
+    unit = line.bargaining_unit
+    stream = f"settlements.{unit}.cola" if unit else f"{val.stream}.cola"
+    rates = cola_rates(line.cola, s.draws, stream, val.ctx.years)
     if random_cola(line.cola):
-        s.record(f"{val.label}cola", rates.mean(axis=0), "mean annual settlement", "1/yr")
+        label = f"settlements.{unit}.cola" if unit else f"{val.label}cola"
+        s.record(label, rates.mean(axis=0), "mean annual settlement", "1/yr")
     return cola_factor(rates)
 
 

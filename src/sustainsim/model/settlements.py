@@ -5,7 +5,10 @@
 Each value is a rate or a distribution of it; a distribution is drawn for every draw
 and year from the line's own stream ``<entity>.cost.<line>.cola`` (index ``t``, one
 stream per year, as every per-year input), so a settlement never moves another input's
-numbers and the same config and seed give the same settlements in any chunk.
+numbers and the same config and seed give the same settlements in any chunk. Lines of
+one ``bargaining_unit`` (in any school) draw from the unit's stream
+``settlements.<unit>.cola`` instead: one contract, the same settlement for all of them
+(the same uniforms; each line's own distribution maps them).
 
 The result is the cumulative factor ``C[t] = prod_{s <= t} (1 + c[s])`` with
 ``C[0] = 1``, ``(years + 1, 1)`` when every rate is fixed and ``(years + 1, n)``
