@@ -15,6 +15,7 @@ SHIPPED = [
     "ngsi_grant_cliff.toml",
     "declining_enrollment.toml",
     "ohio_levy.toml",
+    "teacher_leader.toml",
 ]
 
 
@@ -89,3 +90,40 @@ def test_declining_enrollment_costs_fall_slower_than_revenue():
     per_pupil_rev = (x.revenue / x.enrollment).values
     assert per_pupil_cost[-1] / per_pupil_cost[0] > per_pupil_rev[-1] / per_pupil_rev[0]
     assert x.fund_balance.values[-1] < 0 < x.fund_balance.values[0]
+
+
+def test_teacher_leader_supplements_are_what_costs_the_mcl_school():
+    spec = sustainsim.load_config(CONFIGS / "teacher_leader.toml")
+    central = sustainsim.central_case(spec).isel(draw=0)
+    pos = central.positions.sel(year=2030)
+    # the same teaching positions give or take one: 20 team teachers and 4 leaders (one
+    # per 2.5 rooms) against 23 classroom teachers and 2 coaches, before the response
+    mcl = pos.sel(school="mcl_k5", cost_line=["team_teachers", "multi_classroom_leaders"])
+    trad = pos.sel(
+        school="self_contained_k5", cost_line=["classroom_teachers", "instructional_coaches"]
+    )
+    assert abs(float(mcl.sum()) - float(trad.sum())) <= 1.5
+    # supplements on the leaders, pensionable: the pension follows them, 24.04% of the
+    # $12,040 (flat) on each leader's FTE
+    plain = spec.with_overrides(
+        {"models.mcl_teams.cost.multi_classroom_leaders.stipend_pensionable": False}
+    )
+    other = sustainsim.central_case(plain).isel(draw=0)
+    fte = float(
+        central.positions.sel(school="mcl_k5", cost_line="multi_classroom_leaders", year=2028)
+    )
+    pension = [
+        c.compensation.sel(school="mcl_k5", year=2028, component="pension")
+        for c in (central, other)
+    ]
+    assert fte == 4.0
+    assert float(pension[0] - pension[1]) == pytest.approx(0.2404 * 12_040 * fte, abs=0.01)
+    ds = sustainsim.simulate(spec, draws=4000, seed=5)
+    free = spec.with_overrides({"models.mcl_teams.cost.multi_classroom_leaders.stipend": 0.0})
+    ds0 = sustainsim.simulate(free, draws=4000, seed=5)
+    p = sustainsim.p_solvent(ds).probability.sel(year=2036)
+    p0 = sustainsim.p_solvent(ds0).probability.sel(year=2036)
+    assert float(p.sel(school="mcl_k5")) < float(p.sel(school="self_contained_k5"))
+    # on the same draws, the supplements alone lower the MCL school's chance
+    assert float(p.sel(school="mcl_k5")) < float(p0.sel(school="mcl_k5")) - 0.03
+    assert float(p0.sel(school="self_contained_k5")) == float(p.sel(school="self_contained_k5"))

@@ -36,6 +36,7 @@ FIGURES = {
     "03_grant_cliff": 5,
     "04_risk_drivers": 4,
     "05_calibration": 2,
+    "06_declining_enrollment": 4,
 }
 
 

@@ -124,6 +124,127 @@ def test_cost_of_living_settlements(rule, expected):
     cents(line(ds, "cost", "teachers"), expected)
 
 
+@pytest.mark.parametrize("rule", ["on_time", "late", "late_retroactive"])
+def test_a_zero_variance_settlement_is_the_fixed_one(rule):
+    fixed = "cola = [0.02, 0.03, 0.0]"
+    zero = (
+        "cola = [{ dist = 'normal', mean = 0.02, sd = 0 }, "
+        "{ dist = 'uniform', low = 0.03, high = 0.03 }, 0.0]"
+    )
+    body = "positions = 1\nsalary = 50000\n{}\ncola_settlement = '{}'"
+    a = run(school(body.format(fixed, rule)), years=3)
+    b = run(school(body.format(zero, rule)), years=3)
+    np.testing.assert_array_equal(a.cost.values, b.cost.values)
+    # one value for every year: 2% settled on time each year, 50,000 * 1.02^t
+    every = "positions = 1\nsalary = 50000\ncola = { dist = 'uniform', low = 0.02, high = 0.02 }"
+    cents(line(run(school(every), years=3), "cost", "teachers"), [51_000, 52_020, 53_060.40])
+    assert "s.teachers.cola" in b  # a random settlement is an input of the run
+
+
+@pytest.mark.parametrize("rule", ["on_time", "late_retroactive"])
+def test_random_settlements_have_the_closed_form_mean(rule):
+    # c[t] ~ Uniform(0, 0.06) independently by year (E = 0.03, Var = 0.06^2 / 12) on one
+    # position of 50,000 with no other growth: C[t] = prod (1 + c[s]), E C[t] = 1.03^t.
+    # On time the year-t salary is 50,000 C[t]; late with arrears it is
+    # 50,000 (C[t-1] + C[t-1] - C[t-2]) from year 2 (year 1: 50,000).
+    body = (
+        "positions = 1\nsalary = 50000\n"
+        f"cola = {{ dist = 'uniform', low = 0.0, high = 0.06 }}\ncola_settlement = '{rule}'"
+    )
+    ds = run(school(body), years=4, draws=4000, seed=7)
+    x = ds.cost.isel(school=0).values  # (draws, years)
+    c = 1.03 ** np.arange(5)
+    expected = 50_000 * (c[1:] if rule == "on_time" else np.r_[1.0, 2 * c[1:4] - c[0:3]])
+    k = 0 if rule == "on_time" else 1  # late: year 1 pays the base salary in every draw
+    cents(x[:, :k], 50_000)
+    se = x[:, k:].std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+    assert np.all(se > 0)
+    assert np.all(np.abs(x[:, k:].mean(axis=0) - expected[k:]) < 4 * se)
+    if rule == "on_time":  # each year its own stream: years 1 and 2 settle independently
+        r = np.diff(np.log(x), axis=1)
+        assert abs(np.corrcoef(np.log(x[:, 0]), r[:, 0])[0, 1]) < 4 / np.sqrt(x.shape[0])
+
+
+def test_random_settlements_have_their_own_streams_and_keep_the_others():
+    from sustainsim.run.source import discover_streams
+
+    grades = "drift = -0.02\nvolatility = 0.05"
+    base = "positions = 1\nsalary = 50000"
+    spec = sustainsim.loads_config(
+        HEAD.format(years=3)
+        + school(base + "\ncola = [0.02, { dist = 'uniform', low = 0, high = 0.04 }]", grades)
+    )
+    streams = [s for s in discover_streams(spec) if s[0].endswith(".cola")]
+    assert streams == [("schools.s.cost.teachers.cola", 2)]  # year 1 is fixed
+    a = run(school(base, grades), years=3, draws=50)
+    b = run(
+        school(base + "\ncola = { dist = 'uniform', low = 0, high = 0.04 }", grades),
+        years=3,
+        draws=50,
+    )
+    np.testing.assert_array_equal(a.enrollment.values, b.enrollment.values)
+    assert not np.array_equal(a.cost.values, b.cost.values)
+
+
+def test_lines_of_a_bargaining_unit_share_their_settlements():
+    two = """
+[[schools]]
+name = "a"
+[schools.enrollment]
+base = 100
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+positions = 1
+salary = 50000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+[[schools.cost]]
+name = "aides"
+kind = "staff"
+positions = 1
+salary = 25000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+[[schools]]
+name = "b"
+[schools.enrollment]
+base = 100
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+positions = 2
+salary = 50000
+cola = {{ dist = "uniform", low = 0, high = 0.06 }}
+{unit}
+"""
+    ds = run(two.format(unit='bargaining_unit = "teachers"'), years=3, draws=20)
+    a, b = ds.cost_lines.sel(school="a"), ds.cost_lines.sel(school="b")
+    # one contract: the same settlements on every line of the unit, in both schools
+    np.testing.assert_allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))
+    np.testing.assert_allclose(a.sel(cost_line="teachers"), 2 * a.sel(cost_line="aides"))
+    assert "settlements.teachers.cola" in ds
+    own = run(two.format(unit=""), years=3, draws=20)
+    a, b = own.cost_lines.sel(school="a"), own.cost_lines.sel(school="b")
+    assert not np.allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))
+    assert not np.allclose(a.sel(cost_line="teachers"), 2 * a.sel(cost_line="aides"))
+
+
+def test_bad_settlements_are_named():
+    cases = {
+        "cola = [0.02, { dist = 'uniform', low = -2, high = 0 }]": "item 1",
+        "cola = [0.02, 1.5]": "<= 1",
+        "cola = 'high'": "list of settlements",
+    }
+    for body, needle in cases.items():
+        with pytest.raises(ConfigError) as info:
+            sustainsim.loads_config(
+                HEAD.format(years=2) + school("positions = 1\nsalary = 1\n" + body)
+            )
+        msg = str(info.value)
+        assert needle in msg and "schools.s.cost.teachers.cola" in msg, msg
+
+
 def test_split_class_for_the_leftovers_of_adjacent_grades():
     assert class_sections(np.array([57.0, 57.0]), 28, combine=True) == 5
     assert class_sections(np.array([57.0, 57.0]), 28) == 6

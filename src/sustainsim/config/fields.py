@@ -14,6 +14,7 @@ from sustainsim.sampling.distributions import Distribution, DistributionError
 __all__ = [
     "MAX_MAGNITUDE",
     "AnyNumber",
+    "Cola",
     "Drift",
     "GrowthRate",
     "GrowthRef",
@@ -135,6 +136,37 @@ Volatility: TypeAlias = Annotated[float | Distribution, *_param(ge=0, le=2)]
 Persistence: TypeAlias = Annotated[float | Distribution, *_param(gt=-1, lt=1)]
 Loading: TypeAlias = Annotated[float | Distribution, *_param(ge=-1, le=1)]
 YearIndex: TypeAlias = Annotated[float | Distribution, *_param(ge=0, integer=True)]
+
+
+_cola_rate = _make_param_validator(gt=-1, le=1)
+
+
+def _validate_cola(v: Any) -> float | Distribution | list[float | Distribution]:
+    """A list of settlements by year (each a rate or a distribution), or one for every year."""
+    if isinstance(v, list | tuple):
+        out = []
+        for i, x in enumerate(v):
+            try:
+                out.append(_cola_rate(x))
+            except ValueError as exc:
+                raise ValueError(f"item {i} (projected year {i + 1}): {exc}") from None
+        return out
+    try:
+        return _cola_rate(v)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}; cola is a list of settlements by projected year (each a rate or a "
+            "distribution table) or one rate or distribution for every year"
+        ) from None
+
+
+#: cost-of-living settlements: a list by projected year, each a rate (> -1, <= 1) or a
+#: distribution of it drawn per draw and year; or one rate or distribution for every year
+Cola: TypeAlias = Annotated[
+    float | Distribution | list[float | Distribution],
+    PlainValidator(_validate_cola),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}, {"type": "array"}]}),
+]
 
 
 def _finite_numbers(v: Any) -> Any:

@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 
 from sustainsim.config.fields import (
     AnyNumber,
+    Cola,
     GrowthRef,
     Name,
     NonNeg,
@@ -365,10 +366,12 @@ class StaffRole(_Line):
 
     A finance office's form replaces pieces of it: ``schedule`` (a salary schedule of
     steps x lanes with a top step, a placement or roster, turnover replaced at the entry
-    cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, on top
-    of ``growth``) paid per ``cola_settlement``; and the benefits split, ``pension_rate``
-    (on salary, and stipends if ``stipend_pensionable``), ``health_per_fte`` (growing
-    with ``health_growth``) and ``payroll_tax_rate``, instead of ``benefits_rate``.
+    cell) instead of ``salary`` and ``step_rate``; ``cola`` (settlements by year, fixed or
+    random, on top of ``growth``; random ones shared by the lines of a
+    ``bargaining_unit``) paid per ``cola_settlement``; and the benefits split,
+    ``pension_rate`` (on salary, and stipends if ``stipend_pensionable``),
+    ``health_per_fte`` (growing with ``health_growth``) and ``payroll_tax_rate``,
+    instead of ``benefits_rate``.
     ``enrollment_basis`` sets the enrollment the positions are staffed on; ``turnover``
     also bounds the hiring freeze of the management response.
     See :mod:`sustainsim.model.compensation` and :mod:`sustainsim.model.staffing`.
@@ -389,10 +392,17 @@ class StaffRole(_Line):
         0.0, ge=0, le=1, description="share of positions leaving each year (hiring freeze)"
     )
     schedule: SalarySchedule | None = None
-    cola: list[float] | None = Field(
-        None, description="cost-of-living settlements by projected year (fixed), on growth"
+    cola: Cola | None = Field(
+        None,
+        description="cost-of-living settlements on growth: by projected year (a list), or "
+        "every year (one value); each a rate or a distribution drawn per draw and year",
     )
     cola_settlement: Literal["on_time", "late", "late_retroactive"] = "on_time"
+    bargaining_unit: Name | None = Field(
+        None,
+        description="random settlements drawn per unit: lines of one unit (in any school) "
+        "share the draws of stream settlements.<unit>.cola; default: the line's own stream",
+    )
     pension_rate: float | None = Field(None, ge=0, le=1, description="on pensionable pay")
     health_per_fte: float | None = Field(None, ge=0, description="health insurance per FTE")
     health_growth: GrowthRef = 0.0

@@ -35,6 +35,7 @@ from sustainsim.model.drivers import (
     levy_schedule,
 )
 from sustainsim.model.lines import Value
+from sustainsim.model.settlements import cola_factor, cola_rates, random_cola
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
 
@@ -299,13 +300,18 @@ def _schedule(sch: schema.SalarySchedule | None) -> lines.SalarySchedule | None:
     return lines.SalarySchedule(table, shares / shares.sum(), entry)
 
 
-def _cola(cola: list[float] | None, years: int) -> np.ndarray | None:
-    if cola is None:
+def _cola(line: schema.StaffRole, val: _Reader) -> np.ndarray | None:
+    """The settlements' factor ``(years + 1, ·)``; random ones recorded by their mean."""
+    if line.cola is None:
         return None
-    rates = np.zeros(years + 1)
-    k = min(len(cola), years)
-    rates[1 : k + 1] = cola[:k]
-    return np.cumprod(1.0 + rates)
+    s = val.ctx.sampler
+    unit = line.bargaining_unit
+    stream = f"settlements.{unit}.cola" if unit else f"{val.stream}.cola"
+    rates = cola_rates(line.cola, s.draws, stream, val.ctx.years)
+    if random_cola(line.cola):
+        label = f"settlements.{unit}.cola" if unit else f"{val.label}cola"
+        s.record(label, rates.mean(axis=0), "mean annual settlement", "1/yr")
+    return cola_factor(rates)
 
 
 def _benefits(line: schema.StaffRole, ctx: LineContext) -> lines.Benefits | None:
@@ -346,7 +352,7 @@ def _staff(line: schema.StaffRole, ctx: LineContext) -> lines.StaffCost:
         minimum_positions=float(line.minimum_positions),
         turnover=float(line.turnover),
         schedule=_schedule(line.schedule),
-        cola=_cola(line.cola, ctx.years),
+        cola=_cola(line, val),
         cola_settlement=line.cola_settlement,
         benefits=_benefits(line, ctx),
         basis=line.enrollment_basis,

@@ -8,9 +8,10 @@ Two forms of salary:
   table, ``sum(W[t] * table) * S[t]``; replacements are hired at the entry cell.
 
 ``S[t]`` is the line's raise factor: its ``growth`` index times the cost-of-living
-settlements by year (``cola``), as paid (:func:`settled`): on time; ``late`` (each
-year's settlement paid from the next year, never recouped); or ``late_retroactive``
-(paid from the next year with a year of arrears then).
+settlements by year (``cola``, fixed or random: :mod:`sustainsim.model.settlements`),
+as paid (:func:`settled`): on time; ``late`` (each year's settlement paid from the next
+year, never recouped); or ``late_retroactive`` (paid from the next year with a year of
+arrears then).
 
 Benefits are either one load (``benefits_rate`` on the salary path, or on the base
 salary growing with ``benefits_growth``), reported as ``other_benefits``, or split:
@@ -105,7 +106,7 @@ def pay_per_fte(line: lines.StaffCost) -> tuple[dict[str, np.ndarray], np.ndarra
         [USD/FTE]
     """
     f = line.growth
-    raise_ = f if line.cola is None else f * line.cola[:, None]
+    raise_ = f if line.cola is None else f * line.cola
     raise_ = settled(raise_, line.cola_settlement)
     salary, entry_salary, base = _salary(line, raise_)
     stipend = f[1:] * line.stipend if np.any(line.stipend) else 0.0

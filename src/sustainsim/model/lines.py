@@ -230,7 +230,7 @@ class StaffCost(_Line):
     positions: float | None = None
     sections: Sections | None = None
     schedule: SalarySchedule | None = None  # replaces salary and step_rate
-    cola: np.ndarray | None = None  # (years + 1,) factor of the settlements by year
+    cola: np.ndarray | None = None  # (years + 1, ·) factor of the settlements by year
     cola_settlement: str = "on_time"  # "on_time", "late", "late_retroactive"
     benefits: Benefits | None = None  # replaces benefits_rate and benefits_growth
     basis: str = "current"  # enrollment the positions are staffed on
