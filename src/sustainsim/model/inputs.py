@@ -26,6 +26,7 @@ from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_facto
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.model.flow_inputs import build_flows
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -310,6 +311,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         first_year=first,
         schools=tuple(schools),
         district=district,
+        flows=build_flows(cfg, schools, growth, T),
         scalars=s.scalars,
         scalar_attrs=s.attrs,
     )
