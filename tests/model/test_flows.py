@@ -377,8 +377,10 @@ charge = {{ method = "per_pupil" }}
     spec = sustainsim.loads_config(HEAD.format(years=4) + body).with_overrides(
         {"simulation.draws": 20}
     )
-    ds = sustainsim.simulate(spec)
+    ds = sustainsim.simulate(spec, lines=True)
     _conserved(ds)
+    np.testing.assert_allclose(ds.revenue_lines.sum("revenue_line"), ds.revenue, atol=1e-6)
+    np.testing.assert_allclose(ds.cost_lines.sum("cost_line"), ds.cost, atol=1e-6)
     assert float(ds.backstop_transfer.min()) >= 0
     assert float(ds.backstop_transfer.max()) <= per + 1e-6
     assert float(ds.backstop_transfer.sum("school").max()) <= cap + 1e-6
@@ -400,3 +402,50 @@ charge = {{ method = "per_pupil" }}
     np.testing.assert_allclose(
         ds.district_revenue, sustainsim.simulate(plain).district_revenue, rtol=0, atol=1e-6
     )
+
+
+def test_line_breakdowns_show_the_flows():
+    # with line breakdowns each flow is a column of its district line at the school (the
+    # backstop's under district_backstop), so the columns add up to revenue and cost
+    ds = _run(PASS_THROUGH.format(allocate=_TO_A), years=3, lines=True)
+    cents(ds.revenue_lines.sel(revenue_line="launch", school="a").isel(draw=0), [120e3, 60e3, 0])
+    ds = _run(CHARGES, lines=True)
+    cents(ds.cost_lines.sel(cost_line="central_office", school="a").isel(draw=0), [60e3, 60e3])
+    cents(ds.cost_lines.sel(cost_line="it", school="b").isel(draw=0), [22_000, 24_200])
+    for body in (BACKSTOP, CHARGES, ALLOCATE.format(allocate='{ method = "per_pupil" }')):
+        ds = _run(body, lines=True)
+        np.testing.assert_allclose(ds.revenue_lines.sum("revenue_line"), ds.revenue, atol=1e-6)
+        np.testing.assert_allclose(ds.cost_lines.sum("cost_line"), ds.cost, atol=1e-6)
+    assert str(ds.revenue_kind.sel(revenue_line="aid").values) == "per_pupil"
+    ds = _run(BACKSTOP, lines=True)
+    cents(
+        ds.revenue_lines.sel(revenue_line="district_backstop", school="a").isel(draw=0), [75e3] * 2
+    )
+
+
+def test_two_pass_throughs_do_not_pay_a_line_twice():
+    # a second grant of 100,000 a year passed to the same lines after "launch" (300,000)
+    # finds them paid: it pays nothing and stays central (central revenue + 100,000).
+    second = """
+[[district.revenue]]
+name = "relief"
+kind = "grant"
+amount = 100000
+start = 1
+end = 2
+allocate = { method = "pass_through", to = [{ school = "a", lines = ["startup_pd"] }] }
+"""
+    body = PASS_THROUGH.format(allocate=_TO_A).replace(
+        "[[district.cost]]", second + "[[district.cost]]"
+    )
+    ds = _run(body, years=3)
+    cents(_v(ds, "allocated_revenue", "a"), [120_000, 60_000, 0])
+    cents(_v(ds, "central_revenue"), [280_000, 340_000, 0])
+    # the other way round: relief pays 100,000 of the PD first, launch the last 20,000
+    body = PASS_THROUGH.format(allocate=_TO_A).replace(
+        "[[district.revenue]]", second + "[[district.revenue]]", 1
+    )
+    ds = _run(body, years=3)
+    cents(_v(ds, "allocated_revenue", "a"), [120_000, 60_000, 0])
+    cents(_v(ds, "surplus", "a"), [0, 0, 0])
+    cents(_v(ds, "central_revenue"), [280_000, 340_000, 0])

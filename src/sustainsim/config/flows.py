@@ -50,7 +50,15 @@ from pydantic import Field, model_validator
 
 from sustainsim.config.fields import GrowthRef, Name, _Model
 
-__all__ = ["Allocation", "Backstop", "Charge", "PassThrough", "flow_problems", "flows_configured"]
+__all__ = [
+    "Allocation",
+    "Backstop",
+    "Charge",
+    "PassThrough",
+    "flow_lines",
+    "flow_problems",
+    "flows_configured",
+]
 
 
 class PassThrough(_Model):
@@ -139,6 +147,12 @@ class Backstop(_Model):
     cap: float = Field(ge=0, description="USD a year, all covered schools together")
     per_school: float | None = Field(None, ge=0, description="USD a year, each school")
     schools: list[Name] | None = Field(None, description="covered schools (default: all)")
+
+
+def flow_lines(district: Any, part: str) -> list[Any]:
+    """The district's ``part`` lines that move money to schools: allocated or charged."""
+    key = "allocate" if part == "revenue" else "charge"
+    return [ln for ln in getattr(district, part) if getattr(ln, key) is not None]
 
 
 def flows_configured(district: Any) -> bool:

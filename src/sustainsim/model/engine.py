@@ -366,7 +366,7 @@ def run(
     rl, cl = out.get("revenue_lines"), out.get("cost_lines")
     tr = None
     if inputs.flows is not None:
-        tr = Transfers(inputs, out, _revenue_amount, _cost_amount)
+        tr = Transfers(inputs, out, _revenue_amount, _cost_amount, revenue_lines, cost_lines)
     for j, school in enumerate(inputs.schools):
         out["enrollment"][:, j] = school.enrollment[1:]
         _run_one(

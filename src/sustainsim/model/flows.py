@@ -23,10 +23,12 @@ The order of a year (every year, all draws at once):
    receiving schools (``share`` of the line; nothing when none of them has pupils),
    ``shares`` by fixed shares, ``pass_through`` to the named cost lines of named schools
    in the order given, each paid its budgeted amount of the year (before the response)
-   as far as the money goes. Money from a grant line is temporary revenue at the school
-   too. Then each school is charged: a per-pupil fee (``rate x growth x enrollment``),
-   or its enrollment share of a central line's cost, plus ``indirect_rate x`` its
-   direct expenditure of the year (every cost line before the response and the charges).
+   as far as the money goes; allocations are made in the order of the district's lines,
+   and a line already paid (in part) by an earlier pass-through is paid only the rest.
+   Money from a grant line is temporary revenue at the school too. Then each school
+   is charged: a per-pupil fee (``rate x growth x enrollment``), or its enrollment
+   share of a central line's cost, plus ``indirect_rate x`` its direct expenditure of
+   the year (every cost line before the response and the charges).
 2. **The school's budget and its management response** (:mod:`sustainsim.model.response`)
    see the allocations and charges as revenue and cost.
 3. **The backstop** reacts to each covered school's operating deficit of the year after
@@ -43,7 +45,7 @@ The order of a year (every year, all draws at once):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from sustainsim.model.schools import Inputs
 
 __all__ = [
+    "BACKSTOP_LINE",
     "CENTRAL_OUTPUTS",
     "FLOW_OUTPUTS",
     "Allocation",
@@ -66,6 +69,8 @@ __all__ = [
 FLOW_OUTPUTS = ("allocated_revenue", "indirect_charge", "backstop_transfer", "pooled_transfer")
 #: the district's own books after transfers, each ``(years, n)``
 CENTRAL_OUTPUTS = ("central_revenue", "central_cost", "central_surplus", "central_fund_balance")
+#: the revenue-line column of the backstop's transfers in a school's line breakdown
+BACKSTOP_LINE = "district_backstop"
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,10 @@ class Transfers:
         The engine's outputs; the flow outputs ``(years, schools, n)`` are added if missing.
     revenue_amount, cost_amount : callable
         A revenue (cost) line's amounts ``(years, ·)`` in its entity.
+    revenue_lines, cost_lines : mapping of str to int, optional
+        The columns of ``out["revenue_lines"]`` / ``out["cost_lines"]`` (with line
+        breakdowns): each flow is added to its district line's column at the school
+        (the backstop to :data:`BACKSTOP_LINE`'s), so the columns add up to the totals.
     """
 
     def __init__(
@@ -148,6 +157,8 @@ class Transfers:
         out: dict[str, np.ndarray],
         revenue_amount: AmountFn,
         cost_amount: AmountFn,
+        revenue_lines: Mapping[str, int] | None = None,
+        cost_lines: Mapping[str, int] | None = None,
     ):
         flows = inputs.flows
         if flows is None:  # pragma: no cover - the engine checks
@@ -160,8 +171,19 @@ class Transfers:
         self.out = out
         self.temp = np.zeros((T, S, n)) if any(a.temporary for a in flows.allocations) else None
         self.rate = np.zeros(S)  # the indirect rates of each school, added up
+        self.rl, self.cl = out.get("revenue_lines"), out.get("cost_lines")
+        self.rev_index, self.cost_index = revenue_lines or {}, cost_lines or {}
+        self.indirect: list[tuple[np.ndarray, int]] = []  # (rates by school, cost-line column)
         self._allocate(revenue_amount, cost_amount)
         self._fees(cost_amount)
+
+    def _column(self, part: str, line: int) -> int | None:
+        """The breakdown column of the district's ``part`` line ``line`` (None without one)."""
+        d = self.inputs.district
+        arr, index = (self.rl, self.rev_index) if part == "revenue" else (self.cl, self.cost_index)
+        if arr is None or d is None:
+            return None
+        return index.get(getattr(d, part)[line].name)
 
     def _enrollment(self) -> np.ndarray:
         """Current enrollment ``(years, schools, ·)``."""
@@ -172,6 +194,7 @@ class Transfers:
         if d is None or not self.flows.allocations:
             return
         e = self._enrollment()
+        paid: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}  # by earlier pass-throughs
         for a in self.flows.allocations:
             amt = revenue_amount(d.revenue[a.line], d)  # (T, ·)
             if a.weights is not None:
@@ -185,27 +208,41 @@ class Transfers:
                 for j, idx in a.targets:
                     school = self.inputs.schools[j]
                     due = sum((cost_amount(school.cost[i], school) for i in idx), np.zeros(1))
-                    paid = np.minimum(np.maximum(due, 0.0), left)
-                    part[:, j] += paid
-                    left -= paid
+                    before = paid.get((j, idx), 0.0)
+                    pay = np.minimum(np.maximum(due - before, 0.0), left)
+                    paid[(j, idx)] = before + pay
+                    part[:, j] += pay
+                    left -= pay
             alloc += part
             if a.temporary and self.temp is not None:
                 self.temp += part
+            col = self._column("revenue", a.line)
+            if col is not None and self.rl is not None:
+                self.rl[:, :, col] += part
 
     def _fees(self, cost_amount: AmountFn) -> None:
         """Per-pupil charges (known before the budget); indirect rates are kept for later."""
         d, fee = self.inputs.district, self.out["indirect_charge"]
         e = self._enrollment() if self.flows.charges else None
         for c in self.flows.charges:
+            col = self._column("cost", c.line)
             if c.indirect:
-                self.rate = self.rate + c.schools * float(c.rate or 0.0)
+                rates = c.schools * float(c.rate or 0.0)
+                self.rate = self.rate + rates
+                if col is not None:
+                    self.indirect.append((rates, col))
                 continue
             me = c.schools[None, :, None] * e
             if c.rate is not None:
-                fee += c.rate * c.growth[1:, None] * me
+                part = c.rate * c.growth[1:, None] * me
             elif d is not None:
                 amt = cost_amount(d.cost[c.line], d)
-                fee += amt[:, None] * _ratio(me, me.sum(axis=1, keepdims=True))
+                part = amt[:, None] * _ratio(me, me.sum(axis=1, keepdims=True))
+            else:  # pragma: no cover - a charged line is a district line
+                continue
+            fee += part
+            if col is not None and self.cl is not None:
+                self.cl[:, :, col] += part
 
     def adjust(self, j: int) -> Callable[[np.ndarray, np.ndarray, np.ndarray | None], None]:
         """Step 1 for school ``j``: add its allocations and charges to its budget in place."""
@@ -215,6 +252,9 @@ class Transfers:
             if temp is not None and self.temp is not None:
                 temp += self.temp[:, j]
             charge = self.out["indirect_charge"][:, j]
+            if self.cl is not None:
+                for rates, col in self.indirect:
+                    self.cl[:, j, col] += rates[j] * cost
             if self.rate[j]:
                 charge += self.rate[j] * cost  # on the direct expenditure, before the charges
             cost += charge
@@ -234,6 +274,9 @@ class Transfers:
             out["revenue"] += transfer
             out["surplus"] += transfer
             out["fund_balance"] += np.cumsum(transfer, axis=0)
+            col = self.rev_index.get(BACKSTOP_LINE)
+            if self.rl is not None and col is not None:
+                self.rl[:, :, col] += transfer
         if self.flows.pooled:
             pool = out["pooled_transfer"]
             pool[...] = out["surplus"]

@@ -16,11 +16,11 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel
 
-from sustainsim.config.flows import flows_configured
+from sustainsim.config.flows import flow_lines, flows_configured
 from sustainsim.config.lines import line_category
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
-from sustainsim.model.flows import CENTRAL_OUTPUTS, FLOW_OUTPUTS
+from sustainsim.model.flows import BACKSTOP_LINE, CENTRAL_OUTPUTS, FLOW_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
@@ -56,16 +56,24 @@ def _school_lines(spec: Spec, part: str):
             yield placed.line
 
 
+def _line_rows(spec: Spec, part: str):
+    """Name, category and kind of the breakdown's lines: the schools', then the flows'."""
+    for line in (*_school_lines(spec, part), *flow_lines(spec.config.district, part)):
+        yield line.name, line_category(part, line), line.kind
+    if part == "revenue" and spec.config.district.backstop is not None:
+        yield BACKSTOP_LINE, "transfer", "backstop"
+
+
 def _line_names(spec: Spec, part: str) -> list[str]:
     """The schools' line names, each once, in the order first run."""
-    return list(dict.fromkeys(line.name for line in _school_lines(spec, part)))
+    return list(dict.fromkeys(name for name, _, _ in _line_rows(spec, part)))
 
 
 def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
     """Category and kind of each line name (as first defined)."""
     meta: dict[str, tuple[str, str]] = {}
-    for line in _school_lines(spec, part):
-        meta.setdefault(line.name, (line_category(part, line), line.kind))
+    for name, category, kind in _line_rows(spec, part):
+        meta.setdefault(name, (category, kind))
     return [c for c, _ in meta.values()], [k for _, k in meta.values()]
 
 
