@@ -449,3 +449,35 @@ allocate = { method = "pass_through", to = [{ school = "a", lines = ["startup_pd
     cents(_v(ds, "allocated_revenue", "a"), [120_000, 60_000, 0])
     cents(_v(ds, "surplus", "a"), [0, 0, 0])
     cents(_v(ds, "central_revenue"), [280_000, 340_000, 0])
+
+
+def test_flows_do_not_depend_on_the_chunk_size():
+    # random enrollment and cuts with every flow on: chunks of 3 draws or one chunk of 20
+    body = (
+        BACKSTOP.replace(
+            "enrollment = { base = 100 }", "enrollment = { base = 100, volatility = 0.2 }"
+        )
+        + """
+[district.cuts]
+probability = 0.5
+magnitude = { dist = "uniform", low = 0.0, high = 0.2 }
+[[district.revenue]]
+name = "aid"
+kind = "per_pupil"
+rate = 500
+exposed_to_cuts = true
+allocate = { method = "per_pupil", share = 0.7 }
+[[district.cost]]
+name = "office"
+kind = "fixed"
+amount = 30000
+charge = { method = "indirect_rate", rate = 0.03 }
+"""
+    )
+    spec = sustainsim.loads_config(HEAD.format(years=3) + body)
+    one = sustainsim.simulate(spec, draws=20, chunk_size=20)
+    many = sustainsim.simulate(spec, draws=20, chunk_size=3)
+    for k in ("allocated_revenue", "indirect_charge", "backstop_transfer", "central_fund_balance"):
+        np.testing.assert_array_equal(one[k].values, many[k].values)
+    assert float(one.allocated_revenue.std("draw").max()) > 0  # the draws differ
+    _conserved(one)
