@@ -67,6 +67,23 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
         "units": "1",
         "long_name": "levies collected in the district (schools' and central)",
     },
+    "allocated_revenue": {
+        **_USD,
+        "long_name": "district revenue allocated or passed through to the school",
+    },
+    "indirect_charge": {**_USD, "long_name": "central cost charged to the school"},
+    "backstop_transfer": {**_USD, "long_name": "school deficit covered by the district backstop"},
+    "pooled_transfer": {
+        **_USD,
+        "long_name": "school balance moved to the district's pooled reserve (+ to the district)",
+    },
+    "central_revenue": {**_USD, "long_name": "district central revenue, net of transfers"},
+    "central_cost": {**_USD, "long_name": "district central cost, net of charges to schools"},
+    "central_surplus": {**_USD, "long_name": "district central surplus after transfers"},
+    "central_fund_balance": {
+        **_USD,
+        "long_name": "district central fund balance (with the pooled reserve)",
+    },
 }
 
 
@@ -92,7 +109,7 @@ def build_dataset(
     coords = {"draw": np.arange(n), "year": np.asarray(years, dtype=np.int64), "school": schools}
     data_vars = {}
     for name, arr in arrays.items():
-        if name.startswith("district_") or name == "deflator":
+        if name.startswith(("district_", "central_")) or name == "deflator":
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year"))
         elif arr.ndim == 3:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))

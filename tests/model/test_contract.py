@@ -15,6 +15,7 @@ ENGINE = {
     "sustainsim.model.response",
     "sustainsim.model.staffing",
     "sustainsim.model.compensation",
+    "sustainsim.model.flows",
 }
 ALLOWED = TYPED | ENGINE | {"numpy"}
 

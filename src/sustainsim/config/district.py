@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 
 from sustainsim.config.fields import AnyNumber, GrowthRate, Name, Probability, _Model
+from sustainsim.config.flows import Backstop
 from sustainsim.config.lines import CostLine, RevenueLine
 from sustainsim.sampling.distributions import Distribution
 
@@ -260,3 +261,5 @@ class District(_Model):
     fund_balance: AnyNumber = Field(0.0, description="central fund balance at the base year's end")
     revenue: list[RevenueLine] = Field(default_factory=list)
     cost: list[CostLine] = Field(default_factory=list)
+    backstop: Backstop | None = None  # config.flows
+    pooled_reserve: bool = Field(False, description="school balances pooled at the district")

@@ -30,6 +30,7 @@ from sustainsim.config.fields import (
     _Model,
     _show,
 )
+from sustainsim.config.flows import Allocation, Charge
 from sustainsim.sampling.distributions import Distribution
 
 __all__ = ["CostLine", "RevenueLine", "RosterEntry", "SalarySchedule", "SectionBand", "Sections"]
@@ -43,6 +44,8 @@ class _Line(_Model):
     flexible: bool = Field(
         False, description="may be trimmed by the management response when deficits appear"
     )
+    allocate: Allocation | None = None  # district revenue lines (config.flows)
+    charge: Charge | None = None  # district cost lines (config.flows)
 
 
 # --- revenue -------------------------------------------------------------------------------------

@@ -238,6 +238,7 @@ class School(_Model):
     response: Response | None = None
     revenue: list[RevenueLine] = Field(default_factory=list)
     cost: list[CostLine] = Field(default_factory=list)
+    attributes: dict[Name, float] = Field(default_factory=dict, description="weights of flows")
 
     @field_validator("name")
     @classmethod

@@ -32,6 +32,7 @@ import numpy as np
 
 from sustainsim.model import lines
 from sustainsim.model.compensation import COMPONENTS
+from sustainsim.model.flows import Transfers
 from sustainsim.model.response import LEVERS, StaffPool, respond
 from sustainsim.model.schools import Inputs, SchoolInputs
 from sustainsim.model.staffing import class_sections, staff_budget, staff_positions
@@ -337,11 +338,14 @@ def _run_one(
     cl=None,
     rev_index=None,
     cost_index=None,
+    adjust=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
     if once is None and school.response is not None and not school.reserve_one_time:
         once = np.zeros_like(cost)  # the reserve base leaves one-time spending out
     flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index)
+    if adjust is not None:  # allocations and charges (model.flows), before the response
+        adjust(rev, cost, temp)
     res = res or {}
     if school.response is not None:
         _respond(
@@ -399,6 +403,9 @@ def run(
     for k in OUTPUTS:
         out.setdefault(k, np.empty((T, S, n)))
     rl, cl = out.get("revenue_lines"), out.get("cost_lines")
+    tr = None
+    if inputs.flows is not None:
+        tr = Transfers(inputs, out, _revenue_amount, _cost_amount, revenue_lines, cost_lines)
     for j, school in enumerate(inputs.schools):
         out["enrollment"][:, j] = school.enrollment[1:]
         _run_one(
@@ -425,9 +432,12 @@ def run(
             cl=None if cl is None else cl[:, j],
             rev_index=revenue_lines,
             cost_index=cost_lines,
+            adjust=None if tr is None else tr.adjust(j),
         )
+    if tr is not None:
+        tr.after_schools()
     if "district_revenue" in out:
-        _district(inputs, out)
+        _district(inputs, out, tr)
     if "levy_in_force" in out or "district_levy_in_force" in out:
         _levies(inputs, out)
     return out
@@ -457,7 +467,15 @@ def _levies(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
         out["district_levy_in_force"][...] = total if d is None else total + _in_force(d, T, n)
 
 
-def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
+def _revenue_amount(line: lines.Line, school: SchoolInputs) -> np.ndarray:
+    return _amount(line, school, REVENUE_KINDS)
+
+
+def _cost_amount(line: lines.Line, school: SchoolInputs) -> np.ndarray:
+    return _amount(line, school, COST_KINDS)
+
+
+def _district(inputs: Inputs, out: dict[str, np.ndarray], tr: Transfers | None = None) -> None:
     """District totals: the schools plus the district's own (central) lines and balance."""
     T, n = inputs.years, inputs.n
     rev, cost = out["district_revenue"], out["district_cost"]
@@ -484,6 +502,8 @@ def _district(inputs: Inputs, out: dict[str, np.ndarray]) -> None:
     else:
         rev[...] = 0.0
         cost[...] = 0.0
+    if tr is not None:  # the central books net of transfers (model.flows)
+        tr.central(rev, cost, temp)
     rev += out["revenue"].sum(axis=1)
     cost += out["cost"].sum(axis=1)
     np.subtract(rev, cost, out=surplus)

@@ -28,6 +28,7 @@ from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes
 from sustainsim.model.enrollment_events import choice_events
+from sustainsim.model.flow_inputs import build_flows
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -342,6 +343,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         first_year=first,
         schools=tuple(schools),
         district=district,
+        flows=build_flows(cfg, schools, growth, T),
         scalars=s.scalars,
         scalar_attrs=s.attrs,
         deflator=growth.get(macro.DEFLATOR),

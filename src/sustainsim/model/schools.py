@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sustainsim.model.flows import Flows
 from sustainsim.model.lines import CostLine, RevenueLine, Value
 from sustainsim.model.response import Response
 
@@ -52,6 +53,7 @@ class Inputs:
     first_year: int
     schools: tuple[SchoolInputs, ...]
     district: SchoolInputs | None = None
+    flows: Flows | None = None  # money moved between the district and its schools
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     scalar_attrs: dict[str, dict[str, str]] = field(default_factory=dict)
     deflator: np.ndarray | None = None  # (T + 1, n) or (T + 1, 1): the price level, base = 1

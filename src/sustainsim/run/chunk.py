@@ -16,10 +16,12 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel
 
+from sustainsim.config.flows import flow_lines, flows_configured
 from sustainsim.config.lines import line_category
 from sustainsim.config.macro import DEFLATOR
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
+from sustainsim.model.flows import BACKSTOP_LINE, CENTRAL_OUTPUTS, FLOW_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
@@ -55,16 +57,24 @@ def _school_lines(spec: Spec, part: str):
             yield placed.line
 
 
+def _line_rows(spec: Spec, part: str):
+    """Name, category and kind of the breakdown's lines: the schools', then the flows'."""
+    for line in (*_school_lines(spec, part), *flow_lines(spec.config.district, part)):
+        yield line.name, line_category(part, line), line.kind
+    if part == "revenue" and spec.config.district.backstop is not None:
+        yield BACKSTOP_LINE, "transfer", "backstop"
+
+
 def _line_names(spec: Spec, part: str) -> list[str]:
     """The schools' line names, each once, in the order first run."""
-    return list(dict.fromkeys(line.name for line in _school_lines(spec, part)))
+    return list(dict.fromkeys(name for name, _, _ in _line_rows(spec, part)))
 
 
 def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
     """Category and kind of each line name (as first defined)."""
     meta: dict[str, tuple[str, str]] = {}
-    for line in _school_lines(spec, part):
-        meta.setdefault(line.name, (line_category(part, line), line.kind))
+    for name, category, kind in _line_rows(spec, part):
+        meta.setdefault(name, (category, kind))
     return [c for c, _ in meta.values()], [k for _, k in meta.values()]
 
 
@@ -73,7 +83,9 @@ def output_names(spec: Spec) -> list[str]:
     cfg = spec.config
     kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in _school_lines(spec, p)}
     names = list(engine.OUTPUTS)
-    if ("revenue", "grant") in kinds:
+    flows = flows_configured(cfg.district)
+    allocated_grant = any(ln.kind == "grant" and ln.allocate for ln in cfg.district.revenue)
+    if ("revenue", "grant") in kinds or allocated_grant:
         names.append("temporary_revenue")
     if ("cost", "one_time") in kinds:
         names.append("one_time_cost")
@@ -81,14 +93,14 @@ def output_names(spec: Spec) -> list[str]:
         names.append("levy_in_force")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
         names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
-    return names
+    return names + list(FLOW_OUTPUTS if flows else ())
 
 
 def has_district_totals(spec: Spec) -> bool:
     """District totals are kept when there are several schools or district money."""
     d = spec.config.district
     own = d.revenue or d.cost or not (isinstance(d.fund_balance, float) and d.fund_balance == 0)
-    return len(spec.config.schools) > 1 or bool(own)
+    return len(spec.config.schools) > 1 or bool(own) or flows_configured(d)
 
 
 def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]:
@@ -99,9 +111,9 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
     for k in set(names) & set(engine.LEVER_OUTPUTS):
         out[k] = (T, S, len(engine.LEVERS), n)
     if has_district_totals(spec):
-        for k in engine.DISTRICT_OUTPUTS:
-            out[k] = (T, n)
         d = spec.config.district
+        for k in engine.DISTRICT_OUTPUTS + (CENTRAL_OUTPUTS if flows_configured(d) else ()):
+            out[k] = (T, n)
         own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
         if "temporary_revenue" in out or ("revenue", "grant") in own:
             out["district_temporary_revenue"] = (T, n)
@@ -233,11 +245,11 @@ def _non_finite_message(spec: Spec, name: str, arr: np.ndarray, at: tuple, start
     names = spec.school_names
     first_year = spec.config.simulation.first_year
     where = [f"draw {start + int(at[-1])}"]
-    if arr.ndim >= 3 or (arr.ndim == 2 and name.startswith("district")):
+    if arr.ndim >= 3 or (arr.ndim == 2 and name.startswith(("district", "central"))):
         where.insert(0, f"year {first_year + int(at[0])}")
     if arr.ndim >= 3:
         where.insert(0, f"school {names[int(at[1])]!r}")
-    elif name.startswith("district"):
+    elif name.startswith(("district", "central")):
         where.insert(0, "the district")
     elif arr.ndim == 2:
         where.insert(0, f"school {names[int(at[0])]!r}")
