@@ -48,6 +48,7 @@ from sustainsim.config.district import (
 )
 from sustainsim.config.errors import ConfigError, format_validation_error
 from sustainsim.config.fields import Name, _Model
+from sustainsim.config.funding import funding_problems
 from sustainsim.config.schools import RESERVED_NAMES, Enrollment, School, SchoolModel
 
 __all__ = [
@@ -122,6 +123,7 @@ class Config(_Model):
         if dup:
             raise ValueError(f"school names must be unique; repeated: {', '.join(dup)}")
         problems = self._correlation_problems() + self._shared_line_problems()
+        problems += funding_problems(self)
         for s in self.schools:
             problems += self._school_problems(s)
         if problems:

@@ -12,7 +12,8 @@ The base reductions are the management response's (none unless configured;
 :mod:`sustainsim.model.response`): reductions that persist, made by levers in order
 (trims of flexible lines, a hiring freeze, reductions in force), reported as
 ``required_cut``, ``cut`` by lever and ``unmet_gap``; ``trimmed`` is the trim lever's part.
-Staff lines' positions and pay come from :mod:`sustainsim.model.staffing`.
+Staff lines' positions and pay come from :mod:`sustainsim.model.staffing`; the grant
+cliff and the costs tied to grants from :mod:`sustainsim.model.cliff`.
 
 Arrays are year-major, ``(years, n)`` for one school, float64. The inputs are the
 typed dataclasses of :mod:`sustainsim.model.schools` and :mod:`sustainsim.model.lines`
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sustainsim.model import lines
+from sustainsim.model.cliff import CLIFF_OUTPUTS, TIE_OUTPUTS, fill_cliff, ties_for
 from sustainsim.model.compensation import COMPONENTS
 from sustainsim.model.response import LEVERS, StaffPool, respond
 from sustainsim.model.schools import Inputs, SchoolInputs
@@ -40,6 +42,7 @@ __all__ = [
     "COMPONENTS",
     "COST_KINDS",
     "DISTRICT_OUTPUTS",
+    "FUNDING_OUTPUTS",
     "LEVERS",
     "LEVER_OUTPUTS",
     "OPTIONAL_OUTPUTS",
@@ -54,6 +57,8 @@ __all__ = [
 OUTPUTS = ("enrollment", "revenue", "cost", "surplus", "fund_balance")
 # produced when the caller asks for them (present in ``out``)
 OPTIONAL_OUTPUTS = ("temporary_revenue", "one_time_cost", "trimmed", "required_cut", "unmet_gap")
+# funding ties (years, schools, n) and the grant cliff (schools, n): :mod:`sustainsim.model.cliff`
+FUNDING_OUTPUTS = TIE_OUTPUTS + CLIFF_OUTPUTS
 # the management response's cut by lever, (years, schools, levers, n), levers in LEVERS order
 LEVER_OUTPUTS = ("cut",)
 # district totals, each (years, n)
@@ -170,29 +175,34 @@ COST_KINDS: dict[str, LineFn] = {
 }
 
 
+def _on(active: np.ndarray) -> np.ndarray:
+    """A line's active years ``(T + 1,)`` or ``(T + 1, n)`` as a ``(T, ·)`` factor."""
+    return active[1:, None] if active.ndim == 1 else active[1:]
+
+
 def _amount(line: lines.Line, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
     amt = kinds[line.kind](line, school)
     if line.active is not None:
-        amt = amt * line.active[1:, None]
+        amt = amt * _on(line.active)
     return amt
 
 
 def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
-    """Add up the revenue lines into ``rev`` (grants also into ``temp``, lines into ``rl``)."""
+    """Add up the revenue lines into ``rev`` (non-recurring also into ``temp``, lines in ``rl``)."""
     rev[...] = 0.0
     if temp is not None:
         temp[...] = 0.0
     for r_line in school.revenue:
         amt = _amount(r_line, school, REVENUE_KINDS)
         rev += amt
-        if temp is not None and r_line.kind == "grant":
+        if temp is not None and not r_line.recurring:
             temp += amt
         if rl is not None:
             rl[:, rev_index[r_line.name]] += amt
 
 
-def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
-    """Add up the cost lines into ``cost`` (one-time also into ``once``).
+def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index, ties=None):
+    """Add up the cost lines into ``cost`` (non-recurring also into ``once``, tied into ``ties``).
 
     Returns the flexible sum (None without flexible lines), the staff pool with the
     staff lines' names, and (with line breakdowns) each cost-line column's flexible amount.
@@ -209,16 +219,18 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
             amt = sb.amount
             entry = sb.entry
             if line.active is not None:
-                amt = amt * line.active[1:, None]
-                entry = entry * line.active[1:, None]
+                amt = amt * _on(line.active)
+                entry = entry * _on(line.active)
             pool.entry.append(np.broadcast_to(entry, cost.shape))
             pool.turnover.append(float(line.turnover))
             staff.append((line.name, sb, line.active))
         else:
             amt = _amount(line, school, COST_KINDS)
         cost += amt
-        if once is not None and line.kind == "one_time":
+        if once is not None and not line.recurring:
             once += amt
+        if ties is not None:
+            ties.add(line.funding, amt)
         if line.flexible:
             flex = amt.copy() if flex is None else flex + amt
         if cl is not None:
@@ -235,7 +247,7 @@ def _staffing(staff, saved, res, ci) -> None:
     if pos is None and comp is None:
         return
     for j, (name, sb, active) in enumerate(staff):
-        on = 1.0 if active is None else active[1:, None]
+        on = 1.0 if active is None else _on(active)
         amount = sb.amount * on
         if saved is None:
             kept, cut_pos = 1.0, 0.0
@@ -312,9 +324,10 @@ def _run_one(
     cl=None,
     rev_index=None,
     cost_index=None,
+    ties=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
-    flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index)
+    flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index, ties)
     res = res or {}
     if school.response is not None:
         _respond(
@@ -347,7 +360,8 @@ def run(
         Realized drivers (:func:`sustainsim.model.inputs.sample_inputs`).
     out : mapping of str to ndarray, optional
         Arrays ``(years, schools, n)`` to write :data:`OUTPUTS` (and any of
-        :data:`OPTIONAL_OUTPUTS` present) into, ``(years, n)`` for
+        :data:`OPTIONAL_OUTPUTS` and :data:`FUNDING_OUTPUTS` present, the latter
+        ``(schools, n)`` for the cliff) into, ``(years, n)`` for
         :data:`DISTRICT_OUTPUTS`; ``revenue_lines`` / ``cost_lines``
         (``(years, schools, lines, n)``, zero-filled) with the name-to-index maps.
 
@@ -386,7 +400,10 @@ def run(
             cl=None if cl is None else cl[:, j],
             rev_index=revenue_lines,
             cost_index=cost_lines,
+            ties=ties_for(out, j),
         )
+    if "cliff_year" in out:
+        fill_cliff(out, inputs.first_year)
     if "district_revenue" in out:
         _district(inputs, out)
     return out

@@ -26,6 +26,7 @@ from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_facto
 from sustainsim.model.drivers.cohort import cohort_paths
 from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes, regime_states
+from sustainsim.model.funding import tie_costs
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -304,6 +305,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
             cost,
             reserve_months=reserve,
         )
+    schools, district = tie_costs(cfg, schools, district)
     return Inputs(
         n=draws.n,
         years=T,

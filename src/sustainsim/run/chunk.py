@@ -16,9 +16,11 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel
 
-from sustainsim.config.lines import line_category
+from sustainsim.config.funding import uses_funding
+from sustainsim.config.lines import line_category, line_recurring
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
+from sustainsim.model.cliff import CLIFF_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
@@ -70,14 +72,18 @@ def _line_meta(spec: Spec, part: str) -> tuple[list[str], list[str]]:
 def output_names(spec: Spec) -> list[str]:
     """The engine outputs this spec produces: the core five plus what its lines need."""
     cfg = spec.config
-    kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in _school_lines(spec, p)}
+    temporary = {
+        p for p in ("revenue", "cost") for ln in _school_lines(spec, p) if not line_recurring(p, ln)
+    }
     names = list(engine.OUTPUTS)
-    if ("revenue", "grant") in kinds:
+    if "revenue" in temporary:
         names.append("temporary_revenue")
-    if ("cost", "one_time") in kinds:
+    if "cost" in temporary:
         names.append("one_time_cost")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
         names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
+    if uses_funding(cfg):
+        names.extend(engine.FUNDING_OUTPUTS)
     return names
 
 
@@ -95,14 +101,16 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
     out: dict[str, tuple[int, ...]] = {k: (T, S, n) for k in names if k not in engine.LEVER_OUTPUTS}
     for k in set(names) & set(engine.LEVER_OUTPUTS):
         out[k] = (T, S, len(engine.LEVERS), n)
+    for k in set(names) & set(CLIFF_OUTPUTS):
+        out[k] = (S, n)
     if has_district_totals(spec):
         for k in engine.DISTRICT_OUTPUTS:
             out[k] = (T, n)
         d = spec.config.district
-        own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
-        if "temporary_revenue" in out or ("revenue", "grant") in own:
+        own = {p for p in ("revenue", "cost") for ln in getattr(d, p) if not line_recurring(p, ln)}
+        if "temporary_revenue" in out or "revenue" in own:
             out["district_temporary_revenue"] = (T, n)
-        if "one_time_cost" in out or ("cost", "one_time") in own:
+        if "one_time_cost" in out or "cost" in own:
             out["district_one_time_cost"] = (T, n)
     if lines:
         out["revenue_lines"] = (T, S, len(_line_names(spec, "revenue")), n)
@@ -213,9 +221,12 @@ def check_finite_outputs(
     chunk offset ``start`` added) where it happens.
     """
     for name, arr in {**arrays, **scalars}.items():
-        if np.isfinite(arr).all():
+        ok = np.isfinite(arr)
+        if name in CLIFF_OUTPUTS:  # NaN: no cliff in that draw
+            ok |= np.isnan(arr)
+        if ok.all():
             continue
-        bad = np.argwhere(~np.isfinite(arr))
+        bad = np.argwhere(~ok)
         first = bad[np.argmin(bad[:, -1])]  # the first draw (draw axis last)
         raise NonFiniteError(_non_finite_message(spec, name, arr, tuple(first), start))
 
