@@ -184,3 +184,119 @@ def test_a_revenue_window_is_checked_too():
             SCHOOL
             + '[[schools.revenue]]\nname = "x"\nkind = "fixed"\namount = 1\nstart = 2\nend = 1\n'
         )
+
+
+EVERY_KIND = """
+[district.response]
+trigger = "deficit"
+cap = 0.05
+
+[[schools]]
+name = "s"
+fund_balance = 0
+[schools.enrollment]
+base = 300
+drift = 0.02
+volatility = 0.05
+grades = ["K", "1", "2"]
+grade_shares = [0.34, 0.33, 0.33]
+
+[[schools.revenue]]
+name = "pp"
+kind = "per_pupil"
+rate = 7000
+{w}
+[[schools.revenue]]
+name = "cat"
+kind = "categorical"
+rate = 900
+eligible_share = 0.3
+{w}
+[[schools.revenue]]
+name = "fix"
+kind = "fixed"
+amount = 50000
+{w}
+
+[[schools.cost]]
+name = "teachers"
+kind = "staff"
+students_per_position = 24
+salary = 60000
+turnover = 0.1
+flexible = true
+{w}
+[[schools.cost]]
+name = "rooms"
+kind = "staff"
+salary = 55000
+sections = {{ bands = [{{ grades = ["K", "1", "2"], max_class_size = 25 }}] }}
+{w}
+[[schools.cost]]
+name = "devices"
+kind = "technology"
+device_price = 300
+refresh_every = 3
+support_per_device = 50
+{w}
+[[schools.cost]]
+name = "ops"
+kind = "fixed"
+amount = 100000
+flexible = true
+{w}
+[[schools.cost]]
+name = "supplies"
+kind = "per_pupil"
+rate = 120
+{w}
+[[schools.cost]]
+name = "startup"
+kind = "one_time"
+amount = 40000
+year = 3
+{w}
+"""
+
+
+@pytest.mark.parametrize(
+    "window",
+    ["start = 2\nend = 4", 'end = { dist = "integer_uniform", low = 2, high = 5 }'],
+)
+def test_every_kind_takes_a_window(window):
+    def sim(w):
+        spec = sustainsim.loads_config(HEAD.format(years=6) + EVERY_KIND.format(w=w))
+        return sustainsim.simulate(spec, draws=200, seed=5, lines=True, progress=False)
+
+    plain, windowed = sim(""), sim(window)
+    t = np.arange(1, 7)[None, :]
+
+    def on(name):  # (draw, year): the line's own window
+        if "dist" in window:  # each line draws its end from its own stream
+            end = windowed[f"s.{name}.end"].values[:, None]
+            assert sorted(np.unique(end)) == [2, 3, 4, 5]
+            return np.broadcast_to(t <= end, (200, 6))
+        return np.broadcast_to((t >= 2) & (t <= 4), (200, 6))
+
+    if "dist" in window:
+        ends = [windowed[f"s.{k}.end"].values for k in ("pp", "cat", "ops")]
+        assert not np.array_equal(ends[0], ends[1]) and not np.array_equal(ends[1], ends[2])
+    # lines the response does not touch are the plain ones in their window, nothing outside
+    for part, names in (("revenue", ["pp", "cat", "fix"]), ("cost", ["rooms", "supplies"])):
+        for k in names:
+            got = windowed[f"{part}_lines"].sel({f"{part}_line": k}).isel(school=0).values
+            want = plain[f"{part}_lines"].sel({f"{part}_line": k}).isel(school=0).values
+            np.testing.assert_allclose(got, want * on(k), rtol=1e-12)
+    # the one-time cost falls in year 3: kept where its window holds it
+    once = windowed.cost_lines.sel(cost_line="startup").isel(school=0, year=2).values
+    np.testing.assert_allclose(once, 40000 * on("startup")[:, 2])
+    # every cost line, response and all, is zero outside its window
+    for k in ("teachers", "rooms", "devices", "ops", "supplies", "startup"):
+        x = windowed.cost_lines.sel(cost_line=k).isel(school=0).values
+        assert (x[~on(k)] == 0).all(), k
+    pos = windowed.positions.sel(cost_line="teachers").isel(school=0).values
+    assert (pos[~on("teachers")] == 0).all()
+    # the lines add up to the totals
+    np.testing.assert_allclose(
+        windowed.cost_lines.sum("cost_line").values, windowed.cost.values, rtol=1e-12
+    )
