@@ -5,7 +5,9 @@ Dims: ``draw``, ``year`` (integer fiscal year, projected years only), ``school``
 management response's ``cut`` by lever; ``component`` for ``compensation`` (kept with
 the per-line breakdowns, like ``positions`` by ``cost_line``). Sampled scalar
 inputs (each grant's last year, the number of cuts, every input drawn from a
-distribution) are variables over ``draw`` whose attrs carry ``role = "input"``.
+distribution) are variables over ``draw`` whose attrs carry ``role = "input"``;
+``initial_fund_balance`` and the grant cliff (``cliff_year``, ``cliff_gap``, kept when a
+config ties costs to grants or flags lines ``recurring``) are over ``(draw, school)``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame"]
 
 # variables with a ``lever`` dimension (year, school, lever)
 _LEVER_VARIABLES = ("cut",)
+# variables over (draw, school)
+_SCHOOL_VARIABLES = ("initial_fund_balance", "cliff_year", "cliff_gap")
 
 _USD = {"units": "USD", "dollar_basis": "nominal"}
 
@@ -37,8 +41,26 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "initial_fund_balance": {**_USD, "long_name": "fund balance at the end of the base year"},
     "revenue_lines": {**_USD, "long_name": "revenue by line"},
     "cost_lines": {**_USD, "long_name": "cost by line"},
-    "temporary_revenue": {**_USD, "long_name": "temporary revenue (grants)"},
-    "one_time_cost": {**_USD, "long_name": "one-time (start-up) cost"},
+    "temporary_revenue": {**_USD, "long_name": "temporary revenue (grants, lines not recurring)"},
+    "one_time_cost": {**_USD, "long_name": "non-recurring (one-time, start-up) cost"},
+    "grant_funded_cost": {
+        **_USD,
+        "long_name": "cost of lines funded by a grant in the years it pays them (before the "
+        "management response)",
+    },
+    "absorbed_cost": {
+        **_USD,
+        "long_name": "cost of grant-funded lines carried on the general budget after the grant "
+        "stopped (before the management response)",
+    },
+    "cliff_year": {
+        "units": "fiscal year",
+        "long_name": "grant cliff: first year after the school's last temporary money (NaN: none)",
+    },
+    "cliff_gap": {
+        **_USD,
+        "long_name": "grant cliff size: recurring cost newly uncovered in the cliff year",
+    },
     "levy_in_force": {
         "units": "1",
         "long_name": "levies collected (the number of the school's levy lines in force)",
@@ -115,7 +137,7 @@ def build_dataset(
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))
         elif name in _LEVER_VARIABLES:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "lever"))
-        elif name == "initial_fund_balance":
+        elif name in _SCHOOL_VARIABLES:
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
         elif name == "compensation":
             da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "component"))

@@ -9,9 +9,10 @@ import pytest
 grimp = pytest.importorskip("grimp")
 
 TYPED = {"sustainsim.model.lines", "sustainsim.model.schools"}
-# the engine and its numpy-only parts (the response, staffing)
+# the engine and its numpy-only parts (the response, staffing, the grant cliff)
 ENGINE = {
     "sustainsim.model.engine",
+    "sustainsim.model.cliff",
     "sustainsim.model.response",
     "sustainsim.model.staffing",
     "sustainsim.model.compensation",

@@ -10,6 +10,15 @@ class sections), ``technology`` (devices, refresh, licenses, support), ``one_tim
 Years in lines are projected years (1 = the first projected year). Inside a school
 model (``[models.NAME]``) they count from the school's conversion: 1 = the launch year,
 0 = the planning year before it.
+
+Every line may run in a window of years, ``start`` to ``end`` (both included; a fixed
+year or a whole-numbered distribution sampled per draw; a grant's own ``start`` and
+``end`` are its paid term). ``recurring`` says whether its money counts as recurring
+for structural balance and the grant cliff (grants and one-time costs are not, every
+other kind is; :func:`line_recurring`). A cost line may be ``funded_by`` a grant line
+(of its school, the school's model or the district): with ``on_expiry = "end"`` it stops
+in the first year the grant no longer pays, with ``"absorb"`` it goes on, on the
+school's general budget (:mod:`sustainsim.config.funding`, :mod:`sustainsim.model.funding`).
 """
 
 from __future__ import annotations
@@ -36,6 +45,21 @@ from sustainsim.sampling.distributions import Distribution
 __all__ = ["CostLine", "RevenueLine", "RosterEntry", "SalarySchedule", "SectionBand", "Sections"]
 
 
+def _lowest(v: float | Distribution) -> float:
+    return v.bounds()[0] if isinstance(v, Distribution) else float(v)
+
+
+def check_window(start: float | Distribution | None, end: float | Distribution | None) -> None:
+    """Refuse a line window whose end can fall before its start (lowest values compared)."""
+    if start is None or end is None:
+        return
+    if _lowest(end) < _lowest(start):
+        raise ValueError(
+            f"end year ({_show(end)}) is before start year ({_show(start)}); "
+            "end must be >= start (both are projected years, 1 = first)"
+        )
+
+
 class _Line(_Model):
     name: Name
     category: str | None = Field(
@@ -46,6 +70,42 @@ class _Line(_Model):
     )
     allocate: Allocation | None = None  # district revenue lines (config.flows)
     charge: Charge | None = None  # district cost lines (config.flows)
+    start: YearIndex | None = Field(
+        None, description="first year the line runs (fixed or a distribution; default: always)"
+    )
+    end: YearIndex | None = Field(
+        None, description="last year the line runs, included (fixed or a distribution)"
+    )
+    recurring: bool | None = Field(
+        None,
+        description="recurring money for structural balance and the cliff (default: grants "
+        "and one_time costs are not, every other kind is)",
+    )
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        check_window(self.start, self.end)
+        return self
+
+
+class _Cost(_Line):
+    funded_by: Name | None = Field(
+        None, description="the grant line (of the school, its model or the district) paying it"
+    )
+    on_expiry: Literal["end", "absorb"] = Field(
+        "end",
+        description="when its grant stops paying: end (the cost stops) or absorb (it goes on, "
+        "on the school's general budget)",
+    )
+
+    @model_validator(mode="after")
+    def _expiry_needs_grant(self):
+        if "on_expiry" in self.model_fields_set and self.funded_by is None:
+            raise ValueError(
+                f"on_expiry = {self.on_expiry!r} needs funded_by (the grant line paying "
+                "this cost); give funded_by or drop on_expiry"
+            )
+        return self
 
 
 # --- revenue -------------------------------------------------------------------------------------
@@ -95,17 +155,6 @@ class Grant(_Line):
     renewal_probability: float = Field(0.0, ge=0, lt=1)
     termination_probability: float = Field(0.0, ge=0, le=1)
     exposed_to_cuts: bool = False
-
-    @model_validator(mode="after")
-    def _end_after_start(self):
-        s_lo = self.start.bounds()[0] if isinstance(self.start, Distribution) else self.start
-        e_lo = self.end.bounds()[0] if isinstance(self.end, Distribution) else self.end
-        if e_lo < s_lo:
-            raise ValueError(
-                f"end year ({_show(self.end)}) is before start year ({_show(self.start)}); "
-                "end must be >= start (both are projected years, 1 = first)"
-            )
-        return self
 
 
 #: pass probabilities of each attempt in turn
@@ -236,7 +285,7 @@ RevenueLine = Annotated[
 # --- cost ----------------------------------------------------------------------------------------
 
 
-class FixedCost(_Line):
+class FixedCost(_Cost):
     """A fixed annual cost with growth."""
 
     kind: Literal["fixed"]
@@ -244,7 +293,7 @@ class FixedCost(_Line):
     growth: GrowthRef = 0.0
 
 
-class PerPupilCost(_Line):
+class PerPupilCost(_Cost):
     """Rate x enrollment."""
 
     kind: Literal["per_pupil"]
@@ -353,7 +402,7 @@ class Sections(_Model):
     positions_per_section: float = Field(1.0, gt=0)
 
 
-class StaffRole(_Line):
+class StaffRole(_Cost):
     """Staff positions with salary, steps, cost-of-living raises, benefits and stipends.
 
     Exactly one rule sets the positions: ``positions`` (a fixed count),
@@ -446,7 +495,7 @@ class StaffRole(_Line):
         return self
 
 
-class Technology(_Line):
+class Technology(_Cost):
     """Devices per pupil with a refresh cycle, licenses and support.
 
     Fleet ``D[t] = devices_per_pupil * E[t]``. Devices bought in year t: new ones when
@@ -478,7 +527,7 @@ class Technology(_Line):
         return self
 
 
-class OneTimeCost(_Line):
+class OneTimeCost(_Cost):
     """A one-time cost in one year (start-up: technology, PD, planning, furniture/space)."""
 
     kind: Literal["one_time"]
@@ -505,9 +554,27 @@ DEFAULT_CATEGORY = {
 }
 
 
+#: line kinds whose money is not recurring by default (a line's own ``recurring`` wins)
+NONRECURRING_KINDS = frozenset({("revenue", "grant"), ("cost", "one_time")})
+
+
 def line_category(part: str, line) -> str:
     """The category of a line: its own, or its kind's default."""
     return line.category or DEFAULT_CATEGORY[(part, line.kind)]
 
 
-__all__ += ["AnyNumber", "DEFAULT_CATEGORY", "line_category"]
+def line_recurring(part: str, line) -> bool:
+    """Whether a line's money is recurring: its own flag, or its kind's default."""
+    if line.recurring is not None:
+        return bool(line.recurring)
+    return (part, line.kind) not in NONRECURRING_KINDS
+
+
+__all__ += [
+    "AnyNumber",
+    "DEFAULT_CATEGORY",
+    "NONRECURRING_KINDS",
+    "check_window",
+    "line_category",
+    "line_recurring",
+]

@@ -49,6 +49,7 @@ from sustainsim.config.district import (
 from sustainsim.config.errors import ConfigError, format_validation_error
 from sustainsim.config.fields import Name, _Model
 from sustainsim.config.flows import flow_problems
+from sustainsim.config.funding import funding_problems
 from sustainsim.config.macro import macro_problems
 from sustainsim.config.schools import RESERVED_NAMES, Enrollment, School, SchoolModel
 
@@ -126,6 +127,7 @@ class Config(_Model):
         problems = self._correlation_problems() + self._shared_line_problems()
         problems += macro_problems(self)
         problems += flow_problems(self)
+        problems += funding_problems(self)
         for s in self.schools:
             problems += self._school_problems(s)
         if problems:

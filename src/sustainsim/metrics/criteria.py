@@ -2,16 +2,22 @@
 
 * reserve-compliant through year t: the fund balance stayed at or above the policy
   reserve (``months / 12`` of the year's expenditure) in every year up to t; the
-  expenditure is the reserve base, recurring cost (one-time spending left out) unless
-  the config's ``[district.reserve] include_one_time`` puts it in (:func:`reserve_base`);
-* structurally balanced: recurring revenue (all revenue but grants) covers recurring
-  cost (all cost but one-time spending) in every year after temporary money has
-  ended; where it has not ended within the horizon, the last year is judged;
+  expenditure is the reserve base, recurring cost (non-recurring spending left out)
+  unless the config's ``[district.reserve] include_one_time`` puts it in
+  (:func:`reserve_base`);
+* structurally balanced: recurring revenue (all revenue but temporary money) covers
+  recurring cost (all cost but non-recurring spending) in every year after temporary
+  money has ended; where it has not ended within the horizon, the last year is judged.
+  What is recurring follows each line's ``recurring`` flag: by default grants are
+  temporary money and one-time costs non-recurring, every other line recurring (the
+  engine adds the others into ``temporary_revenue`` and ``one_time_cost``);
 * the structural gap after the grant cliff: recurring cost minus recurring revenue in
   the first year without temporary money, in dollars and per pupil.
 
 All take the results Dataset and return DataArrays/Datasets over ``draw``/``school``
-(with the district total as ``"district"`` where the Dataset has one).
+(with the district total as ``"district"`` where the Dataset has one). A run that ties
+costs to grants also holds each school's cliff per draw (``cliff_year``, ``cliff_gap``:
+the recurring cost newly uncovered, :mod:`sustainsim.model.cliff`).
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ def p_reserve_compliant(ds: xr.Dataset, months: float | None = None, confidence:
 
 
 def recurring(ds: xr.Dataset) -> xr.Dataset:
-    """Recurring revenue (revenue less grants) and recurring cost (cost less one-time). [USD]"""
+    """Recurring revenue and cost: less the lines not ``recurring`` (grants, one-time). [USD]"""
     rev, cost = entity_balance(ds, "revenue"), entity_balance(ds, "cost")
     if "temporary_revenue" in ds or "district_temporary_revenue" in ds:
         rev = rev - _with_total(ds, "temporary_revenue", rev)

@@ -12,6 +12,9 @@ Adding a line kind takes one schema class (``config/lines.py``), one typed line
 (``model/engine.py``); ``tests/model/test_kinds.py`` checks that every kind of the
 schema has all of them.
 
+Every line then gets its own ``start``/``end`` window and ``recurring`` flag
+(:func:`sustainsim.model.windows.place`).
+
 Stream names are ``<entity>.<part>.<line>.<parameter>`` (``schools.ref.revenue.grant.end``)
 and scalar inputs ``<entity>.<line>.<parameter>``; each builder asks for its streams in
 a fixed order, which fixes Sobol dimensions and so the numbers.
@@ -36,6 +39,7 @@ from sustainsim.model.drivers import (
 )
 from sustainsim.model.lines import Value
 from sustainsim.model.settlements import cola_factor, cola_rates, random_cola
+from sustainsim.model.windows import place
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws
 
@@ -175,7 +179,7 @@ def _grant(line: schema.Grant, ctx: LineContext) -> lines.GrantRevenue:
         "fiscal year",
     )
     return lines.GrantRevenue(
-        **val.common, exposed=bool(line.exposed_to_cuts), amount=amount, paying=paying
+        **val.common, exposed=bool(line.exposed_to_cuts), amount=amount, paying=paying, start=start
     )
 
 
@@ -415,4 +419,4 @@ def build_line(part: str, line: Any, ctx: LineContext) -> Any:
     table = _BUILDERS[part]
     if line.kind not in table:  # pragma: no cover - the schema admits no other kind
         raise ValueError(f"no builder for {part} kind {line.kind!r}; known: {', '.join(table)}")
-    return table[line.kind](line, ctx)
+    return place(part, line, table[line.kind](line, ctx), ctx)

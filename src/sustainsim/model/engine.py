@@ -12,7 +12,8 @@ The base reductions are the management response's (none unless configured;
 :mod:`sustainsim.model.response`): reductions that persist, made by levers in order
 (trims of flexible lines, a hiring freeze, reductions in force), reported as
 ``required_cut``, ``cut`` by lever and ``unmet_gap``; ``trimmed`` is the trim lever's part.
-Staff lines' positions and pay come from :mod:`sustainsim.model.staffing`.
+Staff lines' positions and pay come from :mod:`sustainsim.model.staffing`; the grant
+cliff and the costs tied to grants from :mod:`sustainsim.model.cliff`.
 
 Arrays are year-major, ``(years, n)`` for one school, float64. The inputs are the
 typed dataclasses of :mod:`sustainsim.model.schools` and :mod:`sustainsim.model.lines`
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sustainsim.model import lines
+from sustainsim.model.cliff import CLIFF_OUTPUTS, TIE_OUTPUTS, fill_cliff, ties_for
 from sustainsim.model.compensation import COMPONENTS
 from sustainsim.model.flows import Transfers
 from sustainsim.model.response import LEVERS, StaffPool, respond
@@ -41,6 +43,7 @@ __all__ = [
     "COMPONENTS",
     "COST_KINDS",
     "DISTRICT_OUTPUTS",
+    "FUNDING_OUTPUTS",
     "LEVERS",
     "LEVER_OUTPUTS",
     "OPTIONAL_OUTPUTS",
@@ -62,6 +65,8 @@ OPTIONAL_OUTPUTS = (
     "unmet_gap",
     "levy_in_force",
 )
+# funding ties (years, schools, n) and the grant cliff (schools, n): :mod:`sustainsim.model.cliff`
+FUNDING_OUTPUTS = TIE_OUTPUTS + CLIFF_OUTPUTS
 # the management response's cut by lever, (years, schools, levers, n), levers in LEVERS order
 LEVER_OUTPUTS = ("cut",)
 # district totals, each (years, n)
@@ -183,29 +188,34 @@ COST_KINDS: dict[str, LineFn] = {
 }
 
 
+def _on(active: np.ndarray) -> np.ndarray:
+    """A line's active years ``(T + 1,)`` or ``(T + 1, n)`` as a ``(T, ·)`` factor."""
+    return active[1:, None] if active.ndim == 1 else active[1:]
+
+
 def _amount(line: lines.Line, school: SchoolInputs, kinds: Mapping[str, LineFn]) -> np.ndarray:
     amt = kinds[line.kind](line, school)
     if line.active is not None:
-        amt = amt * line.active[1:, None]
+        amt = amt * _on(line.active)
     return amt
 
 
 def _sum_revenue(school: SchoolInputs, rev, temp, rl, rev_index) -> None:
-    """Add up the revenue lines into ``rev`` (grants also into ``temp``, lines into ``rl``)."""
+    """Add up the revenue lines into ``rev`` (non-recurring also into ``temp``, lines in ``rl``)."""
     rev[...] = 0.0
     if temp is not None:
         temp[...] = 0.0
     for r_line in school.revenue:
         amt = _amount(r_line, school, REVENUE_KINDS)
         rev += amt
-        if temp is not None and r_line.kind == "grant":
+        if temp is not None and not r_line.recurring:
             temp += amt
         if rl is not None:
             rl[:, rev_index[r_line.name]] += amt
 
 
-def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
-    """Add up the cost lines into ``cost`` (one-time also into ``once``).
+def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index, ties=None):
+    """Add up the cost lines into ``cost`` (non-recurring also into ``once``, tied into ``ties``).
 
     Returns the flexible sum (None without flexible lines), the staff pool with the
     staff lines' names, and (with line breakdowns) each cost-line column's flexible amount.
@@ -222,16 +232,18 @@ def _sum_cost(school: SchoolInputs, cost, once, cl, cost_index):
             amt = sb.amount
             entry = sb.entry
             if line.active is not None:
-                amt = amt * line.active[1:, None]
-                entry = entry * line.active[1:, None]
+                amt = amt * _on(line.active)
+                entry = entry * _on(line.active)
             pool.entry.append(np.broadcast_to(entry, cost.shape))
             pool.turnover.append(float(line.turnover))
             staff.append((line.name, sb, line.active))
         else:
             amt = _amount(line, school, COST_KINDS)
         cost += amt
-        if once is not None and line.kind == "one_time":
+        if once is not None and not line.recurring:
             once += amt
+        if ties is not None:
+            ties.add(line.funding, amt)
         if line.flexible:
             flex = amt.copy() if flex is None else flex + amt
         if cl is not None:
@@ -248,7 +260,7 @@ def _staffing(staff, saved, res, ci) -> None:
     if pos is None and comp is None:
         return
     for j, (name, sb, active) in enumerate(staff):
-        on = 1.0 if active is None else active[1:, None]
+        on = 1.0 if active is None else _on(active)
         amount = sb.amount * on
         if saved is None:
             kept, cut_pos = 1.0, 0.0
@@ -339,11 +351,12 @@ def _run_one(
     rev_index=None,
     cost_index=None,
     adjust=None,
+    ties=None,
 ) -> None:
     _sum_revenue(school, rev, temp, rl, rev_index)
     if once is None and school.response is not None and not school.reserve_one_time:
         once = np.zeros_like(cost)  # the reserve base leaves one-time spending out
-    flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index)
+    flex, pool, staff, flex_columns = _sum_cost(school, cost, once, cl, cost_index, ties)
     if adjust is not None:  # allocations and charges (model.flows), before the response
         adjust(rev, cost, temp)
     res = res or {}
@@ -390,7 +403,8 @@ def run(
         Realized drivers (:func:`sustainsim.model.inputs.sample_inputs`).
     out : mapping of str to ndarray, optional
         Arrays ``(years, schools, n)`` to write :data:`OUTPUTS` (and any of
-        :data:`OPTIONAL_OUTPUTS` present) into, ``(years, n)`` for
+        :data:`OPTIONAL_OUTPUTS` and :data:`FUNDING_OUTPUTS` present, the latter
+        ``(schools, n)`` for the cliff) into, ``(years, n)`` for
         :data:`DISTRICT_OUTPUTS`; ``revenue_lines`` / ``cost_lines``
         (``(years, schools, lines, n)``, zero-filled) with the name-to-index maps.
 
@@ -433,9 +447,12 @@ def run(
             rev_index=revenue_lines,
             cost_index=cost_lines,
             adjust=None if tr is None else tr.adjust(j),
+            ties=ties_for(out, j),
         )
     if tr is not None:
         tr.after_schools()
+    if "cliff_year" in out:
+        fill_cliff(out, inputs.first_year)
     if "district_revenue" in out:
         _district(inputs, out, tr)
     if "levy_in_force" in out or "district_levy_in_force" in out:

@@ -29,6 +29,7 @@ from sustainsim.model.drivers.enrollment import closure_years, unit_shocks
 from sustainsim.model.drivers.regime import regime_cut_hits, regime_magnitudes
 from sustainsim.model.enrollment_events import choice_events
 from sustainsim.model.flow_inputs import build_flows
+from sustainsim.model.funding import tie_costs
 from sustainsim.model.schools import Inputs, Response, SchoolInputs
 from sustainsim.model.walk import school_lines
 from sustainsim.sampling.distributions import Distribution
@@ -337,6 +338,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
             reserve_months=reserve,
             reserve_one_time=with_one_time,
         )
+    schools, district = tie_costs(cfg, schools, district)
     return Inputs(
         n=draws.n,
         years=T,

@@ -5,10 +5,12 @@ A line's parameters are realized for a chunk of ``n`` draws: a :data:`Value` is 
 year-major, ``(years + 1, n)`` or ``(years + 1, 1)``, row 0 the base year (1.0).
 Nothing here knows the config file: no pydantic object, no random numbers.
 
-Every kind has the same four fields: ``name``, ``category`` (for reports), ``flexible``
-(the management response may trim it) and ``active`` (``(years + 1,)`` bool, or None for
-always: the years its school runs the model it belongs to). Revenue lines add
-``exposed`` (hit by budget cuts).
+Every kind has the same fields: ``name``, ``category`` (for reports), ``flexible``
+(the management response may trim it), ``active`` (``(years + 1,)`` bool, or
+``(years + 1, n)`` when its own window is drawn per draw, or None for always: the years
+its school runs the model it belongs to, within the line's own ``start``/``end``),
+``recurring`` (its money counts as recurring) and ``funding`` (a cost line's grant,
+:class:`Funding`). Revenue lines add ``exposed`` (hit by budget cuts).
 
 Adding a line kind takes three pieces, each keyed by the kind's name:
 
@@ -33,6 +35,7 @@ __all__ = [
     "CostLine",
     "FixedCost",
     "FixedRevenue",
+    "Funding",
     "GrantRevenue",
     "LevyRevenue",
     "Line",
@@ -55,6 +58,20 @@ Value = float | np.ndarray
 EnrollmentBasis = Literal["current", "prior", "max_current_prior"]
 
 
+@dataclass(frozen=True)
+class Funding:
+    """The grant paying a cost line (``funded_by``), as bool ``(years + 1, n)`` masks.
+
+    ``paying``: the years the grant pays; ``expired``: the years from its scheduled start
+    on in which it no longer pays (the cost is then absorbed, or inactive).
+    """
+
+    grant: str
+    paying: np.ndarray
+    expired: np.ndarray
+    on_expiry: str = "end"  # "end" or "absorb"
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Line:
     kind: ClassVar[str]
@@ -62,7 +79,10 @@ class _Line:
     name: str
     category: str = ""
     flexible: bool = False
-    active: np.ndarray | None = None  # (years + 1,) bool; None: every year
+    # (years + 1,) bool, or (years + 1, n) when its years are drawn per draw; None: every year
+    active: np.ndarray | None = None
+    recurring: bool = True  # counts as recurring money (structural balance, the cliff)
+    funding: Funding | None = None  # cost lines: the grant paying it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +137,8 @@ class GrantRevenue(_Revenue):
 
     amount: Value  # [USD]
     paying: np.ndarray
+    start: Value = 1.0  # first scheduled projected year (shifted with its model's years)
+    recurring: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,6 +298,7 @@ class OneTimeCost(_Line):
 
     amount: Value  # [USD]
     year: int
+    recurring: bool = False
 
 
 CostLine = FixedCost | PerPupilCost | StaffCost | TechnologyCost | OneTimeCost

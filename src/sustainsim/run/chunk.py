@@ -17,10 +17,12 @@ import xarray as xr
 from pydantic import BaseModel
 
 from sustainsim.config.flows import flow_lines, flows_configured
-from sustainsim.config.lines import line_category
+from sustainsim.config.funding import uses_funding
+from sustainsim.config.lines import line_category, line_recurring
 from sustainsim.config.macro import DEFLATOR
 from sustainsim.config.spec import Spec
 from sustainsim.model import engine
+from sustainsim.model.cliff import CLIFF_OUTPUTS
 from sustainsim.model.flows import BACKSTOP_LINE, CENTRAL_OUTPUTS, FLOW_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
@@ -82,17 +84,24 @@ def output_names(spec: Spec) -> list[str]:
     """The engine outputs this spec produces: the core five plus what its lines need."""
     cfg = spec.config
     kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in _school_lines(spec, p)}
+    temporary = {
+        p for p in ("revenue", "cost") for ln in _school_lines(spec, p) if not line_recurring(p, ln)
+    }
     names = list(engine.OUTPUTS)
     flows = flows_configured(cfg.district)
-    allocated_grant = any(ln.kind == "grant" and ln.allocate for ln in cfg.district.revenue)
-    if ("revenue", "grant") in kinds or allocated_grant:
+    allocated_grant = any(
+        ln.allocate and not line_recurring("revenue", ln) for ln in cfg.district.revenue
+    )
+    if "revenue" in temporary or allocated_grant:
         names.append("temporary_revenue")
-    if ("cost", "one_time") in kinds:
+    if "cost" in temporary:
         names.append("one_time_cost")
     if ("revenue", "levy") in kinds:
         names.append("levy_in_force")
     if cfg.district.response is not None or any(sc.response for sc in cfg.schools):
         names.extend(("trimmed", "required_cut", "unmet_gap", "cut"))
+    if uses_funding(cfg):
+        names.extend(engine.FUNDING_OUTPUTS)
     return names + list(FLOW_OUTPUTS if flows else ())
 
 
@@ -110,16 +119,19 @@ def output_shapes(spec: Spec, n: int, lines: bool) -> dict[str, tuple[int, ...]]
     out: dict[str, tuple[int, ...]] = {k: (T, S, n) for k in names if k not in engine.LEVER_OUTPUTS}
     for k in set(names) & set(engine.LEVER_OUTPUTS):
         out[k] = (T, S, len(engine.LEVERS), n)
+    for k in set(names) & set(CLIFF_OUTPUTS):
+        out[k] = (S, n)
     if has_district_totals(spec):
         d = spec.config.district
         for k in engine.DISTRICT_OUTPUTS + (CENTRAL_OUTPUTS if flows_configured(d) else ()):
             out[k] = (T, n)
-        own = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
-        if "temporary_revenue" in out or ("revenue", "grant") in own:
+        kinds = {(p, ln.kind) for p in ("revenue", "cost") for ln in getattr(d, p)}
+        own = {p for p in ("revenue", "cost") for ln in getattr(d, p) if not line_recurring(p, ln)}
+        if "temporary_revenue" in out or "revenue" in own:
             out["district_temporary_revenue"] = (T, n)
-        if "one_time_cost" in out or ("cost", "one_time") in own:
+        if "one_time_cost" in out or "cost" in own:
             out["district_one_time_cost"] = (T, n)
-        if "levy_in_force" in out or ("revenue", "levy") in own:
+        if "levy_in_force" in out or ("revenue", "levy") in kinds:
             out["district_levy_in_force"] = (T, n)
     if lines:
         out["revenue_lines"] = (T, S, len(_line_names(spec, "revenue")), n)
@@ -234,9 +246,12 @@ def check_finite_outputs(
     chunk offset ``start`` added) where it happens.
     """
     for name, arr in {**arrays, **scalars}.items():
-        if np.isfinite(arr).all():
+        ok = np.isfinite(arr)
+        if name in CLIFF_OUTPUTS:  # NaN: no cliff in that draw
+            ok |= np.isnan(arr)
+        if ok.all():
             continue
-        bad = np.argwhere(~np.isfinite(arr))
+        bad = np.argwhere(~ok)
         first = bad[np.argmin(bad[:, -1])]  # the first draw (draw axis last)
         raise NonFiniteError(_non_finite_message(spec, name, arr, tuple(first), start))
 
