@@ -106,7 +106,7 @@ def read_finance(
         if col is None:
             out[key] = np.nan
             continue
-        x = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        x = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, copy=True)
         if key != "balance":
             x[~(x > 0)] = np.nan
         out[key] = np.where(np.isfinite(x), x, np.nan)
@@ -394,43 +394,53 @@ def _drifts(raw, n_i, scale, own):
         return np.nan_to_num(raw), np.zeros_like(raw), np.zeros(k_dim), np.zeros(k_dim)
     mu = np.average(raw[use], axis=0, weights=n_i[use])
     tau2 = np.maximum(np.var(raw[use], axis=0, ddof=1) - samp[use].mean(axis=0), 0.0)
-    w = np.where(samp > 0, tau2 / (tau2 + samp), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(samp > 0, tau2 / (tau2 + samp), 1.0)
     drift = np.where(use[:, None], mu + w * (raw - mu), mu)
     post_sd = np.where(use[:, None], np.sqrt(w * samp), np.sqrt(tau2))
     return drift, post_sd, tau2, mu
 
 
 def _scales(within, n_i, own):
-    """Entity variance scales (shrunk, floored) and the df of the standardized residuals."""
-    n = n_i.size
+    """Entity variance scales (shrunk, floored) and the df of the standardized residuals.
+
+    The df is fitted to residuals standardized by the entity's scale computed without the
+    residual's own year (leave one out): a jump must not inflate the scale that judges it.
+    """
+    n, k_dim = n_i.size, own.shape[0]
     sd = np.sqrt(np.diag(own))
     if not np.all(sd > 0):
         return np.ones(n), math.inf, math.nan
     m_i = np.maximum(n_i - 1, 0)
+    ss = np.nansum((within / sd) ** 2, axis=2)  # (N, T): one year's squared residuals
     with np.errstate(invalid="ignore", divide="ignore"):
-        raw = np.nansum((within / sd) ** 2, axis=(1, 2)) / (m_i * own.shape[0])
-    pooled_u = _resid(within, n_i, np.ones(n), sd)
-    df0 = fit_student_t(pooled_u)[0]
+        raw = ss.sum(axis=1) / (m_i * k_dim)
+    df0 = fit_student_t(_resid(within, n_i, np.ones((n, 1)), sd))[0]
     fine = (m_i >= 1) & (raw > 0)
-    scale = np.ones(n)
+    scale, loo = np.ones(n), np.ones(ss.shape)
     if fine.sum() >= 10:
         log_raw = np.log(raw[fine])
         v_obs = (1.4826 * np.median(np.abs(log_raw - np.median(log_raw)))) ** 2
-        v_samp = _log_scale_noise(m_i[fine], own, df0).mean()
-        nu0 = _prior_df(v_obs - v_samp)
-        m = m_i[fine] * own.shape[0]
-        post = (nu0 + m * raw[fine]) / (nu0 + m) if math.isfinite(nu0) else np.ones(m.size)
-        scale[fine] = post
-        scale = np.maximum(scale / np.average(scale[fine], weights=m), VARIANCE_FLOOR)
-    df, df_se, _ = fit_student_t(_resid(within, n_i, scale, sd))
+        nu0 = _prior_df(v_obs - _log_scale_noise(m_i[fine], own, df0).mean())
+        if math.isfinite(nu0):
+            m = (m_i * k_dim)[:, None]
+            scale = (nu0 + m[:, 0] * np.nan_to_num(raw)) / (nu0 + m[:, 0])
+            m_loo = np.maximum(m - k_dim, 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                raw_loo = np.where(m_loo > 0, (ss.sum(axis=1)[:, None] - ss) / m_loo, 1.0)
+            loo = (nu0 + m_loo * raw_loo) / (nu0 + m_loo)
+            norm = np.average(scale[fine], weights=m[fine, 0])
+            scale = np.maximum(scale / norm, VARIANCE_FLOOR)
+            loo = np.maximum(loo / norm, VARIANCE_FLOOR)
+    df, df_se, _ = fit_student_t(_resid(within, n_i, loo, sd))
     return scale, df, df_se
 
 
 def _resid(within, n_i, scale, sd):
-    """Residuals standardized by the entity's scale, corrected for the removed mean."""
+    """Residuals standardized by a scale (N, T) or (N, 1), corrected for the removed mean."""
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.sqrt(n_i / np.maximum(n_i - 1, 1))[:, None, None]
-        u = within * corr / (np.sqrt(scale)[:, None, None] * sd)
+        u = within * corr / (np.sqrt(scale)[:, :, None] * sd)
     return u[n_i >= 2].ravel()
 
 
