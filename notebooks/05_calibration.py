@@ -335,11 +335,23 @@ else:  # synthetic districts: known growth, correlation and tails
     own = rng.multivariate_normal([0, 0], [[16e-4, 6e-4], [6e-4, 9e-4]], (n, t))
     own *= np.sqrt(3 / rng.chisquare(5, (n, t, 1)))
     g = np.array([0.03, 0.035]) + common + own
-    lev = np.exp(rng.normal(17, 0.8, (n, 1, 1)) + np.concatenate([np.zeros((n, 1, 2)), g.cumsum(1)], 1))
-    bal = 0.4 * lev[:, :1, 1] + np.cumsum(lev[..., 0] - lev[..., 1], 1) - (lev[:, :1, 0] - lev[:, :1, 1])
-    cash = pd.DataFrame({"irn": np.repeat(np.arange(n), t + 1), "fiscal_year": np.tile(np.arange(2020, 2026), n),
-                         "total_revenue_and_sources": lev[..., 0].ravel(), "total_expenditure": lev[..., 1].ravel(),
-                         "ending_cash": bal.ravel()})
+    lev = np.exp(
+        rng.normal(17, 0.8, (n, 1, 1)) + np.concatenate([np.zeros((n, 1, 2)), g.cumsum(1)], 1)
+    )
+    bal = (
+        0.4 * lev[:, :1, 1]
+        + np.cumsum(lev[..., 0] - lev[..., 1], 1)
+        - (lev[:, :1, 0] - lev[:, :1, 1])
+    )
+    cash = pd.DataFrame(
+        {
+            "irn": np.repeat(np.arange(n), t + 1),
+            "fiscal_year": np.tile(np.arange(2020, 2026), n),
+            "total_revenue_and_sources": lev[..., 0].ravel(),
+            "total_expenditure": lev[..., 1].ravel(),
+            "ending_cash": bal.ravel(),
+        }
+    )
 fin = fit_finance(cash, **FIN)
 fin.summary().round(4)
 
@@ -402,7 +414,10 @@ ax.axhline(2, color="k", lw=0.8, ls="--", label="two months")
 ax.set(xlabel="fiscal year", ylabel="balance [months of spending]", title=f"district {one}")
 ax.legend(frameon=False)
 p_low = (months < 2).mean("draw")
-print("P(balance below two months):", dict(zip(hz.tolist(), p_low.values.round(3).tolist(), strict=True)))
+print(
+    "P(balance below two months):",
+    dict(zip(hz.tolist(), p_low.values.round(3).tolist(), strict=True)),
+)
 print(fin.to_toml(entity=one))
 
 # %% [markdown]
@@ -453,7 +468,9 @@ if CASH.is_file():
     assert 0.65 < float(c80.sel(horizon=1)) < 0.75, "one year ahead: short of 80%"
     assert (abs(c80.sel(horizon=[2, 3]) - 0.8) < 0.1).all(), "two, three years: near 80%"
     assert (b80 < 0.6).all(), "the baseline far too narrow"
-    assert float(fbt.crps.sel(horizon=1)) > float(fbt.baseline_crps.sel(horizon=1)), "no skill at h=1"
+    assert float(fbt.crps.sel(horizon=1)) > float(fbt.baseline_crps.sel(horizon=1)), (
+        "no skill at h=1"
+    )
     assert float(fbt.coverage_by_origin.sel(level=0.8, origin=2024, horizon=1)) < 0.6, "FY2025"
     assert fin.df < 10 and 0.1 < fin.correlation < 0.7
 else:
