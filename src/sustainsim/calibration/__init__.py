@@ -1,6 +1,8 @@
 """Parameters from history, and how good the forecasts made with them were.
 
-``panel`` (reading entity-year tables), ``loggrowth`` (the two-stage REML fit of log growth),
+``panel`` (reading entity-year tables), ``finance`` (district revenue, expenditure and
+fund balance from history, back-tested in ``finance_backtest``), ``loggrowth`` (the
+two-stage REML fit of log growth),
 ``tails`` (Student-t innovations, entity volatilities, openings and closures), ``fit``
 (enrollment and growth drivers as config fragments), ``cohort`` (cohort survival from
 by-grade data), ``distfit`` (choosing a distribution), ``backtest``, ``scores``,
@@ -13,6 +15,7 @@ from sustainsim.calibration.backtest import backtest_enrollment
 from sustainsim.calibration.cohort import fit_cohort
 from sustainsim.calibration.distfit import fit_distribution
 from sustainsim.calibration.evaluate import backtest_summary
+from sustainsim.calibration.finance import fit_finance
 from sustainsim.calibration.fit import fit_enrollment, fit_growth
 from sustainsim.calibration.panel import read_panel
 
@@ -22,6 +25,7 @@ __all__ = [
     "fit_cohort",
     "fit_distribution",
     "fit_enrollment",
+    "fit_finance",
     "fit_growth",
     "read_panel",
 ]

@@ -76,17 +76,26 @@ def backtest(
     *,
     entity: str,
     year: str,
-    value: str,
+    value: str | None = None,
     grade: str | None = None,
     model: str = "aggregate",
     filters: Mapping[str, Any] | None = None,
     horizon: int = 5,
     levels: Sequence[float] = (0.5, 0.8, 0.95),
     draws: int = 500,
-    min_years: int = 4,
+    min_years: int | None = None,
     rng: np.random.Generator | int = 0,
+    balance: str | None = None,
+    revenue: str | None = None,
+    expenditure: str | None = None,
+    enrollment: str | None = None,
 ) -> xr.Dataset:
     """Rolling-origin back-test of an enrollment model against the empirical baseline.
+
+    With ``balance``, ``revenue`` and ``expenditure`` (and optionally ``enrollment``)
+    instead of ``value``, the district finance back-test
+    (:func:`~sustainsim.calibration.finance_backtest.backtest_finance`, its
+    ``min_years`` 3 by default) scores the ending balance against the persistence baseline.
 
     Parameters
     ----------
@@ -115,11 +124,21 @@ def backtest(
         Bad model, missing ``grade`` for the cohort model, or bad data (see
         :func:`read_long`).
     """
+    money = {"balance": balance, "revenue": revenue, "expenditure": expenditure}
+    if any(v is not None for v in money.values()) or enrollment is not None:
+        return _backtest_finance(
+            data, entity, year, value, grade, model, money, enrollment,
+            dict(filters=filters, horizon=horizon, levels=levels, draws=draws,
+                 min_years=3 if min_years is None else min_years, rng=rng),
+        )  # fmt: skip
+    if value is None:
+        raise ValueError("give the value column (enrollment), or balance, revenue and expenditure")
     if model not in ("aggregate", "cohort"):
         raise ValueError(f"model must be 'aggregate' or 'cohort' (got {model!r})")
     if model == "cohort" and not grade:
         raise ValueError("the cohort model needs by-grade data: give the grade column")
     table = read_long(data, entity=entity, year=year, value=value, grade=grade, filters=filters)
+    min_years = 4 if min_years is None else min_years
     opts = dict(horizon=horizon, levels=levels, draws=draws, min_years=min_years, rng=rng)
     if model == "cohort":
         from sustainsim.calibration.cohort import backtest_cohort
@@ -132,6 +151,24 @@ def backtest(
     return backtest_enrollment(table, **opts)  # type: ignore[arg-type]
 
 
+def _backtest_finance(data, entity, year, value, grade, model, money, enrollment, opts):
+    """The finance back-test, after checking that its options are whole and not mixed."""
+    from sustainsim.calibration.finance_backtest import backtest_finance
+
+    missing = [f"{k} column" for k, v in money.items() if v is None]
+    if missing:
+        raise ValueError(
+            "the finance back-test needs the balance, revenue and expenditure columns; "
+            f"missing: {', '.join(missing)}"
+        )
+    if value is not None or grade is not None or model != "aggregate":
+        raise ValueError(
+            "the finance back-test (balance, revenue, expenditure) takes no value, grade "
+            "or model: those are the enrollment back-test's"
+        )
+    return backtest_finance(data, entity=entity, year=year, enrollment=enrollment, **money, **opts)
+
+
 def _floats(a: Any) -> list[float | None]:
     return [None if not math.isfinite(float(x)) else round(float(x), 6) for x in np.ravel(a)]
 
@@ -142,8 +179,13 @@ def backtest_summary(result: xr.Dataset) -> dict[str, Any]:
     Keys: ``model``, ``horizons``, ``levels``, ``cells`` (scored outcomes per horizon),
     ``coverage`` (``{"0.8": [per horizon], ...}``), ``crps_log`` (per horizon) and
     ``baseline`` (``coverage`` and ``crps_log`` of the empirical-quantile baseline on the
-    same cells). Missing numbers (a horizon with no outcome) are null.
+    same cells). Missing numbers (a horizon with no outcome) are null. A finance
+    back-test's object is :func:`~sustainsim.calibration.finance_backtest.finance_summary`.
     """
+    if result.attrs.get("model") == "finance":
+        from sustainsim.calibration.finance_backtest import finance_summary
+
+        return finance_summary(result)
     lv = result["level"].to_numpy()
     keys = [f"{float(v):g}" for v in lv]
 

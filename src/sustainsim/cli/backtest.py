@@ -2,6 +2,10 @@
 
 Prints coverage per interval level and horizon and the CRPS of log enrollment, of the
 model and of the empirical-quantile baseline on the same cells (``--json``: one object).
+With ``--balance COL --revenue COL --expenditure COL`` instead of ``--value``, the district
+finance back-test: coverage and CRPS of the ending balance (in units of the origin year's
+expenditure) and the Brier score of "balance below two months of expenditure", against
+the persistence baseline.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("data", help="CSV file, one row per entity and year (or entity, year and grade)")
     add("--entity", required=True, help="entity column (school or district id)")
     add("--year", required=True, help="year column")
-    add("--value", required=True, help="enrollment column")
+    add("--value", default=None, help="enrollment column (enrollment back-test)")
+    add("--balance", default=None, metavar="COL", help="finance: ending fund balance column")
+    add("--revenue", default=None, metavar="COL", help="finance: revenue column")
+    add("--expenditure", default=None, metavar="COL", help="finance: expenditure column")
+    add("--enrollment", default=None, metavar="COL", help="finance: enrollment column")
     add("--grade", default=None, metavar="COL", help="grade column of by-grade data")
     add(
         "--model",
@@ -51,7 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="COL=VALUE",
         help="keep rows where COL equals VALUE (repeatable)",
     )
-    add("--horizon", type=positive_int, default=5, metavar="H", help="years ahead (default 5)")
+    add(
+        "--horizon",
+        type=positive_int,
+        default=None,
+        metavar="H",
+        help="years ahead (default 5; finance 3)",
+    )
     add(
         "--levels",
         type=_levels_arg,
@@ -68,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
     """Run ``sustainsim backtest``: bad input raises ValueError (exit code 2)."""
     if args.draws < 2:
         raise ValueError(f"--draws must be at least 2 (got {args.draws})")
+    money = {k: getattr(args, k) for k in ("balance", "revenue", "expenditure", "enrollment")}
+    finance = any(v is not None for v in money.values())
+    if not finance and args.value is None:
+        raise ValueError(
+            "give --value (enrollment), or --balance, --revenue and --expenditure (finances)"
+        )
     result = backtest(
         args.data,
         entity=args.entity,
@@ -76,14 +96,18 @@ def run(args: argparse.Namespace) -> int:
         grade=args.grade,
         model=args.model,
         filters=dict(args.filter),
-        horizon=args.horizon,
+        horizon=args.horizon or (3 if finance else 5),
         levels=args.levels,
         draws=args.draws,
         rng=args.seed,
+        **money,
     )
     out = backtest_summary(result)
     if args.json:
         print(json.dumps(out))
+        return 0
+    if finance:
+        _print_finance(out)
         return 0
     print(f"back-test of the {out['model']} model; baseline: empirical quantiles of pooled")
     print("h-year log changes; coverage of central intervals, CRPS of log enrollment")
@@ -102,3 +126,27 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(c.rjust(13) if i > 1 else c for i, c in enumerate(row)))
     print("model (baseline)")
     return 0
+
+
+def _fmt(x: float | None) -> str:
+    return "    -" if x is None else f"{x:.3f}"
+
+
+def _print_finance(out: dict) -> None:
+    """The finance back-test as a table: model (baseline) in each cell."""
+    print("back-test of the district finance model; baseline: persistence of the balance plus")
+    print("the mean net flow; coverage of the balance, CRPS in units of the origin's expenditure,")
+    print("Brier score of 'balance below two months of expenditure'")
+    keys = list(out["coverage"])
+    head = ["h", "cells"] + [f"cov {k}" for k in keys] + ["CRPS", "Brier", "events"]
+    print("  ".join(f"{h:>13s}" if i > 1 else f"{h:>5s}" for i, h in enumerate(head)))
+    base = out["baseline"]
+    for j, h in enumerate(out["horizons"]):
+        row = [f"{h:5d}", f"{out['cells'][j]:5d}"]
+        for k in keys:
+            row.append(f"{_fmt(out['coverage'][k][j])} ({_fmt(base['coverage'][k][j])})")
+        row.append(f"{_fmt(out['crps'][j])} ({_fmt(base['crps'][j])})")
+        row.append(f"{_fmt(out['brier'][j])} ({_fmt(base['brier'][j])})")
+        row.append(_fmt(out["event_rate"][j]))
+        print("  ".join(c.rjust(13) if i > 1 else c for i, c in enumerate(row)))
+    print("model (baseline)")

@@ -1,8 +1,14 @@
-"""``sustainsim calibrate DATA.csv ...``: fit a driver to history, print a config fragment."""
+"""``sustainsim calibrate DATA.csv ...``: fit a driver to history, print a config fragment.
+
+``--kind finance`` fits a district's revenue and expenditure growth and their correlation
+(:func:`sustainsim.calibration.finance.fit_finance`) and prints only the TOML fragment on
+stdout (so ``> district.toml`` gives a valid file); the table of estimates goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,10 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--value", default="value", help="value column (default: value)")
     add(
         "--kind",
-        choices=("enrollment", "growth", "cohort"),
+        choices=("enrollment", "growth", "cohort", "finance"),
         default="enrollment",
-        help="what to fit (cohort: grade progression, needs --grade and --for-entity)",
+        help="what to fit (cohort: grade progression, needs --grade and --for-entity; "
+        "finance: revenue and expenditure growth, needs --revenue and --expenditure)",
     )
+    add("--balance", default=None, metavar="COL", help="finance: ending fund balance column")
+    add("--revenue", default=None, metavar="COL", help="finance: revenue column")
+    add("--expenditure", default=None, metavar="COL", help="finance: expenditure column")
+    add("--enrollment", default=None, metavar="COL", help="finance: enrollment column")
     add("--grade", default=None, metavar="COL", help="cohort: the grade column")
     add("--per-pupil", default=None, metavar="COL", help="growth: divide the value by COL")
     add(
@@ -87,6 +98,14 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.out:
         _check_out_file(Path(args.out), args.force)  # before any fitting
+    if args.kind == "finance":
+        return _run_finance(args)
+    money = ("balance", "revenue", "expenditure", "enrollment")
+    given = [f"--{k}" for k in money if getattr(args, k) is not None]
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} apply to --kind finance only (got --kind {args.kind})"
+        )
     text, fit = fit_fragment(
         args.data,
         entity=args.entity,
@@ -115,4 +134,38 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_text(text, args.out)
         print(f"wrote {args.out}")
+    return 0
+
+
+def _run_finance(args: argparse.Namespace) -> int:
+    """``--kind finance``: the fragment on stdout, the estimates on stderr."""
+    from sustainsim.calibration.finance import fit_finance
+
+    missing = [f"--{k}" for k in ("revenue", "expenditure") if getattr(args, k) is None]
+    if missing:
+        raise ValueError(f"--kind finance needs {' and '.join(missing)} (the column names)")
+    if args.per_pupil or args.grade:
+        raise ValueError(
+            "--per-pupil and --grade do not apply to --kind finance (use --enrollment)"
+        )
+    if args.for_entity is not None and args.balance is None:
+        raise ValueError("--for-entity with --kind finance needs --balance (its fund balance)")
+    fit = fit_finance(
+        args.data,
+        entity=args.entity,
+        year=args.year,
+        balance=args.balance,
+        revenue=args.revenue,
+        expenditure=args.expenditure,
+        enrollment=args.enrollment,
+        filters=dict(args.filter),
+    )
+    text = fit.to_toml(entity=args.for_entity)
+    print(text, end="")
+    print(f"{'parameter':36s} {'estimate':>9s}      {'se':>6s}", file=sys.stderr)
+    for k, (est, err) in fit.summary().iterrows():
+        print(f"{k:36s} {est:+9.4f} +- {err:8.4f}", file=sys.stderr)
+    if args.out:
+        write_text(text, args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
