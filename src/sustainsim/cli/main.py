@@ -178,6 +178,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except io.OutputError as exc:  # a folder not sustainsim's, in use, not a folder
+        text = str(exc)
+        head = "cannot write " if text.startswith("--") else "cannot write the output: "
+        print(f"error: {head}{text}", file=sys.stderr)
+        return 2
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -265,8 +265,11 @@ def out_folder(args: argparse.Namespace, suffix: str = "") -> tuple[Path, dict]:
     The default ``out/CONFIG_STEM[suffix]`` is refused if it holds the output of another
     config of the same name (in another folder); an explicit ``--out`` is the user's choice.
     """
+    from sustainsim.cli.compare import check_out_dir
+
     default = args.out is None
     out_dir = Path("out") / f"{Path(args.config).stem}{suffix}" if default else args.out
+    check_out_dir(out_dir)  # cannot write --out ...: before anything is simulated
     return out_dir, {"owner": str(Path(args.config).resolve()), "check_owner": default}
 
 
