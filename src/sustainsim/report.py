@@ -417,7 +417,9 @@ def _write_all(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output {str(out)!r} exists and is not a directory")
-    figures = render_figures(ds, central, progress)
+    figures = (
+        render_figures(ds, central) if progress is None else render_figures(ds, central, progress)
+    )
     page = build_html(ds, figures, spec_text)  # everything computed before the first write
     paths = [_write_bytes(png, out / f"{name}.png") for name, png in figures.items()]
     paths.append(write_text(page, out / "report.html"))
