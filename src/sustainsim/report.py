@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io as _io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from sustainsim.io import atomic_path, write_text
 __all__ = [
     "FIGURES",
     "build_html",
+    "figure_names",
     "render_figures",
     "summary_tables",
     "write_report",
@@ -101,7 +103,32 @@ def _scenarios(ds: xr.Dataset) -> list[str | None]:
     return [str(s) for s in ds["scenario"].values] if "scenario" in ds.dims else [None]
 
 
-def render_figures(ds: xr.Dataset, central: xr.Dataset | None = None) -> dict[str, bytes]:
+def figure_names(ds: xr.Dataset, central: xr.Dataset | None = None) -> list[str]:
+    """The names of the figures :func:`render_figures` draws for ``ds``, in report order."""
+    lines = central if central is not None else ds
+    skip = {"scenario_comparison"} if "scenario" not in ds.dims else set()
+    if not {"revenue_lines", "cost_lines"} <= set(lines.data_vars):
+        skip.add("composition")
+    return [k for k in FIGURES if k not in skip]
+
+
+class _Notify(dict):
+    """A dict of figures that calls ``progress(name)`` as each one is drawn."""
+
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        super().__init__()
+        self._progress = progress
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        super().__setitem__(key, value)
+        self._progress(key)
+
+
+def render_figures(
+    ds: xr.Dataset,
+    central: xr.Dataset | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, bytes]:
     """Draw the report's figures and return them as PNG bytes by name (see :data:`FIGURES`).
 
     ``fan_chart``: one panel per scenario (main entity: the district total or the only
@@ -109,9 +136,10 @@ def render_figures(ds: xr.Dataset, central: xr.Dataset | None = None) -> dict[st
     six panels); ``solvency_curve``; ``scenario_comparison`` when there is a
     ``scenario`` dim; ``balance_distribution`` (final and worst balance);
     ``composition`` when ``central`` is given or ``ds`` has line data.
+    ``progress(name)`` is called as each figure is drawn (see :func:`figure_names`).
     """
     _check_results(ds)
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes] = {} if progress is None else _Notify(progress)
     scenarios = _scenarios(ds)
     main = plotting.default_entity(_entities(ds))
     if scenarios != [None]:
@@ -380,12 +408,18 @@ def _write_bytes(data: bytes, path: Path) -> Path:
 
 
 def _write_all(
-    ds: xr.Dataset, out_dir: str | Path, spec_text: str | None, central: xr.Dataset | None
+    ds: xr.Dataset,
+    out_dir: str | Path,
+    spec_text: str | None,
+    central: xr.Dataset | None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output {str(out)!r} exists and is not a directory")
-    figures = render_figures(ds, central)
+    figures = (
+        render_figures(ds, central) if progress is None else render_figures(ds, central, progress)
+    )
     page = build_html(ds, figures, spec_text)  # everything computed before the first write
     paths = [_write_bytes(png, out / f"{name}.png") for name, png in figures.items()]
     paths.append(write_text(page, out / "report.html"))
@@ -440,15 +474,17 @@ def write_run_figures(
     *,
     spec_text: str | None = None,
     central: xr.Dataset | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """What ``sustainsim run`` writes beside ``results.nc``: the figures and ``report.html``.
 
     The report never simulates: the caller passes what it shows. ``spec_text`` is the
     config as written (shown in the report); ``central`` the central case
     (:func:`sustainsim.central_case`), whose line data the composition figure uses when
-    ``ds`` has none. Returns the paths written (PNG files, then ``report.html``).
+    ``ds`` has none; ``progress(name)`` is called as each figure is drawn. Returns the
+    paths written (PNG files, then ``report.html``).
     """
-    return _write_all(ds, out_dir, spec_text, central)
+    return _write_all(ds, out_dir, spec_text, central, progress)
 
 
 def check_results(ds: xr.Dataset) -> None:

@@ -93,12 +93,12 @@ def test_stress_compare_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "each school run as lean and as heavy" in out
     rows = [line.split() for line in out.splitlines() if line.strip().startswith(("a ", "b "))]
-    # default tol 1e-3: 26.7% and 6.7% to within a tenth of a point, +20.0 pts [+20.0, +20.0]
+    # default tol 1e-3: 26.7% and 6.7% to within a tenth of a point, +20.0 pp [+20.0, +20.0]
     assert [r[0] for r in rows] == ["a", "b"]
-    for r in rows:
+    for r in rows:  # school, lean [lo, hi], heavy [lo, hi], difference [lo, hi]
         assert abs(float(r[1].rstrip("%")) - 100 * LEAN) <= 0.15
-        assert abs(float(r[2].rstrip("%")) - 100 * HEAVY) <= 0.15
-        assert r[3:] == ["+20.0", "pts", "[+20.0,", "+20.0]"]
+        assert abs(float(r[4].rstrip("%")) - 100 * HEAVY) <= 0.15
+        assert r[7:] == ["+20.0", "pp", "[+20.0", "pp,", "+20.0", "pp]"]
     for bad, needle in [
         ("lean,nope", "'nope' is not a [models.NAME]"),
         ("lean,lean", "two different models"),

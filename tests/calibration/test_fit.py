@@ -293,8 +293,9 @@ def test_cli_run_prints_and_writes_atomically(tmp_path, capsys):
     df.rename(columns={"entity": "school", "year": "fy", "value": "n"}).to_csv(csv, index=False)
     args = ["--entity", "school", "--year", "fy", "--value", "n"]
     assert run(_parse([str(csv), *args])) == 0
-    out = capsys.readouterr().out
-    assert "[schools.enrollment]" in out and "persistence" in out and "+-" in out
+    out, err = capsys.readouterr()
+    assert "[schools.enrollment]" in out and "persistence" in out  # the fragment: stdout
+    assert "persistence" in err and "se" in err  # the estimates' table: stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hist.csv"]  # nothing written
     target = tmp_path / "frag.toml"
     assert run(_parse([str(csv), *args, "--out", str(target)])) == 0

@@ -99,6 +99,13 @@ CASES = [
     ("run-zarr-is-file", "run {d}/good.toml --zarr {d}/afile", "afile"),
     ("run-zarr-scenarios", "run " + LEAP + " --zarr {d}/z", "--zarr"),
     ("run-no-config", "run", "config"),
+    ("run-years-text", "run {d}/good.toml --years soon", "--years"),
+    ("run-years-backwards", "run {d}/good.toml --years 2034-2030", "backwards"),
+    ("run-years-outside", "run {d}/good.toml --years 2020", "--years 2020"),
+    ("run-entity-unknown", "run {d}/good.toml --entity nobody", "'nobody'"),
+    ("run-float32-summary", "run {d}/good.toml --float32 --summary", "--float32"),
+    ("run-draws-negative-float", "run {d}/good.toml --draws -2e3", "--draws"),
+    ("run-abbreviated-quiet", "run {d}/good.toml --qui", "--qui"),
     # --- validate ----------------------------------------------------------------------------
     ("validate-missing", "validate {d}/nope.toml", "nope.toml"),
     ("validate-inf", "validate {d}/inf_balance.toml", "schools.a.fund_balance"),
@@ -120,6 +127,7 @@ CASES = [
     ("compare-draws", "compare " + LEAP + " --draws -3", "--draws"),
     ("compare-inf", "compare {d}/inf_balance.toml", "schools.a.fund_balance"),
     ("compare-abbrev", "compare " + LEAP + " --base expected", "--base"),
+    ("compare-years", "compare " + LEAP + " --years 20x0", "--years"),
     # --- stress ------------------------------------------------------------------------------
     ("stress-missing", "stress {d}/nope.toml", "nope.toml"),
     ("stress-inf", "stress {d}/inf_balance.toml", "schools.a.fund_balance"),

@@ -14,9 +14,23 @@ import argparse
 import json
 
 from sustainsim.calibration.evaluate import backtest, backtest_summary
+from sustainsim.cli.errors import ArgumentsError
+from sustainsim.cli.numbers import NA, num, pct
 from sustainsim.cli.options import column_value, nonneg_int, positive_int
+from sustainsim.cli.table import wrap_table
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["EXAMPLES", "add_arguments", "run"]
+
+EXAMPLES = """\
+examples:
+  sustainsim backtest panel.csv --entity irn --year fiscal_year --value enrollment
+  sustainsim backtest by_grade.csv --entity entity_id --year year --value enrollment \\
+      --grade grade --model cohort --json
+
+Coverage is the share of held-out years inside each central interval (a good model
+covers about its level); CRPS of log enrollment, lower is better; the baseline's
+figure in parentheses.
+"""
 
 
 def _levels_arg(text: str) -> tuple[float, ...]:
@@ -81,12 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``sustainsim backtest``: bad input raises ValueError (exit code 2)."""
     if args.draws < 2:
-        raise ValueError(f"--draws must be at least 2 (got {args.draws})")
+        raise ArgumentsError([f"--draws must be at least 2 (got {args.draws})"])
     money = {k: getattr(args, k) for k in ("balance", "revenue", "expenditure", "enrollment")}
     finance = any(v is not None for v in money.values())
     if not finance and args.value is None:
-        raise ValueError(
-            "give --value (enrollment), or --balance, --revenue and --expenditure (finances)"
+        raise ArgumentsError(
+            ["give --value (enrollment), or --balance, --revenue and --expenditure (finances)"]
         )
     result = backtest(
         args.data,
@@ -113,17 +127,17 @@ def run(args: argparse.Namespace) -> int:
     print("h-year log changes; coverage of central intervals, CRPS of log enrollment")
     keys = list(out["coverage"])
     head = ["h", "cells"] + [f"cov {k}" for k in keys] + ["CRPS"]
-    print("  ".join(f"{h:>13s}" if i > 1 else f"{h:>5s}" for i, h in enumerate(head)))
 
-    def fmt(x):
-        return "    -" if x is None else f"{x:.3f}"
+    def both(fmt, model, base) -> str:
+        return f"{NA if model is None else fmt(model)} ({NA if base is None else fmt(base)})"
 
+    rows = []
     for j, h in enumerate(out["horizons"]):
-        row = [f"{h:5d}", f"{out['cells'][j]:5d}"]
-        for k in keys:
-            row.append(f"{fmt(out['coverage'][k][j])} ({fmt(out['baseline']['coverage'][k][j])})")
-        row.append(f"{fmt(out['crps_log'][j])} ({fmt(out['baseline']['crps_log'][j])})")
-        print("  ".join(c.rjust(13) if i > 1 else c for i, c in enumerate(row)))
+        row = [str(h), f"{out['cells'][j]:,}"]
+        row += [both(pct, out["coverage"][k][j], out["baseline"]["coverage"][k][j]) for k in keys]
+        row.append(both(num, out["crps_log"][j], out["baseline"]["crps_log"][j]))
+        rows.append(row)
+    print(wrap_table(head, rows, keys=1))
     print("model (baseline)")
     return 0
 

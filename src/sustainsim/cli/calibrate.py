@@ -13,11 +13,25 @@ import tempfile
 from pathlib import Path
 
 from sustainsim.calibration.fit import fit_fragment
+from sustainsim.cli.errors import OutputPathError
+from sustainsim.cli.numbers import num
 from sustainsim.cli.options import column_value, positive_float
-from sustainsim.config import ConfigError
+from sustainsim.cli.table import wrap_table
 from sustainsim.io import write_text
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["EXAMPLES", "add_arguments", "run"]
+
+EXAMPLES = """\
+examples:
+  sustainsim calibrate panel.csv --entity irn --year fiscal_year --value enrollment > frag.toml
+  sustainsim calibrate panel.csv --entity irn --year fiscal_year --value revenue \\
+      --per-pupil enrollment --kind growth --name funding --out growth.toml
+  sustainsim calibrate by_grade.csv --entity entity_id --year year --value enrollment \\
+      --grade grade --kind cohort --for-entity 01M015
+
+stdout carries only the config fragment (valid TOML: redirect it into a file); the
+estimates and their standard errors go to stderr.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,22 +90,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_out_file(out: Path, force: bool) -> None:
     """``--out FILE``: not a folder, not an existing file without ``--force``, writable."""
     if out.is_dir():
-        raise ConfigError([f"--out {str(out)!r} is a directory; give a file name"])
+        raise OutputPathError("--out", out, "it is a directory; give a file name")
     if out.exists() and not force:
-        raise ConfigError([f"--out {str(out)!r} exists; add --force to replace it"])
+        raise OutputPathError("--out", out, "it exists; add --force to replace it")
     if not out.parent.is_dir():
-        raise ConfigError([f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist"])
+        raise OutputPathError("--out", out, f"folder {str(out.parent)!r} does not exist")
     try:  # a probe that leaves nothing behind (permissions, read-only file systems)
         with tempfile.TemporaryFile(dir=out.parent):
             pass
     except OSError as exc:
-        raise ConfigError(
-            [f"--out {str(out)!r}: cannot write in {str(out.parent)!r} ({exc.strerror or exc})"]
+        raise OutputPathError(
+            "--out", out, f"no file can be made in {str(out.parent)!r} ({exc.strerror or exc})"
         ) from None
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``sustainsim calibrate``: print the fragment and the estimates +- SE.
+    """Run ``sustainsim calibrate``: the fragment on stdout, the estimates and SEs on stderr.
 
     Bad input raises ValueError (the CLI maps it to exit code 2); with ``--out`` the
     fragment is also written atomically (an existing FILE only with ``--force``).
@@ -127,13 +141,13 @@ def run(args: argparse.Namespace) -> int:
             }
         ),
     )
-    print(text)
-    print(f"{'parameter':20s} {'estimate':>9s}      {'se':>6s}")
-    for k, (est, err) in fit.summary().iterrows():
-        print(f"{k:20s} {est:+9.4f} +- {err:8.4f}")
     if args.out:
         write_text(text, args.out)
-        print(f"wrote {args.out}")
+    print(text)  # stdout: only the TOML fragment
+    rows = [[str(k), num(est), num(err)] for k, (est, err) in fit.summary().iterrows()]
+    print(wrap_table(["parameter", "estimate", "se"], rows), file=sys.stderr)
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 

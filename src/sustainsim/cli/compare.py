@@ -11,19 +11,47 @@ import xarray as xr
 
 from sustainsim import io
 from sustainsim.analysis.paired import compare
-from sustainsim.cli.options import nonneg_int, positive_int
+from sustainsim.cli.basecase import BASE, scenarios_with_base
+from sustainsim.cli.errors import ArgumentsError, OutputPathError, ReadError
+from sustainsim.cli.format import format_differences
+from sustainsim.cli.options import nonneg_int, positive_int, year_list
+from sustainsim.cli.progress import emit
 from sustainsim.config import ConfigError, load_config
 from sustainsim.run.scenarios import simulate_scenarios
 
-__all__ = ["add_arguments", "check_out_dir", "compare_dict", "run"]
+__all__ = ["EXAMPLES", "add_arguments", "check_out_dir", "compare_dict", "run"]
+
+EXAMPLES = """\
+examples:
+  sustainsim compare configs/leap_chicago.toml
+  sustainsim compare configs/ngsi_grant_cliff.toml --draws 2e5 --years 2030-2034
+  sustainsim compare configs/leap_chicago.toml --baseline expected --out out/compare
+  sustainsim compare out/leap_chicago/results.nc
+
+A config runs the config as written as scenario 'base' and then its scenarios, on the
+same draws; the differences are against 'base' unless --baseline names another. With
+--out, compare.nc and compare.json are written before anything is printed.
+"""
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
     """Options of ``sustainsim compare CONFIG``."""
     c.add_argument("config", help="TOML config with [scenarios.NAME] tables, or a results.nc")
-    c.add_argument("--baseline", help="reference scenario (default: the first)")
-    c.add_argument("--draws", type=positive_int, help="number of draws")
-    c.add_argument("--seed", type=nonneg_int, help="seed")
+    c.add_argument(
+        "--baseline",
+        help=f"reference scenario (default: {BASE!r}, the config as written; for a "
+        "results.nc without it, the first)",
+    )
+    c.add_argument(
+        "--draws", type=positive_int, help="number of draws, e.g. 2e5 (default: the config's)"
+    )
+    c.add_argument("--seed", type=nonneg_int, help="seed (default: the config's)")
+    c.add_argument(
+        "--years",
+        type=year_list,
+        metavar="YEARS",
+        help="fiscal years printed, e.g. 2030,2036 or 2027-2031 (default: the horizon)",
+    )
     c.add_argument("--out", type=Path, help="also write DIR/compare.nc and DIR/compare.json")
 
 
@@ -31,73 +59,52 @@ def run(args: argparse.Namespace) -> int:
     """Run ``sustainsim compare``: paired differences against the baseline; the exit code.
 
     With ``--out`` the folder is one transaction (:func:`sustainsim.io.output_folder`),
-    checked and locked before anything is simulated.
+    checked and locked before anything is simulated, and committed before anything is
+    printed (so ``compare ... --out DIR | head -2`` leaves the files).
     """
     if args.out is None:
-        return _compare(args, None)
+        emit(_compare(args, None) + "\n")
+        return 0
     check_out_dir(args.out)  # a folder that can be written, before anything is simulated
     with io.output_folder(args.out, command="compare") as stage:
-        code = _compare(args, stage)
-    print(f"\nwrote {args.out / 'compare.nc'} and {args.out / 'compare.json'}")
-    return code
+        text = _compare(args, stage)
+    emit(text + f"\n\nwrote {args.out / 'compare.nc'} and {args.out / 'compare.json'}\n")
+    return 0
 
 
-def _compare(args: argparse.Namespace, stage: Path | None) -> int:
-    """Simulate (or read), print the table, write into ``stage`` if given."""
+def _read(path: Path) -> xr.Dataset:
+    if not path.is_file():
+        raise ReadError(path, "file not found")
+    try:
+        return io.open_results(path)
+    except (OSError, ValueError) as exc:
+        raise ReadError(path, f"not a sustainsim results file ({exc})") from None
+
+
+def _compare(args: argparse.Namespace, stage: Path | None) -> str:
+    """Simulate (or read), write into ``stage`` if given; the table to print."""
     path = Path(args.config)
     if path.suffix == ".nc":
-        if not path.is_file():
-            raise ConfigError([f"file not found: {str(path)!r}"])
-        try:
-            ds = io.open_results(path)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                [f"cannot read {str(path)!r} as a sustainsim results file: {exc}"]
-            ) from None
+        ds = _read(path)
     else:
         spec = load_config(path)
         if not spec.scenario_names:
             raise ConfigError([f"{path}: defines no [scenarios.NAME] tables to compare"])
-        if args.baseline and args.baseline not in spec.scenario_names:
-            raise ConfigError(
-                [
-                    f"--baseline {args.baseline!r}: no such scenario; have "
-                    f"{', '.join(spec.scenario_names)}"
-                ]
+        scenarios = scenarios_with_base(spec)
+        if args.baseline and args.baseline not in scenarios:
+            raise ArgumentsError(
+                [f"--baseline {args.baseline!r}: no such scenario; have {', '.join(scenarios)}"]
             )
-        ds = simulate_scenarios(spec, draws=args.draws, seed=args.seed)
-    out = compare(ds, args.baseline)
-    bal = compare(ds, args.baseline, metric="final_balance")
-    base = out.attrs["baseline"]
-    print(
-        f"Scenario differences against {base!r}, same {ds.sizes['draw']:,} draws "
-        "(paired standard errors)"
-    )
-    print()
-    print(
-        f"{'scenario':14}{'school':12}{'year':>6}{'P base':>9}{'P scen':>9}"
-        f"{'diff':>9}{'se paired':>11}{'se unpaired':>13}"
-    )
-    for sc in out["scenario"].values:
-        for school in out["school"].values:
-            for y in out["year"].values:
-                r = out.sel(scenario=sc, school=school, year=y)
-                print(
-                    f"{str(sc):14}{str(school):12}{int(y):>6}{float(r.a):>9.3f}{float(r.b):>9.3f}"
-                    f"{float(r.difference):>+9.3f}{float(r.se_paired):>11.4f}"
-                    f"{float(r.se_unpaired):>13.4f}"
-                )
-        for school in bal["school"].values:
-            r = bal.sel(scenario=sc, school=school)
-            print(
-                f"{str(sc):14}{str(school):12} final balance difference "
-                f"{float(r.difference):+,.0f} USD (paired se {float(r.se_paired):,.0f}, "
-                f"unpaired {float(r.se_unpaired):,.0f})"
-            )
+        ds = simulate_scenarios(spec, scenarios, draws=args.draws, seed=args.seed)
+    names = [str(s) for s in ds["scenario"].values] if "scenario" in ds.dims else []
+    baseline = args.baseline or (BASE if BASE in names else None)
+    out = compare(ds, baseline)
+    bal = compare(ds, baseline, metric="final_balance")
     if stage is not None:
         io.write_netcdf(_merge_compare(out, bal), stage / "compare.nc")
         io.write_json(compare_dict(out, bal, ds.sizes["draw"]), stage / "compare.json")
-    return 0
+    head = f"{ds.sizes['draw']:,} draws; standard errors paired (unpaired in compare.json)"
+    return head + "\n\n" + format_differences(out, bal, years=args.years)
 
 
 def compare_dict(p: xr.Dataset, bal: xr.Dataset, draws: int) -> dict:
@@ -142,23 +149,23 @@ def check_out_dir(out: Path, flag: str = "--out") -> None:
 
     Raises
     ------
-    ConfigError
+    OutputPathError
         If ``out`` exists and is not a folder, or no file can be made in its nearest
         existing folder.
     """
     if out.exists() and not out.is_dir():
-        raise ConfigError([f"{flag} {str(out)!r} exists and is not a directory"])
+        raise OutputPathError(flag, out, "it exists and is not a directory")
     parent = out
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise ConfigError([f"{flag} {str(out)!r}: {str(parent)!r} is not a directory"])
+        raise OutputPathError(flag, out, f"{str(parent)!r} is not a directory")
     try:  # a probe that leaves nothing behind (permissions, read-only file systems)
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
-        raise ConfigError(
-            [f"{flag} {str(out)!r}: cannot write in {str(parent)!r} ({exc.strerror or exc})"]
+        raise OutputPathError(
+            flag, out, f"no file can be made in {str(parent)!r} ({exc.strerror or exc})"
         ) from None
 
 

@@ -1,104 +1,160 @@
-"""Plain-text tables of the numbers the commands print."""
+"""Plain-text tables of the numbers ``run`` prints (numbers in :mod:`sustainsim.cli.numbers`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import xarray as xr
+
+from sustainsim.cli.basecase import BASE
+from sustainsim.cli.numbers import count, estimate, pct, pp, usd
+from sustainsim.cli.table import wrap_table
 from sustainsim.run.convergence import ConvergenceInfo
 
-__all__ = ["format_convergence", "format_summary"]
+__all__ = ["format_convergence", "format_differences", "format_summary"]
 
 
-def _fmt_pct(x: float) -> str:
-    return f"{100 * x:5.1f}%"
+def _cells(d: dict) -> str:
+    return estimate(d["probability"], d["lower"], d["upper"])
 
 
-def _fmt_usd(x: float) -> str:
-    return f"{x:,.0f}"
+def format_summary(
+    summ: dict,
+    title: str = "",
+    *,
+    years: Sequence[int] | None = None,
+    entities: Sequence[str] | None = None,
+    width: int | None = None,
+    brief: bool = False,
+) -> str:
+    """A readable plain-text table of a :func:`sustainsim.metrics.summary`.
 
-
-def format_summary(summ: dict, title: str = "") -> str:
-    """A readable plain-text table of a :func:`sustainsim.metrics.summary`."""
+    ``years`` and ``entities`` keep only those rows and columns (default all); tables
+    wider than ``width`` (default the terminal's) wrap into blocks. Numbers in the
+    shared format of :mod:`sustainsim.cli.numbers`. With scenarios, the base (the
+    first) in full and the others ``brief``: their P(solvent) table only (their paired
+    differences against the base say the rest).
+    """
     if "scenarios" in summ:
         blocks = []
         for i, (name, sc) in enumerate(summ["scenarios"].items()):
             sub = {**{k: v for k, v in summ.items() if k != "scenarios"}, **sc}
-            head = (title + "\n" if title and i == 0 else "") + f"=== scenario: {name} ==="
-            blocks.append(format_summary(sub, head))
-        return "\n\n".join(blocks)
-    ents = list(summ["entities"])
-    years = summ["years"]
-    lines = []
-    if title:
-        lines.append(title)
-    lines.append(f"{summ['draws']:,} draws, seed {summ['seed']}, FY{years[0]}-FY{years[-1]}")
-    lines.append("")
-    conf = summ["confidence"]
-    lines += _probability_table(
-        summ,
-        "p_solvent",
-        f"P(solvent through year): fund balance >= 0 so far  [{conf:.0%} Wilson interval]",
-    )
-    lines.append("")
-    if all("p_no_operating_deficit" in summ["entities"][e] for e in ents):
-        lines += _probability_table(
-            summ,
-            "p_no_operating_deficit",
-            f"P(no operating deficit in year): surplus >= 0  [{conf:.0%} Wilson interval]",
-        )
-        lines.append("")
-    qs = list(summ["entities"][ents[0]]["final_balance_quantiles"])
-    lines.append(f"Fund balance at the end of FY{years[-1]} [USD], quantiles over draws")
-    lines.append(f"{'':12}" + "".join(f"{'q' + q:>15}" for q in qs))
-    for e in ents:
-        fq = summ["entities"][e]["final_balance_quantiles"]
-        lines.append(f"{e:12}" + "".join(f"{_fmt_usd(fq[q]):>15}" for q in qs))
-    lines.append("")
-    lines.append("Lowest fund balance over the horizon [USD], quantiles over draws")
-    lines.append(f"{'':12}" + "".join(f"{'q' + q:>15}" for q in qs))
-    for e in ents:
-        wq = summ["entities"][e]["worst_balance_quantiles"]
-        lines.append(f"{e:12}" + "".join(f"{_fmt_usd(wq[q]):>15}" for q in qs))
-    lines.append("")
-    for e in ents:
-        lines += _first_years(e, summ["entities"][e], years[-1])
-    return "\n".join(lines)
-
-
-def _probability_table(summ: dict, key: str, head: str) -> list[str]:
-    ents = list(summ["entities"])
-    w = 24
-    lines = [head, "year  " + "".join(f"{e:>{w}}" for e in ents)]
-    for y in summ["years"]:
-        cells = []
-        for e in ents:
-            d = summ["entities"][e][key][str(y)]
-            cells.append(
-                f"{_fmt_pct(d['probability'])} [{100 * d['lower']:4.1f}, {100 * d['upper']:5.1f}]"
+            what = " (the config as written)" if name == BASE else ""
+            head = (title + "\n" if title and i == 0 else "") + f"=== scenario: {name}{what} ==="
+            blocks.append(
+                format_summary(
+                    sub, head, years=years, entities=entities, width=width, brief=i > 0
+                ).rstrip()
             )
-        lines.append(f"{y}  " + "".join(f"{c:>{w}}" for c in cells))
-    return lines
+        return "\n\n".join(blocks)
+    ents = [e for e in summ["entities"] if entities is None or e in entities]
+    shown = [y for y in summ["years"] if years is None or y in years]
+    last = summ["years"][-1]
+    lines = [title] if title else []
+    first = summ["years"][0]
+    lines.append(f"{count(summ['draws'])} draws, seed {summ['seed']}, FY{first}-FY{last}")
+    lines.append("")
+    conf = f"{summ['confidence']:.0%}"
+    heads = {
+        "p_solvent": f"P(solvent through year): fund balance >= 0 so far [{conf} Wilson interval]",
+        "p_no_operating_deficit": "P(no operating deficit in year): surplus >= 0 "
+        f"[{conf} Wilson interval]",
+    }
+    for key, head in heads.items():
+        if all(key in summ["entities"][e] for e in ents):
+            by = summ["entities"]
+            rows = [[str(y)] + [_cells(by[e][key][str(y)]) for e in ents] for y in shown]
+            lines += [head, wrap_table(["year", *ents], rows, width=width), ""]
+        if brief:
+            return "\n".join(lines)
+    qs = list(summ["entities"][ents[0]]["final_balance_quantiles"]) if ents else []
+    for key, head in (
+        ("final_balance_quantiles", f"Fund balance at the end of FY{last}, quantiles over draws"),
+        ("worst_balance_quantiles", "Lowest fund balance over the horizon, quantiles over draws"),
+    ):
+        rows = [[e] + [usd(summ["entities"][e][key][q]) for q in qs] for e in ents]
+        lines += [head, wrap_table(["", *(f"q{q}" for q in qs)], rows, width=width), ""]
+    for e in ents:
+        lines += _first_years(e, summ["entities"][e], last)
+    return "\n".join(lines)
 
 
 def _first(d: dict) -> str:
     """``median FY2031 (in 40.2% of draws)`` or ``none``."""
     if d["median_year"] is None:
         return "none"
-    return f"median FY{d['median_year']} (in {_fmt_pct(d['share_of_draws']).strip()} of draws)"
+    return f"median FY{d['median_year']} (in {pct(d['share_of_draws'])} of draws)"
 
 
 def _first_years(e: str, d: dict, last: int) -> list[str]:
     """The entity's lines on the first negative balance and the first deficit spending."""
     out = [
         f"{e}: P(fund balance >= 0 through FY{last}) = "
-        f"{_fmt_pct(d['p_balance_never_negative']).strip()}; "
+        f"{pct(d['p_balance_never_negative'])}; "
         f"first negative balance: {_first(d['first_negative_balance'])}"
     ]
     if "first_deficit_spending" in d:
         out.append(
             f"{' ' * len(e)}  P(no operating deficit through FY{last}) = "
-            f"{_fmt_pct(d['p_no_deficit_spending']).strip()}; "
+            f"{pct(d['p_no_deficit_spending'])}; "
             f"first deficit spending: {_first(d['first_deficit_spending'])}"
         )
     return out
+
+
+def format_differences(
+    p: xr.Dataset,
+    bal: xr.Dataset,
+    *,
+    years: Sequence[int] | None = None,
+    entities: Sequence[str] | None = None,
+    width: int | None = None,
+) -> str:
+    """Paired differences of each scenario against the baseline, as two compact tables.
+
+    ``p`` and ``bal`` are :func:`sustainsim.analysis.compare` of ``p_solvent`` and of
+    ``final_balance``; ``years`` are the fiscal years shown (default the horizon only),
+    ``entities`` the schools and the district shown (default all).
+    """
+    base = str(p.attrs["baseline"])
+    shown = [
+        int(y)
+        for y in p["year"].values
+        if (years is None and y == p["year"][-1]) or (years is not None and int(y) in years)
+    ]
+    ents = [str(e) for e in p["school"].values if entities is None or str(e) in entities]
+    rows = []
+    for sc in p["scenario"].values:
+        for e in ents:
+            for y in shown:
+                r = p.sel(scenario=sc, school=e, year=y)
+                rows.append(
+                    [str(sc), e, str(y), pct(float(r.a)), pct(float(r.b))]
+                    + [f"{pp(float(r.difference))} [{pp(float(r.lower))}, {pp(float(r.upper))}]"]
+                )
+    conf = f"{p.attrs.get('confidence', 0.95):.0%}"
+    head = ["scenario", "entity", "FY", base, "scenario", f"difference [{conf} paired]"]
+    out = [
+        f"Paired differences against {base!r} (the same draws in each scenario)",
+        "P(solvent through year)",
+        wrap_table(head, rows, keys=3, width=width),
+        "",
+        "Mean fund balance at the horizon",
+    ]
+    rows = []
+    for sc in bal["scenario"].values:
+        for e in ents:
+            r = bal.sel(scenario=sc, school=e)
+            rows.append(
+                [str(sc), e, usd(float(r.a)), usd(float(r.b))]
+                + [estimate(float(r.difference), float(r.lower), float(r.upper), _signed_usd)]
+            )
+    out.append(wrap_table(head[:2] + head[3:], rows, keys=2, width=width))
+    return "\n".join(out)
+
+
+def _signed_usd(x: float | None) -> str:
+    return usd(x, sign=True)
 
 
 def format_convergence(info: ConvergenceInfo) -> str:

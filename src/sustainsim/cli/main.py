@@ -28,15 +28,44 @@ from sustainsim.config import ConfigError
 __all__ = ["COMMANDS", "main"]
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default (unless it has none or says it); epilogs as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            "default" in text
+            or not action.option_strings
+            or action.default in (None, False, [], argparse.SUPPRESS)
+        ):
+            return action.help
+        return text + " (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments already; keep its message short.
 
-    No prefix matching of long options (``--draw 5`` is an error, not ``--draws 5``).
+    No prefix matching of long options (``--draw 5`` is an error, not ``--draws 5``), in
+    the main parser and in every subcommand's (``add_subparsers`` makes them of this class).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
+
+
+EXAMPLES = """\
+examples:
+  sustainsim validate configs/flagship.toml
+  sustainsim run configs/flagship.toml
+  sustainsim run configs/ngsi_grant_cliff.toml --draws 2e6 --summary --json
+  sustainsim compare configs/leap_chicago.toml --out out/compare
+  sustainsim report out/flagship/results.nc
+
+'sustainsim COMMAND --help' shows a command's options, their defaults and examples.
+Exit codes: 0 success, 2 bad input (nothing written), 1 unexpected, 130/143 interrupted.
+"""
 
 
 #: subcommand -> (module under sustainsim.cli, help); each module has add_arguments and run
@@ -65,12 +94,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="sustainsim",
         description="Monte Carlo risk simulation of the financial sustainability of school models.",
+        epilog=EXAMPLES,
     )
     p.add_argument("--version", action="version", version=f"sustainsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        p_sub = sub.add_parser(name, help=help_text)
-        _module(module).add_arguments(p_sub)
+        mod = _module(module)
+        p_sub = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=getattr(mod, "EXAMPLES", None)
+        )
+        mod.add_arguments(p_sub)
         p_sub.set_defaults(func=lambda a, m=module: _module(m).run(a))
     return p
 
@@ -145,6 +178,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except io.OutputError as exc:  # a folder not sustainsim's, in use, not a folder
+        text = str(exc)
+        head = "cannot write " if text.startswith("--") else "cannot write the output: "
+        print(f"error: {head}{text}", file=sys.stderr)
+        return 2
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -159,10 +197,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except _INPUT_OS_ERRORS as exc:  # a path the user gave cannot be read or written
-        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        print(f"error: cannot use a file: {_os_message(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:  # disk full, I/O error: not the input's fault, but no traceback
-        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        print(f"error: input/output failed: {_os_message(exc)}", file=sys.stderr)
         return 1
     except RecursionError:
         print("error: input nested too deeply to read", file=sys.stderr)

@@ -20,7 +20,15 @@ from sustainsim.io import open_results, output_folder
 from sustainsim.report import check_results, write_report
 from sustainsim.run import central_case
 
-__all__ = ["add_arguments", "central_from_attrs", "report_from_file", "run"]
+__all__ = ["EXAMPLES", "add_arguments", "central_from_attrs", "report_from_file", "run"]
+
+EXAMPLES = """\
+examples:
+  sustainsim report out/flagship/results.nc
+  sustainsim report out/flagship/results.nc --out out/flagship-report
+
+Replaces the figures and report.html in the folder and keeps the run's other files.
+"""
 
 
 def central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -11,12 +12,24 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sustainsim import io, metrics
-from sustainsim.cli.format import format_convergence, format_summary
-from sustainsim.cli.options import memory_size, nonneg_int, positive_float, positive_int
-from sustainsim.config import ConfigError, Spec, load_config
+from sustainsim.analysis.paired import compare
+from sustainsim.cli.basecase import BASE, scenarios_with_base
+from sustainsim.cli.errors import ArgumentsError, OutputPathError
+from sustainsim.cli.format import format_convergence, format_differences, format_summary
+from sustainsim.cli.numbers import nbytes
+from sustainsim.cli.options import (
+    memory_size,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    year_list,
+)
+from sustainsim.cli.progress import Phases, emit
+from sustainsim.config import Spec, load_config
+from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
 from sustainsim.plotting.diagnostics import plot_convergence
-from sustainsim.report import write_run_figures
+from sustainsim.report import figure_names, write_run_figures
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
 from sustainsim.run.core import simulate
@@ -24,7 +37,35 @@ from sustainsim.run.plan import RunPlan, plan_run
 from sustainsim.run.scenarios import simulate_scenarios
 from sustainsim.tables import write_tables
 
-__all__ = ["add_arguments", "add_run_options", "out_folder", "run", "run_options"]
+__all__ = [
+    "EXAMPLES",
+    "LARGE_RESULTS",
+    "add_arguments",
+    "add_run_options",
+    "out_folder",
+    "run",
+    "run_options",
+]
+
+#: bytes of a per-draw results.nc above which ``run`` warns before writing it (about 1 GB)
+LARGE_RESULTS = 1_000_000_000
+
+EXAMPLES = """\
+examples:
+  sustainsim run configs/flagship.toml
+  sustainsim run configs/ngsi_grant_cliff.toml --draws 2e6 --summary
+  sustainsim run configs/leap_chicago.toml --years 2030,2036 --entity pl_k8 --no-report
+  sustainsim run configs/flagship.toml --json -q > summary.json
+  sustainsim run configs/reference/ref10.toml --draws 1_000_000 --float32 --compress
+
+A config with [scenarios.NAME] tables also runs the config as written, as scenario
+'base' (first), and prints each scenario's paired differences against it. The name
+'base' is kept for it: a config's own [scenarios.base] must be empty (it is then the
+config as written, run once). The summary goes to stdout as soon as it is computed
+(--json: one JSON object, the content of summary.json); progress, warnings and
+errors go to stderr. --years and --entity choose the rows and columns printed, not
+what is computed or written.
+"""
 
 
 def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
@@ -33,7 +74,9 @@ def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
     :func:`run_options` maps them onto :func:`sustainsim.run.plan.plan_run`.
     """
     parser.add_argument(
-        "--draws", type=positive_int, help=f"draws per {what} (default: the config's)"
+        "--draws",
+        type=positive_int,
+        help=f"draws per {what}: 20000, 2_000_000 or 2e6 (default: the config's)",
     )
     parser.add_argument("--seed", type=nonneg_int, help="seed (default: the config's)")
     parser.add_argument("--chunk-size", type=positive_int, help="draws per chunk (memory only)")
@@ -88,7 +131,14 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
     add_run_options(r)
     r.add_argument("--out", type=Path, help="output directory (default: out/CONFIG_STEM)")
     r.add_argument("--lines", action="store_true", help="keep per-line revenue/cost per draw")
-    r.add_argument("--compress", action="store_true", help="gzip the NetCDF variables")
+    r.add_argument(
+        "--compress", action="store_true", help="compress results.nc (zlib): smaller, slower"
+    )
+    r.add_argument(
+        "--float32",
+        action="store_true",
+        help="store results.nc's numbers in single precision (about 7 digits): half the size",
+    )
     r.add_argument("--no-report", action="store_true", help="skip the figures and report.html")
     r.add_argument(
         "--real",
@@ -103,13 +153,35 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
         "--target-rel", type=positive_float, help="add draws until SE / min(p, 1-p) <= this"
     )
     r.add_argument(
-        "--max-draws", type=positive_int, help="cap for --target-se/--target-rel (1,000,000)"
+        "--max-draws",
+        type=positive_int,
+        help="cap for --target-se/--target-rel (default: 1,000,000)",
     )
     r.add_argument(
         "--zarr",
         type=Path,
         help="write per-draw outputs to this Zarr store (with --lines) "
         "and keep only summaries; implies --scheduler processes",
+    )
+    r.add_argument("-q", "--quiet", action="store_true", help="print no summary and no progress")
+    r.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as one JSON object on stdout (what summary.json holds); "
+        "everything else on stderr",
+    )
+    r.add_argument(
+        "--years",
+        type=year_list,
+        metavar="YEARS",
+        help="fiscal years printed, e.g. 2030,2036 or 2027-2031 (default: every year; "
+        "paired differences: the horizon)",
+    )
+    r.add_argument(
+        "--entity",
+        action="append",
+        metavar="NAME",
+        help="school or 'district' printed (repeatable or NAME,NAME; default: all)",
     )
 
 
@@ -145,10 +217,36 @@ def _check_flags(args: argparse.Namespace, spec: Spec) -> None:
             args.real and "deflator" not in spec.config.district.growth,
             "--real needs a growth index named 'deflator' in [district.growth]",
         ),
+        (args.float32 and (args.summary or zarr), "--float32 is for a per-draw results.nc"),
     ]
     errors = [message for broken, message in rules if broken]
+    errors += _filter_problems(args, spec)
     if errors:
-        raise ConfigError(errors)
+        raise ArgumentsError(errors)
+
+
+def _entities(args: argparse.Namespace) -> list[str] | None:
+    if not args.entity:
+        return None
+    return [n.strip() for item in args.entity for n in item.split(",") if n.strip()]
+
+
+def _filter_problems(args: argparse.Namespace, spec: Spec) -> list[str]:
+    """``--years`` and ``--entity`` must name years of the horizon and entities of the config."""
+    first = spec.config.simulation.first_year
+    horizon = range(first, first + spec.years)
+    have = spec.school_names + ([DISTRICT] if len(spec.school_names) > 1 else [])
+    errors = [
+        f"--years {y}: not a year of the horizon FY{horizon[0]}-FY{horizon[-1]}"
+        for y in args.years or []
+        if y not in horizon
+    ]
+    errors += [
+        f"--entity {e!r}: no such school; have {', '.join(have)}"
+        for e in _entities(args) or []
+        if e not in have
+    ]
+    return errors
 
 
 def _plan(args: argparse.Namespace, spec: Spec) -> RunPlan:
@@ -168,8 +266,8 @@ def _simulate(args: argparse.Namespace, plan: RunPlan):
         from sustainsim.run.convergence import simulate_until
 
         return simulate_until(plan, target_se=args.target_se, target_rel=args.target_rel)
-    if plan.spec.scenario_names:
-        return simulate_scenarios(plan), None
+    if plan.spec.scenario_names:  # the config as written first, as scenario 'base'
+        return simulate_scenarios(plan, scenarios_with_base(plan.spec)), None
     return simulate(plan), None
 
 
@@ -179,44 +277,90 @@ def out_folder(args: argparse.Namespace, suffix: str = "") -> tuple[Path, dict]:
     The default ``out/CONFIG_STEM[suffix]`` is refused if it holds the output of another
     config of the same name (in another folder); an explicit ``--out`` is the user's choice.
     """
+    from sustainsim.cli.compare import check_out_dir
+
     default = args.out is None
     out_dir = Path("out") / f"{Path(args.config).stem}{suffix}" if default else args.out
+    check_out_dir(out_dir)  # cannot write --out ...: before anything is simulated
     return out_dir, {"owner": str(Path(args.config).resolve()), "check_owner": default}
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``sustainsim run``: simulate, write the outputs, print the summary; the exit code.
+    """Run ``sustainsim run``: simulate, print the summary, write the outputs; the exit code.
 
-    The output folder is one transaction (:func:`sustainsim.io.output_folder`): the
-    files are written into a staging folder renamed onto ``--out`` when complete.
+    The summary is printed as soon as it is computed (stdout), then each phase of the
+    writing is reported on stderr. The output folder is one transaction
+    (:func:`sustainsim.io.output_folder`): the files are written into a staging folder
+    renamed onto ``--out`` when complete.
     """
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     out_dir, owner = out_folder(args)
     _check_flags(args, spec)
+    if spec.scenario_names:
+        scenarios_with_base(spec)  # a [scenarios.base] with overrides: refused up front
     plan = _plan(args, spec)
+    phases = Phases(quiet=args.quiet)
     with io.output_folder(out_dir, command="run", **owner) as stage:
         if args.zarr is not None:
-            summ, info, wrote = _run_zarr(args, plan, stage, out_dir)
+            wrote = _run_zarr(args, plan, stage, out_dir, phases)
         else:
-            summ, info, wrote = _run_and_write(args, plan, stage, out_dir)
-    print(format_summary(summ, title=f"sustainsim run {args.config}"))
-    print()
-    if info is not None:
-        print(format_convergence(info))
-        print()
-    print(wrote)
+            wrote = _run_and_write(args, plan, stage, out_dir, phases)
+    if not args.quiet:
+        print(wrote, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
-def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path) -> tuple:
-    """Simulate, write the files into ``stage``; the summary, convergence and what was written."""
+def _show(args: argparse.Namespace, summ: dict, info=None, differences: str = "") -> None:
+    """Print the summary: JSON (``--json``), the tables, or nothing (``--quiet``)."""
+    if args.json:
+        emit(io.json_text(summ))
+        return
+    if args.quiet:
+        return
+    text = format_summary(
+        summ, title=f"sustainsim run {args.config}", years=args.years, entities=_entities(args)
+    )
+    parts = [text, differences, format_convergence(info) if info is not None else ""]
+    emit("".join(part + "\n\n" for part in parts if part))
+
+
+def _differences(args: argparse.Namespace, ds, summ: dict) -> str:
+    """Paired differences against ``base`` into ``summ["paired_differences"]``; their table."""
+    from sustainsim.cli.compare import compare_dict
+
+    if "scenario" not in ds.dims or BASE not in ds["scenario"].values:
+        return ""
+    p = compare(ds, BASE)
+    bal = compare(ds, BASE, metric="final_balance")
+    summ["paired_differences"] = compare_dict(p, bal, ds.sizes["draw"])
+    return format_differences(p, bal, years=args.years, entities=_entities(args))
+
+
+def _write_results(args: argparse.Namespace, ds, path: Path, phases: Phases) -> None:
+    """Write ``results.nc``, warning first if it will be large (estimated from dims x dtype)."""
+    size = io.netcdf_nbytes(ds, float32=args.float32)
+    what = f"about {nbytes(size)}" + (" before compression" if args.compress else "")
+    if size > LARGE_RESULTS:
+        phases.warn(
+            f"results.nc will be {what} ({ds.sizes['draw']:,} draws, every draw's paths); "
+            "--summary writes only the summaries (probabilities exact, quantiles within a "
+            "stated bound) in a few MB; --float32 halves the file, --compress shrinks it"
+        )
+    with phases.writing(path, what):
+        io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
+
+
+def _run_and_write(
+    args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path, phases: Phases
+) -> str:
+    """Simulate, print the summary, write the files into ``stage``; what was written."""
     t0 = time.perf_counter()
     ds, info = _simulate(args, plan)
     t_sim = time.perf_counter() - t0
     if plan.mode == "summary":
-        summ = _write_summary(args, ds, stage, t_sim)
+        _write_summary(args, ds, stage, t_sim, phases)
         done = f"(simulated in {t_sim:.2f} s)"
-        return summ, None, f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
+        return f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
     view = real_dollars(ds) if args.real else ds  # results.nc stays nominal
     summ = metrics.summary(view)
     if args.real:
@@ -225,33 +369,42 @@ def _run_and_write(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir
     summ["simulate_seconds"] = round(t_sim, 3)
     if info is not None:
         summ["convergence"] = info.to_dict()
-    io.write_netcdf(ds, stage / "results.nc", compress=args.compress)
+    _show(args, summ, info, _differences(args, view, summ))
+    _write_results(args, ds, stage / "results.nc", phases)
     io.write_json(summ, stage / "summary.json")
-    # the tables show the first scenario (if any) beside its own central case; the
-    # figures' composition chart the config as written
-    first = plan.spec.scenario(str(ds["scenario"].values[0])) if "scenario" in ds.dims else None
-    central = central_case(plan.spec if first is None else first)
+    # the tables show the first scenario (base, with scenarios: the config as written)
+    # beside its central case, the figures' composition chart the same central case
+    central = central_case(plan.spec)
     if args.real:
         central = real_dollars(central)
+    phases.say("writing p_solvent.csv and forecast.xlsx ...")
     write_tables(view, central, stage)
     figures: list[Path] = []
     if not args.no_report:
-        base = central if first is None else central_case(plan.spec)
-        if args.real and first is not None:
-            base = real_dollars(base)
-        figures = _figures(view, plan.spec, stage, info, base)
-    wrote = (
+        figures = _figures(view, plan.spec, stage, info, central, phases)
+    return (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
         + (f", {len(figures) - 1} figures and {out_dir / 'report.html'}" if figures else "")
         + f" (simulated in {t_sim:.2f} s)"
     )
-    return summ, info, wrote
 
 
-def _figures(ds, spec: Spec, out_dir: Path, info, central) -> list[Path]:
+def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> list[Path]:
     central = None if "revenue_lines" in ds else central
-    figures = write_run_figures(ds, out_dir, spec_text=spec.text, central=central)
+    total = len(figure_names(ds, central))
+    done: list[str] = []
+
+    def progress(name: str) -> None:
+        done.append(name)
+        phases.figure(name, len(done), total)
+        if len(done) == total:
+            phases.say("writing the figures and report.html ...")
+
+    figures = write_run_figures(
+        ds, out_dir, spec_text=spec.text, central=central, progress=progress
+    )
+    phases.say(f"wrote report.html: {nbytes((out_dir / 'report.html').stat().st_size)}")
     if info is not None:
         figures.insert(0, _convergence_figure(info, out_dir / "convergence.png"))
     return figures
@@ -266,7 +419,9 @@ def _convergence_figure(info, path: Path) -> Path:
     return path
 
 
-def _run_zarr(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path) -> tuple:
+def _run_zarr(
+    args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path, phases: Phases
+) -> str:
     """``run --zarr``: per-draw outputs to a Zarr store, summaries in bounded memory.
 
     Probabilities are exact, quantiles within the sketch's bound: in the same pass with
@@ -279,7 +434,7 @@ def _run_zarr(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Pat
     if zarr.resolve().is_relative_to(out_dir.resolve()):
         inside = zarr.resolve().relative_to(out_dir.resolve())
         if inside == Path():
-            raise ConfigError([f"--zarr {str(args.zarr)!r} is the --out folder: give a path in it"])
+            raise OutputPathError("--zarr", args.zarr, "it is the --out folder: give a path in it")
         zarr = stage / inside
     t0 = time.perf_counter()
     with io.lock_folder(zarr) if not zarr.is_relative_to(stage) else nullcontext():
@@ -289,12 +444,12 @@ def _run_zarr(args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Pat
     summ_ds.attrs["zarr_path"] = str(args.zarr)
     t_sim = time.perf_counter() - t0
     done = f"(per-draw {args.zarr}, chunked along draw; simulated in {t_sim:.2f} s)"
-    summ = _write_summary(args, summ_ds, stage, t_sim)
-    return summ, None, f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
+    _write_summary(args, summ_ds, stage, t_sim, phases)
+    return f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
 
 
-def _write_summary(args: argparse.Namespace, ds, stage: Path, t_sim: float) -> dict:
-    """Write a summary run's ``summary.json`` and ``summary.nc`` into ``stage``."""
+def _write_summary(args: argparse.Namespace, ds, stage: Path, t_sim: float, phases: Phases) -> dict:
+    """Print a summary run's summary, then write ``summary.json`` and ``summary.nc``."""
     if "scenario" in ds.dims:
         names = [str(x) for x in ds["scenario"].values]
         summ: dict[str, Any] = {
@@ -304,6 +459,11 @@ def _write_summary(args: argparse.Namespace, ds, stage: Path, t_sim: float) -> d
         summ = summary_dict(ds)
     summ["config"] = str(args.config)
     summ["simulate_seconds"] = round(t_sim, 3)
+    note = ""
+    if "scenario" in ds.dims:
+        note = f"(paired differences against {BASE!r} need per-draw results: run without --summary)"
+    _show(args, summ, None, note)
     io.write_json(summ, stage / "summary.json")
-    io.write_netcdf(ds, stage / "summary.nc")
+    with phases.writing(stage / "summary.nc"):
+        io.write_netcdf(ds, stage / "summary.nc")
     return summ

@@ -8,11 +8,24 @@ from pathlib import Path
 import xarray as xr
 
 from sustainsim import io
+from sustainsim.cli.errors import ArgumentsError
+from sustainsim.cli.numbers import count, estimate, usd
 from sustainsim.cli.run import add_run_options, out_folder, run_options
-from sustainsim.config import ConfigError, load_config
+from sustainsim.cli.table import wrap_table
+from sustainsim.config import load_config
 from sustainsim.run.grid import check_sweep, parse_grid, probabilities_frame, sweep
 
-__all__ = ["add_arguments", "format_sweep", "run"]
+__all__ = ["EXAMPLES", "add_arguments", "format_sweep", "run"]
+
+EXAMPLES = """\
+examples:
+  sustainsim sweep configs/reference/ref10.toml --grid district.cuts.probability=0.1,0.2,0.3
+  sustainsim sweep configs/flagship.toml --grid district.cuts.probability=0.1,0.3 \\
+      --grid schools.pl_k8.fund_balance=0,500000 --draws 2e4 --summary
+
+Every point runs on the same draws (common random numbers); the grid is the cartesian
+product of the --grid options. Writes sweep.nc and sweep.csv into --out.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +53,10 @@ def format_sweep(ds: xr.Dataset) -> str:
     last = ds.isel(year=-1)
     lines = [
         f"P(solvent through FY{year}) [{ds.attrs.get('confidence', 0.95):.0%} interval], "
-        f"median final balance; {ds.attrs['draws']:,} draws, seed {ds.attrs['seed']} (CRN)"
+        f"median final balance; {count(ds.attrs['draws'])} draws, seed {ds.attrs['seed']} (CRN)"
     ]
     stacked = last.stack(point=paths) if paths else last
+    rows = []
     for i in range(stacked.sizes["point"]):
         pt = stacked.isel(point=i)
         label = ", ".join(f"{p}={pt[p].values.item()!r}" for p in paths)
@@ -53,11 +67,10 @@ def format_sweep(ds: xr.Dataset) -> str:
                 if 0.5 in ds["quantile"]
                 else float("nan")
             )
-            lines.append(
-                f"  {label:<50} {school!s:>10}  {100 * e['probability'].item():5.1f}% "
-                f"[{100 * e['lower'].item():4.1f}, {100 * e['upper'].item():5.1f}]  "
-                f"{med:>14,.0f}"
-            )
+            cells = [e["probability"].item(), e["lower"].item(), e["upper"].item()]
+            rows.append([label, str(school), estimate(*cells), usd(med)])
+    head = ["point", "school", "P(solvent)", "median final balance"]
+    lines.append(wrap_table(head, rows, keys=2))
     return "\n".join(lines)
 
 
@@ -66,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     spec = load_config(args.config)  # ConfigError -> exit 2, before anything is written
     grid = parse_grid(args.grid)
     if args.keep_draws and args.summary:
-        raise ConfigError(["--keep-draws cannot be combined with --summary"])
+        raise ArgumentsError(["--keep-draws cannot be combined with --summary"])
     # the memory budget, then every point validated (one at a time), before anything runs
     check_sweep(spec, grid, keep_draws=args.keep_draws, **run_options(args))
     out_dir, owner = out_folder(args, "-sweep")
