@@ -70,7 +70,10 @@ class _Page(HTMLParser):
         if tag == "img":
             self.imgs.append(a)
         elif tag == "td" and "data-entity" in a:
-            self.cells.append({**a, "scenario": self.tables[-1].get("data-scenario", "")})
+            t = self.tables[-1]
+            self.cells.append(
+                {**a, "scenario": t.get("data-scenario", ""), "share": t.get("data-share")}
+            )
         elif tag == "table":
             self.tables.append(a)
         elif tag == "pre":
@@ -134,12 +137,57 @@ def stub_figures(monkeypatch, tiny_png):
     return calls
 
 
-def check_against_summary(page: _Page, summ: dict, scenario: str = "") -> int:
-    """Every data cell of ``scenario`` equals the summary value exactly; returns the count."""
+_BRUTE = {
+    "balance",
+    "cliff_year",
+    "cliff_gap",
+    "cliff_gap_per_pupil",
+    "p_cliff_gap",
+    "p_ask",
+    "ask_p50",
+    "ask_p90",
+}
+
+
+def _brute(ds: xr.Dataset, c: dict) -> float:
+    """The value a report cell shows, computed again from the draws."""
+    e, kind = c["data-entity"], c["data-kind"]
+    if kind == "balance":
+        bal = sustainsim.metrics.entity_balance(ds, "fund_balance")
+        vals = bal.sel(school=e, year=int(c["data-year"])).values
+        return float(np.quantile(vals, float(c["data-quantile"])))
+    if kind in ("cliff_year", "cliff_gap", "cliff_gap_per_pupil", "p_cliff_gap"):
+        g = sustainsim.metrics.structural_gap(ds).sel(school=e)
+        ok = np.isfinite(g.cliff_year.values)
+        if kind == "p_cliff_gap":
+            return float(np.mean(ok & (g.gap.values > 0)))
+        var = {"cliff_year": "cliff_year", "cliff_gap": "gap"}.get(kind, "gap_per_pupil")
+        return float(np.median(g[var].values[ok]))
+    # the ask: the cut that closes each year's deficit, max over years, per draw
+    surplus = sustainsim.metrics.entity_balance(ds, "surplus").sel(school=e).values
+    cost = sustainsim.metrics.entity_balance(ds, "cost").sel(school=e).values
+    need = np.maximum(-surplus, 0.0)  # (draw, year)
+    if kind == "p_ask":
+        return float(np.mean((need / cost > float(c["share"])).any(axis=1)))
+    return float(np.quantile(need.max(axis=1), 0.5 if kind == "ask_p50" else 0.9))
+
+
+def check_against_summary(
+    page: _Page, summ: dict, scenario: str = "", ds: xr.Dataset | None = None
+) -> int:
+    """Every data cell of ``scenario`` equals the summary value exactly (or, for the cells
+    the summary does not hold, the value computed again from ``ds``); returns the count."""
     n = 0
     for c in (c for c in page.cells if c["scenario"] == scenario):
         ent = summ["entities"][c["data-entity"]]
         kind = c.get("data-kind")
+        if kind in _BRUTE:
+            if ds is not None:
+                assert float(c["data-value"]) == pytest.approx(_brute(ds, c), rel=1e-12, abs=1e-9)
+                n += 1
+            continue
+        if kind == "paired_difference":
+            continue  # checked in test_report_with_scenarios
         if "data-year" in c and kind is None:
             d = ent["p_solvent"][c["data-year"]]
             assert float(c["data-value"]) == d["probability"]
@@ -213,11 +261,15 @@ def test_report_tables_equal_summary(written, ds):
     _, page = written
     summ = sustainsim.summary(ds)
     p = parse(page)
-    n = check_against_summary(p, summ)
+    n = check_against_summary(p, summ, ds=ds)
     ents = ["a", "b", "district"]
     years = len(summ["years"])
-    # p_solvent, p_no_operating_deficit, quantiles, risk (two stock, two flow, shortfall)
-    assert n == len(ents) * (2 * years + 2 * 5 + 5)
+    detail = len(ents) * (2 * years + 2 * 5 + 5)  # p_solvent, operating, quantiles, risk
+    headline = len(ents) * 4
+    per_entity = len(ents) * years * 5  # two probabilities, three balance quantiles
+    ask = len(ents) * 3
+    cliff = 4 * sum(1 for c in p.cells if c.get("data-kind") == "cliff_year")
+    assert n == detail + headline + per_entity + ask + cliff
     assert {t["class"] for t in p.tables} >= {
         "p-solvent",
         "p-no-operating-deficit",
@@ -406,12 +458,80 @@ def test_report_renders_in_headless_chromium(written, tmp_path):
 
     shot = tmp_path / "shot.png"
     res = _run_chromium(
-        exe, tmp_path / "p2", f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()
+        exe, tmp_path / "p2", f"--screenshot={shot}", "--window-size=1280,8000", page.as_uri()
     )
     assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
     pixels = mpimg.imread(shot)[..., :3]
-    assert pixels.shape[:2] == (2000, 1200)
+    assert pixels.shape[:2] == (8000, 1280)
     not_white = np.any(pixels < 0.9, axis=-1).mean()
     assert 0.03 < not_white < 0.9
     blue = (pixels[..., 2] > 0.5) & (pixels[..., 0] < 0.4)  # the figures' blue bands/lines
     assert blue.mean() > 0.001
+
+
+def _overflow(exe: str, tmp_path: Path, page: Path, width: int, tag: str) -> int:
+    """How far the page scrolls sideways at ``width`` CSS pixels (0: it fits).
+
+    Headless Chromium's window is at least 500 px wide, so the page is shown in an iframe
+    of the width asked for; the probe reads the framed document's scroll width.
+    """
+    wrap = tmp_path / f"wrap-{tag}.html"
+    wrap.write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{page.name}" '
+        f'width="{width}" height="900" style="border:0"></iframe><script>'
+        "const f = document.getElementById('f'); f.addEventListener('load', () => {"
+        "const d = f.contentDocument, w = f.contentWindow;"
+        "document.body.setAttribute('data-overflow', String(d.documentElement.scrollWidth"
+        " - w.innerWidth)); document.body.setAttribute('data-width', String(w.innerWidth));"
+        "});</script></body></html>",
+        encoding="utf-8",
+    )
+    dom = _run_chromium(
+        exe,
+        tmp_path / f"o-{tag}",
+        "--allow-file-access-from-files",
+        "--window-size=1400,1000",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        wrap.as_uri(),
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    m = re.search(r'data-overflow="(-?\d+)" data-width="(\d+)"', dom.stdout)
+    assert m, dom.stdout[-500:]
+    assert int(m.group(2)) == width
+    return int(m.group(1))
+
+
+def _pdf_pages(exe: str, tmp_path: Path, page: Path, tag: str) -> int:
+    pdf = tmp_path / f"{tag}.pdf"
+    res = _run_chromium(
+        exe, tmp_path / f"pdf-{tag}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    )  # fmt: skip
+    assert res.returncode == 0 and pdf.is_file(), res.stderr[-2000:]
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+
+
+def test_report_fits_1280_and_400_pixels_and_prints(written, tmp_path):
+    exe = _chromium()
+    _, page = written
+    local = tmp_path / "report.html"
+    text = page.read_text(encoding="utf-8")
+    local.write_text(text, encoding="utf-8")
+    for width in (1280, 400):
+        assert _overflow(exe, tmp_path, local, width, str(width)) <= 0
+    # the probe can see an overflow: without the scroll boxes the tables push the page out
+    control = tmp_path / "control.html"
+    control.write_text(text.replace(".scroll { overflow-x: auto;", ".scroll {"), encoding="utf-8")
+    assert _overflow(exe, tmp_path, control, 400, "control") > 0
+    # printed: several pages, and the title with the executive summary alone fill one
+    pages = _pdf_pages(exe, tmp_path, local, "report")
+    assert pages >= 3
+    first = tmp_path / "first.html"
+    cut = text.index('<section id="schools">')
+    first.write_text(text[:cut] + "</body></html>", encoding="utf-8")
+    assert _pdf_pages(exe, tmp_path, first, "first") == 1
+    grown = tmp_path / "grown.html"  # and the page count does grow with the content
+    grown.write_text(text[:cut] + text[text.index('<section id="executive-summary">') : cut] * 3
+                     + "</body></html>", encoding="utf-8")  # fmt: skip
+    assert _pdf_pages(exe, tmp_path, grown, "grown") > 1

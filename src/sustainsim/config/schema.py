@@ -94,6 +94,11 @@ class Simulation(_Model):
         "monte_carlo", description="plain Monte Carlo, Latin hypercube or scrambled Sobol"
     )
 
+    title: str | None = Field(None, max_length=200, description="the report's title")
+    description: str | None = Field(
+        None, max_length=5000, description="what the study asks, for the report's first page"
+    )
+
     @model_validator(mode="after")
     def _sobol_limit(self):
         if self.sampler == "sobol" and self.draws > 2**32:
@@ -113,6 +118,10 @@ class Config(_Model):
         description="named variants: dotted config paths and their values, run on the same draws",
     )
     correlations: list[Correlation] = Field(default_factory=list)
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="human labels of uncertain inputs, by canonical name (spec.inputs())",
+    )
     levers: dict[Name, DecisionLever] = Field(
         default_factory=dict,
         description="decisions to evaluate: a config path and candidate values (sustainsim levers)",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sustainsim.config.errors import ConfigError, parse_toml, read_config_text
+from sustainsim.config.inputs import uncertain_inputs
 from sustainsim.config.overrides import apply_overrides
 from sustainsim.config.schema import Config, parse_config
 from sustainsim.sampling.copula import CorrelatedSource, matrix_from_pairs
@@ -84,6 +85,31 @@ class Spec:
                 f"no scenario {name!r}; defined: {', '.join(self.scenario_names) or 'none'}"
             )
         return _scenario_spec(self, name)
+
+    def inputs(self):
+        """Every uncertain input: a table (pandas DataFrame) indexed by canonical name.
+
+        Columns: ``path`` (the config path that sets it), ``distribution``,
+        ``parameters``, ``per`` (draw or year), ``central`` (the central case's value),
+        ``label``, ``unit``; see :mod:`sustainsim.config.inputs`.
+
+        Examples
+        --------
+        >>> from sustainsim import example_config
+        >>> spec = load_config(example_config("flagship.toml"))
+        >>> spec.inputs().loc["district.growth.salary", ["distribution", "per"]].tolist()
+        ['triangular', 'draw']
+        """
+        import pandas as pd
+
+        rows = uncertain_inputs(self.config)
+        cols = ["path", "distribution", "parameters", "per", "central", "label", "unit"]
+        frame = pd.DataFrame(
+            [{c: getattr(r, c) for c in cols} for r in rows],
+            index=pd.Index([r.name for r in rows], name="name"),
+            columns=cols,
+        )
+        return frame
 
     def with_overrides(self, overrides: Mapping[str, Any] | None = None, **kw: Any) -> Spec:
         """A new spec with values replaced at dotted config paths.
@@ -163,6 +189,20 @@ def _lever_problems(spec: Spec) -> list[str]:
     return problems
 
 
+def _label_problems(spec: Spec) -> list[str]:
+    """Every ``[labels]`` key must name an uncertain input of the config."""
+    labels = spec.config.labels
+    if not labels:
+        return []
+    known = [r.name for r in uncertain_inputs(spec.config)]
+    return [
+        f"labels.{k}: {k!r} is not an uncertain input of this config; inputs: "
+        f"{', '.join(known) or 'none'} (see spec.inputs() or sustainsim validate)"
+        for k in labels
+        if k not in known
+    ]
+
+
 def _check_scenarios(spec: Spec) -> None:
     _check_correlations(spec)
     errors: list[str] = []
@@ -172,6 +212,7 @@ def _check_scenarios(spec: Spec) -> None:
         except ConfigError as exc:
             errors.extend(exc.errors)
     errors.extend(_lever_problems(spec))
+    errors.extend(_label_problems(spec))
     if errors:
         raise ConfigError(errors, spec.source)
 
