@@ -97,7 +97,7 @@ def test_cli_levers(tmp_path, capsys, spec):
     cfg.write_text(SMALL_TOML + LEVERS)
     assert main(["levers", str(cfg), "--draws", "500", "--seed", "1"]) == 0
     text = capsys.readouterr().out
-    assert "rate=8000" in text and "reserve=100000.0" in text and "paired SE" in text
+    assert "rate=8000" in text and "reserve=100000.0" in text and "95% paired interval" in text
     bare = tmp_path / "bare.toml"
     bare.write_text(SMALL_TOML)
     assert main(["levers", str(bare)]) == 2

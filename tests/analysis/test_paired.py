@@ -108,7 +108,7 @@ def test_compare_and_stress_cli(tmp_path, capsys):
     cfg.write_text(SCENARIOS)
     assert main(["compare", str(cfg), "--draws", "2000", "--out", str(tmp_path / "c")]) == 0
     text = capsys.readouterr().out
-    assert "costly" in text and "se paired" in text
+    assert "costly" in text and "[95% paired]" in text
     assert (tmp_path / "c" / "compare.nc").exists()
     assert main(["compare", str(cfg), "--baseline", "nope", "--draws", "100"]) == 2
     assert main(["compare", str(REF10)]) == 2

@@ -197,7 +197,7 @@ def test_cli_functions(configs, tmp_path, capsys):
     )
     assert run(args) == 0
     assert len(read_manifest(out)) == 2
-    assert "p_solvent" in capsys.readouterr().out
+    assert "P(solvent)" in capsys.readouterr().out
     manifest = [json.loads(x) for x in (out / MANIFEST).read_text().splitlines()]
     assert {m["mode"] for m in manifest} == {"streaming"}
     args = p.parse_args(

@@ -30,6 +30,7 @@ __all__ = ["InputInfo", "describe", "uncertain_inputs"]
 _PERCENT = {
     "rate",
     "probability",
+    "pass_probability",
     "magnitude",
     "drift",
     "volatility",
@@ -201,20 +202,102 @@ def _enrollment_rows(cfg) -> Iterator[InputInfo]:
         )  # fmt: skip
 
 
+def _owners(cfg) -> Iterator[tuple[str, list[str], Any]]:
+    """``(config prefix, stream prefixes, owner)`` of every set of lines.
+
+    A school model's lines draw in each school that runs it (before or after its
+    conversion), so their streams are named after those schools.
+    """
+    yield "district", ["district"], cfg.district
+    for m, model in cfg.models.items():
+        runs = [f"schools.{s.name}" for s in cfg.schools if m in (s.model, s.previous_model)]
+        yield f"models.{m}", runs, model
+    for s in cfg.schools:
+        yield f"schools.{s.name}", [f"schools.{s.name}"], s
+
+
 def _grant_rows(cfg) -> Iterator[InputInfo]:
-    owners = [("district", cfg.district)]
-    owners += [(f"models.{m}", model) for m, model in cfg.models.items()]
-    owners += [(f"schools.{s.name}", s) for s in cfg.schools]
-    for pre, owner in owners:
+    for pre, streams, owner in _owners(cfg):
         for line in owner.revenue:
             for key, what in (("renewal", "renewal"), ("termination", "early end")):
                 p = getattr(line, f"{key}_probability", 0.0)
-                if p:
-                    path = f"{pre}.revenue.{line.name}.{key}_probability"
+                if not p:
+                    continue
+                for sp in streams:
                     yield InputInfo(
-                        f"{pre}.revenue.{line.name}.{key}", path, "events", {"probability": p},
-                        "year", None, f"{line.name}: {what}", "%",
+                        f"{sp}.revenue.{line.name}.{key}",
+                        f"{pre}.revenue.{line.name}.{key}_probability", "events",
+                        {"probability": p}, "year", None, f"{line.name}: {what}", "%",
                     )  # fmt: skip
+
+
+def _levy_rows(cfg) -> Iterator[InputInfo]:
+    for pre, streams, owner in _owners(cfg):
+        for line in owner.revenue:
+            if line.kind != "levy" or not line.needs_elections:
+                continue
+            p = line.pass_probability
+            params = {"probability": list(p) if isinstance(p, list) else _shown(p)}
+            if line.pass_decay != 1:
+                params["decay"] = line.pass_decay
+            for sp in streams:
+                yield InputInfo(
+                    f"{sp}.revenue.{line.name}.election",
+                    f"{pre}.revenue.{line.name}.pass_probability", "elections", params,
+                    "election", None, f"{line.name}: levy elections", "%",
+                )  # fmt: skip
+
+
+def _cola_rows(cfg) -> Iterator[InputInfo]:
+    units: set[str] = set()
+    for pre, streams, owner in _owners(cfg):
+        for line in owner.cost:
+            cola = getattr(line, "cola", None)
+            items = cola if isinstance(cola, list) else [cola]
+            dists = [x for x in items if isinstance(x, Distribution)]
+            if not dists:
+                continue
+            unit = getattr(line, "bargaining_unit", None)
+            names = (
+                [f"settlements.{unit}.cola"]
+                if unit
+                else [f"{sp}.cost.{line.name}.cola" for sp in streams]
+            )
+            for name in names:
+                if name in units:
+                    continue
+                units.add(name)
+                d = dists[0]
+                label = f"{unit} settlements" if unit else f"{line.name}: settlements"
+                yield InputInfo(
+                    name, f"{pre}.cost.{line.name}.cola", d.name, dict(d.params), "year",
+                    d.median(), label, "%",
+                )  # fmt: skip
+
+
+def _leaf_rows(cfg, seen: set[str]) -> Iterator[InputInfo]:
+    """Every other distribution in the config, by the stream it draws from."""
+    for pre, streams, owner in _owners(cfg):
+        for part in ("revenue", "cost"):
+            for line in getattr(owner, part):
+                for path, d in _leaves(line, f"{pre}.{part}.{line.name}"):
+                    field = path[len(pre) :]
+                    if ".cola" in field:  # the settlement rows
+                        continue
+                    for sp in streams:
+                        name = sp + field
+                        if name not in seen:
+                            seen.add(name)
+                            yield _dist_row(name, path, d)
+    rest = [("district", cfg.district)] + [(f"schools.{s.name}", s) for s in cfg.schools]
+    for pre, owner in rest:
+        for key in type(owner).model_fields:
+            if key in ("revenue", "cost", "growth", "cuts"):
+                continue
+            for path, d in _leaves(getattr(owner, key), f"{pre}.{key}"):
+                if path not in seen:
+                    seen.add(path)
+                    yield _dist_row(path, path, d)
 
 
 def uncertain_inputs(cfg, labels: dict[str, str] | None = None) -> list[InputInfo]:
@@ -247,15 +330,9 @@ def uncertain_inputs(cfg, labels: dict[str, str] | None = None) -> list[InputInf
     rows += _cut_rows(cfg)
     rows += _enrollment_rows(cfg)
     rows += _grant_rows(cfg)
-    seen = {r.name for r in rows}
-    for part in ("district", "models", "schools"):
-        for path, d in _leaves(getattr(cfg, part), part):
-            if path in seen or path.startswith("district.growth."):
-                continue
-            if path.startswith("district.cuts."):  # described by the cut rows above
-                continue
-            seen.add(path)
-            rows.append(_dist_row(path, path, d))
+    rows += _levy_rows(cfg)
+    rows += _cola_rows(cfg)
+    rows += _leaf_rows(cfg, {r.name for r in rows})
     given = labels if labels is not None else dict(getattr(cfg, "labels", {}) or {})
     return [
         InputInfo(**{**r.__dict__, "label": given[r.name]}) if r.name in given else r for r in rows
@@ -296,6 +373,16 @@ def describe(row: InputInfo) -> str:
     """
     p = row.parameters
     unit = row.unit
+    if row.distribution == "elections":
+        pr = p.get("probability")
+        if isinstance(pr, str):  # a distribution: its own row
+            text = "each vote passes with the chance drawn for the draw (its pass probability)"
+        else:
+            chances = ", ".join(_fmt(x, "%") for x in pr) if isinstance(pr, list) else _fmt(pr, "%")
+            text = f"each vote passes with chance {chances}"
+        if "decay" in p:
+            text += f", times {p['decay']:g} after each failed attempt"
+        return text
     if row.distribution == "events":
         when = " at the end of each term" if row.name.endswith(".renewal") else " a year"
         text = f"chance {_fmt(p.get('probability'), '%')}{when}"
