@@ -111,7 +111,11 @@ def solvent(ds: xr.Dataset) -> xr.DataArray:
         are several schools).
     """
     bal = entity_balance(ds)
-    ok = (bal >= 0).astype(np.int8).cumprod("year").astype(bool)
+    ge = bal >= 0
+    if isinstance(ge.data, np.ndarray):  # in memory: one pass, no integer copies
+        ok = ge.copy(data=np.logical_and.accumulate(ge.data, axis=ge.get_axis_num("year")))
+    else:  # lazy (dask-backed results)
+        ok = ge.astype(np.int8).cumprod("year").astype(bool)
     ok.attrs = {"long_name": "solvent through year (fund balance >= 0 every year so far)"}
     return ok
 

@@ -41,7 +41,15 @@ import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
@@ -201,8 +209,9 @@ atexit.register(shutdown_pools)
 class DaskExecutor:
     """The executor of a plan with a scheduler: every unit of chunks is one dask task.
 
-    Local schedulers: ``dask.delayed`` tasks computed in waves of a few per worker on
-    a pool kept between calls (bounded memory on the driver). Distributed:
+    Local schedulers: tasks submitted to a pool kept between calls, two per worker in
+    flight, consumed as they complete (bounded memory on the driver, no wave waiting
+    for its slowest task); ``"synchronous"`` through dask, one after another. Distributed:
     ``client.submit`` with a bounded number of tasks in flight, results consumed as
     they complete; the plan and the accumulator template are scattered once.
     """
@@ -235,23 +244,40 @@ class DaskExecutor:
     def _local(self, plan, units, task, consume, bar, shared) -> None:
         scheduler = self.scheduler
         nw = self.workers or os.cpu_count() or 1
-        wave = 1 if scheduler == "synchronous" else 2 * nw
         pool = _local_pool(scheduler, nw)
-        kw: dict[str, Any] = {"pool": pool} if pool is not None else {}
-        if scheduler == "processes":
-            kw["chunksize"] = 1  # dask batches 6 tasks per submission by default: our
-            # tasks are large, and a wave would run on one worker
-        for w0 in range(0, len(units), wave):
-            idx = range(w0, min(w0 + wave, len(units)))
-            tasks = [dask.delayed(task, pure=False)(plan, units[i], **shared) for i in idx]
-            try:
-                results = dask.compute(*tasks, scheduler=scheduler, num_workers=nw, **kw)
-            except BrokenExecutor:
-                _POOLS.pop((scheduler, nw), None)
-                raise
-            for i, r in zip(idx, results, strict=True):
-                consume(i, r)
-                bar.update(unit_draws(units[i]))
+        if pool is None:  # synchronous: one task after another through dask
+            for i, unit in enumerate(units):
+                task_i = dask.delayed(task, pure=False)(plan, unit, **shared)
+                (result,) = dask.compute(task_i, scheduler=scheduler)
+                consume(i, result)
+                bar.update(unit_draws(unit))
+            return
+        try:
+            _pooled(pool, plan, units, task, consume, bar, shared, 2 * nw)
+        except BrokenExecutor:
+            _POOLS.pop((scheduler, nw), None)
+            raise
+
+
+def _pooled(pool: Executor, plan, units, task, consume, bar, shared, window: int) -> None:
+    """Run the units on a local pool, ``window`` in flight: no wave waits for its slowest task."""
+    pending: dict[Future, int] = {}
+    todo = iter(range(len(units)))
+
+    def submit(i: int) -> None:
+        pending[pool.submit(task, plan, units[i], **shared)] = i
+
+    for _, i in zip(range(window), todo, strict=False):
+        submit(i)
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            i = pending.pop(fut)
+            consume(i, fut.result())
+            bar.update(unit_draws(units[i]))
+            nxt = next(todo, None)
+            if nxt is not None:
+                submit(nxt)
 
 
 def _distributed(client, plan, units, task, consume, bar, shared) -> None:

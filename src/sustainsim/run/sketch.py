@@ -85,8 +85,15 @@ class Histogram:
         idx += (1.0 - low * inv)[..., None]
         np.clip(idx, 0, self.bins + 1, out=idx)
         cell = idx.astype(np.intp)
-        cell += (self.bins + 2) * np.arange(low.size).reshape(*low.shape, 1)
-        counts += np.bincount(cell.ravel(), minlength=counts.size).reshape(counts.shape)
+        if cell.size < counts.size:
+            # fewer values than cells (many schools, small chunks): count in place, in
+            # time with the values rather than the cells; rows of the whole array
+            rows = np.arange(self.low.size).reshape(self.low.shape)[where]
+            cell += (self.bins + 2) * rows[..., None]
+            np.add.at(self.counts.reshape(-1), cell.reshape(-1), 1)
+        else:
+            cell += (self.bins + 2) * np.arange(low.size).reshape(*low.shape, 1)
+            counts += np.bincount(cell.ravel(), minlength=counts.size).reshape(counts.shape)
         vmin, vmax = self.vmin[where], self.vmax[where]
         np.minimum(vmin, xmin, out=vmin)
         np.maximum(vmax, xmax, out=vmax)

@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 
 from sustainsim.sampling.distributions import U_MIN, Distribution
+from sustainsim.sampling.stream_cache import open_streams
 
 __all__ = [
     "ChunkDraws",
@@ -72,7 +73,8 @@ class MonteCarlo:
     Stream ``(name, index)`` is a PCG64 generator seeded from :func:`stream_seed`;
     draw ``d`` is its ``d``-th double, reached with :meth:`numpy.random.PCG64.advance`
     (a jump in O(log d), not a loop), so a chunk starting at draw ``start`` needs no
-    other chunk's numbers.
+    other chunk's numbers. Open generators are kept between chunks
+    (:mod:`sustainsim.sampling.stream_cache`): the next chunk goes on from the last.
 
     Parameters
     ----------
@@ -91,12 +93,9 @@ class MonteCarlo:
         self, name: str, start: int, stop: int, index: int = 0, out: np.ndarray | None = None
     ) -> np.ndarray:
         """Uniforms of draws ``start..stop-1`` of stream ``(name, index)`` in [U_MIN, U_MAX]."""
-        bitgen = np.random.PCG64(stream_seed(self.seed, name, index))
-        if start:
-            bitgen.advance(start)  # one 64-bit output per double
-        if out is None:
-            out = np.empty(stop - start)
-        np.random.Generator(bitgen).random(out=out)
+        out = open_streams.doubles(
+            lambda: stream_seed(self.seed, name, index), (self.seed, name, index), start, stop, out
+        )
         np.maximum(out, U_MIN, out=out)  # [0, U_MAX] -> [U_MIN, U_MAX]: inverse CDFs stay finite
         return out
 
