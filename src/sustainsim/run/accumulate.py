@@ -76,7 +76,9 @@ from sustainsim.sampling.streams import UniformSource
 
 __all__ = [
     "PILOT_DRAWS",
+    "ChunkStats",
     "SummaryAccumulator",
+    "chunk_stats",
     "entity_arrays",
     "pilot_accumulator",
     "reduce_block",
@@ -141,6 +143,34 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = x - mean[..., None]
     d *= d
     return mean, d.sum(axis=-1)
+
+
+@dataclass
+class ChunkStats:
+    """A chunk's reductions that do not depend on the histogram bins."""
+
+    n: int
+    counts: dict[str, np.ndarray]
+    mean: dict[str, np.ndarray]
+    m2: dict[str, np.ndarray]
+
+
+def chunk_stats(arrays: Mapping[str, np.ndarray]) -> ChunkStats:
+    """Solvency and deficit counts and the moments of one chunk of engine outputs."""
+    parts = _entity_parts(arrays, "fund_balance")
+    solvent = []
+    for x in parts:
+        ok = x >= 0
+        for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
+            np.logical_and(ok[t], ok[t - 1], out=ok[t])
+        solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
+    counts = {"solvent": np.concatenate(solvent, axis=1), **_deficit_counts(arrays)}
+    mean, m2 = {}, {}
+    for k in MOMENT_VARIABLES:
+        mom = [_moments(x) for x in _entity_parts(arrays, k)]
+        mean[k] = np.concatenate([m for m, _ in mom], axis=1)
+        m2[k] = np.concatenate([v for _, v in mom], axis=1)
+    return ChunkStats(parts[0].shape[-1], counts, mean, m2)
 
 
 @dataclass
@@ -209,27 +239,23 @@ class SummaryAccumulator:
         Schools and the district entry are reduced separately (no copy of the chunk).
         """
         parts = _entity_parts(arrays, "fund_balance")
-        n = parts[0].shape[-1]
-        if n == 0:
+        if parts[0].shape[-1] == 0:
             return
-        solvent = []
+        self.add_balances(parts)
+        self.add_stats(chunk_stats(arrays))
+
+    def add_balances(self, parts: Sequence[np.ndarray]) -> None:
+        """Count a chunk's fund balances (its entity parts) into the histograms."""
         e0 = 0
         for x in parts:
             e1 = e0 + x.shape[1]
-            ok = x >= 0
-            for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
-                np.logical_and(ok[t], ok[t - 1], out=ok[t])
-            solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
             self.balance.add(x, (slice(None), slice(e0, e1)))
             self.worst.add(x.min(axis=0), (slice(e0, e1),))
             e0 = e1
-        counts = {"solvent": np.concatenate(solvent, axis=1), **_deficit_counts(arrays)}
-        mean, m2 = {}, {}
-        for k in MOMENT_VARIABLES:
-            mom = [_moments(x) for x in _entity_parts(arrays, k)]
-            mean[k] = np.concatenate([m for m, _ in mom], axis=1)
-            m2[k] = np.concatenate([v for _, v in mom], axis=1)
-        self._merge_stats(n, counts, mean, m2)
+
+    def add_stats(self, stats: ChunkStats) -> None:
+        """Fold a chunk's counts and moments in (:func:`chunk_stats`)."""
+        self._merge_stats(stats.n, stats.counts, stats.mean, stats.m2)
 
     def merge(self, other: SummaryAccumulator) -> None:
         """Merge the accumulator of a disjoint draw range (Chan et al. for moments)."""

@@ -36,6 +36,7 @@ from sustainsim.run.chunk import (
     output_bytes,
     run_chunk,
 )
+from sustainsim.run.pilot import kept_block_task, kept_pilot
 from sustainsim.run.plan import (
     MemoryBudgetError,
     PlanOptions,
@@ -161,6 +162,9 @@ def block_task(
 FULL_OVERHEAD = 1.5
 #: a chunk's engine temporaries, in chunk-output sizes
 CHUNK_OVERHEAD = 2
+#: the most a serial summary run keeps of its pilot (:mod:`sustainsim.run.pilot`), in
+#: chunk-output sizes: a fund balance is about a sixth of a chunk's outputs
+PILOT_KEPT_CHUNKS = 2
 
 
 def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
@@ -168,7 +172,8 @@ def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
 
     A full run keeps every draw: :data:`FULL_OVERHEAD` times its result buffers
     (:func:`~sustainsim.run.chunk.output_bytes`) plus one chunk's engine temporaries. A
-    summary run keeps one chunk's buffers and the histograms of its accumulator.
+    summary run keeps one chunk's buffers, the histograms of its accumulator and up to
+    :data:`PILOT_KEPT_CHUNKS` chunks' worth of its pilot's fund balances.
     """
     spec = plan.spec
     n = plan.draws if draws is None else draws
@@ -176,7 +181,7 @@ def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
     if plan.mode == "summary":
         entities = len(spec.config.schools) + 1
         hist = 4 * 8 * (plan.bins + 2) * (spec.years + 1) * entities
-        return (CHUNK_OVERHEAD + 1) * chunk + hist
+        return (CHUNK_OVERHEAD + 1 + PILOT_KEPT_CHUNKS) * chunk + hist
     return int(FULL_OVERHEAD * output_bytes(spec, n, plan.lines)) + CHUNK_OVERHEAD * chunk
 
 
@@ -262,7 +267,12 @@ def reduce(
     """
     ex = executor_for(plan) if executor is None else executor
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
-    acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
+    if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
+        cap = PILOT_KEPT_CHUNKS * output_bytes(spec, min(n, chunk), False)
+        acc, kept = kept_pilot(spec, plan.source, n, plan.bins, plan.margin, chunk, cap)
+        task = partial(kept_block_task, kept)
+    else:
+        acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
     if ex.in_place:  # one buffer for every chunk
         shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     pending: dict[int, SummaryAccumulator] = {}

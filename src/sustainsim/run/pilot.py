@@ -1,0 +1,95 @@
+"""The pilot of a serial summary run, kept: its chunks are not simulated a second time.
+
+A summary run fixes its histogram bins from the first
+:data:`~sustainsim.run.accumulate.PILOT_DRAWS` draws
+(:func:`~sustainsim.run.accumulate.pilot_accumulator`) and then reduces every chunk,
+the pilot's included, so those draws are simulated twice: for a run of up to 16,384
+draws (many schools, few draws) that is every draw. In this process
+(:class:`~sustainsim.run.core.SerialExecutor`) :func:`kept_pilot` instead keeps, for
+each pilot chunk that is also a chunk of the run, what the reduction needs and the bins
+do not decide (the counts and moments, :func:`~sustainsim.run.accumulate.chunk_stats`)
+and the fund balances the histograms count, up to a memory cap; :func:`kept_block_task`
+folds them in where the chunk would have been run. Each block is still reduced chunk by
+chunk in draw order and the blocks merged in order, so the numbers are the same, bit for
+bit, as with the pilot run twice (and as the parallel executors', which do that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sustainsim.config.spec import Spec
+from sustainsim.run.accumulate import (
+    PILOT_DRAWS,
+    ChunkStats,
+    SummaryAccumulator,
+    _entity_parts,
+    chunk_stats,
+)
+from sustainsim.run.chunk import allocate_outputs, chunk_bounds, run_chunk
+from sustainsim.sampling.streams import UniformSource
+
+__all__ = ["Kept", "kept_block_task", "kept_pilot"]
+
+#: (start, stop) of a pilot chunk -> its fund balances by entity part and its stats
+Kept = dict[tuple[int, int], tuple[list[np.ndarray], ChunkStats]]
+
+
+def kept_pilot(
+    spec: Spec,
+    source: UniformSource,
+    n: int,
+    bins: int,
+    margin: float,
+    chunk: int,
+    cap: int,
+) -> tuple[SummaryAccumulator, Kept]:
+    """The pilot's empty accumulator (as ``pilot_accumulator``) and what it keeps.
+
+    Chunks of the pilot are kept while their fund balances fit in ``cap`` bytes and
+    they are chunks of the run too (all when ``n <= PILOT_DRAWS`` or the pilot is a
+    whole number of chunks).
+    """
+    run_chunks = set(chunk_bounds(n, chunk))
+    ranges = []
+    kept: Kept = {}
+    used = 0
+    for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
+        res = run_chunk(spec, source, start, stop)
+        parts = _entity_parts(res.arrays, "fund_balance")
+        bal = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        worst = bal.min(axis=0)
+        ranges.append((bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1)))
+        size = sum(p.nbytes for p in parts)
+        if (start, stop) in run_chunks and used + size <= cap:
+            kept[(start, stop)] = ([np.array(p) for p in parts], chunk_stats(res.arrays))
+            used += size
+    lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
+    acc = SummaryAccumulator.from_ranges(
+        lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
+    )
+    return acc, kept
+
+
+def kept_block_task(
+    kept: Kept,
+    plan,
+    unit: Sequence[tuple[int, int]],
+    template: SummaryAccumulator,
+    buffers: dict[str, np.ndarray] | None = None,
+) -> SummaryAccumulator:
+    """``block_task`` with the pilot's kept chunks folded in instead of run again."""
+    part = template.empty_like()
+    for start, stop in unit:
+        got = kept.pop((start, stop), None)
+        if got is not None:
+            part.add_balances(got[0])
+            part.add_stats(got[1])
+            continue
+        if buffers is None or buffers["fund_balance"].shape[-1] < stop - start:
+            buffers = allocate_outputs(plan.spec, stop - start, False)
+        views = {k: v[..., : stop - start] for k, v in buffers.items()}
+        part.add(run_chunk(plan.spec, plan.source, start, stop, out=views).arrays)
+    return part
