@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", type=Path)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "speed.md")
     ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument("--note", default="", help="a line on how the run was made")
     args = ap.parse_args(argv)
     after = json.loads(args.after.read_text())
     before = json.loads(args.before.read_text()) if args.before else None
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if before:
         note.insert(1, f"Before: {machine(before)}.")
+    if args.note:
+        note.append(args.note)
     md = ["# sustainsim speed (issue 16's table)", "", *rows, "", *note, ""]
     args.out.write_text("\n".join(md))
     print("\n".join(md))
