@@ -535,3 +535,17 @@ def test_report_fits_1280_and_400_pixels_and_prints(written, tmp_path):
     grown.write_text(text[:cut] + text[text.index('<section id="executive-summary">') : cut] * 3
                      + "</body></html>", encoding="utf-8")  # fmt: skip
     assert _pdf_pages(exe, tmp_path, grown, "grown") > 1
+
+
+def test_report_shows_the_top_levers_it_is_given(tmp_path, spec, ds, stub_figures):
+    with_levers = spec.with_overrides(
+        {"levers": {"reserve": {"path": "schools.a.fund_balance", "values": [0, 5_000_000]}}}
+    )
+    ranked = sustainsim.analysis.levers(with_levers, draws=1000)
+    text = report.write_report(ds, tmp_path, levers=ranked).read_text(encoding="utf-8")
+    shown = re.findall(r'<li data-option="([^"]+)" data-value="([^"]+)">', text)
+    assert [o for o, _ in shown] == [str(x) for x in ranked.option.values]  # in rank order
+    for (_option, value), effect in zip(shown, ranked.p_solvent_effect.values, strict=True):
+        assert float(value) == effect
+    none = report.write_report(ds, tmp_path / "plain").read_text(encoding="utf-8")
+    assert 'class="levers"' not in none

@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sustainsim import io, metrics
+from sustainsim.analysis.levers import levers
 from sustainsim.analysis.paired import compare
 from sustainsim.cli.basecase import BASE, scenarios_with_base
 from sustainsim.cli.errors import ArgumentsError, OutputPathError
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 #: bytes of a per-draw results.nc above which ``run`` warns before writing it (about 1 GB)
+#: draws the report's lever ranking runs on (each candidate a run of its own)
+LEVER_DRAWS = 10_000
 LARGE_RESULTS = 1_000_000_000
 
 EXAMPLES = """\
@@ -401,8 +404,13 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
         if len(done) == total:
             phases.say("writing the figures and report.html ...")
 
+    ranked = None
+    if spec.config.levers:  # the report's top levers, on common draws (at most LEVER_DRAWS)
+        n = min(int(ds.sizes["draw"]), LEVER_DRAWS)
+        phases.say(f"evaluating {len(spec.config.levers)} levers on {n:,} draws ...")
+        ranked = levers(spec, draws=n, seed=int(ds.attrs.get("seed", spec.config.simulation.seed)))
     figures = write_run_figures(
-        ds, out_dir, spec_text=spec.text, central=central, progress=progress
+        ds, out_dir, spec_text=spec.text, central=central, progress=progress, levers=ranked
     )
     phases.say(f"wrote report.html: {nbytes((out_dir / 'report.html').stat().st_size)}")
     if info is not None:
