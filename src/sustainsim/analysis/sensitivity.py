@@ -382,7 +382,11 @@ def risk_drivers(
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> rd = risk_drivers(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
     >>> str(rd.input[0].values), int(rd["rank"][0]), round(float(rd.spearman[0]), 2)
-    ('ref.enrollment.change', 1, 0.2)
+    ('schools.ref.enrollment.change', 1, 0.2)
+    >>> str(rd.canonical_input[0].values)
+    'schools.ref.enrollment.innovation'
+    >>> str(rd.label[0].values)
+    'ref: enrollment shock (enrollment change over the horizon)'
     """
     if "scenario" in ds.dims:
         parts = [
@@ -526,9 +530,10 @@ def tornado_table(
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> table = tornado_table(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
     >>> table.set_index("input")[["low", "high"]].round(2).iloc[:2].to_dict("index")
-    {'ref.enrollment.change': {'low': 0.0, 'high': 0.12}, 'cuts.count': {'low': 0.06, 'high': 0.0}}
+    {'schools.ref.enrollment.change': {'low': 0.0, 'high': 0.12}, \
+'district.cuts.event.count': {'low': 0.06, 'high': 0.0}}
     >>> table.attrs["duplicates"]
-    {'ref.grant.last_year': 'ref.grant.end'}
+    {'schools.ref.revenue.grant.last_year': 'schools.ref.revenue.grant.end'}
     """
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1 (got low={low}, high={high})")

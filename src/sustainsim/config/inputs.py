@@ -358,7 +358,8 @@ def input_for(cfg, key: str) -> InputInfo | None:
     rows = uncertain_inputs(cfg)
     exact = [r for r in rows if r.name == key]
     by_path = [r for r in rows if r.path == key]
-    return (exact or by_path or [None])[0]
+    found = exact or by_path
+    return found[0] if found else None
 
 
 def _fmt(v: Any, unit: str) -> str:
