@@ -236,7 +236,9 @@ def correlated(spec, inputs, rank_corr):
 
 def rho_in(d):
     # rank correlation of a run's mean funding growth with its number of cuts
-    return stats.spearmanr(d["district.growth.funding.mean"], d["district.cuts.event.count"]).statistic
+    return stats.spearmanr(
+        d["district.growth.funding.mean"], d["district.cuts.event.count"]
+    ).statistic
 
 
 streams = sorted({name for name, _ in sustainsim.run.source.discover_streams(spec)})
@@ -286,7 +288,8 @@ for rho in [-0.3, 0.0, 0.3, 0.6, 0.9]:
     ps = sustainsim.p_solvent(d).sel(school="pl_k8", year=2036)
     rows[rho] = {
         "achieved rank corr": stats.spearmanr(
-            d.inputs.district.growth.funding, d.inputs.district.growth.salary  # both per draw
+            d.inputs.district.growth.funding,
+            d.inputs.district.growth.salary,  # both per draw
         ).statistic,
         "median salary growth": float(d["district.growth.salary"].median()),
         "P(solvent through FY2036)": float(ps.probability),
