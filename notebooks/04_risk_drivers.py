@@ -43,7 +43,7 @@ spec = sustainsim.load_config("../configs/flagship.toml")
 ds = sustainsim.simulate(spec, draws=50_000)
 p_base = float(sustainsim.p_solvent(ds).probability.sel(school="pl_k8", year=2036))
 print(f"P(solvent through FY2036) = {p_base:.1%} over {ds.sizes['draw']:,} draws")
-print("sampled inputs:", ", ".join(sustainsim.results.input_names(ds)))
+print("sampled inputs:", ", ".join(ds.inputs.names))
 
 # %% [markdown]
 # ## 1. Risk drivers from one run
@@ -236,7 +236,9 @@ def correlated(spec, inputs, rank_corr):
 
 def rho_in(d):
     # rank correlation of a run's mean funding growth with its number of cuts
-    return stats.spearmanr(d["growth.funding"], d["cuts.count"]).statistic
+    return stats.spearmanr(
+        d["district.growth.funding.mean"], d["district.cuts.event.count"]
+    ).statistic
 
 
 streams = sorted({name for name, _ in sustainsim.run.source.discover_streams(spec)})
@@ -285,8 +287,11 @@ for rho in [-0.3, 0.0, 0.3, 0.6, 0.9]:
     d = sustainsim.simulate(correlated(variant, pair, rho) if rho else variant, draws=50_000)
     ps = sustainsim.p_solvent(d).sel(school="pl_k8", year=2036)
     rows[rho] = {
-        "achieved rank corr": stats.spearmanr(d["growth.funding"], d["growth.salary"]).statistic,
-        "median salary growth": float(d["growth.salary"].median()),
+        "achieved rank corr": stats.spearmanr(
+            d.inputs.district.growth.funding,
+            d.inputs.district.growth.salary,  # both per draw
+        ).statistic,
+        "median salary growth": float(d["district.growth.salary"].median()),
         "P(solvent through FY2036)": float(ps.probability),
         "lower": float(ps.lower),
         "upper": float(ps.upper),
@@ -339,20 +344,20 @@ ax.grid(alpha=0.3)
 # %%
 # 1. drivers
 ranked = rd.spearman.to_series().abs().sort_values(ascending=False)
-assert set(ranked.index[:2]) == {"growth.salary", "growth.funding"}
+assert set(ranked.index[:2]) == {"district.growth.salary", "district.growth.funding.mean"}
 assert (
-    float(rd.spearman.sel(input="growth.salary"))
+    float(rd.spearman.sel(input="district.growth.salary"))
     < 0
-    < float(rd.spearman.sel(input="growth.funding"))
+    < float(rd.spearman.sel(input="district.growth.funding.mean"))
 )
-assert abs(float(rd.spearman.sel(input="pl_k8.enrollment.change"))) < 0.05, (
+assert abs(float(rd.spearman.sel(input="schools.pl_k8.enrollment.change"))) < 0.05, (
     "enrollment hardly matters"
 )
 assert 0.3 < float(rd.r2) < 0.7
-assert set(tt.input[:2]) == {"growth.salary", "growth.funding"}
-top_salary = tt.set_index("input").loc["growth.salary", "high"]
+assert set(tt.input[:2]) == {"district.growth.salary", "district.growth.funding.mean"}
+top_salary = tt.set_index("input").loc["district.growth.salary", "high"]
 assert 0.25 < top_salary < 0.45 and 0.65 < p_base < 0.85
-assert tt.set_index("input").loc["growth.funding", "low"] < 0.5
+assert tt.set_index("input").loc["district.growth.funding.mean", "low"] < 0.5
 # 2. Sobol
 assert list(sobol_table.index[:2]) == [
     "district.growth.funding.rate.mean",

@@ -423,7 +423,7 @@ def test_tornado_of_sensitivity_tornado_table(ds, ax):
     table = sensitivity.tornado_table(ds, "final_balance")
     plotting.tornado(table, ax=ax)
     order = [t.get_text() for t in sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])]
-    assert order == list(table["input"])[: len(order)]
+    assert order == list(table["label"])[: len(order)]  # the inputs' labels, not their names
     assert isinstance(ax.xaxis.get_major_formatter(), plotting.UsdFormatter)
     labels = {c.get_label() for c in ax.containers}
     assert labels == {"input in its lowest 10%", "input in its highest 10%"}

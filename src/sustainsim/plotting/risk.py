@@ -48,7 +48,7 @@ def _sens_frame(sens: Any) -> tuple[pd.DataFrame | pd.Series, dict]:
             "tornado expects a DataFrame with columns input, low, high[, base], a Series of "
             f"signed scores, or an xarray equivalent (got {type(sens).__name__})"
         )
-    df = sens.set_index("input") if "input" in sens.columns else sens
+    df = sens.set_index(next((c for c in ("label", "input") if c in sens.columns), sens.index))
     if not {"low", "high"} <= set(df.columns):
         raise ValueError(
             f"sensitivity table needs columns low and high (and input, base); have {list(sens)}"
@@ -195,8 +195,12 @@ def heatmap(
         coord = da[dim].values if dim in da.coords else np.arange(da.sizes[dim])
         texts = [f"{v:.4g}" if isinstance(v, float | np.floating) else str(v) for v in coord]
         setter(np.arange(len(coord)), labels=texts)
-    ax.set_xlabel(_label(da[xdim], xdim) if xdim in da.coords else xdim)
-    ax.set_ylabel(_label(da[ydim], ydim) if ydim in da.coords else ydim)
+    ax.set_xlabel(
+        da[xdim].attrs.get("label") or _label(da[xdim], xdim) if xdim in da.coords else xdim
+    )
+    ax.set_ylabel(
+        da[ydim].attrs.get("label") or _label(da[ydim], ydim) if ydim in da.coords else ydim
+    )
     if annotate:
         text_of = fmt.format if isinstance(fmt, str) else fmt
         norm, cm = Normalize(vmin, vmax), im.get_cmap()
