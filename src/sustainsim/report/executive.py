@@ -187,9 +187,11 @@ def _ask_table(ds: xr.Dataset, share: float = ASK_SHARE) -> str:
     return table("ask", f"The ask: {esc(how)}", head, rows, share=share)
 
 
-def _driver_label(ds: xr.Dataset, name: str) -> str:
-    label = str(ds[name].attrs.get("long_name", name)) if name in ds else name
-    return label.split(" ~ ")[0].removeprefix("sampled ")
+def _driver_label(rd: xr.Dataset, ds: xr.Dataset, name: str) -> str:
+    """The input's human label (the config's ``[labels]`` or one made from its name)."""
+    if "label" in rd.coords:
+        return str(rd["label"].sel(input=name).values)
+    return str(ds[name].attrs.get("label", name)) if name in ds else name
 
 
 def _drivers(ds: xr.Dataset, top: int = 3) -> str:
@@ -207,7 +209,7 @@ def _drivers(ds: xr.Dataset, top: int = 3) -> str:
         way = "higher is better" if rho > 0 else "higher is worse"
         items.append(
             f'<li data-input="{esc(name)}" data-value="{share!r}"><b>'
-            f"{esc(_driver_label(ds, name))}</b> ({way}; explains {pct(share)} of the spread "
+            f"{esc(_driver_label(rd, ds, name))}</b> ({way}; explains {pct(share)} of the spread "
             f"of the ending balance, rank correlation {rho:+.2f})</li>"
         )
     school = rd.attrs.get("school") or plotting.default_entity(
