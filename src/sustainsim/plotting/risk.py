@@ -6,7 +6,7 @@ each function takes data and an optional ``ax`` and returns the Axes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,11 @@ from sustainsim.plotting.style import (
     _label,
     _legend_below,
     _new_axes,
+    _text,
     _value_axis,
+    format_input_value,
+    input_label,
+    short_usd,
 )
 
 __all__ = ["heatmap", "tornado"]
@@ -55,6 +59,9 @@ def _sens_frame(sens: Any) -> tuple[pd.DataFrame | pd.Series, dict]:
         )
     out = df[["low", "high"]].astype(float)
     out["base"] = df["base"].astype(float) if "base" in df.columns else 0.0
+    for col in ("low_value", "high_value"):
+        if col in df.columns:
+            out[col] = df[col].astype(float)
     return out, attrs
 
 
@@ -63,6 +70,7 @@ def tornado(
     *,
     max_inputs: int = 20,
     label: str | None = None,
+    labels: xr.Dataset | Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Tornado chart: which inputs move the outcome most, largest at the top.
@@ -77,6 +85,12 @@ def tornado(
       ``low`` and ``high`` are changes from the base (base 0).
     - **signed scores**: a Series (index: inputs) of signed effects, e.g. rank
       correlations; bars from 0, ranked by ``|score|``.
+
+    With ``low_value`` and ``high_value`` columns (the input's values at the two tail
+    cut-offs, as ``tornado_table`` gives), each bar's end is annotated with the value of
+    the input there, in the input's units when ``labels`` is the results Dataset.
+    Inputs are labelled with :func:`~sustainsim.plotting.style.input_label` of
+    ``labels`` (the Dataset's ``label`` attrs, or a mapping), else their names in words.
 
     xarray equivalents (a one-dim Dataset with ``low``/``high``[/``base``], a 1-D
     DataArray of scores) work too. Table ``attrs``: ``units`` (``"USD"``, or ``"1"`` for
@@ -96,6 +110,10 @@ def tornado(
     >>> ax = tornado(table)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['cuts', 'salary']
+    >>> table["low_value"], table["high_value"] = [0.0, 0.02], [3.0, 0.05]
+    >>> ax = tornado(table, labels={"salary": "salary growth"})
+    >>> sorted(t.get_text() for t in ax.texts)
+    ['0', '0.02', '0.05', '3']
     >>> plt.close(ax.figure)
     """
     frame, attrs = _sens_frame(sens)
@@ -126,18 +144,52 @@ def tornado(
         for i, (col, text) in enumerate((("low", lo_text), ("high", hi_text))):
             ax.barh(y, f[col].to_numpy() - base, left=base, height=0.7, color=COLORS[i],
                     hatch=HATCHES[i + 1], label=f"input {text}", **_EDGE)  # fmt: skip
+            if f"{col}_value" in f.columns:
+                _annotate_ends(ax, f, col, y, labels)
         ax.axvline(float(np.median(base)), color="black", linewidth=1, label="base")
-        names, title = list(f.index), "Sensitivity: outcome with each input low and high"
-        default = "outcome"
-    ax.set_yticks(y, labels=[str(k) for k in names])
+        names, default = list(f.index), "outcome"
+        title = _tornado_finding(f, labels, units, {**attrs, "label": label})
+    ax.set_yticks(y, labels=[input_label(labels, str(k)) for k in names])
     ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.margins(x=0.1)
     _value_axis(ax.xaxis, units)
     text = label or attrs.get("long_name") or outcome.replace("_", " ") or default
     ax.set_xlabel(f"{text} [{units}]" if units and units != "1" and "[" not in text else text)
     ax.set_title(title)
     _legend_below(ax)
-    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(True, axis="x")
     return ax
+
+
+def _annotate_ends(ax: Axes, f: pd.DataFrame, col: str, y: np.ndarray, labels) -> None:
+    """The input's value written at the outer end of each ``col`` bar."""
+    for yy, (name, row) in zip(y, f.iterrows(), strict=True):
+        units = None
+        if isinstance(labels, xr.Dataset) and name in labels.variables:
+            units = labels[name].attrs.get("units")
+        right = row[col] >= row["base"]
+        ax.annotate(format_input_value(row[f"{col}_value"], units), (row[col], yy),
+                    xytext=(3 if right else -3, 0), textcoords="offset points",
+                    ha="left" if right else "right", va="center", fontsize=7)  # fmt: skip
+
+
+def _tornado_finding(f: pd.DataFrame, labels, units: str | None, attrs: dict) -> str:
+    """The tornado's headline: the top input and the outcome at its two tails."""
+    if not len(f):
+        return "Sensitivity: outcome with each input low and high"
+    name, row = str(f.index[0]), f.iloc[0]
+    outcome = str(attrs.get("label") or attrs.get("long_name") or "the outcome").split(" [")[0]
+    fmt: Callable[[float], str] = "{:.3g}".format
+    if units == "USD":
+        fmt = short_usd
+    elif units == "1":
+        fmt = "{:.0%}".format
+    top = input_label(labels, name)
+    return _text(
+        f"{top[:1].upper() + top[1:]} matters most: {fmt(row['low'])} with it low, "
+        f"{fmt(row['high'])} with it high\n{outcome}: mean over the draws in each tail "
+        f"(all draws: {fmt(row['base'])})"
+    )
 
 
 def heatmap(
