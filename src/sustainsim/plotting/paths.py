@@ -207,11 +207,11 @@ def balance_distribution(
     )
     twin.set_ylim(0, 1.02)
     twin.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=0))
-    twin.set_ylabel("share of draws at or below (ECDF)")
+    twin.set_ylabel("share of draws at or below (ECDF) [%]")
     ax.xaxis.set_major_formatter(UsdFormatter())
     ax.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=1))
     ax.set_xlabel(f"{what} [USD]")
-    ax.set_ylabel("share of draws per bin")
+    ax.set_ylabel("share of draws per bin [%]")
     below = float(np.mean(values < 0))
     verb = "end FY" + str(y[-1]) if which == "final" else f"dip in FY{y[0]}-FY{y[-1]}"
     _headline(ax, f"{_where(entity, scenario)}: {below:.0%} of draws {verb} below $0",

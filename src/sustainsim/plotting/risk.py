@@ -168,7 +168,7 @@ def _annotate_ends(ax: Axes, f: pd.DataFrame, col: str, y: np.ndarray, labels) -
         if isinstance(labels, xr.Dataset) and name in labels.variables:
             units = labels[name].attrs.get("units")
         right = row[col] >= row["base"]
-        ax.annotate(format_input_value(row[f"{col}_value"], units), (row[col], yy),
+        ax.annotate(_text(format_input_value(row[f"{col}_value"], units)), (row[col], yy),
                     xytext=(3 if right else -3, 0), textcoords="offset points",
                     ha="left" if right else "right", va="center", fontsize=7)  # fmt: skip
 
