@@ -65,6 +65,7 @@ def test_input_label_prefers_label_attr_then_clean_long_name():
     assert plotting.input_label(ds, "a.grant.amount") == "a: grant amount"  # generated: words
     one = ds.sel(school=["a"])
     assert plotting.input_label(one, "a.enrollment.change") == "enrollment change"
+    assert plotting.input_label(one, "a.grant.amount") == "grant amount"
     assert plotting.input_label({"x.y": "Why"}, "x.y") == "Why"
     assert plotting.input_label(None, "district.cuts.probability") == "district cuts probability"
 

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 from matplotlib import ticker
 from matplotlib.axes import Axes
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 from scipy import stats
 
 from sustainsim import metrics, results
@@ -180,17 +180,17 @@ def bad_future_drivers(
     ax = _new_axes(ax, figsize=(8.0, 1.6 + 0.42 * max(len(rows), 1)))
     y = np.arange(len(rows))[::-1]
     # the values as a table right of the axes, one column per draw, in its colour
-    where = blended_transform_factory(ax.transAxes, ax.transData)
+    base = blended_transform_factory(ax.transAxes, ax.transData)
     for i, d in enumerate(draws):
         color = BAD_COLORS[i % len(BAD_COLORS)]
         xs = [r[1][i] for r in rows]
         ax.plot(xs, y, linestyle="none", marker=MARKERS[i % len(MARKERS)], ms=7, color=color,
                 mec="white", mew=0.5, label=f"{bad_future_label(i)} (draw {d})")  # fmt: skip
-        col = 1.02 + 0.085 * i
-        ax.text(col, len(rows) - 0.45, chr(ord("A") + i), transform=where, ha="left",
+        where = base + ScaledTranslation(0.1 + 0.7 * i, 0, ax.figure.dpi_scale_trans)
+        ax.text(1.0, len(rows) - 0.45, chr(ord("A") + i), transform=where, ha="left",
                 fontsize=8, fontweight="bold", color=color)  # fmt: skip
         for yv, r in zip(y, rows, strict=True):
-            ax.text(col, yv, _text(format_input_value(r[2][i], r[3])), transform=where,
+            ax.text(1.0, yv, _text(format_input_value(r[2][i], r[3])), transform=where,
                     ha="left", va="center", fontsize=7.5, color=color)  # fmt: skip
     ax.axvline(0.5, color="0.5", lw=0.8, ls=":", label="median draw")
     ax.set_yticks(y, labels=[input_label(ds, r[0]) for r in rows])

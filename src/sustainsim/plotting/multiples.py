@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from sustainsim import metrics
 from sustainsim.plotting.paths import _fan_finding, fan_chart
 from sustainsim.plotting.probabilities import solvency_curve
-from sustainsim.plotting.style import _label, _select, _text
+from sustainsim.plotting.style import _ends, _label, _select, _text
 
 __all__ = ["fan_multiples", "share_y", "solvency_multiples"]
 
@@ -91,13 +91,14 @@ def fan_multiples(
             share_y(group)
     _one_legend(axes)
     what = (
-        f"{panels[0][0]}, by scenario"
+        f" of {panels[0][0]} by scenario"
         if by_scenario
-        else "by school" + (f", scenario {panels[0][1]}" if panels[0][1] is not None else "")
+        else " by school" + (f" (scenario {panels[0][1]})" if panels[0][1] is not None else "")
     )
+    scale = "one scale" if by_scenario or not districts else "schools on one scale"
+    name = _label(ds[variable], variable).split(" [")[0]
     axes[0].figure.suptitle(
-        f"{_label(ds[variable], variable)} {what}: quantiles over {ds.sizes['draw']:,} draws"
-        + (", " + ("one scale" if by_scenario or not districts else "schools on one scale")),
+        f"{name}{what}: quantiles over {ds.sizes['draw']:,} draws, {scale}",
         x=0.01, ha="left", fontsize="medium",
     )  # fmt: skip
     return list(axes)
@@ -137,7 +138,7 @@ def solvency_multiples(
         solvency_curve(ps, by="school", scenario=scenario, ax=ax)
         p = ps["probability"].isel(year=-1)
         p = p.sel(scenario=scenario) if scenario is not None else p
-        ends = ", ".join(f"{s} {float(p.sel(school=s)):.0%}" for s in p["school"].values[:6])
+        ends = _ends({str(s): float(p.sel(school=s)) for s in p["school"].values})
         ax.set_title(f"{scenario}: {ends}" if scenario is not None else ends)
     share_y(axes)
     _one_legend(axes)

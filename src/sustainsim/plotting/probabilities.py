@@ -18,6 +18,7 @@ from sustainsim.plotting.style import (
     HATCHES,
     _as_psolvent,
     _blend,
+    _ends,
     _headline,
     _new_axes,
     _select,
@@ -97,7 +98,7 @@ def solvency_curve(
     sub = f"{ps.attrs.get('confidence', 0.95):.0%} interval bands"
     sub += f", {draws:,} draws" if draws else ""
     end = ps["probability"].isel(year=-1)
-    ends = ", ".join(f"{n} {float(end.sel({by: n})):.0%}" for n in ps[by].values[:6])
+    ends = _ends({str(n): float(end.sel({by: n})) for n in ps[by].values})
     _headline(ax, f"Solvent through FY{int(years[-1])}{where}: {ends}", sub)
     ax.legend(title=by, loc="lower left", fontsize="small")
     ax.grid(True)

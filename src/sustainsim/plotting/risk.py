@@ -151,7 +151,7 @@ def tornado(
         title = _tornado_finding(f, labels, units, {**attrs, "label": label})
     ax.set_yticks(y, labels=[input_label(labels, str(k)) for k in names])
     ax.set_ylim(-0.6, len(names) - 0.4)
-    ax.margins(x=0.1)
+    ax.margins(x=0.16)
     _value_axis(ax.xaxis, units)
     text = label or attrs.get("long_name") or outcome.replace("_", " ") or default
     ax.set_xlabel(f"{text} [{units}]" if units and units != "1" and "[" not in text else text)
@@ -187,8 +187,8 @@ def _tornado_finding(f: pd.DataFrame, labels, units: str | None, attrs: dict) ->
     top = input_label(labels, name)
     return _text(
         f"{top[:1].upper() + top[1:]} matters most: {fmt(row['low'])} with it low, "
-        f"{fmt(row['high'])} with it high\n{outcome}: mean over the draws in each tail "
-        f"(all draws: {fmt(row['base'])})"
+        f"{fmt(row['high'])} with it high\n{outcome}: mean over each tail's draws; all draws "
+        f"{fmt(row['base'])}"
     )
 
 

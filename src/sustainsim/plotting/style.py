@@ -133,19 +133,40 @@ def short_usd(x: float) -> str:
 
     Examples
     --------
-    >>> short_usd(918_234), short_usd(-81_512), short_usd(1_834_000), short_usd(724_174)
-    ('$918K', '-$81.5K', '$1.8M', '$724K')
+    >>> short_usd(918_234), short_usd(-81_512), short_usd(1_834_000), short_usd(-955_000)
+    ('$918K', '-$81.5K', '$1.8M', '-$955K')
     """
     a = abs(float(x))
     if not np.isfinite(a):
         return "n/a"
-    scale, unit = next(((sc, u) for sc, u in _UNITS if round(a / sc, 1) >= 1), (1.0, ""))
-    m = a / scale
-    text = f"{m:.{0 if m >= 99.95 else 1}f}"
+    i = next((k for k, (sc, _) in enumerate(_UNITS) if a / sc >= 1), len(_UNITS) - 1)
+    m, digits = a / _UNITS[i][0], 0 if a / _UNITS[i][0] >= 99.95 else 1
+    if round(m, digits) >= 1000 and i > 0:  # $999.96K shows as $1M
+        i, m, digits = i - 1, m / 1000, 1
+    unit = _UNITS[i][1]
+    text = f"{m:.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     sign = "-" if x < 0 and text.strip("0.") else ""
     return f"{sign}${text}{unit}"
+
+
+def _ends(values: Mapping[str, float]) -> str:
+    """Probabilities by entity in words; with more than three, the district and the range.
+
+    Examples
+    --------
+    >>> _ends({"a": 0.5, "b": 0.9})
+    'a 50%, b 90%'
+    >>> _ends({"a": 0.09, "b": 0.01, "c": 0.12, "d": 0.03, "district": 0.23})
+    'district 23%; schools from 1% (b) to 12% (c)'
+    """
+    if len(values) <= 3:
+        return ", ".join(f"{k} {v:.0%}" for k, v in values.items())
+    schools = {k: v for k, v in values.items() if k != metrics.DISTRICT}
+    lo, hi = min(schools, key=schools.__getitem__), max(schools, key=schools.__getitem__)
+    head = f"district {values[metrics.DISTRICT]:.0%}; " if metrics.DISTRICT in values else ""
+    return f"{head}schools from {schools[lo]:.0%} ({lo}) to {schools[hi]:.0%} ({hi})"
 
 
 def bad_future_label(i: int) -> str:
@@ -183,10 +204,13 @@ def input_label(source: xr.Dataset | Mapping[str, str] | None, name: str) -> str
         if attrs.get("label"):
             return str(attrs["label"])
         long = str(attrs.get("long_name", ""))
+        head, _, rest = str(name).partition(".")
+        schools = [str(s) for s in source["school"].values] if "school" in source else []
+        only = schools == [head]  # one school: no need to say which
         if long and " ~ " not in long and not long.startswith("sampled"):
-            head = str(name).split(".")[0]
-            schools = [str(s) for s in source["school"].values] if "school" in source else []
-            return f"{head}: {long}" if head in schools and len(schools) > 1 else long
+            return f"{head}: {long}" if head in schools and not only else long
+        if only and rest:
+            return " ".join(p.replace("_", " ") for p in rest.split(".") if p)
     elif source is not None and name in source:
         return str(source[name])
     return _humanize(name)

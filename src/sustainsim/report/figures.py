@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from sustainsim import metrics, plotting, results
 from sustainsim.report.summary import scenarios as _scenario_names
@@ -187,7 +188,8 @@ def _paired_differences(ds, central, bad) -> bytes:
 
 def _bad_futures(ds, central, bad) -> bytes:
     main = plotting.default_entity(_entities(ds))
-    fig = Figure(figsize=(14.0, 5.0), layout="constrained")
+    # the right 7% is room for the values written right of the drivers' Axes
+    fig = Figure(figsize=(14.0, 5.0), layout=ConstrainedLayoutEngine(rect=(0, 0, 0.93, 1)))
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.3])
     plotting.fan_chart(_first(ds), school=main, highlight=bad, ax=left)
     plotting.bad_future_drivers(_first(ds), bad, ax=right)
@@ -204,7 +206,7 @@ def _tornado(ds, central, bad) -> bytes:
     main = plotting.default_entity(_entities(ds))
     year = int(ds["year"].values[-1])
     plotting.tornado(table, max_inputs=n, labels=base, ax=fig.add_subplot(),
-                     label=f"{main}: fund balance at the end of FY{year}")  # fmt: skip
+                     label=f"{main} balance FY{year}")  # fmt: skip
     return _png(fig)
 
 
