@@ -22,20 +22,22 @@ def _texts_by_row(ax):
 def test_annotations_are_tornado_table_values(two_ds, fig_ax):
     table = tornado_table(two_ds, "final_balance")
     plotting.tornado(table, labels=two_ds, ax=fig_ax)
-    ticks = {t.get_text(): round(t.get_position()[1], 6) for t in fig_ax.get_yticklabels()}
+    ticks = {
+        t.get_text().replace("\n", " "): round(t.get_position()[1], 6)
+        for t in fig_ax.get_yticklabels()
+    }
     texts = _texts_by_row(fig_ax)
     assert len(texts) == len(table)
     for _, row in table.iterrows():
         y = ticks[plotting.input_label(two_ds, row["input"])]
         units = two_ds[row["input"]].attrs.get("units")
-        # each value sits at the end of its bar (the outcome's mean in that tail)
+        # the value of the end further left at the row's left end, the other at its right
         got = texts[y]
-        assert got[row["low"]] == plotting.format_input_value(row["low_value"], units).replace(
-            "$", r"\$"
-        )
-        assert got[row["high"]] == plotting.format_input_value(row["high_value"], units).replace(
-            "$", r"\$"
-        )
+        ends = (row["low"], row["high"], row["base"])
+        first, second = ("low", "high") if row["low"] <= row["high"] else ("high", "low")
+        for col, x in ((first, min(ends)), (second, max(ends))):
+            want = plotting.format_input_value(row[f"{col}_value"], units)
+            assert got[x] == want.replace("$", "\\$")
 
 
 def test_low_value_is_the_inputs_tenth_percentile(two_ds, fig_ax):
@@ -53,7 +55,7 @@ def test_low_value_is_the_inputs_tenth_percentile(two_ds, fig_ax):
 def test_human_labels_from_the_dataset(two_ds, fig_ax):
     table = tornado_table(two_ds, "final_balance")
     plotting.tornado(table, labels=two_ds, ax=fig_ax)
-    labels = [t.get_text() for t in fig_ax.get_yticklabels()]
+    labels = [t.get_text().replace("\n", " ") for t in fig_ax.get_yticklabels()]
     assert "number of budget-cut events" in labels  # the long_name of cuts.count
     assert not [lb for lb in labels if "." in lb and " " not in lb]  # no raw dotted paths
 

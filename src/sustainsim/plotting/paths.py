@@ -213,8 +213,8 @@ def balance_distribution(
     ax.set_xlabel(f"{what} [USD]")
     ax.set_ylabel("share of draws per bin [%]")
     below = float(np.mean(values < 0))
-    verb = "end FY" + str(y[-1]) if which == "final" else f"dip in FY{y[0]}-FY{y[-1]}"
-    _headline(ax, f"{_where(entity, scenario)}: {below:.0%} of draws {verb} below $0",
+    verb = f"end FY{y[-1]} below $0" if which == "final" else f"dip below $0 by FY{y[-1]}"
+    _headline(ax, f"{_where(entity, scenario)}: {below:.0%} of draws {verb}",
               f"{what}, {n:,} draws; median {short_usd(float(np.median(values)))}")  # fmt: skip
     twin.spines["right"].set_visible(True)
     h1, l1 = ax.get_legend_handles_labels()

@@ -6,6 +6,7 @@ each function takes data and an optional ``ax`` and returns the Axes.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -120,7 +121,7 @@ def tornado(
     if len(frame) == 0:
         raise ValueError("the sensitivity table is empty")
     n_bars = min(len(frame), max_inputs)
-    ax = _new_axes(ax, figsize=(8.0, 2.1 + 0.35 * n_bars))
+    ax = _new_axes(ax, figsize=(8.0, 2.4 + 0.45 * n_bars))
     outcome = str(attrs.get("outcome", ""))
     units = attrs.get("units", _OUTCOME_UNITS.get(outcome))
     if isinstance(frame, pd.Series):
@@ -144,33 +145,39 @@ def tornado(
         for i, (col, text) in enumerate((("low", lo_text), ("high", hi_text))):
             ax.barh(y, f[col].to_numpy() - base, left=base, height=0.7, color=COLORS[i],
                     hatch=HATCHES[i + 1], label=f"input {text}", **_EDGE)  # fmt: skip
-            if f"{col}_value" in f.columns:
-                _annotate_ends(ax, f, col, y, labels)
+        if {"low_value", "high_value"} <= set(f.columns):
+            _annotate_ends(ax, f, y, labels)
         ax.axvline(float(np.median(base)), color="black", linewidth=1, label="base")
         names, default = list(f.index), "outcome"
         title = _tornado_finding(f, labels, units, {**attrs, "label": label})
-    ax.set_yticks(y, labels=[input_label(labels, str(k)) for k in names])
+    ax.set_yticks(y, labels=[_wrap(input_label(labels, str(k)), 32) for k in names])
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.margins(x=0.16)
     _value_axis(ax.xaxis, units)
     text = label or attrs.get("long_name") or outcome.replace("_", " ") or default
-    ax.set_xlabel(f"{text} [{units}]" if units and units != "1" and "[" not in text else text)
+    shown = {"1": "%"}.get(str(units), units)
+    ax.set_xlabel(f"{text} [{shown}]" if shown and "[" not in text else text)
     ax.set_title(title)
     _legend_below(ax)
     ax.grid(True, axis="x")
     return ax
 
 
-def _annotate_ends(ax: Axes, f: pd.DataFrame, col: str, y: np.ndarray, labels) -> None:
-    """The input's value written at the outer end of each ``col`` bar."""
+def _annotate_ends(ax: Axes, f: pd.DataFrame, y: np.ndarray, labels) -> None:
+    """The input's values outside each row's bars: the further-left end's on the left.
+
+    The other value goes at the right end, so the two never overlap, however short the bars.
+    """
     for yy, (name, row) in zip(y, f.iterrows(), strict=True):
         units = None
         if isinstance(labels, xr.Dataset) and name in labels.variables:
             units = labels[name].attrs.get("units")
-        right = row[col] >= row["base"]
-        ax.annotate(_text(format_input_value(row[f"{col}_value"], units)), (row[col], yy),
-                    xytext=(3 if right else -3, 0), textcoords="offset points",
-                    ha="left" if right else "right", va="center", fontsize=7)  # fmt: skip
+        ends = (row["low"], row["high"], row["base"])
+        first, second = ("low", "high") if row["low"] <= row["high"] else ("high", "low")
+        for col, x, dx, ha in ((first, min(ends), -3, "right"), (second, max(ends), 3, "left")):
+            ax.annotate(_text(format_input_value(row[f"{col}_value"], units)), (x, yy),
+                        xytext=(dx, 0), textcoords="offset points", ha=ha, va="center",
+                        fontsize=7)  # fmt: skip
 
 
 def _tornado_finding(f: pd.DataFrame, labels, units: str | None, attrs: dict) -> str:
@@ -185,11 +192,17 @@ def _tornado_finding(f: pd.DataFrame, labels, units: str | None, attrs: dict) ->
     elif units == "1":
         fmt = "{:.0%}".format
     top = input_label(labels, name)
-    return _text(
+    finding = (
         f"{top[:1].upper() + top[1:]} matters most: {fmt(row['low'])} with it low, "
-        f"{fmt(row['high'])} with it high\n{outcome}: mean over each tail's draws; all draws "
-        f"{fmt(row['base'])}"
+        f"{fmt(row['high'])} with it high"
     )
+    detail = f"{outcome}: mean over each tail's draws; all draws {fmt(row['base'])}"
+    return _text(_wrap(finding, 75) + "\n" + _wrap(detail, 75))
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def heatmap(

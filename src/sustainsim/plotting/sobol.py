@@ -68,8 +68,8 @@ def sobol_bars(
     ax.xaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=0))
     outcome = str(indices.attrs.get("outcome", "the outcome"))
     ax.set_xlabel(f"share of the variance of {outcome} [%]")
-    top = names[0] if names else ""
-    _headline(ax, f"{input_label(labels, top)} explains the most: "
+    top = input_label(labels, names[0]) if names else ""
+    _headline(ax, f"{top[:1].upper() + top[1:]} explains the most: "
               f"{float(s['ST'].values[0]):.0%} of the variance with its interactions",
               "Sobol' indices; lines: interval half-widths")  # fmt: skip
     ax.legend(loc="lower right")

@@ -232,7 +232,7 @@ def format_input_value(value: float, units: str | None = None) -> str:
     if not np.isfinite(v):
         return "n/a"
     if units == "USD":
-        return format_usd(v)
+        return short_usd(v)
     if units == "1/yr":
         return f"{v:.1%}/yr"
     if units == "fiscal year":

@@ -202,7 +202,7 @@ def _tornado(ds, central, bad) -> bytes:
     base = _first(ds)
     table = tornado_table(base, "final_balance", inputs=_varying_inputs(ds))
     n = min(len(table), 10)
-    fig = Figure(figsize=(9.0, 2.4 + 0.38 * n), layout="constrained")
+    fig = Figure(figsize=(9.0, 2.4 + 0.45 * n), layout="constrained")
     main = plotting.default_entity(_entities(ds))
     year = int(ds["year"].values[-1])
     plotting.tornado(table, max_inputs=n, labels=base, ax=fig.add_subplot(),
