@@ -21,6 +21,7 @@ from sustainsim.plotting.style import (
     _blend,
     _headline,
     _new_axes,
+    _text,
     format_input_value,
     input_label,
 )
@@ -67,7 +68,7 @@ def prim_tradeoff(result: Any, *, ax: Axes | None = None) -> Axes:
     ax.plot([row["coverage"]], [row["density"]], "o", ms=12, mfc="none", mec="#D55E00",
             mew=2, label="chosen box", zorder=4)  # fmt: skip
     ax.annotate(f"box {k}: {int(row['n_restricted'])} inputs restricted",
-                (row["coverage"], row["density"]), xytext=(8, -14),
+                (row["coverage"], row["density"]), xytext=(10, 10),
                 textcoords="offset points", fontsize=8, color="#D55E00")  # fmt: skip
     cbar = ax.figure.colorbar(pts, ax=ax)
     cbar.set_label("inputs restricted")
@@ -137,11 +138,14 @@ def prim_box(
             label="box")  # fmt: skip
     for yy, (name, r), a, z in zip(y, b.iterrows(), lo, hi, strict=True):
         u = result.units.get(name)
-        ax.text(a, yy + 0.3, format_input_value(r["lower"], u), ha="center", fontsize=7)
-        ax.text(z, yy + 0.3, format_input_value(r["upper"], u), ha="center", fontsize=7)
+        # outside the box's ends, so that the limits of a narrow box do not overlap
+        ax.annotate(_text(format_input_value(r["lower"], u)), (a, yy), xytext=(-3, 0),
+                    textcoords="offset points", ha="right", va="center", fontsize=7)  # fmt: skip
+        ax.annotate(_text(format_input_value(r["upper"], u)), (z, yy), xytext=(3, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize=7)  # fmt: skip
     ax.set_yticks(y, labels=[input_label(labels, str(n)) for n in b.index])
     ax.set_ylim(-0.6, len(b) - 0.2)
-    ax.set_xlim(-0.05, 1.05)
+    ax.set_xlim(-0.25, 1.22)
     ax.xaxis.set_major_formatter(_PCT)
     ax.set_xlabel("position in the input's range over all draws [%]")
     t = result.trajectory.iloc[k]

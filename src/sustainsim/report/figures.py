@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from sustainsim import metrics, plotting, results
+from sustainsim.plotting.composition import CENTRAL, COST_GROUPS, REVENUE_GROUPS
 from sustainsim.report.summary import scenarios as _scenario_names
 
 __all__ = ["DPI", "FIGURES", "check_results", "figure_names", "render_figures"]
@@ -231,7 +232,22 @@ def _composition(ds, central, bad) -> bytes:
         plotting.share_y(list(grid[1]))
         for ax in (*grid[0, :-1], *grid[1, :-1]):
             ax.get_legend().remove()
+        # one legend of every group any school has (a start-up only one school runs)
+        seen: dict[str, object] = {}
+        for ax in grid[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                seen.setdefault(lab, h)
+        labels = sorted(seen, key=_legend_rank)
+        grid[0, -1].legend([seen[lab] for lab in labels], labels,
+                           loc="upper left", bbox_to_anchor=(1.01, 1.0))  # fmt: skip
     return _png(fig)
+
+
+def _legend_rank(label: str) -> tuple[int, int]:
+    """Costs before revenues, each from the top of its stack down (as the bars read)."""
+    part, _, group = label.partition(": ")
+    order = [*(COST_GROUPS if part == "cost" else REVENUE_GROUPS), CENTRAL]
+    return (part != "cost", -order.index(group) if group in order else 0)
 
 
 _DRAW: dict[str, Callable[[xr.Dataset, xr.Dataset | None, list[int]], bytes]] = {
