@@ -29,7 +29,6 @@
 # %%
 import matplotlib.pyplot as plt
 import nbsetup  # noqa: F401  (nbsetup.py in this folder: small inline figures, display options)
-import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
@@ -83,7 +82,7 @@ table.reindex(table.spearman.abs().sort_values(ascending=False).index).round(3)
 
 # %%
 tt = sustainsim.analysis.tornado_table(ds, "solvent")
-ax = plotting.tornado(tt)
+ax = plotting.tornado(tt, labels=ds)  # human labels; each bar's end: the input's value there
 tt[["input", "low", "high", "base", "low_value", "high_value"]].round(3)
 
 # %% [markdown]
@@ -129,33 +128,14 @@ sobol_table = (
 sobol_table.round(3)
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
-y = np.arange(len(sobol_table))[::-1]
-ax.barh(
-    y + 0.2,
-    sobol_table.S1,
-    0.4,
-    xerr=sobol_table.S1_conf,
-    label="first order S1",
-    color="#0072B2",
-    capsize=2,
-)
-ax.barh(
-    y - 0.2,
-    sobol_table.ST,
-    0.4,
-    xerr=sobol_table.ST_conf,
-    label="total ST",
-    color="#E69F00",
-    hatch="//",
-    capsize=2,
-)
-ax.set_yticks(y, labels=[k.split(".", 1)[1] for k in sobol_table.index])
-ax.set_xlabel("share of the variance of P(solvent through FY2036) [1]")
-ax.set_title("Sobol indices of five planning assumptions")
-ax.legend(loc="lower right")
-ax.axvline(0, color="black", lw=0.8)
-ax.grid(axis="x", alpha=0.3)
+labels = {
+    "district.growth.funding.rate.mean": "mean per-pupil funding growth",
+    "district.growth.salary": "salary growth",
+    "district.cuts.probability": "annual cut probability",
+    "schools.pl_k8.enrollment.drift": "enrollment drift",
+    "schools.pl_k8.revenue.implementation_grant.renewal_probability": "grant renewal chance",
+}
+ax = plotting.sobol_bars(sobol, labels=labels)
 
 # %% [markdown]
 # Over these ranges the **mean funding growth** explains most of the variance and

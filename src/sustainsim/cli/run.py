@@ -30,6 +30,7 @@ from sustainsim.config import Spec, load_config
 from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
 from sustainsim.plotting.diagnostics import plot_convergence
+from sustainsim.plotting.style import house_style
 from sustainsim.report import figure_names, write_run_figures
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
@@ -420,8 +421,9 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
 
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    plot_convergence(info, ax=fig.add_subplot())
+    with house_style():  # the house style of every figure
+        fig = Figure(figsize=(7, 4), layout="constrained")
+        plot_convergence(info, ax=fig.add_subplot())
     with io.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     return path

@@ -59,10 +59,12 @@ def write_report(
     ds : xarray.Dataset
         Simulation results (optionally with a ``scenario`` dim).
     out_dir : str or Path
-        Created if missing. Files: ``fan_chart.png``, ``solvency_curve.png``,
-        ``balance_distribution.png``, ``composition.png`` (with line data or
-        ``central``), ``scenario_comparison.png`` (with a ``scenario`` dim),
-        ``report.html``; each written atomically.
+        Created if missing. Files: one PNG per name of
+        :func:`~sustainsim.report.figure_names` (``fan_chart.png``,
+        ``solvency_curve.png``, ``balance_distribution.png``; ``scenario_fans.png`` and
+        ``paired_differences.png`` with a ``scenario`` dim; ``tornado.png`` and
+        ``bad_futures.png`` with sampled inputs (and failing draws); ``composition.png``
+        with line data or ``central``) and ``report.html``; each written atomically.
     spec_text : str, optional
         Config text shown in the report; default ``ds.attrs["config_text"]``.
     central : xarray.Dataset, optional
