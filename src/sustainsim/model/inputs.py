@@ -283,7 +283,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
     )
     if z_common is not None:
         s.record(names.summary("district.enrollment.common", "mean"), z_common.mean(axis=0),
-                 "mean district-wide enrollment shock (in sd)", "1")  # fmt: skip
+                 "mean district-wide enrollment shock (in sd)", "sd")  # fmt: skip
     district_cut = None
     replay = macro.replayed_factors(cuts, T, first)
     if cuts is not None and cuts.scope == "district":
