@@ -94,7 +94,7 @@ pd.DataFrame(
 # be traced back to the exact model that produced it.
 
 # %%
-print("sampled inputs:", ", ".join(sustainsim.results.input_names(ds)))
+print("sampled inputs:", ", ".join(ds.inputs.names))
 for key in ("sustainsim_version", "seed", "draws", "sampler", "config_source"):
     print(f"{key:20s} {ds.attrs[key]}")
 print(f"{'config_sha256':20s} {ds.attrs['config_sha256'][:16]}...")

@@ -29,7 +29,6 @@
 # %%
 import matplotlib.pyplot as plt
 import nbsetup  # noqa: F401  (nbsetup.py in this folder: small inline figures, display options)
-import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
@@ -43,7 +42,7 @@ spec = sustainsim.load_config("../configs/flagship.toml")
 ds = sustainsim.simulate(spec, draws=50_000)
 p_base = float(sustainsim.p_solvent(ds).probability.sel(school="pl_k8", year=2036))
 print(f"P(solvent through FY2036) = {p_base:.1%} over {ds.sizes['draw']:,} draws")
-print("sampled inputs:", ", ".join(sustainsim.results.input_names(ds)))
+print("sampled inputs:", ", ".join(ds.inputs.names))
 
 # %% [markdown]
 # ## 1. Risk drivers from one run
@@ -83,7 +82,7 @@ table.reindex(table.spearman.abs().sort_values(ascending=False).index).round(3)
 
 # %%
 tt = sustainsim.analysis.tornado_table(ds, "solvent")
-ax = plotting.tornado(tt)
+ax = plotting.tornado(tt, labels=ds)  # human labels; each bar's end: the input's value there
 tt[["input", "low", "high", "base", "low_value", "high_value"]].round(3)
 
 # %% [markdown]
@@ -129,33 +128,14 @@ sobol_table = (
 sobol_table.round(3)
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
-y = np.arange(len(sobol_table))[::-1]
-ax.barh(
-    y + 0.2,
-    sobol_table.S1,
-    0.4,
-    xerr=sobol_table.S1_conf,
-    label="first order S1",
-    color="#0072B2",
-    capsize=2,
-)
-ax.barh(
-    y - 0.2,
-    sobol_table.ST,
-    0.4,
-    xerr=sobol_table.ST_conf,
-    label="total ST",
-    color="#E69F00",
-    hatch="//",
-    capsize=2,
-)
-ax.set_yticks(y, labels=[k.split(".", 1)[1] for k in sobol_table.index])
-ax.set_xlabel("share of the variance of P(solvent through FY2036) [1]")
-ax.set_title("Sobol indices of five planning assumptions")
-ax.legend(loc="lower right")
-ax.axvline(0, color="black", lw=0.8)
-ax.grid(axis="x", alpha=0.3)
+labels = {
+    "district.growth.funding.rate.mean": "mean per-pupil funding growth",
+    "district.growth.salary": "salary growth",
+    "district.cuts.probability": "annual cut probability",
+    "schools.pl_k8.enrollment.drift": "enrollment drift",
+    "schools.pl_k8.revenue.implementation_grant.renewal_probability": "grant renewal chance",
+}
+ax = plotting.sobol_bars(sobol, labels=labels)
 
 # %% [markdown]
 # Over these ranges the **mean funding growth** explains most of the variance and
@@ -236,7 +216,9 @@ def correlated(spec, inputs, rank_corr):
 
 def rho_in(d):
     # rank correlation of a run's mean funding growth with its number of cuts
-    return stats.spearmanr(d["growth.funding"], d["cuts.count"]).statistic
+    return stats.spearmanr(
+        d["district.growth.funding.mean"], d["district.cuts.event.count"]
+    ).statistic
 
 
 streams = sorted({name for name, _ in sustainsim.run.source.discover_streams(spec)})
@@ -285,8 +267,11 @@ for rho in [-0.3, 0.0, 0.3, 0.6, 0.9]:
     d = sustainsim.simulate(correlated(variant, pair, rho) if rho else variant, draws=50_000)
     ps = sustainsim.p_solvent(d).sel(school="pl_k8", year=2036)
     rows[rho] = {
-        "achieved rank corr": stats.spearmanr(d["growth.funding"], d["growth.salary"]).statistic,
-        "median salary growth": float(d["growth.salary"].median()),
+        "achieved rank corr": stats.spearmanr(
+            d.inputs.district.growth.funding,
+            d.inputs.district.growth.salary,  # both per draw
+        ).statistic,
+        "median salary growth": float(d["district.growth.salary"].median()),
         "P(solvent through FY2036)": float(ps.probability),
         "lower": float(ps.lower),
         "upper": float(ps.upper),
@@ -339,20 +324,20 @@ ax.grid(alpha=0.3)
 # %%
 # 1. drivers
 ranked = rd.spearman.to_series().abs().sort_values(ascending=False)
-assert set(ranked.index[:2]) == {"growth.salary", "growth.funding"}
+assert set(ranked.index[:2]) == {"district.growth.salary", "district.growth.funding.mean"}
 assert (
-    float(rd.spearman.sel(input="growth.salary"))
+    float(rd.spearman.sel(input="district.growth.salary"))
     < 0
-    < float(rd.spearman.sel(input="growth.funding"))
+    < float(rd.spearman.sel(input="district.growth.funding.mean"))
 )
-assert abs(float(rd.spearman.sel(input="pl_k8.enrollment.change"))) < 0.05, (
+assert abs(float(rd.spearman.sel(input="schools.pl_k8.enrollment.change"))) < 0.05, (
     "enrollment hardly matters"
 )
 assert 0.3 < float(rd.r2) < 0.7
-assert set(tt.input[:2]) == {"growth.salary", "growth.funding"}
-top_salary = tt.set_index("input").loc["growth.salary", "high"]
+assert set(tt.input[:2]) == {"district.growth.salary", "district.growth.funding.mean"}
+top_salary = tt.set_index("input").loc["district.growth.salary", "high"]
 assert 0.25 < top_salary < 0.45 and 0.65 < p_base < 0.85
-assert tt.set_index("input").loc["growth.funding", "low"] < 0.5
+assert tt.set_index("input").loc["district.growth.funding.mean", "low"] < 0.5
 # 2. Sobol
 assert list(sobol_table.index[:2]) == [
     "district.growth.funding.rate.mean",

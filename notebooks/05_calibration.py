@@ -167,7 +167,7 @@ runs = {}
 for label, s in [("assumed (ref10)", ref), ("fitted", fitted)]:
     r = sustainsim.simulate(s, draws=20_000, seed=1)
     ps = runs[label] = sustainsim.p_solvent(r).probability.sel(school="ref")
-    chg = r["ref.enrollment.change"].quantile([0.05, 0.5, 0.95]).values
+    chg = r["schools.ref.enrollment.change"].quantile([0.05, 0.5, 0.95]).values
     print(
         f"{label:16s} P(solvent) FY2031 {float(ps.sel(year=2031)):.1%}, FY2036 {float(ps.sel(year=2036)):.1%}; "
         f"10-year enrollment change 5/50/95%: {chg[0]:+.0%} / {chg[1]:+.0%} / {chg[2]:+.0%}"

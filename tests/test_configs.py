@@ -71,16 +71,54 @@ def test_leap_personalized_advantage_is_rounding():
         assert (float(q.sel(school="pl_k8")) > float(q.sel(school="trad_k8"))) == pl_wins
 
 
-def test_grant_cliff_gap_and_the_levers_that_close_it():
+def test_grant_cliff_is_what_the_district_absorbed():
     spec = sustainsim.load_config(CONFIGS / "ngsi_grant_cliff.toml")
+    schools = [s.name for s in spec.config.schools]
+    # with every growth rate and step at zero the absorbed cost is the two positions' pay:
+    # interventionist 64,000 x 1.38 = 88,320 plus coach 72,000 x 1.38 = 99,360, 187,680 a
+    # school from FY2030 (both grants last pay in FY2029 without a renewal)
+    flat = {f"district.growth.{g}": 0.0 for g in ("salary", "prices")}
+    flat |= {
+        "district.growth.funding": {"rate": 0.0, "per": "year"},
+        "district.growth.health": {"rate": 0.0, "per": "year"},
+        "district.revenue.ngsi_grant.renewal_probability": 0.0,
+        "models.personalized.cost.interventionists.step_rate": 0.0,
+        "models.personalized.cost.pl_coaches.step_rate": 0.0,
+    }
+    x = sustainsim.central_case(spec.with_overrides(flat)).isel(draw=0)
+    absorbed = x.absorbed_cost.sel(school=schools)
+    np.testing.assert_allclose(absorbed.sel(year=slice(2030, None)).values, 187_680.0, atol=0.01)
+    np.testing.assert_allclose(absorbed.sel(year=slice(None, 2029)).values, 0.0)
+    # the tutors end with the relief money: nothing grant-funded is left from FY2030
+    np.testing.assert_allclose(x.grant_funded_cost.sel(year=slice(2030, None)).values, 0.0)
+
     ds = sustainsim.simulate_scenarios(spec, draws=3000)
+    base = sustainsim.simulate(spec, draws=3000)  # the config as written, on the same draws
+    # the pass-through pays the schools' start-up: no school runs its temporary money short
+    assert float(base.allocated_revenue.sel(school=schools, year=2027).min()) > 0
+    # the temporary money is near the ESSER figures: about $900 a pupil, 8-10% of revenue
+    pupils = base.enrollment.sel(school=schools).sum("school")
+    temp = base.district_temporary_revenue.sel(year=2029)
+    assert 800 < float((temp / pupils.sel(year=2029)).median()) < 1000
+    assert 0.08 < float((temp / base.district_revenue.sel(year=2029)).median()) < 0.10
+    # the cliff is smaller than the money: what is absorbed, about $450 a pupil
+    ab = base.absorbed_cost.sel(school=schools, year=2030).sum("school")
+    assert 380 < float((ab / pupils.sel(year=2030)).median()) < 520
     gap = sustainsim.metrics.structural_gap(ds.sel(scenario="no_renewal")).sel(school="district")
-    # the relief money ends after FY2028 and the three-year grant after FY2029: cliff in FY2030
     assert np.all(gap.cliff_year.values == 2030)
     assert float(gap.gap.median()) > 0  # recurring cost exceeds recurring revenue
-    p = sustainsim.p_solvent(ds).probability.sel(school="district", year=2034)
-    assert float(p.sel(scenario="no_renewal")) < float(p.sel(scenario="renewal_likely"))
-    assert float(p.sel(scenario="no_renewal")) < float(p.sel(scenario="bridge_funding"))
+    # solvent while the money flows; about 85% through FY2034; renewal and a bridge help
+    p0 = sustainsim.p_solvent(base).probability.sel(school="district")
+    assert float(p0.sel(year=2029)) > 0.98 and 0.8 < float(p0.sel(year=2034)) < 0.9
+    p34 = sustainsim.p_solvent(ds).probability.sel(school="district", year=2034)
+    assert float(p34.sel(scenario="no_renewal")) < float(p34.sel(scenario="renewal_likely"))
+    assert float(p34.sel(scenario="no_renewal")) < float(p34.sel(scenario="bridge_funding"))
+    # attrition carries the response: the freeze makes most of the cuts, trims are modest,
+    # a reduction in force is needed in a minority of draws
+    cut = base.cut.sel(school=schools).sum(["year", "school"])
+    share = cut.mean("draw") / cut.sum("lever").mean("draw")
+    assert float(share.sel(lever="freeze")) > 0.75 and float(share.sel(lever="trim")) < 0.2
+    assert 0.05 < float((cut.sel(lever="rif") > 0).mean()) < 0.3
 
 
 def test_declining_enrollment_costs_fall_slower_than_revenue():

@@ -37,6 +37,7 @@ FIGURES = {
     "04_risk_drivers": 4,
     "05_calibration": 2,
     "06_declining_enrollment": 4,
+    "07_what_it_would_take": 2,
 }
 
 

@@ -224,6 +224,8 @@ def test_report_files_and_no_temporaries(written):
             "report.html",
             "fan_chart.png",
             "solvency_curve.png",
+            "bad_futures.png",
+            "tornado.png",
             "balance_distribution.png",
             "composition.png",
         ]
@@ -234,7 +236,7 @@ def test_report_embeds_every_figure_as_a_valid_png(written):
     out, page = written
     imgs = parse(page).imgs
     pngs = sorted(out.glob("*.png"))
-    assert len(imgs) == len(pngs) == 4
+    assert len(imgs) == len(pngs) == 6
     for img in imgs:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
@@ -297,10 +299,13 @@ def test_report_with_scenarios(tmp_path, spec, ds):
     worse = sustainsim.simulate(spec.with_overrides({"district.cuts.probability": 0.6}), draws=1000)
     ds2 = xr.concat([ds, worse], dim=pd.Index(["base", "cuts"], name="scenario"))
     page = report.write_report(ds2, tmp_path)
-    assert (tmp_path / "scenario_comparison.png").is_file()
+    assert (tmp_path / "paired_differences.png").is_file()
+    assert (tmp_path / "scenario_fans.png").is_file()
     assert not (tmp_path / "composition.png").exists()  # no line data, no central case
     p = parse(page)
-    assert len(p.imgs) == 4  # fan, solvency, scenarios, distribution
+    # fans by school and by scenario, solvency, paired differences, bad futures, tornado,
+    # distribution
+    assert len(p.imgs) == 7
     for s in ("base", "cuts"):
         assert check_against_summary(p, sustainsim.summary(ds2.sel(scenario=s)), s) > 0
 
@@ -385,6 +390,8 @@ def test_write_run_figures(run_outputs, spec):
     assert [p.name for p in paths] == [
         "fan_chart.png",
         "solvency_curve.png",
+        "bad_futures.png",
+        "tornado.png",
         "balance_distribution.png",
         "composition.png",
         "report.html",
@@ -535,3 +542,17 @@ def test_report_fits_1280_and_400_pixels_and_prints(written, tmp_path):
     grown.write_text(text[:cut] + text[text.index('<section id="executive-summary">') : cut] * 3
                      + "</body></html>", encoding="utf-8")  # fmt: skip
     assert _pdf_pages(exe, tmp_path, grown, "grown") > 1
+
+
+def test_report_shows_the_top_levers_it_is_given(tmp_path, spec, ds, stub_figures):
+    with_levers = spec.with_overrides(
+        {"levers": {"reserve": {"path": "schools.a.fund_balance", "values": [0, 5_000_000]}}}
+    )
+    ranked = sustainsim.analysis.levers(with_levers, draws=1000)
+    text = report.write_report(ds, tmp_path, levers=ranked).read_text(encoding="utf-8")
+    shown = re.findall(r'<li data-option="([^"]+)" data-value="([^"]+)">', text)
+    assert [o for o, _ in shown] == [str(x) for x in ranked.option.values]  # in rank order
+    for (_option, value), effect in zip(shown, ranked.p_solvent_effect.values, strict=True):
+        assert float(value) == effect
+    none = report.write_report(ds, tmp_path / "plain").read_text(encoding="utf-8")
+    assert 'class="levers"' not in none

@@ -15,7 +15,7 @@ Examples
 True
 """
 
-from sustainsim import analysis, calibration, metrics, plotting, run, sampling
+from sustainsim import accessors, analysis, calibration, metrics, plotting, run, sampling
 from sustainsim._version import __version__
 from sustainsim.config import ConfigError, Spec, load_config, loads_config
 from sustainsim.examples import example_config
@@ -33,6 +33,7 @@ from sustainsim.run import central_case, simulate, simulate_scenarios, simulate_
 
 __all__ = [
     "ConfigError",
+    "accessors",
     "Spec",
     "__version__",
     "analysis",

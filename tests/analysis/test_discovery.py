@@ -155,14 +155,15 @@ def test_ref10_insolvency_box(ref10_ds):
     assert np.array_equal(res.y, insolvent)
     box = res.box()
     active = box[~box.redundant]
-    assert {"ref.enrollment.change", "ref.grant.end"} <= set(active.index)
-    cuts = [k for k in active.index if k.startswith("cuts.")]
+    assert {"schools.ref.enrollment.change", "schools.ref.revenue.grant.end"} <= set(active.index)
+    cuts = [k for k in active.index if k.startswith("district.cuts.")]
     assert len(cuts) >= 1  # cut count and depth are near-substitutes: either may be chosen
     # directions: falling enrollment, deeper cuts, an earlier grant cliff
-    assert active.loc["ref.enrollment.change", "upper"] < active.loc["ref.enrollment.change", "max"]
+    change = active.loc["schools.ref.enrollment.change"]
+    assert change["upper"] < change["max"]
     assert all(active.loc[k, "lower"] > active.loc[k, "min"] for k in cuts)
     assert all(active.loc[k, "upper"] == active.loc[k, "max"] for k in cuts)
-    assert active.loc["ref.grant.end", "upper"] < 6
+    assert active.loc["schools.ref.revenue.grant.end", "upper"] < 6
     t = res.trajectory.loc[res.default_box]
     base = insolvent.mean()
     assert t["density"] > base + 0.1 and t["coverage"] > 0.5
@@ -174,13 +175,19 @@ def test_ref10_insolvency_box(ref10_ds):
 
 def test_ref10_solvency_box_and_units(ref10_ds):
     res = prim(
-        ref10_ds, "solvent", inputs=["ref.grant.last_year", "ref.enrollment.change", "cuts.count"]
+        ref10_ds,
+        "solvent",
+        inputs=[
+            "schools.ref.revenue.grant.last_year",
+            "schools.ref.enrollment.change",
+            "district.cuts.event.count",
+        ],
     )
     box = res.box()
-    assert box.loc["cuts.count", "upper"] == 0
-    assert box.loc["ref.enrollment.change", "lower"] > -0.1
-    assert "cuts.count = 0" in res.describe() and "solvent draws" in res.describe()
-    res = prim(ref10_ds, year=2031, inputs=["ref.grant.last_year"])
+    assert box.loc["district.cuts.event.count", "upper"] == 0
+    assert box.loc["schools.ref.enrollment.change", "lower"] > -0.1
+    assert "district.cuts.event.count = 0" in res.describe() and "solvent draws" in res.describe()
+    res = prim(ref10_ds, year=2031, inputs=["schools.ref.revenue.grant.last_year"])
     assert "FY20" in res.describe(len(res.trajectory) - 1)
 
 

@@ -118,7 +118,7 @@ def test_decile_means_of_an_indicator_are_the_conditional_probability():
 def test_tornado_tails_match_closed_form(linear):
     ds, y, _, _, n = linear
     t = tornado_table(ds, y)
-    assert list(t.columns[:4]) == ["input", "low", "high", "base"]
+    assert list(t.columns[:5]) == ["input", "label", "low", "high", "base"]
     assert t["base"].iloc[0] == pytest.approx(float(y.mean()))
     swing = (t["high"] - t["low"]).abs().to_numpy()
     assert np.all(np.diff(swing) <= 0)
@@ -156,26 +156,35 @@ def test_ref10_top_drivers_have_the_expected_signs(ref10_ds):
     rd = risk_drivers(ref10_ds, "final_balance")
     rho = rd.spearman.to_series()
     top3 = set(rho.abs().sort_values(ascending=False).index[:3])
-    assert top3 == {"cuts.cumulative", "cuts.count", "ref.enrollment.change"}
-    assert rho["cuts.cumulative"] < -0.5 and rho["cuts.count"] < -0.5
-    assert rho["ref.enrollment.change"] > 0.3
-    assert rho["ref.grant.end"] > 0.1  # a later grant cliff helps
+    assert top3 == {
+        "district.cuts.cumulative",
+        "district.cuts.event.count",
+        "schools.ref.enrollment.change",
+    }
+    assert rho["district.cuts.cumulative"] < -0.5 and rho["district.cuts.event.count"] < -0.5
+    assert rho["schools.ref.enrollment.change"] > 0.3
+    assert rho["schools.ref.revenue.grant.end"] > 0.1  # a later grant cliff helps
     assert float(rd.r2) > 0.7
     # P(solvent) by decile: more enrollment and a later cliff help, more cuts hurt
     rs = risk_drivers(ref10_ds, "solvent")
     swing = rs.decile_swing.to_series()
-    assert swing["ref.enrollment.change"] > 0.1
-    assert swing["cuts.cumulative"] < -0.05
-    assert swing["ref.grant.end"] > 0.02
-    assert float(rs.decile_mean.sel(input="ref.enrollment.change", decile=1)) == 0.0
+    assert swing["schools.ref.enrollment.change"] > 0.1
+    assert swing["district.cuts.cumulative"] < -0.05
+    assert swing["schools.ref.revenue.grant.end"] > 0.02
+    assert float(rs.decile_mean.sel(input="schools.ref.enrollment.change", decile=1)) == 0.0
 
 
 def test_ref10_tornado(ref10_ds):
     t = tornado_table(ref10_ds, "solvent")
     p = float(sustainsim.metrics.solvent(ref10_ds).isel(year=-1).mean())
     assert np.allclose(t["base"], p)
-    assert t["input"].iloc[0] == "ref.enrollment.change"
-    assert t.attrs["duplicates"] == {"ref.grant.last_year": "ref.grant.end"}
+    assert t["input"].iloc[0] == "schools.ref.enrollment.change"
+    grant = "schools.ref.revenue.grant"
+    assert t.attrs["duplicates"] == {f"{grant}.last_year": f"{grant}.end"}
+    # the label of each input, from spec.inputs() (with its summary for a summary)
+    assert t.set_index("input").loc["schools.ref.enrollment.change", "label"] == (
+        "ref: enrollment shock (enrollment change over the horizon)"
+    )
     assert t.attrs["units"] == "1"
     assert tornado_table(ref10_ds, "final_balance").attrs["units"] == "USD"
     with pytest.raises(ValueError, match="year"):
@@ -242,10 +251,10 @@ def test_config_where_only_one_input_matters(small_data):
     ds = sustainsim.simulate(Spec(parse_config(data), data, ""), draws=4000, seed=2)
     rd = risk_drivers(ds, "final_balance")
     order = rd.spearman.to_series().abs().sort_values(ascending=False)
-    assert order.index[0] == "a.ops.amount"
+    assert order.index[0] == "schools.a.cost.ops.amount"
     assert order.iloc[0] == pytest.approx(1.0, abs=1e-9)
     others = order.iloc[1:]
     assert np.all(others.abs() < 4 / np.sqrt(4000)), others
     contrib = rd.contribution.to_series()
-    assert contrib["a.ops.amount"] > 0.99
-    assert contrib.drop("a.ops.amount").abs().max() < 0.005
+    assert contrib["schools.a.cost.ops.amount"] > 0.99
+    assert contrib.drop("schools.a.cost.ops.amount").abs().max() < 0.005

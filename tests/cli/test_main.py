@@ -176,7 +176,8 @@ def test_sweep_batch_and_scheduler_through_main(tmp_path):
         == 0
     )
     sw = xr.open_dataset(out / "sweep.nc")
-    assert sw["district.cuts.probability"].values.tolist() == [0.1, 0.3]
+    assert sw["district.cuts.event"].values.tolist() == [0.1, 0.3]  # dim named by the input
+    assert sw["district.cuts.event"].attrs["path"] == "district.cuts.probability"
     assert (
         main(
             ["sweep", str(REF10), "--grid", "district.cuts.nope=1", "--out", str(tmp_path / "bad")]

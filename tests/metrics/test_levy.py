@@ -35,7 +35,7 @@ pass_probability = {pass_probability}
 
 
 def _within_4se(ds, closed: dict[int, float]) -> None:
-    p = p_levy_lapse(ds, list(closed)).probability.sel(levy="s.oplevy")
+    p = p_levy_lapse(ds, list(closed)).probability.sel(levy="schools.s.revenue.oplevy")
     for k, expected in closed.items():
         se = np.sqrt(expected * (1 - expected) / DRAWS)
         got = float(p.sel(tries=k))
@@ -64,11 +64,11 @@ def test_tries_beyond_the_horizon_are_unknown_unless_none_are_allowed():
     # two years, two elections a year: four tries within the horizon
     ds = _run("0.3", years=2, draws=200)
     assert int(levy_attempts(ds).elections.item()) == 4
-    p = p_levy_lapse(ds, [4, 5]).probability.sel(levy="s.oplevy")
+    p = p_levy_lapse(ds, [4, 5]).probability.sel(levy="schools.s.revenue.oplevy")
     assert np.isfinite(float(p.sel(tries=4))) and np.isnan(float(p.sel(tries=5)))
     # with max_attempts = 3 there is no fifth try: the levy stays lapsed
     ds = _run("0.3", years=2, extra="max_attempts = 3", draws=200)
-    p = p_levy_lapse(ds, [3, 5]).probability.sel(levy="s.oplevy")
+    p = p_levy_lapse(ds, [3, 5]).probability.sel(levy="schools.s.revenue.oplevy")
     assert float(p.sel(tries=5)) == float(p.sel(tries=3))
 
 

@@ -138,7 +138,7 @@ def test_a_zero_variance_settlement_is_the_fixed_one(rule):
     # one value for every year: 2% settled on time each year, 50,000 * 1.02^t
     every = "positions = 1\nsalary = 50000\ncola = { dist = 'uniform', low = 0.02, high = 0.02 }"
     cents(line(run(school(every), years=3), "cost", "teachers"), [51_000, 52_020, 53_060.40])
-    assert "s.teachers.cola" in b  # a random settlement is an input of the run
+    assert "schools.s.cost.teachers.cola.mean" in b  # a random settlement is an input of the run
 
 
 @pytest.mark.parametrize("rule", ["on_time", "late_retroactive"])
@@ -223,7 +223,7 @@ cola = {{ dist = "uniform", low = 0, high = 0.06 }}
     # one contract: the same settlements on every line of the unit, in both schools
     np.testing.assert_allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))
     np.testing.assert_allclose(a.sel(cost_line="teachers"), 2 * a.sel(cost_line="aides"))
-    assert "settlements.teachers.cola" in ds
+    assert "settlements.teachers.cola.mean" in ds
     own = run(two.format(unit=""), years=3, draws=20)
     a, b = own.cost_lines.sel(school="a"), own.cost_lines.sel(school="b")
     assert not np.allclose(2 * a.sel(cost_line="teachers"), b.sel(cost_line="teachers"))

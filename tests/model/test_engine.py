@@ -39,7 +39,7 @@ def test_fixed_positions_and_central_case(small_spec):
     e = cc.enrollment.sel(school="a").values.ravel()
     np.testing.assert_allclose(e, 400 * np.exp(-0.01 * np.arange(1, 6)), rtol=1e-12)
     # median uniform 0.5 > cut probability: no cut in the central case
-    assert float(cc["cuts.count"][0]) == 0
+    assert float(cc["district.cuts.event.count"][0]) == 0
 
 
 @pytest.mark.parametrize("recovery", [0.0, 0.5])

@@ -155,13 +155,13 @@ def test_the_tie_follows_the_grants_realized_years_draw_by_draw(random_ties):
     stopped = (t >= 2) & ~pays
     np.testing.assert_allclose(s.absorbed_cost.values, 20 * stopped)
     # renewals and termination both happen in these draws
-    last = ds["s.launch.last_year"].values - 2029
+    last = ds["schools.s.revenue.launch.last_year"].values - 2029
     assert (last > 4).any() and ((last >= 2) & (last < 4)).any()
 
 
 def _central_pays(ds):
     # the district grant pays years 1..last (its last year recorded as an input)
-    last = ds["district.foundation.last_year"].values - 2029
+    last = ds["district.revenue.foundation.last_year"].values - 2029
     t = np.arange(1, ds.sizes["year"] + 1)[None, :]
     return t <= last[:, None]
 

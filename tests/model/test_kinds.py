@@ -69,7 +69,7 @@ def test_builders_return_the_typed_line_of_their_kind(path):
     growth = {k: np.ones((T + 1, 1)) for k in cfg.district.growth}
     seen = set()
     for school in cfg.schools:
-        ctx = LineContext(sampler, f"schools.{school.name}", f"{school.name}.", growth, T, 2030)
+        ctx = LineContext(sampler, f"schools.{school.name}", growth, T, 2030)
         grades = school.enrollment.grades or []
         inp = SchoolInputs(
             school.name,

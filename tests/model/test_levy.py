@@ -58,7 +58,7 @@ def test_a_levy_that_fails_once_and_passes_on_retry():
         [139_600.00, 238_992.00, -161_008.00, -41_440.5632, 88_518.222336],
     )
     np.testing.assert_array_equal(ds.levy_in_force.isel(draw=0, school=0), [1, 1, 0, 1, 1])
-    np.testing.assert_array_equal(ds["s.oplevy.passed_attempt"], [2, 2, 2])
+    np.testing.assert_array_equal(ds["schools.s.revenue.oplevy.election.passed_attempt"], [2, 2, 2])
     # a levy is recurring money: no temporary revenue, all of it in recurring revenue
     assert "temporary_revenue" not in ds
     cents(recurring(ds).recurring_revenue.isel(draw=0, school=0).values, levy)
@@ -75,7 +75,7 @@ def test_a_renewal_passed_before_expiry_continues_without_a_gap():
     )
     ds = run(twice, years=5)
     np.testing.assert_array_equal(ds.levy_in_force.isel(draw=0, school=0), [1] * 5)
-    np.testing.assert_array_equal(ds["s.oplevy.passed_attempt"], [2, 2, 2])
+    np.testing.assert_array_equal(ds["schools.s.revenue.oplevy.election.passed_attempt"], [2, 2, 2])
 
 
 def test_a_new_levy_is_collected_collection_lag_years_after_it_passes():
@@ -127,7 +127,7 @@ amount = 100000
         years=3,
     )
     cents(line(ds, "revenue", "inside"), [100_000.0] * 3)
-    assert "s.inside.passed_attempt" not in ds
+    assert "schools.s.revenue.inside.election.passed_attempt" not in ds
     with pytest.raises(ValueError, match="no levy that goes to the voters"):
         p_levy_lapse(ds, 1)
 
@@ -178,7 +178,8 @@ def test_election_outcomes_do_not_depend_on_the_chunk_size(chunk):
     split = sustainsim.simulate(spec, draws=500, seed=3, chunk_size=chunk, progress=False)
     np.testing.assert_array_equal(whole.levy_in_force, split.levy_in_force)
     np.testing.assert_array_equal(
-        whole["s.oplevy.passed_attempt"], split["s.oplevy.passed_attempt"]
+        whole["schools.s.revenue.oplevy.election.passed_attempt"],
+        split["schools.s.revenue.oplevy.election.passed_attempt"],
     )
     np.testing.assert_array_equal(whole.fund_balance, split.fund_balance)
 

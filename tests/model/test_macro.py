@@ -49,7 +49,7 @@ def test_a_replayed_path_replaces_a_random_rate_in_its_years_only():
     rate = '{ dist = "normal", mean = 0.02, sd = 0.01 }'
     ds = run(REPLAY.format(rate=rate), years=4)
     aid = ds.revenue_lines.sel(revenue_line="aid").isel(school=0).values  # (draw, year)
-    g = ds["growth.funding"].values  # the sampled rate of each draw
+    g = ds["district.growth.funding"].values  # the sampled rate of each draw
     f = aid / 1_000_000
     np.testing.assert_allclose(f[:, 0], 1 + g)
     np.testing.assert_allclose(f[:, 1] / f[:, 0], 0.95)
@@ -86,7 +86,7 @@ exposed_to_cuts = true
 def test_a_replayed_cut_factor_by_hand():
     ds = run(CUT_REPLAY, years=4)
     cents(line(ds, "revenue", "aid"), [900_000.0, 900_000.0, 800_000.0, 810_000.0])
-    assert ds["cuts.count"].values.tolist() == [2.0, 2.0, 2.0]
+    assert ds["district.cuts.event.count"].values.tolist() == [2.0, 2.0, 2.0]
 
 
 def test_the_replay_drivers():
@@ -158,7 +158,9 @@ def test_a_recession_is_bad_on_every_front_at_once():
     from_cuts = np.isclose(a.revenue_lines.sel(revenue_line="exposed").values, 900_000.0)
     np.testing.assert_array_equal(from_funding, from_enrollment)
     np.testing.assert_array_equal(from_funding, from_cuts)
-    np.testing.assert_array_equal(from_funding.sum(axis=1), ds["cuts.recession_years"].values)
+    np.testing.assert_array_equal(
+        from_funding.sum(axis=1), ds["district.cuts.recession_years"].values
+    )
     pi = stationary_share(0.2, 0.3)
     share = from_funding.mean(axis=1)  # per draw: the years are correlated, the draws not
     se = share.std(ddof=1) / np.sqrt(n)

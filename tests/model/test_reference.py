@@ -46,13 +46,15 @@ def test_p_solvent_matches_independent_derivation(ref10_ds):
 
 
 def test_sampled_inputs_have_their_distributions(ref10_ds):
-    last = ref10_ds["ref.grant.last_year"].values  # last paid year = first_year - 1 + (K - 1)
+    last = ref10_ds[
+        "schools.ref.revenue.grant.last_year"
+    ].values  # last paid year = first_year - 1 + (K - 1)
     K = last - 2027 + 2
     values, counts = np.unique(K, return_counts=True)
     np.testing.assert_array_equal(values, [3, 4, 5, 6, 7])
     se = np.sqrt(0.2 * 0.8 / N)
     assert np.all(np.abs(counts / N - 0.2) <= 4 * se)
-    n_cuts = ref10_ds["cuts.count"].values
+    n_cuts = ref10_ds["district.cuts.event.count"].values
     assert n_cuts.mean() == pytest.approx(1.5, abs=4 * np.sqrt(10 * 0.15 * 0.85 / N))
     # enrollment: log(E_10 / 500) ~ Normal(-0.1, 0.04^2 * 10)
     lg = np.log(ref10_ds.enrollment.sel(school="ref").isel(year=-1).values / 500)
@@ -65,13 +67,13 @@ def test_revenue_identity_draw_by_draw(ref10_ds):
     ds = ref10_ds.isel(draw=slice(0, 2000))
     t = np.arange(1, 11)
     E = ds.enrollment.sel(school="ref").values
-    K = ds["ref.grant.last_year"].values[:, None] - 2027 + 2
+    K = ds["schools.ref.revenue.grant.last_year"].values[:, None] - 2027 + 2
     grant = np.where(t < K, 400_000.0, 0.0)
     cost = 2_000_000 * 1.03**t + 6_000 * 1.03**t * E
     np.testing.assert_allclose(ds.cost.sel(school="ref").values, cost, rtol=1e-12)
     # the cut factor is whatever is left: within [0.9^10, 1], 1 where no cut happened
     c = (ds.revenue.sel(school="ref").values - grant) / (10_000 * 1.02**t * E)
     assert np.all(c <= 1 + 1e-12) and np.all(c >= 0.9**10 - 1e-12)
-    no_cut = ds["cuts.count"].values == 0
+    no_cut = ds["district.cuts.event.count"].values == 0
     np.testing.assert_allclose(c[no_cut], 1.0, rtol=1e-12)
-    np.testing.assert_allclose(1 - c[:, -1], ds["cuts.cumulative"].values, atol=1e-12)
+    np.testing.assert_allclose(1 - c[:, -1], ds["district.cuts.cumulative"].values, atol=1e-12)

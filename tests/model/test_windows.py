@@ -125,21 +125,25 @@ def test_a_drawn_end_year_matches_its_closed_form():
         se = np.sqrt(0.2 * 0.8 / n)
         assert abs(p_hat - 0.2) < 4 * se, (k, p_hat)
     # draw by draw, the window is exactly the sampled end year (recorded as an input)
-    np.testing.assert_array_equal(first_off, ds["s.ops.end"].values + 1)
+    np.testing.assert_array_equal(first_off, ds["schools.s.cost.ops.end"].values + 1)
     on = (ops > 0).values
     t = np.arange(1, len(years) + 1)
-    np.testing.assert_array_equal(on, t[None, :] <= ds["s.ops.end"].values[:, None])
+    np.testing.assert_array_equal(on, t[None, :] <= ds["schools.s.cost.ops.end"].values[:, None])
     # a drawn start: the line runs from it on
     late = ds.cost_lines.sel(cost_line="late").isel(school=0).values > 0
-    np.testing.assert_array_equal(late, t[None, :] >= ds["s.late.start"].values[:, None])
-    assert sorted(np.unique(ds["s.late.start"].values)) == [2, 3, 4]
+    np.testing.assert_array_equal(
+        late, t[None, :] >= ds["schools.s.cost.late.start"].values[:, None]
+    )
+    assert sorted(np.unique(ds["schools.s.cost.late.start"].values)) == [2, 3, 4]
 
 
 def test_drawn_windows_do_not_depend_on_the_chunk_size():
     a = _random_end(500)
     b = _random_end(500, chunk_size=64)
     np.testing.assert_array_equal(a.cost_lines.values, b.cost_lines.values)
-    np.testing.assert_array_equal(a["s.ops.end"].values, b["s.ops.end"].values)
+    np.testing.assert_array_equal(
+        a["schools.s.cost.ops.end"].values, b["schools.s.cost.ops.end"].values
+    )
 
 
 def _load(body: str):
@@ -259,6 +263,12 @@ year = 3
 """
 
 
+def _input(ds, tail):
+    """The one input of school ``s`` whose name ends in ``tail`` (its revenue or cost line)."""
+    (name,) = [k for k in ds.inputs.names if k.startswith("schools.s.") and k.endswith("." + tail)]
+    return name
+
+
 @pytest.mark.parametrize(
     "window",
     ["start = 2\nend = 4", 'end = { dist = "integer_uniform", low = 2, high = 5 }'],
@@ -273,13 +283,13 @@ def test_every_kind_takes_a_window(window):
 
     def on(name):  # (draw, year): the line's own window
         if "dist" in window:  # each line draws its end from its own stream
-            end = windowed[f"s.{name}.end"].values[:, None]
+            end = windowed[_input(windowed, f"{name}.end")].values[:, None]
             assert sorted(np.unique(end)) == [2, 3, 4, 5]
             return np.broadcast_to(t <= end, (200, 6))
         return np.broadcast_to((t >= 2) & (t <= 4), (200, 6))
 
     if "dist" in window:
-        ends = [windowed[f"s.{k}.end"].values for k in ("pp", "cat", "ops")]
+        ends = [windowed[_input(windowed, f"{k}.end")].values for k in ("pp", "cat", "ops")]
         assert not np.array_equal(ends[0], ends[1]) and not np.array_equal(ends[1], ends[2])
     # lines the response does not touch are the plain ones in their window, nothing outside
     for part, names in (("revenue", ["pp", "cat", "fix"]), ("cost", ["rooms", "supplies"])):

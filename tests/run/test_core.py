@@ -44,7 +44,9 @@ def test_adding_a_school_or_line_leaves_other_draws_alone(small_data):
     )
     ds3 = sustainsim.simulate(spec_from_dict(extra), draws=500)
     np.testing.assert_array_equal(base.enrollment, ds3.enrollment)
-    np.testing.assert_array_equal(base["a.grant.end"], ds3["a.grant.end"])
+    np.testing.assert_array_equal(
+        base["schools.a.revenue.grant.end"], ds3["schools.a.revenue.grant.end"]
+    )
     np.testing.assert_array_equal(base.revenue, ds3.revenue)
 
 
@@ -62,10 +64,15 @@ def test_dataset_schema_and_provenance(ref10_spec):
     assert ds.attrs["sustainsim_version"] == sustainsim.__version__
     assert ds.attrs["draws"] == 100 and ds.attrs["sampler"] == "monte_carlo"
     names = sustainsim.results.input_names(ds)
-    assert {"ref.grant.last_year", "cuts.count", "cuts.cumulative", "ref.grant.end"} <= set(names)
+    assert {
+        "schools.ref.revenue.grant.last_year",
+        "district.cuts.event.count",
+        "district.cuts.cumulative",
+        "schools.ref.revenue.grant.end",
+    } <= set(names)
     assert all(ds[n].dims == ("draw",) for n in names)
     frame = sustainsim.results.inputs_frame(ds)
-    assert len(frame) == 100 and "ref.grant.last_year" in frame
+    assert len(frame) == 100 and "schools.ref.revenue.grant.last_year" in frame
 
 
 def test_netcdf_roundtrip_is_identical(ref10_spec, tmp_path):

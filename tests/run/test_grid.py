@@ -18,6 +18,7 @@ from sustainsim.run.grid import parse_grid, parse_value, sweep
 from tests.conftest import REF10
 
 CUTS = "district.cuts.probability"
+CUT_DIM = "district.cuts.event"  # the dim of a swept path is named by the input it sets
 DRIFT = "schools.ref.enrollment.drift"
 DRAWS, SEED = 4_000, 21
 
@@ -34,12 +35,15 @@ def swept(ref10_spec, grid_2x3):
 
 def test_dims_and_coordinates(swept, grid_2x3):
     p = swept["probability"]
-    assert p.dims == (CUTS, DRIFT, "year", "school")
+    assert p.dims == (CUT_DIM, DRIFT, "year", "school")
     assert p.shape == (2, 3, 10, 1)
-    assert swept[CUTS].values.tolist() == [0.1, 0.3]
+    assert swept[CUT_DIM].values.tolist() == [0.1, 0.3]
     assert swept[DRIFT].values.tolist() == [-0.02, -0.01, 0.0]
-    assert swept["final_balance_quantile"].dims == (CUTS, DRIFT, "quantile", "school")
-    assert swept["fund_balance"].dims == (CUTS, DRIFT, "draw", "year", "school")
+    assert swept["final_balance_quantile"].dims == (CUT_DIM, DRIFT, "quantile", "school")
+    assert swept["fund_balance"].dims == (CUT_DIM, DRIFT, "draw", "year", "school")
+    assert swept[CUT_DIM].attrs["path"] == CUTS and swept[CUT_DIM].attrs["input"] == CUT_DIM
+    assert swept[CUT_DIM].attrs["label"] == "budget-cut events (probability)"
+    assert "path" not in swept[DRIFT].attrs or swept[DRIFT].attrs["path"] == DRIFT
     assert swept.attrs["seed"] == SEED and swept.attrs["draws"] == DRAWS
 
 
@@ -48,7 +52,7 @@ def test_points_equal_separate_runs(ref10_spec, swept, grid_2x3):
         for d in grid_2x3[DRIFT]:
             spec = ref10_spec.with_overrides({CUTS: c, DRIFT: d})
             ds = sustainsim.simulate(spec, draws=DRAWS, seed=SEED)
-            point = swept.sel({CUTS: c, DRIFT: d})
+            point = swept.sel({CUT_DIM: c, DRIFT: d})
             ps = sustainsim.p_solvent(ds)
             for v in ("probability", "se", "lower", "upper"):
                 np.testing.assert_array_equal(point[v].values, ps[v].values)
@@ -179,7 +183,7 @@ def test_cli_run_writes_netcdf_and_csv(tmp_path, capsys):
     )
     assert rc == 0
     ds = xr.open_dataset(out / "sweep.nc", engine="h5netcdf").load()
-    assert ds["probability"].dims == (CUTS, DRIFT, "year", "school")
+    assert ds["probability"].dims == (CUT_DIM, DRIFT, "year", "school")
     direct = sweep(
         sustainsim.load_config(REF10),
         {CUTS: [0.1, 0.2], DRIFT: [-0.01, 0]},
@@ -190,7 +194,7 @@ def test_cli_run_writes_netcdf_and_csv(tmp_path, capsys):
     np.testing.assert_array_equal(ds["probability"].values, direct["probability"].values)
     csv = pd.read_csv(out / "sweep.csv")
     assert len(csv) == 2 * 2 * 10
-    assert {CUTS, DRIFT, "year", "school", "probability", "lower", "upper"} <= set(csv.columns)
+    assert {CUT_DIM, DRIFT, "year", "school", "probability", "lower", "upper"} <= set(csv.columns)
     assert not list(out.glob(".*.tmp"))
     assert "P(solvent" in capsys.readouterr().out
 
@@ -212,7 +216,7 @@ def test_a_2x3_sweep_draws_as_a_heatmap(ref10_spec):
     grid = {"district.cuts.probability": [0.1, 0.3], "schools.ref.fund_balance": [0.0, 5e5, 2e6]}
     sw = sweep(ref10_spec, grid, draws=400, seed=2, progress=False)
     p = sw.probability.sel(year=2031, school="ref")
-    assert p.dims == ("district.cuts.probability", "schools.ref.fund_balance")
+    assert p.dims == (CUT_DIM, "schools.ref.fund_balance")
     ax = plotting.heatmap(p)
     img = ax.images[0].get_array()
     np.testing.assert_allclose(np.asarray(img), p.values)

@@ -116,7 +116,7 @@ def test_every_runner_given_the_same_plan_gives_the_same_numbers(plan):
     scen = simulate_scenarios(plan.for_spec(spec)).sel(scenario="base", drop=True)
     np.testing.assert_array_equal(scen["fund_balance"].values, ref["fund_balance"].values)
     cuts = plan.spec.config.district.cuts.probability
-    sw = sweep(plan, {"district.cuts.probability": [cuts]}).isel({"district.cuts.probability": 0})
+    sw = sweep(plan, {"district.cuts.probability": [cuts]}).isel({"district.cuts.event": 0})
     np.testing.assert_array_equal(
         sw["probability"].values, sustainsim.p_solvent(ref)["probability"].values
     )

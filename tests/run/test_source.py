@@ -31,17 +31,17 @@ magnitude = { dist = "uniform", low = 0.04, high = 0.10 }""",
 def test_regime_cuts_cluster_with_the_closed_form_share():
     spec = sustainsim.loads_config(REGIME.replace("years = 5", "years = 20"))
     ds = sustainsim.simulate(spec, draws=20_000, seed=3)
-    share = ds["cuts.recession_years"].values / 20
+    share = ds["district.cuts.recession_years"].values / 20
     truth = 0.2 / (0.2 + 0.5)  # stationary start: every year has this marginal share
     assert share.mean() == pytest.approx(truth, abs=4 * share.std() / np.sqrt(share.size))
     # expected events a year: share * 0.6 + (1 - share) * 0.05
-    per_year = ds["cuts.count"].values / 20
+    per_year = ds["district.cuts.count"].values / 20
     expected = truth * 0.6 + (1 - truth) * 0.05
     assert per_year.mean() == pytest.approx(
         expected, abs=4 * per_year.std() / np.sqrt(per_year.size)
     )
     # cuts cluster: more recession years, more cuts
-    assert stats.spearmanr(ds["cuts.recession_years"], ds["cuts.count"])[0] > 0.5
+    assert stats.spearmanr(ds["district.cuts.recession_years"], ds["district.cuts.count"])[0] > 0.5
 
 
 def test_regime_and_flat_cut_fields_exclude_each_other():
@@ -70,10 +70,10 @@ matrix = [[1.0, {rho}], [{rho}, 1.0]]
 def test_correlated_growth_rates_have_the_requested_rank_correlation():
     spec = sustainsim.loads_config(CORR.replace("{rho}", "0.7"))
     ds = sustainsim.simulate(spec, draws=20_000, seed=5)
-    rho = stats.spearmanr(ds["growth.funding_shock"], ds["growth.salary"])[0]
+    rho = stats.spearmanr(ds["district.growth.funding_shock"], ds["district.growth.salary"])[0]
     assert rho == pytest.approx(0.7, abs=4 / np.sqrt(20_000) + 0.01)
     # the marginals are unchanged
-    assert stats.kstest(ds["growth.salary"], stats.uniform(0.02, 0.02).cdf).pvalue > 1e-3
+    assert stats.kstest(ds["district.growth.salary"], stats.uniform(0.02, 0.02).cdf).pvalue > 1e-3
     assert ds.attrs["sampler"] == "monte_carlo+gaussian_copula"
 
 

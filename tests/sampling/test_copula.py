@@ -218,7 +218,7 @@ def test_correlated_growth_rates_in_a_run(small_spec):
         MonteCarlo(3), ["district.growth.funding", "district.growth.salary"], [[1, 0.7], [0.7, 1]]
     )
     ds = sustainsim.simulate(spec, draws=n, source=src, progress=False)
-    f, s = ds["growth.funding"].values, ds["growth.salary"].values
+    f, s = ds["district.growth.funding"].values, ds["district.growth.salary"].values
     assert stats.spearmanr(f, s).statistic == pytest.approx(0.7, abs=4.5 / np.sqrt(n))
     assert stats.kstest(f, "uniform", args=(0.0, 0.04)).pvalue > 1e-4
     assert stats.kstest(s, "uniform", args=(0.02, 0.02)).pvalue > 1e-4
@@ -235,7 +235,7 @@ def test_correlated_growth_rates_in_a_run(small_spec):
         for c in (3000, 777)
     ]
     xr.testing.assert_identical(small[0], small[1])
-    np.testing.assert_array_equal(small[0]["growth.salary"], s[:3000])
+    np.testing.assert_array_equal(small[0]["district.growth.salary"], s[:3000])
 
 
 def test_correlation_problems_against_a_specs_streams(ref10_spec):

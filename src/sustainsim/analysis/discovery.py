@@ -478,8 +478,8 @@ def prim(
     >>> res.trajectory[["coverage", "density", "mass"]].iloc[-1].round(2).tolist()
     [0.75, 1.0, 0.74]
     >>> print(res.describe())  # doctest: +NORMALIZE_WHITESPACE
-    ref.enrollment.change <= -2.8%: covers 75% of insolvent draws, 100% of draws in the box
-    are insolvent (the box holds 74% of all draws)
+    schools.ref.enrollment.change <= -2.8%: covers 75% of insolvent draws, 100% of draws in
+    the box are insolvent (the box holds 74% of all draws)
     """
     if not 0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5) (got {alpha})")

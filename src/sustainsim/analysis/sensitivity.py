@@ -349,9 +349,12 @@ def risk_drivers(
     Returns
     -------
     xarray.Dataset
-        A ranked table: ``input`` sorted by importance (the share of variance each
-        explains, then the absolute rank correlation), most important first, with a
-        ``rank`` coordinate (1, 2, ...). Dims ``input`` [, ``year``], ``decile``:
+        A ranked table: ``input`` (the variables' canonical names, see
+        :mod:`sustainsim.model.names`) sorted by importance (the share of variance each
+        explains, then the absolute rank correlation), most important first, with
+        coordinates ``rank`` (1, 2, ...), ``label`` (for display), ``canonical_input``
+        (the ``spec.inputs()`` name each belongs to) and ``path`` (the config path that
+        sets it). Dims ``input`` [, ``year``], ``decile``:
 
         - ``spearman``, ``spearman_pvalue``, ``spearman_lower``, ``spearman_upper``:
           rank correlation, a two-sided test of zero, and its interval;
@@ -364,8 +367,9 @@ def risk_drivers(
           decomposition of R^2 for up to :data:`MAX_LMG_INPUTS` inputs and Pratt's
           measure ``src * pearson`` above; both equal ``src ** 2`` when inputs are
           uncorrelated. Unlike squared SRCs they still add up to R^2 when inputs are
-          correlated (e.g. ``cuts.count`` and ``cuts.cumulative``); LMG also never
-          goes negative and splits evenly between exactly collinear inputs;
+          correlated (e.g. ``district.cuts.event.count`` and
+          ``district.cuts.cumulative``); LMG also never goes negative and splits evenly
+          between exactly collinear inputs;
         - ``decile_mean``: mean outcome per decile of each input (P(outcome) for a
           yes/no outcome), ``decile_lower``/``decile_upper`` the input's range in each
           decile, ``decile_swing``: top minus bottom decile mean;
@@ -378,7 +382,11 @@ def risk_drivers(
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> rd = risk_drivers(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
     >>> str(rd.input[0].values), int(rd["rank"][0]), round(float(rd.spearman[0]), 2)
-    ('ref.enrollment.change', 1, 0.2)
+    ('schools.ref.enrollment.change', 1, 0.2)
+    >>> str(rd.canonical_input[0].values)
+    'schools.ref.enrollment.innovation'
+    >>> str(rd.label[0].values)
+    'ref: enrollment shock (enrollment change over the horizon)'
     """
     if "scenario" in ds.dims:
         parts = [
@@ -442,6 +450,7 @@ def risk_drivers(
     out["decile_upper"] = (("input", "decile"), dhi, {"long_name": "largest input in decile"})
     out["redundant_with"] = ("input", [", ".join(names[k] for k in pr) for pr in partners])
     out["redundant_with"].attrs["long_name"] = "inputs this one is an exact linear function of"
+    out = out.assign_coords(_input_coords(ds, names))
     out.attrs = {
         "outcome": y.name,
         "outcome_long_name": y.attrs["long_name"],
@@ -453,6 +462,14 @@ def risk_drivers(
         "confidence": confidence,
     }
     return _ranked(out)
+
+
+def _input_coords(ds: xr.Dataset, names: Sequence[str]) -> dict[str, tuple]:
+    """``label``, ``canonical_input`` and ``path`` of each input, from its attrs."""
+    return {
+        coord: ("input", [str(ds[k].attrs.get(attr, k if attr == "label" else "")) for k in names])
+        for coord, attr in (("label", "label"), ("canonical_input", "input"), ("path", "path"))
+    }
 
 
 def _ranked(out: xr.Dataset) -> xr.Dataset:
@@ -499,7 +516,7 @@ def tornado_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``input``, ``low``, ``high`` (mean outcome in the bottom and top tail),
+        Columns ``input``, ``label``, ``low``, ``high`` (mean outcome in the bottom and top tail),
         ``base`` (mean over all draws), ``low_value`` and ``high_value`` (the input's
         ``low`` and ``high`` quantiles), sorted by ``|high - low|``, largest first.
         Inputs that order the draws exactly like an earlier input (e.g. a grant's end
@@ -513,9 +530,10 @@ def tornado_table(
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> table = tornado_table(sustainsim.simulate(spec, draws=2_000, seed=1), "solvent")
     >>> table.set_index("input")[["low", "high"]].round(2).iloc[:2].to_dict("index")
-    {'ref.enrollment.change': {'low': 0.0, 'high': 0.12}, 'cuts.count': {'low': 0.06, 'high': 0.0}}
+    {'schools.ref.enrollment.change': {'low': 0.0, 'high': 0.12}, \
+'district.cuts.event.count': {'low': 0.06, 'high': 0.0}}
     >>> table.attrs["duplicates"]
-    {'ref.grant.last_year': 'ref.grant.end'}
+    {'schools.ref.revenue.grant.last_year': 'schools.ref.revenue.grant.end'}
     """
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1 (got low={low}, high={high})")
@@ -541,6 +559,7 @@ def tornado_table(
         rows.append(
             {
                 "input": name,
+                "label": str(ds[name].attrs.get("label", name)),
                 "low": float(Y[o[:n_lo], 0].mean()),
                 "high": float(Y[o[n - n_hi :], 0].mean()),
                 "base": float(Y[:, 0].mean()),

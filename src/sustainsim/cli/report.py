@@ -32,9 +32,13 @@ Replaces the figures and report.html in the folder and keeps the run's other fil
 
 
 def central_from_attrs(ds: xr.Dataset) -> xr.Dataset | None:
-    """The central case of the config stored in ``ds`` (its text and overrides), or None."""
+    """The central case of the config stored in ``ds`` (its text and overrides), or None.
+
+    With scenarios too: ``run`` draws the composition of the config as written (the
+    ``base`` scenario), whose text and overrides are the ones stored.
+    """
     text = ds.attrs.get("config_text")
-    if not text or "scenario" in ds.dims:
+    if not text:
         return None
     try:
         spec = loads_config(text, source=ds.attrs.get("config_source") or None)

@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sustainsim import io, metrics
+from sustainsim.analysis.levers import levers
 from sustainsim.analysis.paired import compare
 from sustainsim.cli.basecase import BASE, scenarios_with_base
 from sustainsim.cli.errors import ArgumentsError, OutputPathError
@@ -29,6 +30,7 @@ from sustainsim.config import Spec, load_config
 from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
 from sustainsim.plotting.diagnostics import plot_convergence
+from sustainsim.plotting.style import house_style
 from sustainsim.report import figure_names, write_run_figures
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
@@ -48,6 +50,8 @@ __all__ = [
 ]
 
 #: bytes of a per-draw results.nc above which ``run`` warns before writing it (about 1 GB)
+#: draws the report's lever ranking runs on (each candidate a run of its own)
+LEVER_DRAWS = 10_000
 LARGE_RESULTS = 1_000_000_000
 
 EXAMPLES = """\
@@ -401,8 +405,13 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
         if len(done) == total:
             phases.say("writing the figures and report.html ...")
 
+    ranked = None
+    if spec.config.levers:  # the report's top levers, on common draws (at most LEVER_DRAWS)
+        n = min(int(ds.sizes["draw"]), LEVER_DRAWS)
+        phases.say(f"evaluating {len(spec.config.levers)} levers on {n:,} draws ...")
+        ranked = levers(spec, draws=n, seed=int(ds.attrs.get("seed", spec.config.simulation.seed)))
     figures = write_run_figures(
-        ds, out_dir, spec_text=spec.text, central=central, progress=progress
+        ds, out_dir, spec_text=spec.text, central=central, progress=progress, levers=ranked
     )
     phases.say(f"wrote report.html: {nbytes((out_dir / 'report.html').stat().st_size)}")
     if info is not None:
@@ -412,8 +421,9 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
 
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    plot_convergence(info, ax=fig.add_subplot())
+    with house_style():  # the house style of every figure
+        fig = Figure(figsize=(7, 4), layout="constrained")
+        plot_convergence(info, ax=fig.add_subplot())
     with io.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     return path

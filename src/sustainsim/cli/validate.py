@@ -1,10 +1,11 @@
 """``sustainsim validate CONFIG...``: check configs and describe them.
 
 The description lists the horizon, the schools (enrollment, model, lines), the school
-models, the scenarios, the budget cuts and every uncertain input (the random streams
-the model draws from); numbers in the shared format, and never ``None``: a field that
-does not apply is left out (regime cuts show their per-state probabilities, cohort
-enrollment its grades and base-year total).
+models, the scenarios, the budget cuts and every uncertain input (``spec.inputs()``: its
+canonical name, per draw or per year, label and distribution in plain words); numbers in
+the shared format, and never ``None``: a field that does not apply is left out (regime
+cuts show their per-state probabilities, cohort enrollment its grades and base-year
+total).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 from sustainsim.cli.numbers import count, num, pct
 from sustainsim.config import ConfigError, load_config
-from sustainsim.run.source import check_correlations, discover_streams
+from sustainsim.config.inputs import InputInfo
+from sustainsim.config.inputs import describe as describe_input
+from sustainsim.run.source import check_correlations
 
 __all__ = ["EXAMPLES", "add_arguments", "describe", "run"]
 
@@ -80,11 +83,19 @@ def _lines(items) -> str:
 
 
 def _inputs(spec) -> list[str]:
-    """The uncertain inputs: the model's random streams, grouped by name."""
-    names = list(dict.fromkeys(name for name, _ in discover_streams(spec)))
-    if not names:
+    """The uncertain inputs of ``spec.inputs()``: name, per, label, distribution in words."""
+    rows = [InputInfo(str(name), **row) for name, row in spec.inputs().iterrows()]
+    if not rows:
         return ["  uncertain inputs: none (every input fixed)"]
-    return [f"  uncertain inputs ({len(names)}):"] + [f"    {n}" for n in names]
+    table = [("name", "per", "label", "distribution")]
+    table += [(r.name, r.per, r.label, describe_input(r)) for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(3)]
+    out = [f"  uncertain inputs ({len(rows)}; set each by its path, see spec.inputs()):"]
+    for t in table:
+        out.append(
+            "    " + "  ".join(x.ljust(w) for x, w in zip(t[:3], widths, strict=True)) + "  " + t[3]
+        )
+    return out
 
 
 def describe(spec) -> str:

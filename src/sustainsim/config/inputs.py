@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from sustainsim.sampling.distributions import Distribution
 
-__all__ = ["InputInfo", "describe", "uncertain_inputs"]
+__all__ = ["InputInfo", "describe", "input_for", "uncertain_inputs"]
 
 #: field names whose values are rates or shares (shown in percent)
 _PERCENT = {
@@ -337,6 +337,29 @@ def uncertain_inputs(cfg, labels: dict[str, str] | None = None) -> list[InputInf
     return [
         InputInfo(**{**r.__dict__, "label": given[r.name]}) if r.name in given else r for r in rows
     ]
+
+
+def input_for(cfg, key: str) -> InputInfo | None:
+    """The uncertain input ``key`` names: by its canonical name, else by its config path.
+
+    A path that sets several inputs (a levy's ``pass_probability``, random, sets its own
+    value and the elections' chance) is the input of that name. None when ``key`` is
+    neither (a config path of a fixed number).
+
+    Examples
+    --------
+    >>> from sustainsim import example_config, load_config
+    >>> cfg = load_config(example_config("reference/ref10.toml")).config
+    >>> input_for(cfg, "district.cuts.probability").name
+    'district.cuts.event'
+    >>> input_for(cfg, "district.cuts.event").path
+    'district.cuts.probability'
+    """
+    rows = uncertain_inputs(cfg)
+    exact = [r for r in rows if r.name == key]
+    by_path = [r for r in rows if r.path == key]
+    found = exact or by_path
+    return found[0] if found else None
 
 
 def _fmt(v: Any, unit: str) -> str:

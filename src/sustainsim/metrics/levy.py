@@ -1,7 +1,7 @@
 """Levy risk: the chance a levy fails at the ballot and is not replaced within k tries.
 
 Every levy line that goes to the voters (it expires, or it is new) leaves the scalar
-input ``<entity>.<line>.passed_attempt`` in the results: the election attempt that
+input ``<entity>.revenue.<line>.election.passed_attempt`` in the results: the election attempt that
 passed it (1 = the first), 0 when none of the attempts allowed within the horizon did
 (:mod:`sustainsim.model.drivers.levy`). A levy is still unreplaced after ``k`` tries
 when its first ``k`` attempts all failed, with probability ``prod_{i<k} (1 - p_i)``
@@ -22,11 +22,11 @@ from sustainsim.metrics.solvency import probability
 
 __all__ = ["levy_attempts", "levy_lapse", "levy_names", "p_levy_lapse"]
 
-_SUFFIX = ".passed_attempt"
+_SUFFIX = ".election.passed_attempt"
 
 
 def levy_names(ds: xr.Dataset) -> list[str]:
-    """The levies of a run that go to the voters: ``<entity>.<line>`` labels, in order."""
+    """The levies of a run that go to the voters, ``<entity>.revenue.<line>``, in order."""
     return [
         str(k)[: -len(_SUFFIX)]
         for k, v in ds.data_vars.items()

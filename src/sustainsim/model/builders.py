@@ -15,9 +15,10 @@ schema has all of them.
 Every line then gets its own ``start``/``end`` window and ``recurring`` flag
 (:func:`sustainsim.model.windows.place`).
 
-Stream names are ``<entity>.<part>.<line>.<parameter>`` (``schools.ref.revenue.grant.end``)
-and scalar inputs ``<entity>.<line>.<parameter>``; each builder asks for its streams in
-a fixed order, which fixes Sobol dimensions and so the numbers.
+Stream names are ``<entity>.<part>.<line>.<parameter>`` (``schools.ref.revenue.grant.end``),
+and a sampled scalar input has its stream's name (:mod:`sustainsim.model.names`); each
+builder asks for its streams in a fixed order, which fixes Sobol dimensions and so the
+numbers.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from sustainsim.config import lines as schema
 from sustainsim.config.lines import line_category
-from sustainsim.model import lines
+from sustainsim.model import lines, names
 from sustainsim.model.drivers import (
     election_calendar,
     grant_schedule,
@@ -54,16 +55,24 @@ class Sampler:
         self.scalars: dict[str, np.ndarray] = {}
         self.attrs: dict[str, dict[str, str]] = {}
 
-    def record(self, label: str, values: np.ndarray, long_name: str, units: str) -> None:
-        """Keep ``values`` (broadcast to ``(n,)``) as the scalar input ``label``."""
-        self.scalars[label] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
-        self.attrs[label] = {"long_name": long_name, "units": units, "role": "input"}
+    def record(
+        self, name: str, values: np.ndarray, long_name: str, units: str, input: str | None = None
+    ) -> None:
+        """Keep ``values`` (broadcast to ``(n,)``) as the scalar input ``name``.
 
-    def value(self, stream: str, v: float | Distribution, label: str, units: str = "1") -> Value:
-        """A fixed number as is; a distribution sampled once per draw (and recorded)."""
+        Names follow :mod:`sustainsim.model.names`; ``input`` is the canonical input a
+        summary named after its path belongs to (default: the one it is named after).
+        """
+        self.scalars[name] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
+        self.attrs[name] = {"long_name": long_name, "units": units, "role": "input"}
+        if input is not None:
+            self.attrs[name]["input"] = input
+
+    def value(self, stream: str, v: float | Distribution, units: str = "1") -> Value:
+        """A fixed number as is; a distribution sampled once per draw (recorded as ``stream``)."""
         if isinstance(v, Distribution):
             x = self.draws.sample(stream, v)
-            self.record(label, x, f"sampled {label} ~ {v}", units)
+            self.record(stream, x, f"sampled {stream} ~ {v}", units)
             return x
         return float(v)
 
@@ -72,15 +81,14 @@ class Sampler:
 class LineContext:
     """Where a line is built: its entity, the chunk, the growth indices and its years.
 
-    ``stream`` and ``label`` prefix the line's stream names and scalar-input names
-    (``schools.ref`` and ``ref.``); ``offset`` shifts the line's own years and
+    ``stream`` prefixes the line's stream names, which are also its scalar inputs' names
+    (``schools.ref``); ``offset`` shifts the line's own years and
     ``window`` limits it to projected years ``window[0] .. window[1]``
     (:class:`sustainsim.model.walk.PlacedLine`).
     """
 
     sampler: Sampler
     stream: str
-    label: str
     growth: Mapping[str, np.ndarray]
     years: int
     first_year: int
@@ -107,7 +115,6 @@ class _Reader:
     def __init__(self, part: str, line: Any, ctx: LineContext):
         self.line, self.ctx = line, ctx
         self.stream = f"{ctx.stream}.{part}.{line.name}"
-        self.label = f"{ctx.label}{line.name}."
         self.common = {
             "name": line.name,
             "category": line_category(part, line),
@@ -116,9 +123,7 @@ class _Reader:
 
     def __call__(self, attr: str, units: str = "1") -> Value:
         s = self.ctx.sampler
-        return s.value(
-            f"{self.stream}.{attr}", getattr(self.line, attr), f"{self.label}{attr}", units
-        )
+        return s.value(f"{self.stream}.{attr}", getattr(self.line, attr), units)
 
 
 # --- revenue -------------------------------------------------------------------------------------
@@ -173,10 +178,11 @@ def _grant(line: schema.Grant, ctx: LineContext) -> lines.GrantRevenue:
     paying, last = grant_schedule(start, end, T, ren_u, line.renewal_probability, term)
     first = ctx.first_year
     ctx.sampler.record(
-        f"{val.label}last_year",
+        names.summary(val.stream, "last_year"),
         np.where(last > 0, first - 1 + last, first - 1),
         f"last fiscal year {line.name} pays (base year if never)",
         "fiscal year",
+        input=names.grant_input(val.stream, line),
     )
     return lines.GrantRevenue(
         **val.common, exposed=bool(line.exposed_to_cuts), amount=amount, paying=paying, start=start
@@ -207,7 +213,8 @@ def _levy_votes(line: schema.Levy, ctx: LineContext, val: _Reader) -> np.ndarray
     """``(years + 1, n)`` bool: the years collected, after the renewal elections.
 
     Attempt ``i`` of the calendar draws from stream ``<line>.election`` index ``i + 1``;
-    the passing attempt (0: none) is kept as the scalar input ``<line>.passed_attempt``.
+    the passing attempt (0: none) is kept as the scalar input
+    ``<line>.election.passed_attempt``.
     """
     d, T, off = ctx.sampler.draws, ctx.years, ctx.offset
     if not line.needs_elections:
@@ -232,7 +239,7 @@ def _levy_votes(line: schema.Levy, ctx: LineContext, val: _Reader) -> np.ndarray
         collection_lag=line.collection_lag,
         attempt_probabilities=line.pass_probability if listed else None,
     )
-    label = f"{val.label}passed_attempt"
+    label = names.summary(f"{val.stream}.election", "passed_attempt")
     ctx.sampler.record(
         label, attempt, f"election attempt that passed levy {line.name} (0: none did)", "1"
     )
@@ -313,8 +320,9 @@ def _cola(line: schema.StaffRole, val: _Reader) -> np.ndarray | None:
     stream = f"settlements.{unit}.cola" if unit else f"{val.stream}.cola"
     rates = cola_rates(line.cola, s.draws, stream, val.ctx.years)
     if random_cola(line.cola):
-        label = f"settlements.{unit}.cola" if unit else f"{val.label}cola"
-        s.record(label, rates.mean(axis=0), "mean annual settlement", "1/yr")
+        s.record(
+            names.summary(stream, "mean"), rates.mean(axis=0), "mean annual settlement", "1/yr"
+        )
     return cola_factor(rates)
 
 

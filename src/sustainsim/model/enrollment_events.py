@@ -2,7 +2,7 @@
 
 Each event with a ``hazard`` draws its year from its own stream,
 ``schools.NAME.enrollment.choice.EVENT`` (one uniform per draw), recorded as the scalar
-input ``NAME.enrollment.choice.EVENT.year``; an event with a fixed ``year`` draws nothing.
+input ``schools.NAME.enrollment.choice.EVENT.year``; an event with a fixed ``year`` draws nothing.
 The factors are those of :func:`sustainsim.model.drivers.choice.choice_factors`.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sustainsim.config.schema import Enrollment
+from sustainsim.model import names
 from sustainsim.model.builders import Sampler
 from sustainsim.model.drivers.choice import choice_factors, event_years
 
@@ -18,7 +19,7 @@ __all__ = ["choice_events"]
 
 
 def choice_events(
-    s: Sampler, en: Enrollment, T: int, pre: str, lab: str
+    s: Sampler, en: Enrollment, T: int, pre: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Entering-grade and continuing-grade multipliers ``(T + 1, n)`` of ``en``'s events.
 
@@ -30,8 +31,8 @@ def choice_events(
         The school's enrollment config.
     T : int
         Projected years.
-    pre, lab : str
-        The school's stream prefix (``schools.NAME``) and scalar-input label (``NAME.``).
+    pre : str
+        The school's stream prefix (``schools.NAME``).
 
     Returns
     -------
@@ -45,9 +46,10 @@ def choice_events(
         if e.hazard is None:
             years.append(float(e.year or 1))
             continue
-        tau = event_years(s.draws.uniform(f"{pre}.enrollment.choice.{e.name}"), e.hazard)
+        stream = f"{pre}.enrollment.choice.{e.name}"
+        tau = event_years(s.draws.uniform(stream), e.hazard)
         s.record(
-            f"{lab}enrollment.choice.{e.name}.year",
+            names.summary(stream, "year"),
             tau,
             f"projected year of choice event {e.name} (hazard {e.hazard:g})",
             "1",

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import special
 
 from sustainsim.config.schema import Config, Cuts, GrowthIndex, School
-from sustainsim.model import macro
+from sustainsim.model import macro, names
 from sustainsim.model.builders import LineContext, Sampler, build_line
 from sustainsim.model.drivers import cut_factors, enrollment_paths, growth_factors
 from sustainsim.model.drivers.cohort import cohort_paths
@@ -44,10 +44,11 @@ def _growth(s: Sampler, name: str, g: GrowthIndex, years: int) -> np.ndarray:
     if isinstance(g.rate, Distribution):
         if g.per == "year":
             rates = s.draws.sample_years(stream, g.rate, years)
-            s.record(f"growth.{name}", rates.mean(axis=0), f"mean annual {name} growth", "1/yr")
+            mean = names.summary(stream, "mean")
+            s.record(mean, rates.mean(axis=0), f"mean annual {name} growth", "1/yr")
             return growth_factors(rates, years, n)
         rate = s.draws.sample(stream, g.rate)
-        s.record(f"growth.{name}", rate, f"annual {name} growth ~ {g.rate}", "1/yr")
+        s.record(stream, rate, f"annual {name} growth ~ {g.rate}", "1/yr")
         return growth_factors(rate, years, n)
     return growth_factors(float(g.rate), years, 1)
 
@@ -57,51 +58,54 @@ def _cuts(
     cuts: Cuts,
     years: int,
     prefix: str,
-    label: str,
     states: np.ndarray | None = None,
     replay: np.ndarray | None = None,
 ) -> np.ndarray:
     d = s.draws
     if cuts.regime is not None:
-        hits, mag = _regime_cuts(s, cuts, years, prefix, label, states)
+        hits, mag = _regime_cuts(s, cuts, years, prefix, states)
+        process = prefix
     else:
         prob, magnitude = cuts.probability, cuts.magnitude
         if prob is None or magnitude is None:  # the schema requires both without a regime
             raise ValueError("cuts need probability and magnitude, or a regime")
-        p = s.value(f"{prefix}.probability", prob, f"{label}cuts.probability")
-        hits = d.uniform_years(f"{prefix}.event", years) < p
+        p = s.value(f"{prefix}.probability", prob)
+        process = f"{prefix}.event"
+        hits = d.uniform_years(process, years) < p
         if isinstance(magnitude, Distribution):
             mag = d.sample_years(f"{prefix}.magnitude", magnitude, years)
+            s.record(names.summary(f"{prefix}.magnitude", "mean"), mag.mean(axis=0),
+                     "mean drawn cut magnitude over the years", "1")  # fmt: skip
         else:
             mag = np.full((years, 1), float(magnitude))
     if replay is not None:  # replayed years: the given factor, no sampled event
         hits = hits & np.isnan(replay)[:, None]
     c = cut_factors(hits, mag, cuts.recovery, mid_year=cuts.timing == "mid_year", fixed=replay)
-    s.record(f"{label}cuts.count", hits.sum(axis=0), "number of budget-cut events", "1")
-    s.record(f"{label}cuts.cumulative", 1.0 - c[-1], "share of exposed revenue cut by the end", "1")
+    s.record(names.summary(process, "count"), hits.sum(axis=0), "number of budget-cut events", "1")
+    s.record(names.summary(prefix, "cumulative"), 1.0 - c[-1],
+             "share of exposed revenue cut by the end", "1", input=process)  # fmt: skip
     return c
 
 
-def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, label: str, states=None):
+def _regime_cuts(s: Sampler, cuts: Cuts, years: int, prefix: str, states=None):
     """Cut events from the two-state (normal / recession) chain: they cluster in bad years."""
     d = s.draws
     r = cuts.regime
     if r is None:
         raise ValueError("no regime configured")
-    rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
+    rp = f"{prefix}.regime"
     if states is None:
-        states = macro.regime_chain(s, r, years, prefix, label)
-    pn = s.value(f"{rp}.normal.probability", r.normal.probability, f"{rl}normal.probability")
-    pr = s.value(
-        f"{rp}.recession.probability", r.recession.probability, f"{rl}recession.probability"
-    )
+        states = macro.regime_chain(s, r, years, prefix)
+    pn = s.value(f"{rp}.normal.probability", r.normal.probability)
+    pr = s.value(f"{rp}.recession.probability", r.recession.probability)
     hits = regime_cut_hits(states, d.uniform_years(f"{prefix}.event", years), pn, pr)
     random_mag = any(isinstance(x.magnitude, Distribution) for x in (r.normal, r.recession))
     u_mag = (
         d.uniform_years(f"{prefix}.magnitude", years) if random_mag else np.full((years, 1), 0.5)
     )
     mag = regime_magnitudes(states, u_mag, r.normal.magnitude, r.recession.magnitude)
-    s.record(f"{label}cuts.recession_years", states.sum(axis=0), "number of recession years", "1")
+    s.record(names.summary(prefix, "recession_years"), states.sum(axis=0),
+             "number of recession years", "1")  # fmt: skip
     return hits, mag
 
 
@@ -148,21 +152,16 @@ def _enrollment(
     T: int,
     z_common: np.ndarray | None,
     pre: str,
-    lab: str,
     shift: np.ndarray | None = None,
 ):
     d = s.draws
     en = school.enrollment
     keys = ("drift", "volatility", "persistence", "common_loading")
-    par = {
-        k: s.value(f"{pre}.enrollment.{k}", getattr(en, k), f"{lab}enrollment.{k}") for k in keys
-    }
+    par = {k: s.value(f"{pre}.enrollment.{k}", getattr(en, k)) for k in keys}
     if en.model == "aggregate":
         if en.base is None:  # the schema requires a base for the aggregate model
             raise ValueError("aggregate enrollment needs a base")
-        par["base"] = s.value(
-            f"{pre}.enrollment.base", en.base, f"{lab}enrollment.base", "students"
-        )
+        par["base"] = s.value(f"{pre}.enrollment.base", en.base, "students")
     else:
         par["base"] = float((en.by_grade or [0.0])[0])
     random_params = any(np.ndim(v) for v in par.values()) or shift is not None
@@ -180,8 +179,10 @@ def _enrollment(
     closed = None
     if en.closure_hazard > 0:
         closed = closure_years(d.uniform_years(f"{pre}.enrollment.closure", T), en.closure_hazard)
+        s.record(names.summary(f"{pre}.enrollment.closure", "closed_years"),
+                 closed.sum(axis=0), "projected years closed", "1")  # fmt: skip
     cap = en.capacity if en.capacity is not None else np.inf
-    events = choice_events(s, en, T, pre, lab)
+    events = choice_events(s, en, T, pre)
     path = enrollment_paths(
         par["base"],
         par["drift"],
@@ -204,10 +205,11 @@ def _enrollment(
     elif en.grades is not None:
         grades = np.asarray(en.grade_shares, float)[:, None, None] * path[None]
     s.record(
-        f"{lab}enrollment.change",
+        names.summary(f"{pre}.enrollment", "change"),
         path[-1] / path[0] - 1.0,
         "relative enrollment change over the horizon",
         "1",
+        input=names.enrollment_input(pre, en),
     )
     return path, grades
 
@@ -279,26 +281,29 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         if needs_common
         else None
     )
+    if z_common is not None:
+        s.record(names.summary("district.enrollment.common", "mean"), z_common.mean(axis=0),
+                 "mean district-wide enrollment shock (in sd)", "sd")  # fmt: skip
     district_cut = None
     replay = macro.replayed_factors(cuts, T, first)
     if cuts is not None and cuts.scope == "district":
-        district_cut = _cuts(s, cuts, T, "district.cuts", "", states, replay)
+        district_cut = _cuts(s, cuts, T, "district.cuts", states, replay)
     shift = macro.enrollment_shift(cuts, states)
     policy = cfg.district.reserve
     reserve = policy.months if policy is not None else 0.0
     with_one_time = bool(policy.include_one_time) if policy is not None else False
     schools = []
     for sc in cfg.schools:
-        pre, lab = f"schools.{sc.name}", f"{sc.name}."
-        path, grades = _enrollment(s, sc, T, z_common, pre, lab, shift)
+        pre = f"schools.{sc.name}"
+        path, grades = _enrollment(s, sc, T, z_common, pre, shift)
         cut = district_cut
         if cuts is not None and cuts.scope == "school":
-            cut = _cuts(s, cuts, T, f"{pre}.cuts", lab, replay=replay)
+            cut = _cuts(s, cuts, T, f"{pre}.cuts", replay=replay)
         cut = _stressed(cut, cfg.district.stress_cut, T)
-        ctx = LineContext(s, pre, lab, growth, T, first)
+        ctx = LineContext(s, pre, growth, T, first)
         rev = _school_lines(ctx, cfg, sc, "revenue")
         cost = _school_lines(ctx, cfg, sc, "cost")
-        fb = s.value(f"{pre}.fund_balance", sc.fund_balance, f"{lab}fund_balance", "USD")
+        fb = s.value(f"{pre}.fund_balance", sc.fund_balance, "USD")
         schools.append(
             SchoolInputs(
                 sc.name,
@@ -324,10 +329,10 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         total = np.zeros((T + 1, draws.n))
         for x in schools:
             total += x.enrollment
-        ctx = LineContext(s, "district", "district.", growth, T, first)
+        ctx = LineContext(s, "district", growth, T, first)
         rev = tuple(build_line("revenue", ln, ctx) for ln in dist.revenue)
         cost = tuple(build_line("cost", ln, ctx) for ln in dist.cost)
-        fb = s.value("district.fund_balance", dist.fund_balance, "district.fund_balance", "USD")
+        fb = s.value("district.fund_balance", dist.fund_balance, "USD")
         district = SchoolInputs(
             "district",
             total,
@@ -339,6 +344,7 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
             reserve_one_time=with_one_time,
         )
     schools, district = tie_costs(cfg, schools, district)
+    names.annotate(cfg, s.attrs)
     return Inputs(
         n=draws.n,
         years=T,

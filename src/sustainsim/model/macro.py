@@ -25,6 +25,7 @@ import numpy as np
 
 from sustainsim.config.district import Cuts, GrowthIndex, Regime
 from sustainsim.config.macro import DEFLATOR, ENROLLMENT
+from sustainsim.model import names
 from sustainsim.model.builders import Sampler
 from sustainsim.model.drivers.growth import growth_factors, replay_rates
 from sustainsim.model.drivers.regime import regime_states
@@ -41,16 +42,16 @@ __all__ = [
 ]
 
 
-def regime_chain(s: Sampler, r: Regime, years: int, prefix: str, label: str) -> np.ndarray:
+def regime_chain(s: Sampler, r: Regime, years: int, prefix: str) -> np.ndarray:
     """The states of a regime chain ``(years, n)``: 1 in recession years.
 
     Streams ``<prefix>.regime.initial`` and ``<prefix>.regime.step``; random
-    ``p_enter`` / ``p_exit`` are recorded as ``<label>cuts.regime.p_enter`` / ``p_exit``.
+    ``p_enter`` / ``p_exit`` are recorded as ``<prefix>.regime.p_enter`` / ``p_exit``.
     """
     d = s.draws
-    rp, rl = f"{prefix}.regime", f"{label}cuts.regime."
-    pe = s.value(f"{rp}.p_enter", r.p_enter, f"{rl}p_enter")
-    px = s.value(f"{rp}.p_exit", r.p_exit, f"{rl}p_exit")
+    rp = f"{prefix}.regime"
+    pe = s.value(f"{rp}.p_enter", r.p_enter)
+    px = s.value(f"{rp}.p_exit", r.p_exit)
     return regime_states(
         d.uniform(f"{rp}.initial"),
         d.uniform_years(f"{rp}.step", years),
@@ -64,7 +65,7 @@ def coupled_states(s: Sampler, cuts: Cuts | None, years: int) -> np.ndarray | No
     """The district chain's states when a coupling needs them before the growth indices."""
     if cuts is None or cuts.regime is None or not cuts.regime.coupling:
         return None
-    return regime_chain(s, cuts.regime, years, "district.cuts", "")
+    return regime_chain(s, cuts.regime, years, "district.cuts")
 
 
 def growth_index(
@@ -87,10 +88,11 @@ def growth_index(
     if isinstance(g.rate, Distribution):
         if g.per == "year":
             rates = s.draws.sample_years(stream, g.rate, years)
-            s.record(f"growth.{name}", rates.mean(axis=0), f"mean annual {name} growth", "1/yr")
+            mean = names.summary(stream, "mean")
+            s.record(mean, rates.mean(axis=0), f"mean annual {name} growth", "1/yr")
         else:
             rates = s.draws.sample(stream, g.rate)
-            s.record(f"growth.{name}", rates, f"annual {name} growth ~ {g.rate}", "1/yr")
+            s.record(stream, rates, f"annual {name} growth ~ {g.rate}", "1/yr")
     if states is not None and add:
         rates = rates + add * states
     if g.path is not None:

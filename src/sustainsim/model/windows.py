@@ -48,17 +48,17 @@ def window_mask(part: str, line: Any, ctx: LineContext) -> np.ndarray | None:
     >>> from sustainsim.config.lines import FixedCost
     >>> from sustainsim.model.builders import LineContext, Sampler
     >>> from sustainsim.sampling.streams import ChunkDraws, Median
-    >>> ctx = LineContext(Sampler(ChunkDraws(Median(), 0, 1)), "schools.a", "a.", {}, 5, 2030)
+    >>> ctx = LineContext(Sampler(ChunkDraws(Median(), 0, 1)), "schools.a", {}, 5, 2030)
     >>> line = FixedCost(name="ops", kind="fixed", amount=1.0, start=2, end=3)
     >>> window_mask("cost", line, ctx).astype(int)
     array([0, 0, 1, 1, 0, 0])
     """
     if line.kind == "grant" or (line.start is None and line.end is None):
         return None
-    stream, label = f"{ctx.stream}.{part}.{line.name}", f"{ctx.label}{line.name}."
+    stream = f"{ctx.stream}.{part}.{line.name}"
     s = ctx.sampler
-    lo = -np.inf if line.start is None else s.value(f"{stream}.start", line.start, f"{label}start")
-    hi = np.inf if line.end is None else s.value(f"{stream}.end", line.end, f"{label}end")
+    lo = -np.inf if line.start is None else s.value(f"{stream}.start", line.start)
+    hi = np.inf if line.end is None else s.value(f"{stream}.end", line.end)
     t = np.arange(ctx.years + 1, dtype=float)
     if np.ndim(lo) or np.ndim(hi):
         t = t[:, None]

@@ -1,4 +1,4 @@
-"""Paths over years and their distribution: fan chart, balance distribution, composition.
+"""Paths over years and their distribution: fan chart and balance distribution.
 
 Every plot takes ``ax=`` (a matplotlib Axes to draw on); without it, a new pyplot figure
 (so notebooks show it). :mod:`sustainsim.report` passes Axes of plain ``Figure`` objects.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import matplotlib as mpl
 import numpy as np
 import xarray as xr
 from matplotlib import ticker
@@ -18,10 +17,12 @@ from matplotlib.axes import Axes
 from sustainsim import metrics
 from sustainsim.plotting.style import (
     _ZERO,
+    BAD_COLORS,
+    BAD_STYLES,
     COLORS,
-    HATCHES,
     UsdFormatter,
     _blend,
+    _headline,
     _label,
     _legend_below,
     _new_axes,
@@ -29,9 +30,11 @@ from sustainsim.plotting.style import (
     _value_axis,
     _where,
     _year_axis,
+    bad_future_label,
+    short_usd,
 )
 
-__all__ = ["balance_distribution", "composition", "fan_chart"]
+__all__ = ["balance_distribution", "fan_chart"]
 
 
 def fan_chart(
@@ -41,6 +44,7 @@ def fan_chart(
     quantiles: Sequence[float] = metrics.DEFAULT_QUANTILES,
     *,
     scenario: str | None = None,
+    highlight: Sequence[int] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Quantile bands of a path variable over the years, the median line, and zero.
@@ -57,6 +61,10 @@ def fan_chart(
     quantiles : sequence of float
         Symmetric pairs (in sorted order) become nested bands, the middle level (0.5)
         the line labelled ``"median"``.
+    highlight : sequence of int, optional
+        Draws (labels of the ``draw`` coord) whose own paths are drawn over the bands,
+        in the colours of :data:`~sustainsim.plotting.style.BAD_COLORS`, labelled
+        ``"bad future A"``, ``"B"``, ... (see :func:`~sustainsim.plotting.bad_futures`).
 
     Examples
     --------
@@ -64,8 +72,8 @@ def fan_chart(
     >>> import sustainsim
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> ax = fan_chart(sustainsim.simulate(spec, draws=1_000, seed=1), school="ref")
-    >>> print(ax.get_title())
-    Ending fund balance: ref
+    >>> print(ax.get_title().replace(chr(92), ""))  # without the escapes of "$"
+    ref: median balance -$4.9M in FY2036, 98% end below $0
     quantiles over 1,000 draws
     >>> plt.close(ax.figure)
     """
@@ -90,15 +98,48 @@ def fan_chart(
         ax.plot(years, q_da.sel(quantile=mid).values, "o-", color="black", ms=4, label=label)
     if variable in ("fund_balance", "surplus"):
         ax.axhline(0, label="zero", **_ZERO)
+    if highlight is not None and len(highlight):
+        paths, _, _ = _select(metrics.entity_balance(ds, variable), entity, scenario)
+        _draw_highlight(ax, paths, highlight)
     _year_axis(ax)
-    _value_axis(ax.yaxis, ds[variable].attrs.get("units"))
+    units = ds[variable].attrs.get("units")
+    _value_axis(ax.yaxis, units)
     label = _label(ds[variable], variable)
     ax.set_ylabel(label)
-    where = _where(entity, scenario)
-    ax.set_title(f"{label.split(' [')[0]}: {where}\nquantiles over {ds.sizes['draw']:,} draws")
+    _headline(ax, _fan_finding(ds, variable, q_da, entity, scenario, units),
+              f"quantiles over {ds.sizes['draw']:,} draws")  # fmt: skip
     ax.legend(loc="best", fontsize="small")
-    ax.grid(True, alpha=0.3)
+    ax.grid(True)
     return ax
+
+
+def _fan_finding(ds, variable, q_da, entity, scenario, units, where: str | None = None) -> str:
+    """The fan chart's headline: the median at the horizon (and the share below zero)."""
+    year = int(q_da["year"].values[-1])
+    name = str(ds[variable].attrs.get("long_name", variable.replace("_", " ")))
+    name = "balance" if variable == "fund_balance" else name
+    med = float(q_da.sel(quantile=0.5).isel(year=-1)) if 0.5 in q_da["quantile"] else np.nan
+    value = short_usd(med) if units == "USD" else f"{med:,.0f}"
+    compact = where is not None
+    where = _where(entity, scenario) if where is None else where
+    text = (
+        f"{where}: median {value} by FY{year}"
+        if compact
+        else (f"{where}: median {name} {value} in FY{year}")
+    )
+    if variable == "fund_balance":
+        end, _, _ = _select(metrics.entity_balance(ds).isel(year=-1), entity, scenario)
+        text += f", {float((end < 0).mean()):.0%} end below $0"
+    return text
+
+
+def _draw_highlight(ax: Axes, paths: xr.DataArray, draws: Sequence[int]) -> None:
+    """The paths of a few draws over a fan chart, each in its bad-future colour."""
+    years = paths["year"].values
+    for i, d in enumerate(draws):
+        ax.plot(years, paths.sel(draw=d).values, color=BAD_COLORS[i % len(BAD_COLORS)],
+                linestyle=BAD_STYLES[i % len(BAD_STYLES)], linewidth=1.6,
+                label=bad_future_label(i))  # fmt: skip
 
 
 def balance_distribution(
@@ -166,101 +207,18 @@ def balance_distribution(
     )
     twin.set_ylim(0, 1.02)
     twin.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=0))
-    twin.set_ylabel("share of draws at or below (ECDF)")
+    twin.set_ylabel("share of draws at or below (ECDF) [%]")
     ax.xaxis.set_major_formatter(UsdFormatter())
     ax.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=1))
     ax.set_xlabel(f"{what} [USD]")
-    ax.set_ylabel("share of draws per bin")
-    ax.set_title(f"{what}: {_where(entity, scenario)}\n{n:,} draws")
+    ax.set_ylabel("share of draws per bin [%]")
+    below = float(np.mean(values < 0))
+    verb = f"end FY{y[-1]} below $0" if which == "final" else f"dip below $0 by FY{y[-1]}"
+    _headline(ax, f"{_where(entity, scenario)}: {below:.0%} of draws {verb}",
+              f"{what}, {n:,} draws; median {short_usd(float(np.median(values)))}")  # fmt: skip
+    twin.spines["right"].set_visible(True)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = twin.get_legend_handles_labels()
     _legend_below(ax, h1 + h2, l1 + l2)
     ax.grid(True, alpha=0.3)
-    return ax
-
-
-def composition(
-    ds_central: xr.Dataset,
-    school: str | None = None,
-    *,
-    scenario: str | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """Budget composition by line over the years: stacked revenue and cost bars.
-
-    Each year has two bars: the revenue lines stacked (left) and the cost lines
-    stacked (right), positive amounts upward and negative ones downward; the gap
-    between the tops is the year's surplus or deficit.
-
-    Parameters
-    ----------
-    ds_central : xarray.Dataset
-        With ``revenue_lines`` and ``cost_lines``: :func:`sustainsim.central_case` or
-        ``simulate(spec, lines=True)`` (several draws: the mean over draws is shown).
-    school : str, optional
-        One school; default the only school, or the sum over schools (``"district"``,
-        which may also be given explicitly).
-    scenario : str, optional
-        With a ``scenario`` dim: the scenario shown (default the first).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        One bar container per non-zero line, labelled ``"revenue: NAME"`` / ``"cost: NAME"``.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> import sustainsim
-    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
-    >>> ax = composition(sustainsim.central_case(spec))
-    >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['revenue: per_pupil', 'revenue: grant', 'cost: fixed', 'cost: per_pupil']
-    >>> plt.close(ax.figure)
-    """
-    if not {"revenue_lines", "cost_lines"} <= set(ds_central.data_vars):
-        raise ValueError(
-            "composition needs per-line data (revenue_lines, cost_lines): pass "
-            "sustainsim.central_case(spec) or simulate(spec, lines=True)"
-        )
-    ax = _new_axes(ax, figsize=(9.0, 5.0))
-    hatch_i, entity = 0, ""
-    for part, offset, cmap_name in (("revenue", -0.2, "Blues"), ("cost", 0.2, "Oranges")):
-        da = ds_central[f"{part}_lines"]
-        da = da.mean("draw") if "draw" in da.dims else da
-        da, _, scenario = _select(da, None, scenario, pick_school=False)
-        names = [str(s) for s in da["school"].values]
-        if school is None or school == metrics.DISTRICT:
-            entity = names[0] if len(names) == 1 and school is None else metrics.DISTRICT
-            da = da.sum("school")
-        elif school not in names:
-            raise ValueError(f"school {school!r} not in the data (have {names})")
-        else:
-            entity, da = school, da.sel(school=school)
-        years = da["year"].values
-        line_dim = f"{part}_line"
-        keep = [str(n) for n in da[line_dim].values if np.any(da.sel({line_dim: n}) != 0)]
-        shades = np.linspace(0.85, 0.35, max(len(keep), 1))
-        up, down = np.zeros(len(years)), np.zeros(len(years))
-        for j, name in enumerate(keep):
-            v = np.asarray(da.sel({line_dim: name}).values, dtype=float)
-            ax.bar(
-                years + offset, v, 0.38, bottom=np.where(v >= 0, up, down),
-                color=mpl.colormaps[cmap_name](shades[j]), hatch=HATCHES[hatch_i % len(HATCHES)],
-                label=f"{part}: {name}", edgecolor="black", linewidth=0.4,
-            )  # fmt: skip
-            hatch_i += 1
-            up, down = up + np.maximum(v, 0), down + np.minimum(v, 0)
-    ax.axhline(0, color="black", linewidth=0.8)
-    _year_axis(ax)
-    if len(years) <= 16:
-        ax.set_xticks(years)
-    ax.yaxis.set_major_formatter(UsdFormatter())
-    ax.set_ylabel("Amount per year [USD]")
-    draws = ds_central.sizes.get("draw", 1)
-    basis = "central case" if draws == 1 else f"mean over {draws:,} draws"
-    ax.set_title(f"Budget composition: {_where(entity, scenario)} ({basis})\n"
-                 "left bar: revenue lines, right bar: cost lines")  # fmt: skip
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    ax.grid(True, axis="y", alpha=0.3)
     return ax

@@ -18,6 +18,8 @@ from sustainsim.plotting.style import (
     HATCHES,
     _as_psolvent,
     _blend,
+    _ends,
+    _headline,
     _new_axes,
     _select,
     _style,
@@ -61,7 +63,7 @@ def solvency_curve(
     >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
     >>> ax = solvency_curve(sustainsim.p_solvent(sustainsim.simulate(spec, draws=1_000, seed=1)))
     >>> print(ax.get_title())
-    Probability of staying solvent
+    Solvent through FY2036: ref 2%
     95% interval bands, 1,000 draws
     >>> plt.close(ax.figure)
     """
@@ -91,13 +93,15 @@ def solvency_curve(
     _year_axis(ax)
     ax.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1, decimals=0))
     ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("P(solvent through year)")
+    ax.set_ylabel("P(solvent through year) [%]")
     draws = ps.attrs.get("draws")
     sub = f"{ps.attrs.get('confidence', 0.95):.0%} interval bands"
     sub += f", {draws:,} draws" if draws else ""
-    ax.set_title(f"Probability of staying solvent{where}\n{sub}")
+    end = ps["probability"].isel(year=-1)
+    ends = _ends({str(n): float(end.sel({by: n})) for n in ps[by].values})
+    _headline(ax, f"Solvent through FY{int(years[-1])}{where}: {ends}", sub)
     ax.legend(title=by, loc="lower left", fontsize="small")
-    ax.grid(True, alpha=0.3)
+    ax.grid(True)
     return ax
 
 

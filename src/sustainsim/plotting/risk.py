@@ -6,7 +6,8 @@ each function takes data and an optional ``ax`` and returns the Axes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,11 @@ from sustainsim.plotting.style import (
     _label,
     _legend_below,
     _new_axes,
+    _text,
     _value_axis,
+    format_input_value,
+    input_label,
+    short_usd,
 )
 
 __all__ = ["heatmap", "tornado"]
@@ -48,13 +53,16 @@ def _sens_frame(sens: Any) -> tuple[pd.DataFrame | pd.Series, dict]:
             "tornado expects a DataFrame with columns input, low, high[, base], a Series of "
             f"signed scores, or an xarray equivalent (got {type(sens).__name__})"
         )
-    df = sens.set_index("input") if "input" in sens.columns else sens
+    df = sens.set_index(next((c for c in ("input", "label") if c in sens.columns), sens.index))
     if not {"low", "high"} <= set(df.columns):
         raise ValueError(
             f"sensitivity table needs columns low and high (and input, base); have {list(sens)}"
         )
     out = df[["low", "high"]].astype(float)
     out["base"] = df["base"].astype(float) if "base" in df.columns else 0.0
+    for col in ("low_value", "high_value"):
+        if col in df.columns:
+            out[col] = df[col].astype(float)
     return out, attrs
 
 
@@ -63,6 +71,7 @@ def tornado(
     *,
     max_inputs: int = 20,
     label: str | None = None,
+    labels: xr.Dataset | Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Tornado chart: which inputs move the outcome most, largest at the top.
@@ -77,6 +86,12 @@ def tornado(
       ``low`` and ``high`` are changes from the base (base 0).
     - **signed scores**: a Series (index: inputs) of signed effects, e.g. rank
       correlations; bars from 0, ranked by ``|score|``.
+
+    With ``low_value`` and ``high_value`` columns (the input's values at the two tail
+    cut-offs, as ``tornado_table`` gives), each bar's end is annotated with the value of
+    the input there, in the input's units when ``labels`` is the results Dataset.
+    Inputs are labelled with :func:`~sustainsim.plotting.style.input_label` of
+    ``labels`` (the Dataset's ``label`` attrs, or a mapping), else their names in words.
 
     xarray equivalents (a one-dim Dataset with ``low``/``high``[/``base``], a 1-D
     DataArray of scores) work too. Table ``attrs``: ``units`` (``"USD"``, or ``"1"`` for
@@ -96,13 +111,19 @@ def tornado(
     >>> ax = tornado(table)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['cuts', 'salary']
+    >>> table["low_value"], table["high_value"] = [0.0, 0.02], [3.0, 0.05]
+    >>> ax = tornado(table, labels={"salary": "salary growth"})
+    >>> sorted(t.get_text() for t in ax.texts)
+    ['0', '0.02', '0.05', '3']
     >>> plt.close(ax.figure)
     """
+    if labels is None and isinstance(sens, pd.DataFrame) and {"input", "label"} <= set(sens):
+        labels = dict(zip(sens["input"].astype(str), sens["label"].astype(str), strict=True))
     frame, attrs = _sens_frame(sens)
     if len(frame) == 0:
         raise ValueError("the sensitivity table is empty")
     n_bars = min(len(frame), max_inputs)
-    ax = _new_axes(ax, figsize=(8.0, 2.1 + 0.35 * n_bars))
+    ax = _new_axes(ax, figsize=(8.0, 2.4 + 0.45 * n_bars))
     outcome = str(attrs.get("outcome", ""))
     units = attrs.get("units", _OUTCOME_UNITS.get(outcome))
     if isinstance(frame, pd.Series):
@@ -126,18 +147,64 @@ def tornado(
         for i, (col, text) in enumerate((("low", lo_text), ("high", hi_text))):
             ax.barh(y, f[col].to_numpy() - base, left=base, height=0.7, color=COLORS[i],
                     hatch=HATCHES[i + 1], label=f"input {text}", **_EDGE)  # fmt: skip
+        if {"low_value", "high_value"} <= set(f.columns):
+            _annotate_ends(ax, f, y, labels)
         ax.axvline(float(np.median(base)), color="black", linewidth=1, label="base")
-        names, title = list(f.index), "Sensitivity: outcome with each input low and high"
-        default = "outcome"
-    ax.set_yticks(y, labels=[str(k) for k in names])
+        names, default = list(f.index), "outcome"
+        title = _tornado_finding(f, labels, units, {**attrs, "label": label})
+    ax.set_yticks(y, labels=[_wrap(input_label(labels, str(k)), 32) for k in names])
     ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.margins(x=0.16)
     _value_axis(ax.xaxis, units)
     text = label or attrs.get("long_name") or outcome.replace("_", " ") or default
-    ax.set_xlabel(f"{text} [{units}]" if units and units != "1" and "[" not in text else text)
+    shown = {"1": "%"}.get(str(units), units)
+    ax.set_xlabel(f"{text} [{shown}]" if shown and "[" not in text else text)
     ax.set_title(title)
     _legend_below(ax)
-    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(True, axis="x")
     return ax
+
+
+def _annotate_ends(ax: Axes, f: pd.DataFrame, y: np.ndarray, labels) -> None:
+    """The input's values outside each row's bars: the further-left end's on the left.
+
+    The other value goes at the right end, so the two never overlap, however short the bars.
+    """
+    for yy, (name, row) in zip(y, f.iterrows(), strict=True):
+        units = None
+        if isinstance(labels, xr.Dataset) and name in labels.variables:
+            units = labels[name].attrs.get("units")
+        ends = (row["low"], row["high"], row["base"])
+        first, second = ("low", "high") if row["low"] <= row["high"] else ("high", "low")
+        for col, x, dx, ha in ((first, min(ends), -3, "right"), (second, max(ends), 3, "left")):
+            ax.annotate(_text(format_input_value(row[f"{col}_value"], units)), (x, yy),
+                        xytext=(dx, 0), textcoords="offset points", ha=ha, va="center",
+                        fontsize=7)  # fmt: skip
+
+
+def _tornado_finding(f: pd.DataFrame, labels, units: str | None, attrs: dict) -> str:
+    """The tornado's headline: the top input and the outcome at its two tails."""
+    if not len(f):
+        return "Sensitivity: outcome with each input low and high"
+    name, row = str(f.index[0]), f.iloc[0]
+    outcome = str(attrs.get("label") or attrs.get("long_name") or "the outcome").split(" [")[0]
+    fmt: Callable[[float], str] = "{:.3g}".format
+    if units == "USD":
+        fmt = short_usd
+    elif units == "1":
+        fmt = "{:.0%}".format
+    top = input_label(labels, name)
+    finding = (
+        f"{top[:1].upper() + top[1:]} matters most: {fmt(row['low'])} with it low, "
+        f"{fmt(row['high'])} with it high"
+    )
+    detail = f"{outcome}: mean over each tail's draws; all draws {fmt(row['base'])}"
+    return _text(_wrap(finding, 75) + "\n" + _wrap(detail, 75))
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def heatmap(
@@ -195,8 +262,12 @@ def heatmap(
         coord = da[dim].values if dim in da.coords else np.arange(da.sizes[dim])
         texts = [f"{v:.4g}" if isinstance(v, float | np.floating) else str(v) for v in coord]
         setter(np.arange(len(coord)), labels=texts)
-    ax.set_xlabel(_label(da[xdim], xdim) if xdim in da.coords else xdim)
-    ax.set_ylabel(_label(da[ydim], ydim) if ydim in da.coords else ydim)
+    ax.set_xlabel(
+        da[xdim].attrs.get("label") or _label(da[xdim], xdim) if xdim in da.coords else xdim
+    )
+    ax.set_ylabel(
+        da[ydim].attrs.get("label") or _label(da[ydim], ydim) if ydim in da.coords else ydim
+    )
     if annotate:
         text_of = fmt.format if isinstance(fmt, str) else fmt
         norm, cm = Normalize(vmin, vmax), im.get_cmap()

@@ -9,11 +9,14 @@ school; the first scenario).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import xarray as xr
+from cycler import cycler
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
@@ -21,7 +24,22 @@ from matplotlib.transforms import ScaledTranslation
 
 from sustainsim import metrics
 
-__all__ = ["COLORS", "HATCHES", "MARKERS", "UsdFormatter", "default_entity", "format_usd"]
+__all__ = [
+    "BAD_COLORS",
+    "COLORS",
+    "HATCHES",
+    "HOUSE_RC",
+    "MARKERS",
+    "UsdFormatter",
+    "bad_future_label",
+    "default_entity",
+    "format_input_value",
+    "format_usd",
+    "house_style",
+    "input_label",
+    "short_usd",
+    "use_house_style",
+]
 
 #: Okabe-Ito colours (colour-blind safe), neighbours differing in lightness
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#D55E00", "#56B4E9", "#F0E442"]
@@ -30,6 +48,33 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++", "||", "**", "OO", "/."]
 _EDGE: dict[str, Any] = {"edgecolor": "black", "linewidth": 0.5}
 _ZERO: dict[str, Any] = {"color": "#B00000", "linestyle": "--", "linewidth": 1.2}
+#: the representative bad futures: the same colour and line style in every figure
+BAD_COLORS = ["#D55E00", "#CC79A7", "#000000"]
+BAD_STYLES: list[Any] = ["-", "--", ":"]
+#: the house style (matplotlib rcParams): one sans-serif font, Okabe-Ito colours, no
+#: top/right spines, light grid, frameless legends, left-aligned titles that state the finding
+HOUSE_RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=COLORS),
+    "axes.edgecolor": "0.3",
+    "grid.color": "0.88",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8.0,
+    "xtick.labelsize": 8.0,
+    "ytick.labelsize": 8.0,
+    "xtick.color": "0.25",
+    "ytick.color": "0.25",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
 _UNITS = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"), (1.0, "")]
 #: outcome names of :func:`sustainsim.analysis.sensitivity.tornado_table` and their units
 _OUTCOME_UNITS = {"final_balance": "USD", "worst_balance": "USD", "solvent": "1", "insolvent": "1"}
@@ -48,6 +93,155 @@ def _blend(color: str, lightness: float) -> tuple[float, float, float]:
     """``color`` mixed with white: 0 keeps the colour, 1 gives white."""
     rgb = np.array(to_rgb(color))
     return tuple(rgb + (1 - rgb) * lightness)
+
+
+def house_style() -> AbstractContextManager:
+    """A context in which new figures take the house style (:data:`HOUSE_RC`).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> with house_style():
+    ...     ax = Figure().add_subplot()
+    >>> ax.spines["top"].get_visible()
+    False
+    """
+    return mpl.rc_context(dict(HOUSE_RC))  # type: ignore[arg-type]
+
+
+def use_house_style() -> None:
+    """Make the house style the default of every later figure (e.g. in a notebook)."""
+    mpl.rcParams.update(HOUSE_RC)  # type: ignore[arg-type]
+
+
+def _headline(ax: Axes, finding: str, detail: str = "") -> None:
+    """A title that states the finding, the method in a second line.
+
+    Dollar signs are escaped: two amounts in one title would otherwise be typeset as
+    mathtext between them.
+    """
+    ax.set_title(_text(finding + (f"\n{detail}" if detail else "")))
+
+
+def _text(s: str) -> str:
+    """``s`` with its dollar signs escaped for matplotlib text (no mathtext)."""
+    return s.replace("$", r"\$")
+
+
+def short_usd(x: float) -> str:
+    """Dollars in at most three significant digits for titles: ``$918K``, ``-$81.5K``.
+
+    Examples
+    --------
+    >>> short_usd(918_234), short_usd(-81_512), short_usd(1_834_000), short_usd(-955_000)
+    ('$918K', '-$81.5K', '$1.8M', '-$955K')
+    """
+    a = abs(float(x))
+    if not np.isfinite(a):
+        return "n/a"
+    i = next((k for k, (sc, _) in enumerate(_UNITS) if a / sc >= 1), len(_UNITS) - 1)
+    m, digits = a / _UNITS[i][0], 0 if a / _UNITS[i][0] >= 99.95 else 1
+    if round(m, digits) >= 1000 and i > 0:  # $999.96K shows as $1M
+        i, m, digits = i - 1, m / 1000, 1
+    unit = _UNITS[i][1]
+    text = f"{m:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    sign = "-" if x < 0 and text.strip("0.") else ""
+    return f"{sign}${text}{unit}"
+
+
+def _ends(values: Mapping[str, float]) -> str:
+    """Probabilities by entity in words; with more than three, the district and the range.
+
+    Examples
+    --------
+    >>> _ends({"a": 0.5, "b": 0.9})
+    'a 50%, b 90%'
+    >>> _ends({"a": 0.09, "b": 0.01, "c": 0.12, "d": 0.03, "district": 0.23})
+    'district 23%; schools from 1% (b) to 12% (c)'
+    """
+    if len(values) <= 3:
+        return ", ".join(f"{k} {v:.0%}" for k, v in values.items())
+    schools = {k: v for k, v in values.items() if k != metrics.DISTRICT}
+    lo, hi = min(schools, key=schools.__getitem__), max(schools, key=schools.__getitem__)
+    head = f"district {values[metrics.DISTRICT]:.0%}; " if metrics.DISTRICT in values else ""
+    return f"{head}schools from {schools[lo]:.0%} ({lo}) to {schools[hi]:.0%} ({hi})"
+
+
+def bad_future_label(i: int) -> str:
+    """The name of the ``i``-th representative bad future: ``"bad future A"``, ..."""
+    return f"bad future {chr(ord('A') + i)}"
+
+
+# --------------------------------------------------------------------------- labels
+def _humanize(name: str) -> str:
+    """An input name in words: ``pl_k8.enrollment.change`` -> ``pl_k8: enrollment change``."""
+    parts = [p for p in str(name).split(".") if p]
+    if len(parts) == 2 and parts[0] in ("growth", "cuts"):
+        head, tail = parts
+        return f"{tail.replace('_', ' ')} growth" if head == "growth" else f"cuts: {tail}"
+    if len(parts) >= 2 and parts[0] not in ("district",):
+        return f"{parts[0]}: " + " ".join(p.replace("_", " ") for p in parts[1:])
+    return " ".join(p.replace("_", " ") for p in parts)
+
+
+def input_label(source: xr.Dataset | Mapping[str, str] | None, name: str) -> str:
+    """The human label of an input: its ``label`` attr, a mapping's entry, or its name in words.
+
+    With a Dataset: ``ds[name].attrs["label"]``, else its ``long_name`` unless that is a
+    generated one (``"sampled ... ~ dist(...)"``), prefixed by the school it belongs to.
+
+    Examples
+    --------
+    >>> input_label(None, "pl_k8.implementation_grant.end")
+    'pl_k8: implementation grant end'
+    >>> input_label({"growth.salary": "salary growth"}, "growth.salary")
+    'salary growth'
+    """
+    if isinstance(source, xr.Dataset):
+        attrs = source[name].attrs if name in source.variables else {}
+        if attrs.get("label"):
+            return str(attrs["label"])
+        long = str(attrs.get("long_name", ""))
+        head, _, rest = str(name).partition(".")
+        schools = [str(s) for s in source["school"].values] if "school" in source else []
+        only = schools == [head]  # one school: no need to say which
+        if long and " ~ " not in long and not long.startswith("sampled"):
+            return f"{head}: {long}" if head in schools and not only else long
+        if only and rest:
+            return " ".join(p.replace("_", " ") for p in rest.split(".") if p)
+    elif source is not None and name in source:
+        return str(source[name])
+    return _humanize(name)
+
+
+def format_input_value(value: float, units: str | None = None) -> str:
+    """An input's value in its units: ``4.2%/yr``, ``$280K``, ``FY2029``, ``3``, ``-12%``.
+
+    Examples
+    --------
+    >>> format_input_value(0.0421, "1/yr"), format_input_value(2.8e5, "USD")
+    ('4.2%/yr', '$280K')
+    >>> format_input_value(2029.0, "fiscal year"), format_input_value(3.0, "1")
+    ('FY2029', '3')
+    >>> format_input_value(-0.125, "1")
+    '-12.5%'
+    """
+    v = float(value)
+    if not np.isfinite(v):
+        return "n/a"
+    if units == "USD":
+        return short_usd(v)
+    if units == "1/yr":
+        return f"{v:.1%}/yr"
+    if units == "fiscal year":
+        return f"FY{v:.0f}"
+    if v == round(v):
+        return f"{v:.0f}"
+    if units == "1":
+        return f"{v:.1%}"
+    return f"{v:.3g}" + (f" {units}" if units else "")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -124,7 +318,7 @@ def _value_axis(axis, units: str | None) -> None:
 
 
 def _year_axis(ax: Axes) -> None:
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins="auto", integer=True, min_n_ticks=3))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, pos: f"{x:.0f}"))
     ax.set_xlabel("fiscal year")
 

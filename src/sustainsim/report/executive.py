@@ -135,7 +135,7 @@ def _cliff_table(ds: xr.Dataset) -> str:
     head = [
         "",
         "first year without grants (median)",
-        "recurring gap that year (median)",
+        "recurring gap that year (median; below zero: a surplus)",
         "per pupil",
         "P(a gap to fill)",
     ]
@@ -187,9 +187,11 @@ def _ask_table(ds: xr.Dataset, share: float = ASK_SHARE) -> str:
     return table("ask", f"The ask: {esc(how)}", head, rows, share=share)
 
 
-def _driver_label(ds: xr.Dataset, name: str) -> str:
-    label = str(ds[name].attrs.get("long_name", name)) if name in ds else name
-    return label.split(" ~ ")[0].removeprefix("sampled ")
+def _driver_label(rd: xr.Dataset, ds: xr.Dataset, name: str) -> str:
+    """The input's human label (the config's ``[labels]`` or one made from its name)."""
+    if "label" in rd.coords:
+        return str(rd["label"].sel(input=name).values)
+    return str(ds[name].attrs.get("label", name)) if name in ds else name
 
 
 def _drivers(ds: xr.Dataset, top: int = 3) -> str:
@@ -207,7 +209,7 @@ def _drivers(ds: xr.Dataset, top: int = 3) -> str:
         way = "higher is better" if rho > 0 else "higher is worse"
         items.append(
             f'<li data-input="{esc(name)}" data-value="{share!r}"><b>'
-            f"{esc(_driver_label(ds, name))}</b> ({way}; explains {pct(share)} of the spread "
+            f"{esc(_driver_label(rd, ds, name))}</b> ({way}; explains {pct(share)} of the spread "
             f"of the ending balance, rank correlation {rho:+.2f})</li>"
         )
     school = rd.attrs.get("school") or plotting.default_entity(
@@ -231,8 +233,38 @@ def _base_note(name: str | None) -> str:
     )
 
 
-def executive_summary(ds: xr.Dataset) -> str:
-    """The executive summary (HTML): headline, cliff, ask and drivers of the base case."""
+def _levers(lev: xr.Dataset | None, top: int = 3) -> str:
+    """The top levers (from :func:`sustainsim.analysis.levers`) by their effect on P(solvent)."""
+    if lev is None or lev.sizes.get("option", 0) == 0:
+        return ""
+    items = []
+    for i in range(min(top, lev.sizes["option"])):
+        r = lev.isel(option=i)
+        eff, se = float(r.p_solvent_effect), float(r.p_solvent_se)
+        cost = float(r.cost)
+        items.append(
+            f'<li data-option="{esc(str(r.option.values))}" data-value="{eff!r}"><b>'
+            f"{esc(str(r.option.values))}</b>: P(solvent) {_pp(eff)} "
+            f'<span class="ci">[{_pp(eff - 1.96 * se)}, {_pp(eff + 1.96 * se)}]</span>'
+            + (f", costs {esc(usd(cost))} a year" if cost else "")
+            + "</li>"
+        )
+    year = int(lev.attrs.get("year", -1))
+    when = f"FY{year}" if year > 0 else "the horizon"
+    return (
+        f"<p>The levers that move P(solvent through {when}) of <b>"
+        f"{esc(lev.attrs.get('school', ''))}</b> most, each tried on the same "
+        f"{int(lev.attrs.get('draws', 0)):,} futures as the plan (paired 95% intervals):</p>"
+        f'<ol class="levers">{"".join(items)}</ol>'
+    )
+
+
+def executive_summary(ds: xr.Dataset, levers: xr.Dataset | None = None) -> str:
+    """The executive summary (HTML): headline, cliff, ask, drivers and levers of the base case.
+
+    ``levers`` is :func:`sustainsim.analysis.levers`'s ranking, when the caller ran it
+    (the report itself never simulates).
+    """
     base, name = base_case(ds)
     summ = metrics.summary(base)
     return "\n".join(
@@ -244,6 +276,7 @@ def executive_summary(ds: xr.Dataset) -> str:
             _cliff_table(base),
             _ask_table(base),
             _drivers(base),
+            _levers(levers),
         )
         if x
     )

@@ -100,8 +100,17 @@ def _title(ds: xr.Dataset, spec_text: str | None) -> tuple[str, str]:
     return title, paras
 
 
-def build_html(ds: xr.Dataset, figures: dict[str, bytes], spec_text: str | None = None) -> str:
-    """The full self-contained HTML document (figures embedded as data URIs)."""
+def build_html(
+    ds: xr.Dataset,
+    figures: dict[str, bytes],
+    spec_text: str | None = None,
+    levers: xr.Dataset | None = None,
+) -> str:
+    """The full self-contained HTML document (figures embedded as data URIs).
+
+    ``levers``: the ranking of :func:`sustainsim.analysis.levers`, shown in the executive
+    summary when given.
+    """
     text = spec_text if spec_text is not None else ds.attrs.get("config_text", "")
     src = ds.attrs.get("config_source") or "(config given as text)"
     years = ds["year"].values
@@ -131,7 +140,7 @@ FY{int(years[0])}-FY{int(years[-1])}; sustainsim {esc(ds.attrs.get("sustainsim_v
 </header>
 <section id="executive-summary">
 <h2>Executive summary</h2>
-{executive_summary(ds)}
+{executive_summary(ds, levers)}
 </section>
 <section id="schools">
 <h2>School by school</h2>

@@ -143,18 +143,25 @@ def _headline(summ: dict, scenario: str | None) -> str:
 
 
 def summary_tables(ds: xr.Dataset) -> str:
-    """The report's summary section (HTML) from :func:`sustainsim.summary`, per scenario."""
+    """The report's detail tables (HTML) from :func:`sustainsim.summary`.
+
+    Every table for the base case (scenario ``base``, or the first); for each other
+    scenario its headline and P(solvent) by year (its paired differences against the base
+    are in the report's scenario section).
+    """
+    names = scenarios(ds)
+    base = "base" if "base" in names else names[0]
     parts = []
-    for scenario in scenarios(ds):
+    for scenario in names:
         sub = ds if scenario is None else ds.sel(scenario=scenario)
         summ = metrics.summary(sub)
         if scenario is not None:
             parts.append(f"<h3>Scenario {esc(scenario)}</h3>")
-        parts += [
-            _headline(summ, scenario),
-            _psolvent_table(summ, scenario),
-            _operating_table(summ, scenario),
-            _quantile_table(summ, scenario),
-            _risk_table(summ, scenario),
-        ]
+        parts += [_headline(summ, scenario), _psolvent_table(summ, scenario)]
+        if scenario == base:
+            parts += [
+                _operating_table(summ, scenario),
+                _quantile_table(summ, scenario),
+                _risk_table(summ, scenario),
+            ]
     return "\n".join(parts)

@@ -24,6 +24,7 @@ def _write_all(
     spec_text: str | None,
     central: xr.Dataset | None,
     progress: Callable[[str], None] | None = None,
+    levers: xr.Dataset | None = None,
 ) -> list[Path]:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -35,7 +36,9 @@ def _write_all(
         if progress is None
         else pkg.render_figures(ds, central, progress)
     )
-    page = pkg.build_html(ds, figures, spec_text)  # everything computed before the first write
+    page = pkg.build_html(
+        ds, figures, spec_text, levers
+    )  # everything computed before the first write
     paths = [_write_bytes(png, out / f"{name}.png") for name, png in figures.items()]
     paths.append(write_text(page, out / "report.html"))
     return paths
@@ -47,6 +50,7 @@ def write_report(
     *,
     spec_text: str | None = None,
     central: xr.Dataset | None = None,
+    levers: xr.Dataset | None = None,
 ) -> Path:
     """Write the figures (PNG) and a self-contained ``report.html`` into ``out_dir``.
 
@@ -55,14 +59,18 @@ def write_report(
     ds : xarray.Dataset
         Simulation results (optionally with a ``scenario`` dim).
     out_dir : str or Path
-        Created if missing. Files: ``fan_chart.png``, ``solvency_curve.png``,
-        ``balance_distribution.png``, ``composition.png`` (with line data or
-        ``central``), ``scenario_comparison.png`` (with a ``scenario`` dim),
-        ``report.html``; each written atomically.
+        Created if missing. Files: one PNG per name of
+        :func:`~sustainsim.report.figure_names` (``fan_chart.png``,
+        ``solvency_curve.png``, ``balance_distribution.png``; ``scenario_fans.png`` and
+        ``paired_differences.png`` with a ``scenario`` dim; ``tornado.png`` and
+        ``bad_futures.png`` with sampled inputs (and failing draws); ``composition.png``
+        with line data or ``central``) and ``report.html``; each written atomically.
     spec_text : str, optional
         Config text shown in the report; default ``ds.attrs["config_text"]``.
     central : xarray.Dataset, optional
         :func:`sustainsim.central_case` of the spec, for the budget-composition figure.
+    levers : xarray.Dataset, optional
+        :func:`sustainsim.analysis.levers` of the spec: the top levers in the summary.
 
     Returns
     -------
@@ -80,7 +88,7 @@ def write_report(
     ...     page.name, page.stat().st_size > 10_000
     ('report.html', True)
     """
-    return _write_all(ds, out_dir, spec_text, central)[-1]
+    return _write_all(ds, out_dir, spec_text, central, levers=levers)[-1]
 
 
 def write_run_figures(
@@ -90,6 +98,7 @@ def write_run_figures(
     spec_text: str | None = None,
     central: xr.Dataset | None = None,
     progress: Callable[[str], None] | None = None,
+    levers: xr.Dataset | None = None,
 ) -> list[Path]:
     """What ``sustainsim run`` writes beside ``results.nc``: the figures and ``report.html``.
 
@@ -97,6 +106,7 @@ def write_run_figures(
     config as written (shown in the report); ``central`` the central case
     (:func:`sustainsim.central_case`), whose line data the composition figure uses when
     ``ds`` has none; ``progress(name)`` is called as each figure is drawn. Returns the
-    paths written (PNG files, then ``report.html``).
+    paths written (PNG files, then ``report.html``); ``levers`` (the ranking of
+    :func:`sustainsim.analysis.levers`) puts the top levers in the executive summary.
     """
-    return _write_all(ds, out_dir, spec_text, central, progress)
+    return _write_all(ds, out_dir, spec_text, central, progress, levers)

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from sustainsim._version import __version__
 from sustainsim.config import ConfigError
+from sustainsim.config.inputs import input_for
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import balance_quantiles, entity_balance, p_solvent
 from sustainsim.run.core import estimate_memory, simulate
@@ -45,6 +46,7 @@ __all__ = [
     "parse_value",
     "plan_sweep",
     "sweep",
+    "swept_paths",
 ]
 
 #: paths a sweep may not vary: they change the draws (seed) or the shape of the results
@@ -160,6 +162,45 @@ def _check_grid(grid: Mapping[str, Sequence]) -> None:
         raise ConfigError(errors)
 
 
+def swept_paths(spec: Spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, Any], dict]:
+    """The grid by config path, and each path's dim: its name and attrs.
+
+    A grid key is a config path or the canonical name of an uncertain input
+    (``spec.inputs()``), which sweeps the input's ``path``. The dim of a path that sets
+    an uncertain input is named by the input's canonical name (``district.cuts.event``
+    for ``district.cuts.probability``), with attrs ``path``, ``input`` and ``label``;
+    another path names its dim itself.
+
+    Examples
+    --------
+    >>> import sustainsim
+    >>> spec = sustainsim.load_config(sustainsim.example_config("reference/ref10.toml"))
+    >>> paths, dims = swept_paths(spec, {"district.cuts.event": [0.1, 0.3]})
+    >>> paths, dims["district.cuts.probability"][0]
+    ({'district.cuts.probability': [0.1, 0.3]}, 'district.cuts.event')
+    """
+    paths: dict[str, Any] = {}
+    dims: dict[str, tuple[str, dict[str, str]]] = {}
+    errors = []
+    for key, values in grid.items():
+        row = input_for(spec.config, key) if isinstance(key, str) else None
+        path = row.path if row is not None else key
+        if path in paths:
+            errors.append(f"sweep grid: {key} and another key both set {path}; give it once")
+            continue
+        paths[path] = values
+        if row is None:
+            dims[path] = (path, {"long_name": f"swept config value {path}", "path": path})
+        else:
+            what = path.rsplit(".", 1)[-1]
+            label = row.label if path == row.name else f"{row.label} ({what.replace('_', ' ')})"
+            attrs = {"long_name": f"swept config value {path}", "path": path, "input": row.name}
+            dims[path] = (row.name, {**attrs, "label": label})
+    if errors:
+        raise ConfigError(errors)
+    return paths, dims
+
+
 def _points(grid: Mapping[str, Sequence]) -> Iterator[dict[str, Any]]:
     """The grid's points, cartesian product, last path fastest."""
     paths = list(grid)
@@ -206,7 +247,7 @@ def plan_sweep(spec: Spec, grid: Mapping[str, Sequence]) -> list[tuple[dict[str,
         For a bad path or value, naming the point and the field; nothing has run.
     """
     _check_grid(grid)
-    return _validate_points(spec, grid, keep=True)
+    return _validate_points(spec, swept_paths(spec, grid)[0], keep=True)
 
 
 #: bytes a sweep keeps per point besides its numbers (the arrays' headers, the dict)
@@ -253,6 +294,8 @@ def check_sweep(
         When the sweep would pass the memory budget.
     """
     base = spec.spec if isinstance(spec, RunPlan) else spec
+    _check_grid(grid)
+    grid = swept_paths(base, grid)[0]
     _check_grid(grid)
     plan = plan_run(spec, **options)
     if keep_draws and plan.mode == "summary":
@@ -318,7 +361,8 @@ def sweep(
     spec : Spec or RunPlan
         The base config (or a plan of it).
     grid : mapping of str to list
-        Dotted config path -> values (see :meth:`Spec.with_overrides`); the sweep runs
+        Dotted config path (or an input's canonical name, which sweeps its path) ->
+        values (see :meth:`Spec.with_overrides`); the sweep runs
         the cartesian product, e.g. ``{"district.cuts.probability": [0.1, 0.2],
         "schools.ref.enrollment.drift": [-0.02, -0.01, 0.0]}``.
     keep_draws : bool
@@ -334,7 +378,9 @@ def sweep(
     Returns
     -------
     xarray.Dataset
-        One dim per swept path (named by the path, coords the values), then
+        One dim per swept path, coords the values: named by the canonical name of the
+        uncertain input the path sets (attrs ``path``, ``input``, ``label``), else by the
+        path (see :func:`swept_paths`); then
         ``probability``, ``se``, ``lower``, ``upper`` of P(solvent through year) over
         ``(year, school)``; ``final_balance_quantile`` over ``(quantile, school)``;
         ``final_balance_mean`` over ``school``; ``config_sha256`` per point;
@@ -355,6 +401,7 @@ def sweep(
     """
     base = spec.spec if isinstance(spec, RunPlan) else spec
     n_points = check_sweep(spec, grid, keep_draws=keep_draws, **options)
+    grid, dims = swept_paths(base, grid)
     # one uniform source for every point, the base config's (as simulate_scenarios):
     # common random numbers also for Sobol designs and correlated inputs
     plan = plan_run(spec, **options)
@@ -374,7 +421,17 @@ def sweep(
         shas.append(pspec.sha256)
     if first is None:  # pragma: no cover - a checked grid has at least one point
         raise ConfigError(["sweep grid: no points"])
-    return _stack(first, results, shas, grid, plan)
+    return (
+        _stack(first, results, shas, grid, plan)
+        .rename({p: name for p, (name, _) in dims.items() if name != p})
+        .pipe(_dim_attrs, dims)
+    )
+
+
+def _dim_attrs(out: xr.Dataset, dims: Mapping[str, tuple[str, dict[str, str]]]) -> xr.Dataset:
+    for name, attrs in dims.values():
+        out[name].attrs.update(attrs)
+    return out
 
 
 def _check_same_coords(first: xr.Dataset, res: xr.Dataset, point: dict[str, Any]) -> None:
@@ -411,8 +468,6 @@ def _stack(
         attrs={"long_name": "sha256 of each point's effective config"},
     )
     out = xr.Dataset(data_vars, coords={**coords, **{k: v for k, v in first.coords.items()}})
-    for p in paths:
-        out[p].attrs.update({"long_name": f"swept config value {p}"})
     if "final_balance_quantile" in out:
         out["final_balance_quantile"].attrs.update(
             {"units": "USD", "long_name": "quantiles of the fund balance in the last year"}

@@ -443,7 +443,13 @@ def correlation_problems(
                     "in one group only"
                 )
             seen.setdefault(n, g)
-            if n not in indices:
+            sub = [k for k in known if k.startswith(n + ".")]
+            if n not in indices and sub:
+                problems.append(
+                    f"correlations[{g}]: {n!r} is a process drawing from several streams "
+                    f"({', '.join(sub)}); correlate one of them"
+                )
+            elif n not in indices:
                 close = difflib.get_close_matches(n, known, n=3)
                 hint = (
                     f" (did you mean {' or '.join(map(repr, close))}?)"
