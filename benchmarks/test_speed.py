@@ -195,8 +195,8 @@ def test_workers(benchmark, workers):
                 draws=n,
                 seed=1,
                 scheduler="processes",
-                num_workers=workers,
-                summary_only=True,
+                workers=workers,
+                mode="summary",
                 progress=False,
             )
 
