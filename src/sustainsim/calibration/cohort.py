@@ -43,7 +43,7 @@ from sustainsim.calibration.baseline import baseline_scores, pooled_changes, sco
 from sustainsim.calibration.fit import EnrollmentFit, fit_enrollment
 from sustainsim.calibration.panel import Panel, TableLike
 from sustainsim.calibration.scores import crps_sample, interval_coverage
-from sustainsim.calibration.tails import MAX_KURTOSIS, fit_student_t, student_t_sd
+from sustainsim.calibration.tails import MIN_DF, fit_student_t, student_t_sd
 from sustainsim.model.drivers.cohort import cohort_paths
 
 __all__ = ["CohortFit", "backtest_cohort", "fit_cohort", "grade_order"]
@@ -51,7 +51,7 @@ __all__ = ["CohortFit", "backtest_cohort", "fit_cohort", "grade_order"]
 #: Log-ratio deviations beyond this many robust sds are pulled in (reconfigurations).
 CLIP_SD = 4.0
 #: Fewest degrees of freedom of the yearly noise: a Student-t of kurtosis MAX_KURTOSIS.
-MIN_NOISE_DF = 4.0 + 6.0 / MAX_KURTOSIS
+MIN_NOISE_DF = MIN_DF
 
 
 def grade_order(labels: Sequence[Any]) -> list[str]:
@@ -319,9 +319,9 @@ def _noise_tails(sig: np.ndarray, z_raw: list, z_clip: list) -> tuple[np.ndarray
     Student-t with the maximum-likelihood df of its raw residuals (standardized by its
     sd), and its sd is scaled by the t fit's sd over the clipped residuals' root mean
     square (1 for normal data), as the aggregate fit does. The df is at least
-    :data:`MIN_NOISE_DF` (the tails of the largest kurtosis the fits report,
-    :data:`~sustainsim.calibration.tails.MAX_KURTOSIS`; reconfigured grades are not
-    Student-t noise); grades with fewer than 20 residuals keep their sd with normal noise.
+    :data:`MIN_NOISE_DF` (:data:`~sustainsim.calibration.tails.MIN_DF`, the tails of
+    the largest kurtosis the fits report; reconfigured grades are not Student-t noise);
+    grades with fewer than 20 residuals keep their sd with normal noise.
     """
     sig, dfs = sig.copy(), np.full(sig.size, math.inf)
     for g, (raw, clip) in enumerate(zip(z_raw, z_clip, strict=True)):

@@ -40,6 +40,7 @@ from sustainsim.calibration.baseline import baseline_scores
 from sustainsim.calibration.finance import FinanceFit, FinancePanel, fit_finance, read_finance
 from sustainsim.calibration.panel import TableLike
 from sustainsim.calibration.scores import crps_sample, interval_coverage
+from sustainsim.calibration.tails import MIN_DF
 
 __all__ = ["backtest_finance", "finance_summary", "forecast_finance"]
 
@@ -120,7 +121,8 @@ def forecast_finance(
     # the own surprises are AR(1) with ``phi``: their innovations keep the fitted variance
     # of the surprise, ``1 - phi**2`` of it new each year
     shock = rng.standard_normal((hz, d, n, k_dim)) @ (own_l * np.sqrt(1 - phi**2)[:, None]).T
-    shock *= scale * _unit_t(rng, (hz, d, n, 1), fit.df)
+    # tails no heavier than MIN_DF's (the surprise's variance is the moment estimate)
+    shock *= scale * _unit_t(rng, (hz, d, n, 1), max(fit.df, MIN_DF))
     last = [f"last_deviation_{c}" for c in names]
     x = ent[last].to_numpy() if set(last) <= set(ent.columns) else np.zeros((n, k_dim))
     x = np.broadcast_to(x, (d, n, k_dim))

@@ -26,6 +26,7 @@ from scipy import optimize, special
 
 __all__ = [
     "MAX_DF",
+    "MIN_DF",
     "excess_kurtosis",
     "fit_closure_hazard",
     "fit_student_t",
@@ -37,6 +38,10 @@ __all__ = [
 MAX_DF = 30.0
 #: Largest excess kurtosis reported for a Student-t (df <= 4.5).
 MAX_KURTOSIS = 12.0
+#: Fewest degrees of freedom simulated where a fit's tails are heavier: the Student-t
+#: of kurtosis MAX_KURTOSIS (df 4.5). Below it one draw in millions is absurd (a growth
+#: of e**50 at df 2.4) and a sample's CRPS with it is garbage.
+MIN_DF = 4.0 + 6.0 / MAX_KURTOSIS
 #: No entity's innovation variance is set below this share of its prior variance.
 VARIANCE_FLOOR = 0.25
 
