@@ -313,3 +313,22 @@ def test_recovers_mean_reversion_of_expenditure():
         float(sim["revenue_origin"][0]) * np.exp(fit.mean[0] * np.arange(1, 4)),
         rtol=1e-12,
     )
+
+
+def test_fragment_rates_count_the_persistence(synthetic):
+    # the costs' sd matches the variance of 5-year cumulative growth: with an AR(1)
+    # surprise of phi = -0.5 the own part of it is (5 + 2 sum_k (5 - k) phi**k) / 5
+    # = (5 - 4 + 1.5 - 0.5 + 0.125) / 5 = 0.425 of the i.i.d. one
+    import dataclasses
+
+    from sustainsim.calibration.finance_toml import growth_rates
+
+    fit = fit_finance(synthetic, **COLS)
+    iid = dataclasses.replace(fit, persistence=np.zeros(2))
+    ar = dataclasses.replace(fit, persistence=np.array([0.0, -0.5]))
+    for f, factor in ((iid, 1.0), (ar, 0.425)):
+        v = f.common_cov[1, 1] + f.own_cov[1, 1] * factor + 5 * (f.drift_var[1] + f.mean_se[1] ** 2)
+        m1 = math.exp(f.mean[1] + v / 2)
+        want = m1 * math.sqrt(math.expm1(v))
+        got = growth_rates(f, horizon=5)["costs"]["sd"]
+        assert got == pytest.approx(want, rel=1e-3)
