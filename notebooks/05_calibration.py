@@ -299,9 +299,14 @@ else:
 display
 
 # %% [markdown]
-# The cohort model's intervals are close to nominal and its CRPS is below both the
-# aggregate model's and the baseline's at every horizon: a school's next years are
-# mostly its current pupils moving up a grade.
+# Both models' intervals are close to nominal, and the cohort model's CRPS is below both
+# the aggregate model's and the baseline's at every horizon: a school's next years are
+# mostly its current pupils moving up a grade. The aggregate model needed three things
+# to get there on schools (README, "Calibration from history"): each school's volatility
+# drawn from its posterior, a drift spread that scales with the school's volatility, and
+# a persistence fitted with the jumps pulled in (big moves persist more than small ones);
+# and a new school's ramp has its own persistence (a school that phases in fast keeps
+# doing so).
 
 # %% [markdown]
 # ## A district's own money: revenue, spending and the fund balance from history
@@ -356,10 +361,11 @@ fin = fit_finance(cash, **FIN)
 fin.summary().round(4)
 
 # %% [markdown]
-# Revenue and spending growth are heavy-tailed (the df is small) and only loosely
-# correlated from one year to the next, and the common year effects are estimated from
-# five years only: their uncertainty (a Student-t predictive with few degrees of freedom)
-# is a large part of the forecast's width. Now the back-test:
+# Revenue and spending growth are heavy-tailed (the df is small; forecasts simulate
+# tails no heavier than df 4.5, the largest kurtosis the fits report, with the fitted
+# variance) and only loosely correlated from one year to the next, and the common year
+# effects are estimated from five years only: their uncertainty (a Student-t predictive
+# with few degrees of freedom) is a large part of the forecast's width. Now the back-test:
 
 # %%
 fbt = backtest_finance(cash, **FIN, horizon=3, draws=500)
@@ -384,12 +390,15 @@ fin_table.round(3)
 fbt.coverage_by_origin.sel(level=0.8).to_pandas().round(3)
 
 # %% [markdown]
-# Read honestly. The model's 80% intervals cover about 72% one year ahead and 82-87% two
+# Read honestly. The model's 80% intervals cover about 76% one year ahead and 84-88% two
 # and three years ahead, while the baseline's cover only 18-51%: persistence with the
-# spread of its own in-sample errors is far too sure of itself. But on the CRPS and the
-# Brier score the model does **not** beat the baseline: they are within a few percent of
-# each other at every horizon (the model slightly worse at one year, even at two and
-# three). The table by origin shows why one-year coverage falls short: forecasts made
+# spread of its own in-sample errors is far too sure of itself. On the CRPS and the
+# Brier score the model beats the baseline two and three years ahead (by 3-4%), not one
+# year ahead (3% worse). Part of the skill is that spending reverts: total expenditure
+# includes capital outlays, a lumpy item, and a district's growth surprise in one year
+# is followed by one of about -0.24 times it the next (`fin.persistence`; on the F-33
+# panel's current spending, without capital, it is 0). The table by origin shows why
+# one-year coverage falls short: forecasts made
 # from FY2024 covered under half of FY2025's balances. In FY2025 median spending grew
 # about 13% against revenue's 5% (the end of federal relief money and, the data's README
 # warns, low FY2025 figures), a common shock of a size the four years before had not
@@ -461,16 +470,20 @@ if by_model:
     agg, coh = by_model["aggregate"], by_model["cohort"]
     assert (coh.crps < agg.crps).all() and (coh.crps < coh.baseline_crps).all()
     assert (abs(coh.coverage.sel(level=0.8) - 0.8) < 0.05).all()
+    assert (abs(agg.coverage - agg.level) < 0.05).all(), "aggregate: near nominal too"
 c80, b80 = fbt.coverage.sel(level=0.8), fbt.baseline_coverage.sel(level=0.8)
 assert "[district.growth]" in fin.to_toml() and "[[correlations]]" in fin.to_toml()
 if CASH.is_file():
     assert (abs(fbt.crps / fbt.baseline_crps - 1) < 0.1).all(), "model and baseline CRPS close"
-    assert 0.65 < float(c80.sel(horizon=1)) < 0.75, "one year ahead: short of 80%"
+    assert 0.7 < float(c80.sel(horizon=1)) < 0.8, "one year ahead: short of 80%"
     assert (abs(c80.sel(horizon=[2, 3]) - 0.8) < 0.1).all(), "two, three years: near 80%"
     assert (b80 < 0.6).all(), "the baseline far too narrow"
     assert float(fbt.crps.sel(horizon=1)) > float(fbt.baseline_crps.sel(horizon=1)), (
         "no skill at h=1"
     )
+    later = dict(horizon=[2, 3])
+    assert (fbt.crps.sel(later) < fbt.baseline_crps.sel(later)).all(), "skill at h=2-3"
+    assert -0.4 < fin.persistence[1] < -0.1 and abs(fin.persistence[0]) < 0.1, "spending reverts"
     assert float(fbt.coverage_by_origin.sel(level=0.8, origin=2024, horizon=1)) < 0.6, "FY2025"
     assert fin.df < 10 and 0.1 < fin.correlation < 0.7
 else:

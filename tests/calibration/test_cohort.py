@@ -142,3 +142,36 @@ def test_calibrate_cli_writes_the_cohort_fragment(tmp_path, capsys):
     assert main(base + ["--kind", "cohort", "--for-entity", "s7"]) == 2
     assert "grade column" in capsys.readouterr().err
     assert main(base + ["--grade", "gr"]) == 2  # grade without kind cohort
+
+
+def test_noise_tails_are_fitted_per_grade():
+    from sustainsim.calibration.cohort import MIN_NOISE_DF
+    from sustainsim.calibration.tails import fit_student_t
+
+    # normal noise: no tails to speak of (df above 15 or inf), the sd as REML's
+    df, _ = by_grade_panel(np.random.default_rng(0))
+    fit = fit_cohort(df, entity="school", year="yr", grade="gr", value="pupils")
+    assert np.all(fit.noise_df > 15)
+    # unit-variance t(8) noise of sd 0.05: df within 4 se of 8 (se of the ML df of as
+    # many unit t(8) draws, by the same estimator on fresh draws) and the sd recovered
+    rng = np.random.default_rng(1)
+    n, years, g = 300, 8, len(MU)
+    counts = np.zeros((n, years, len(GRADES)))
+    counts[:, 0] = 80 * np.exp(rng.normal(0, 0.2, (n, len(GRADES))))
+    for t in range(1, years):
+        counts[:, t, 0] = counts[:, t - 1, 0] * np.exp(rng.normal(-0.01, 0.05, n))
+        e = 0.05 * rng.standard_t(8, (n, g)) * math.sqrt(6 / 8)
+        counts[:, t, 1:] = counts[:, t - 1, :-1] * np.exp(MU + e)
+    rows = [
+        (f"s{i}", 2000 + t, gr, counts[i, t, k])
+        for i in range(n)
+        for t in range(years)
+        for k, gr in enumerate(GRADES)
+    ]
+    tdf = pd.DataFrame(rows, columns=["school", "yr", "gr", "pupils"])
+    fit = fit_cohort(tdf, entity="school", year="yr", grade="gr", value="pupils")
+    _, se, _ = fit_student_t(np.random.default_rng(2).standard_t(8, n * (years - 1)))
+    for k in range(g):
+        assert max(fit.noise_df[k], MIN_NOISE_DF) == fit.noise_df[k]
+        assert abs(fit.noise_df[k] - 8) < 4 * se, (k, fit.noise_df[k], se)
+        assert fit.noise_sd[k] == pytest.approx(0.05, rel=0.08)

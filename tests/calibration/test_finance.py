@@ -267,3 +267,68 @@ def test_bad_input(tmp_path, synthetic):
     odd["x"] = odd["x"].astype(object)
     odd.loc[odd.index[:3], "x"] = ["*", 0, ""]
     assert fit_finance(odd, **COLS).n_obs < fit_finance(synthetic, **COLS).n_obs
+
+
+def test_recovers_mean_reversion_of_expenditure():
+    # no drift spread (the slope is then unbiased), Student-t surprises AR(1) with
+    # phi = (0, -0.3) for (revenue, expenditure): a spending spike is partly undone
+    truth = {**TRUTH, "drift_sd": 0.0}
+    df = synthetic_panel(n=800, years=8, seed=9, truth=truth)
+    # re-draw the growth with AR(1) own surprises on the same design
+    rng = np.random.default_rng(10)
+    n, t, phi = 800, 7, np.array([0.0, -0.3])
+    e = rng.multivariate_normal(np.zeros(2), _cov(truth["own_sd"], truth["own_corr"]), (n, t))
+    x = np.zeros((n, t, 2))
+    x[:, 0] = e[:, 0] / np.sqrt(1 - phi**2)
+    for s in range(1, t):
+        x[:, s] = phi * x[:, s - 1] + e[:, s]
+    common = rng.multivariate_normal(np.zeros(2), _cov(truth["common_sd"], 0.7), t)
+    g = truth["mean"] + common[None] + x
+    lev = 2e7 * np.exp(np.concatenate([np.zeros((n, 1, 2)), np.cumsum(g, 1)], 1))
+    df["r"], df["x"] = lev[..., 0].ravel(), lev[..., 1].ravel()
+    fit = fit_finance(df, **COLS)
+    # se of a pooled lag-1 slope from N pairs: sqrt((1 - phi**2) / N), N = n (t - 1)
+    for k in range(2):
+        se = math.sqrt((1 - phi[k] ** 2) / (n * (t - 1)))
+        assert abs(fit.persistence[k] - phi[k]) < 4 * se, (k, fit.persistence[k], se)
+    # the forecast carries the last deviation: with no shocks, no drift and no
+    # uncertainty, growth in year h is mean + phi**h * deviation (by hand)
+    import dataclasses
+
+    ent = fit.entity.copy()
+    ent["drift_revenue"], ent["drift_expenditure"] = fit.mean[0], fit.mean[1]
+    ent["last_deviation_revenue"], ent["last_deviation_expenditure"] = 0.0, 0.1
+    zero = np.zeros((2, 2))
+    frozen = dataclasses.replace(
+        fit, common_cov=zero, own_cov=zero, entity=ent, persistence=np.array([0.0, -0.5])
+    )
+    sim = forecast_finance(frozen, horizon=3, draws=2, parameter_uncertainty=False)
+    row = sim.isel(entity=0, draw=0)
+    want = float(sim["expenditure_origin"][0]) * np.exp(
+        np.cumsum(fit.mean[1] + 0.1 * (-0.5) ** np.arange(1, 4))
+    )
+    np.testing.assert_allclose(row["expenditure"], want, rtol=1e-12)
+    np.testing.assert_allclose(
+        row["revenue"],
+        float(sim["revenue_origin"][0]) * np.exp(fit.mean[0] * np.arange(1, 4)),
+        rtol=1e-12,
+    )
+
+
+def test_fragment_rates_count_the_persistence(synthetic):
+    # the costs' sd matches the variance of 5-year cumulative growth: with an AR(1)
+    # surprise of phi = -0.5 the own part of it is (5 + 2 sum_k (5 - k) phi**k) / 5
+    # = (5 - 4 + 1.5 - 0.5 + 0.125) / 5 = 0.425 of the i.i.d. one
+    import dataclasses
+
+    from sustainsim.calibration.finance_toml import growth_rates
+
+    fit = fit_finance(synthetic, **COLS)
+    iid = dataclasses.replace(fit, persistence=np.zeros(2))
+    ar = dataclasses.replace(fit, persistence=np.array([0.0, -0.5]))
+    for f, factor in ((iid, 1.0), (ar, 0.425)):
+        v = f.common_cov[1, 1] + f.own_cov[1, 1] * factor + 5 * (f.drift_var[1] + f.mean_se[1] ** 2)
+        m1 = math.exp(f.mean[1] + v / 2)
+        want = m1 * math.sqrt(math.expm1(v))
+        got = growth_rates(f, horizon=5)["costs"]["sd"]
+        assert got == pytest.approx(want, rel=1e-3)

@@ -158,3 +158,48 @@ def test_openings_ramp_is_fitted_and_not_read_as_volatility():
     _within(fit.idio_volatility, 0.04, fit.idio_volatility_se, "volatility")
     assert fit.entity_drift.loc["0", "age"] == 7
     assert np.isnan(fit.entity_drift.loc["150", "age"])
+
+
+def test_volatility_posterior_sd_is_the_conjugate_one_for_long_histories():
+    # normal innovations, log sigma_i**2 ~ N(a, 0.5**2): with T observations the posterior
+    # of log sigma**2 is about normal with variance 1 / (1 / omega**2 + T / 2) (the
+    # information of T normal draws about a log variance is T / 2)
+    rng = np.random.default_rng(3)
+    n, omega = 3000, 0.5
+    sig = np.exp(0.5 * rng.normal(math.log(0.05**2), omega, n))
+    for t in (6, 40):
+        u = sig[:, None] * rng.standard_normal((n, t))
+        res = fit_volatility_mixture(u)
+        want = math.sqrt(1.0 / (1.0 / res["omega"] ** 2 + t / 2.0))
+        assert np.median(res["log_var_sd"]) == pytest.approx(want, rel=0.15), t
+
+
+def test_drawn_volatility_keeps_the_mean_own_variance():
+    from sustainsim.calibration.backtest import _draw_volatility
+
+    rng = np.random.default_rng(4)
+    m = 200_000
+    vol, load, s = np.full(m, 0.1), np.full(m, 0.6), np.full(m, 0.8)
+    v, ld = _draw_volatility(vol, load, s, rng)
+    own = v**2 * (1 - ld**2)
+    want = 0.1**2 * (1 - 0.6**2)
+    se = float(np.std(own)) / math.sqrt(m)
+    assert abs(own.mean() - want) < 4 * se
+    np.testing.assert_allclose(v * ld, 0.06, rtol=1e-12)  # the common part is not drawn
+    # the log own variance has sd s
+    assert np.std(np.log(own)) == pytest.approx(0.8, rel=0.02)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0])
+def test_drift_exponent_tells_scaled_from_common_drift_spread(gamma):
+    # entity volatilities spread by exp(N(0, 0.6)); drift sd 0.02 * (vol_i / median)**gamma
+    rng = np.random.default_rng(8)
+    n, years = 2000, 12
+    vol_i = 0.04 * np.exp(rng.normal(0.0, 0.6, n))
+    df = t_panel(rng, n=n, years=years, df=np.inf, phi=0.2, loading=0.0, drift_sd=0.0,
+                 vol_i=vol_i)  # fmt: skip
+    trend = 0.02 * (vol_i / 0.04) ** gamma * rng.standard_normal(n)
+    df["value"] *= np.exp(np.repeat(trend, years) * np.tile(np.arange(years), n))
+    fit = fit_enrollment(df, se=False)
+    got = fit.options["drift_exponent"]
+    assert abs(got - gamma) < 0.35, got

@@ -31,6 +31,7 @@ import xarray as xr
 
 from sustainsim.calibration.baseline import baseline_scores, pooled_changes, scored_log
 from sustainsim.calibration.fit import EnrollmentFit, Panel, fit_enrollment, read_panel
+from sustainsim.calibration.ramp import ramp_factor
 from sustainsim.calibration.scores import crps_sample, interval_coverage
 from sustainsim.model.drivers.enrollment import closure_years, enrollment_paths
 
@@ -67,7 +68,8 @@ def forecast_enrollment(
     origin : int, optional
         Base year (default: the last year of the fit); entities not observed in it are left out.
     parameter_uncertainty : bool
-        Draw the mean drift and each entity's drift from their estimation distributions.
+        Draw the mean drift, each entity's drift and its own volatility from their
+        estimation distributions.
     conditional : bool
         Start the AR(1) deviation from its expected value given the last observed growth
         (``persistence**k`` times its deviation from the drift, ``k`` years before
@@ -103,6 +105,8 @@ def forecast_enrollment(
     z_own = _unit_t(rng, (horizon, d * n), fit.innovation_df)
     base = np.tile(ed["last_value"].to_numpy(), d)
     vol, load = (np.tile(ed[k].to_numpy(), d) for k in ("volatility", "loading"))
+    if parameter_uncertainty and "volatility_log_sd" in ed:
+        vol, load = _draw_volatility(vol, load, np.tile(ed["volatility_log_sd"], d), rng)
     closed = None
     if closures and (ed["closure_hazard"] > 0).any():
         closed = closure_years(rng.random((horizon, d * n)), np.tile(ed["closure_hazard"], d))
@@ -122,13 +126,37 @@ def forecast_enrollment(
     paths = paths[1:].reshape(horizon, d, n)
     if conditional:
         paths *= np.exp(_carry(fit, ed, drift, origin, horizon, split))
-    paths *= _ramp_factor(fit, ed["age"].to_numpy(), horizon, d, rng)
+    paths *= ramp_factor(
+        fit.ramp,
+        float(fit.options.get("ramp_persistence", 0.0)),
+        ed["age"].to_numpy(),
+        ed["ramp_deviation"].to_numpy() if "ramp_deviation" in ed else np.zeros(n),
+        horizon,
+        d,
+        rng,
+    )
     return xr.DataArray(
         np.moveaxis(paths, 0, 1),
         dims=("draw", "horizon", "entity"),
         coords={"horizon": np.arange(1, horizon + 1), "entity": ed.index.to_numpy()},
         attrs={"units": "students", "long_name": "simulated enrollment", "origin": origin},
     )
+
+
+def _draw_volatility(vol, load, log_sd, rng):
+    """Volatility and loading with the own variance drawn from its posterior, per path.
+
+    The own variance ``vol**2 (1 - load**2)`` is the posterior mean; a path's is that times
+    ``exp(s z - s**2 / 2)`` (lognormal with the posterior sd ``s`` of the log variance, the
+    mean kept), so the forecast integrates over the volatility as it does over the drift.
+    """
+    common = vol * load
+    own = (vol * vol - common * common) * np.exp(
+        log_sd * rng.standard_normal(vol.size) - log_sd * log_sd / 2
+    )
+    vol = np.sqrt(common * common + own)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return vol, np.where(vol > 0, common / vol, 0.0)
 
 
 def _carry(fit: EnrollmentFit, ed: pd.DataFrame, drift, origin: int, horizon: int, split):
@@ -160,25 +188,6 @@ def _unit_t(rng: np.random.Generator, shape: tuple[int, ...], df: float) -> np.n
     if not np.isfinite(df):
         return rng.standard_normal(shape)
     return rng.standard_t(df, shape) * np.sqrt((df - 2.0) / df)
-
-
-def _ramp_factor(fit: EnrollmentFit, age: np.ndarray, horizon: int, d: int, rng) -> np.ndarray:
-    """exp(cumulative ramp growth), (horizon, d, n): entities still in their opening ramp."""
-    n = age.size
-    out = np.ones((horizon, d, n))
-    ramp = fit.ramp
-    if ramp.empty or not np.isfinite(age).any():
-        return out
-    steps = np.where(np.isfinite(age), age, 1e9)[None, :] + np.arange(1, horizon + 1)[:, None]
-    mean = np.zeros((horizon, n))
-    sd = np.zeros((horizon, n))
-    for a, row in ramp.iterrows():
-        hit = steps == a
-        mean[hit], sd[hit] = row["excess_growth"], row["extra_sd"]
-    if not (mean.any() or sd.any()):
-        return out
-    inc = mean[:, None, :] + sd[:, None, :] * rng.standard_normal((horizon, d, n))
-    return np.exp(np.cumsum(inc, axis=0))
 
 
 def backtest_enrollment(

@@ -43,12 +43,15 @@ from sustainsim.calibration.baseline import baseline_scores, pooled_changes, sco
 from sustainsim.calibration.fit import EnrollmentFit, fit_enrollment
 from sustainsim.calibration.panel import Panel, TableLike
 from sustainsim.calibration.scores import crps_sample, interval_coverage
+from sustainsim.calibration.tails import MIN_DF, fit_student_t, student_t_sd
 from sustainsim.model.drivers.cohort import cohort_paths
 
 __all__ = ["CohortFit", "backtest_cohort", "fit_cohort", "grade_order"]
 
 #: Log-ratio deviations beyond this many robust sds are pulled in (reconfigurations).
 CLIP_SD = 4.0
+#: Fewest degrees of freedom of the yearly noise: a Student-t of kurtosis MAX_KURTOSIS.
+MIN_NOISE_DF = MIN_DF
 
 
 def grade_order(labels: Sequence[Any]) -> list[str]:
@@ -135,7 +138,8 @@ class CohortFit:
     ratios (NaN where a school has no ratio into that grade: the pooled one applies),
     ``by_grade`` the counts in the last year each school was observed, ``entering`` the
     aggregate fit of the entering grade, ``top_grade`` the usual last grade of the
-    schools with each entering grade.
+    schools with each entering grade; ``noise_df`` the degrees of freedom of each grade's
+    yearly noise (unit-variance Student-t; inf or None: normal).
     """
 
     grades: list[str]
@@ -149,6 +153,7 @@ class CohortFit:
     by_grade: pd.DataFrame = field(repr=False)
     entering: EnrollmentFit = field(repr=False)
     top_grade: dict[str, str] = field(repr=False)
+    noise_df: np.ndarray | None = None
 
     def summary(self) -> pd.DataFrame:
         """Log progression ratio into each grade and its se, the spread and the noise."""
@@ -265,6 +270,7 @@ def _fit_cube(ents, years, cube, grades) -> CohortFit:
     mu, se, tau, sig, nobs = (np.zeros(shape) for _ in range(5))
     post_m = np.full((ents.size, G - 1), np.nan)
     post_s = np.full((ents.size, G - 1), np.nan)
+    z_raw, z_clip = [], []
     for g in range(G - 1):
         yg, okg = _clip_rows(y[:, :, g], ok[:, :, g]), ok[:, :, g]
         nobs[g] = okg.sum()
@@ -279,6 +285,10 @@ def _fit_cube(ents, years, cube, grades) -> CohortFit:
         post_m[has, g] = mu[g] + shrink[has] * (ybar[has] - mu[g])
         pv = tau[g] ** 2 * (1 - shrink) + (1 - shrink) ** 2 * se[g] ** 2
         post_s[has, g] = np.sqrt(pv[has])
+        centre = np.where(has, post_m[:, g], mu[g])[:, None]
+        z_raw.append(((y[:, :, g] - centre) / sig[g])[okg])
+        z_clip.append(((yg - centre) / sig[g])[okg])
+    sig, noise_df = _noise_tails(sig, z_raw, z_clip)
     idx, ent_count = _entering(cube)
     entering = fit_enrollment(Panel(ents, years, ent_count))
     obs_years = ~np.isnan(cube).all(axis=2)
@@ -292,6 +302,7 @@ def _fit_cube(ents, years, cube, grades) -> CohortFit:
         ratio_se=se,
         between_sd=tau,
         noise_sd=sig,
+        noise_df=noise_df,
         n_obs=nobs.astype(int),
         entity_log_ratio=pd.DataFrame(post_m, index=names, columns=grades[1:]),
         entity_log_ratio_sd=pd.DataFrame(post_s, index=names, columns=grades[1:]),
@@ -299,6 +310,29 @@ def _fit_cube(ents, years, cube, grades) -> CohortFit:
         entering=entering,
         top_grade=tops,
     )
+
+
+def _noise_tails(sig: np.ndarray, z_raw: list, z_clip: list) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t tails of each grade's yearly noise, and the noise sds rescaled.
+
+    The REML noise sds come from clipped log ratios; each grade's noise is unit-variance
+    Student-t with the maximum-likelihood df of its raw residuals (standardized by its
+    sd), and its sd is scaled by the t fit's sd over the clipped residuals' root mean
+    square (1 for normal data), as the aggregate fit does. The df is at least
+    :data:`MIN_NOISE_DF` (:data:`~sustainsim.calibration.tails.MIN_DF`, the tails of
+    the largest kurtosis the fits report; reconfigured grades are not Student-t noise);
+    grades with fewer than 20 residuals keep their sd with normal noise.
+    """
+    sig, dfs = sig.copy(), np.full(sig.size, math.inf)
+    for g, (raw, clip) in enumerate(zip(z_raw, z_clip, strict=True)):
+        if raw.size < 20:
+            continue
+        dfs[g], _, sd = fit_student_t(raw)
+        if dfs[g] < MIN_NOISE_DF:  # tails beyond the largest kurtosis: refit the sd at the cap
+            dfs[g], sd = MIN_NOISE_DF, student_t_sd(raw, MIN_NOISE_DF)
+        ms = float(np.mean(clip * clip))
+        sig[g] *= sd / math.sqrt(ms) if ms > 0 else 1.0
+    return sig, dfs
 
 
 def _top_grades(cube: np.ndarray, grades: list[str]) -> dict[str, str]:
@@ -384,9 +418,21 @@ def _align(fit: CohortFit, counts: np.ndarray, draws_m, draws_s, rng, d: int):
     m = np.take_along_axis(draws_m, gi, axis=1)
     s = np.take_along_axis(draws_s, gi, axis=1)
     noise = np.take_along_axis(np.broadcast_to(fit.noise_sd, (n, G - 1)), gi, axis=1)
+    dfs = np.full(G - 1, math.inf) if fit.noise_df is None else fit.noise_df
+    noise_df = np.take_along_axis(np.broadcast_to(dfs, (n, G - 1)), gi, axis=1)
     z = rng.standard_normal((d, n, G - 1))
     ratios = np.exp(m[None] + s[None] * z) * valid[None, :, 1:]  # (d, n, G-1)
-    return by, ratios, noise
+    return by, ratios, noise, noise_df
+
+
+def _noise_shocks(rng, shape: tuple[int, ...], df: np.ndarray) -> np.ndarray:
+    """Unit-variance shocks (G-1, horizon, d, n), Student-t with ``df`` (n, G-1) where finite."""
+    z = rng.standard_normal(shape)
+    fin = np.isfinite(df.T)[:, None, None, :]
+    if fin.any():
+        dfb = np.broadcast_to(np.where(fin, df.T[:, None, None, :], 3.0), shape)
+        z = np.where(fin, z * np.sqrt((dfb - 2.0) / rng.chisquare(dfb)), z)
+    return z
 
 
 def forecast_cohort(
@@ -418,8 +464,8 @@ def forecast_cohort(
     ms = [fit.entity_ratios(e) for e in names]
     m = np.stack([x[0] for x in ms])
     s = np.stack([x[1] for x in ms])
-    by, ratios, noise = _align(fit, c, m, s, rng, d)
-    eps = noise.T[:, None, None, :] * rng.standard_normal((G - 1, horizon, d, n))
+    by, ratios, noise, noise_df = _align(fit, c, m, s, rng, d)
+    eps = noise.T[:, None, None, :] * _noise_shocks(rng, (G - 1, horizon, d, n), noise_df)
     paths = cohort_paths(
         np.tile(by.T, (1, d)),
         np.moveaxis(ratios, 2, 0).reshape(G - 1, d * n),

@@ -40,6 +40,7 @@ from sustainsim.calibration.baseline import baseline_scores
 from sustainsim.calibration.finance import FinanceFit, FinancePanel, fit_finance, read_finance
 from sustainsim.calibration.panel import TableLike
 from sustainsim.calibration.scores import crps_sample, interval_coverage
+from sustainsim.calibration.tails import MIN_DF
 
 __all__ = ["backtest_finance", "finance_summary", "forecast_finance"]
 
@@ -116,8 +117,18 @@ def forecast_finance(
         else 0.0
     )
     scale = np.sqrt(ent["scale"].to_numpy())[None, None, :, None]
-    shock = rng.standard_normal((hz, d, n, k_dim)) @ own_l.T
-    shock *= scale * _unit_t(rng, (hz, d, n, 1), fit.df)
+    phi = np.zeros(k_dim) if fit.persistence is None else np.asarray(fit.persistence)
+    # the own surprises are AR(1) with ``phi``: their innovations keep the fitted variance
+    # of the surprise, ``1 - phi**2`` of it new each year
+    shock = rng.standard_normal((hz, d, n, k_dim)) @ (own_l * np.sqrt(1 - phi**2)[:, None]).T
+    # tails no heavier than MIN_DF's (the surprise's variance is the moment estimate)
+    shock *= scale * _unit_t(rng, (hz, d, n, 1), max(fit.df, MIN_DF))
+    last = [f"last_deviation_{c}" for c in names]
+    x = ent[last].to_numpy() if set(last) <= set(ent.columns) else np.zeros((n, k_dim))
+    x = np.broadcast_to(x, (d, n, k_dim))
+    for t in range(hz):
+        x = phi * x + shock[t]
+        shock[t] = x
     g = mean[None, :, None, :] + common[:, :, None, :] + own_drift[None] + shock
     cum = np.cumsum(g, axis=0)
     rev = ent["revenue"].to_numpy() * np.exp(cum[..., 0])

@@ -5,7 +5,8 @@ correlation in ``[[correlations]]`` and, for a named district, its own money fro
 last year (``[district] fund_balance``, a fixed revenue and a fixed cost line).
 
 Config rates are i.i.d. each year, so the sd is chosen so that the variance of
-``horizon``-year cumulative log growth matches the fit's (as
+``horizon``-year cumulative log growth matches the fit's, the surprises' AR(1)
+``persistence`` included (as
 :meth:`~sustainsim.calibration.fit.GrowthFit.to_spec` does); the Pearson correlation of
 log growth ``r`` becomes the rank correlation ``(6 / pi) asin(r / 2)`` of a Gaussian copula.
 """
@@ -43,6 +44,18 @@ def rank_correlation(r: float) -> float:
     return 6.0 / math.pi * math.asin(r / 2.0)
 
 
+def _ar_sum_factor(phi: float, h: int) -> float:
+    """Variance of an ``h``-year sum of a stationary AR(1) over ``h`` times its variance.
+
+    Examples
+    --------
+    >>> _ar_sum_factor(0.0, 5), round(_ar_sum_factor(-0.5, 2), 3)
+    (1.0, 0.5)
+    """
+    k = np.arange(1, h)
+    return float(h + 2.0 * np.sum((h - k) * phi**k)) / h
+
+
 def growth_rates(fit: FinanceFit, entity: Any = None, horizon: int = 5) -> dict[str, dict]:
     """``{"funding": {"mean", "sd"}, "costs": {...}}``: the simple annual rates of the config.
 
@@ -60,7 +73,8 @@ def growth_rates(fit: FinanceFit, entity: Any = None, horizon: int = 5) -> dict[
             mu, v_mu = row[f"drift_{comp}"], row[f"drift_sd_{comp}"] ** 2
             v_mu += fit.mean_se[k] ** 2
             scale = float(row["scale"])
-        vol2 = fit.common_cov[k, k] + scale * fit.own_cov[k, k]
+        phi = 0.0 if fit.persistence is None else float(fit.persistence[k])
+        vol2 = fit.common_cov[k, k] + scale * fit.own_cov[k, k] * _ar_sum_factor(phi, horizon)
         v = vol2 + horizon * v_mu
         m1 = math.exp(mu + v / 2)
         rate = {

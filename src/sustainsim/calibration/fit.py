@@ -24,7 +24,7 @@ The estimator is Gaussian maximum likelihood in two stages:
 
 Heavy tails, entity volatilities, life cycles (:mod:`sustainsim.calibration.tails`):
 
-* the mean and persistence structure is fitted to growth with deviations beyond 4 robust
+* the mean and persistence structure is fitted to growth with deviations beyond 3 robust
   sds from the year's median pulled in (a jump is a heavy tail, not drift or persistence);
   the pooled innovation variance is then the Student-t maximum-likelihood one;
 * innovations are unit-variance Student-t; with ``volatility="entity"`` the entity sds
@@ -33,9 +33,13 @@ Heavy tails, entity volatilities, life cycles (:mod:`sustainsim.calibration.tail
   gets its posterior mean variance, floored at a quarter of its prior median;
 * the common factor gets its own persistence when a likelihood-ratio test prefers it;
 * growth in an entity's first 3 years after an opening seen in the data is its opening
-  ramp (mean excess growth by age, ``ramp``), and the last 3 before a closure seen in
-  the data is its winding down; both are left out of the mature process. The annual
-  closure hazard is logistic in log size.
+  ramp (mean excess growth by age, ``ramp``, with a persistence: a fast ramp stays fast,
+  :mod:`sustainsim.calibration.ramp`), and the last 3 before a closure seen in the data
+  is its winding down; both are left out of the mature process. The annual closure
+  hazard is logistic in log size;
+* an entity's drift spread scales with its volatility as ``(var_i / var)**gamma``,
+  ``gamma`` in [0, 1] by marginal likelihood (``options["drift_exponent"]``); forecasts
+  draw each entity's own variance from its posterior (``volatility_log_sd``).
 
 Standard errors come from the observed information (numerical Hessian of the profile
 likelihood) and the delta method. Entity drifts are posterior means (best linear unbiased
@@ -112,7 +116,10 @@ class LogGrowthFit:
     ``n_obs``, the last observed ``last_year``/``last_value`` and the deviation of the
     last observed growth from the drift (``last_growth_year``, ``last_deviation``),
     ``age`` (years since an opening seen in the data; NaN for entities there from the
-    first year) and ``closure_hazard`` (annual probability of closing).
+    first year), ``closure_hazard`` (annual probability of closing), ``volatility_log_sd``
+    (posterior sd of the log own variance) and ``ramp_deviation`` (the last ramp year's
+    excess growth less the ramp's mean, carried by forecasts with
+    ``options["ramp_persistence"]``).
     ``common_shock`` is the common log-growth deviation by year (year effect - drift);
     ``ramp`` the mean excess growth and extra sd of entities by age 1..3 after opening
     (their growth in those years is left out of the fit of the mature process).
