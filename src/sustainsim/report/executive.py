@@ -54,6 +54,26 @@ def _lead(summ: dict) -> str:
     )
 
 
+def _probability_cells(ps: dict, po: dict, e: str, year: object) -> str:
+    """P(solvent through ``year``) and P(no operating deficit in it), with intervals."""
+    return cell(
+        ps["probability"],
+        interval(ps["probability"], ps["lower"], ps["upper"]),
+        entity=e,
+        year=year,
+        lower=repr(ps["lower"]),
+        upper=repr(ps["upper"]),
+    ) + cell(
+        po["probability"],
+        interval(po["probability"], po["lower"], po["upper"]),
+        entity=e,
+        kind="p_no_operating_deficit",
+        year=year,
+        lower=repr(po["lower"]),
+        upper=repr(po["upper"]),
+    )
+
+
 def _headline_table(summ: dict, scenario: str | None) -> str:
     last = str(summ["years"][-1])
     rows = []
@@ -64,23 +84,7 @@ def _headline_table(summ: dict, scenario: str | None) -> str:
         q50 = d["final_balance_quantiles"]["0.5"]
         rows.append(
             f'<tr><th class="key">{esc(e)}</th>'
-            + cell(
-                ps["probability"],
-                interval(ps["probability"], ps["lower"], ps["upper"]),
-                entity=e,
-                year=last,
-                lower=repr(ps["lower"]),
-                upper=repr(ps["upper"]),
-            )
-            + cell(
-                po["probability"],
-                interval(po["probability"], po["lower"], po["upper"]),
-                entity=e,
-                kind="p_no_operating_deficit",
-                year=last,
-                lower=repr(po["lower"]),
-                upper=repr(po["upper"]),
-            )
+            + _probability_cells(ps, po, e, last)
             + cell(
                 share,
                 f"FY{med} ({pct(share)} of futures)" if med is not None else "none",
@@ -294,26 +298,7 @@ def _entity_table(ds: xr.Dataset, summ: dict, e: str, scenario: str | None) -> s
             for i, qq in enumerate(_QUANTILES)
         )
         rows.append(
-            f'<tr><th class="key">FY{y}</th>'
-            + cell(
-                ps["probability"],
-                interval(ps["probability"], ps["lower"], ps["upper"]),
-                entity=e,
-                year=y,
-                lower=repr(ps["lower"]),
-                upper=repr(ps["upper"]),
-            )
-            + cell(
-                po["probability"],
-                interval(po["probability"], po["lower"], po["upper"]),
-                entity=e,
-                kind="p_no_operating_deficit",
-                year=y,
-                lower=repr(po["lower"]),
-                upper=repr(po["upper"]),
-            )
-            + quant
-            + "</tr>"
+            f'<tr><th class="key">FY{y}</th>' + _probability_cells(ps, po, e, y) + quant + "</tr>"
         )
     head = [
         "year",
