@@ -82,7 +82,6 @@ def test_a_permission_error_on_the_csv_is_a_value_error_naming_it(tmp_path, monk
         raise PermissionError(13, "Permission denied", path)
 
     monkeypatch.setattr(pd, "read_csv", refuse)
-    with pytest.raises(
-        ValueError, match=r"cannot read data file .*enrollment\.csv.*Permission denied"
-    ):
+    with pytest.raises(ValueError, match=r"data file .*enrollment\.csv.*Permission denied") as e:
         read_panel(path, entity=None)
+    assert e.value.kind == "cannot read"  # the CLI says: error: cannot read: ...

@@ -223,12 +223,31 @@ def test_errors_say_their_kind(tmp_path, capsys):
     afile.write_text("x")
     fake = tmp_path / "fake.nc"
     fake.write_text("not netcdf")
+    csv = tmp_path / "panel.csv"
+    csv.write_text("id,y,v\na,2020,100\na,2021,101\n")
     cases = [
         (["run", str(bad)], "error: invalid config"),
         (["run", str(REF10), "--out", str(afile)], "error: cannot write --out"),
         (["compare", str(LEAP), "--out", str(afile / "x")], "error: cannot write --out"),
         (["compare", str(fake)], "error: cannot read"),
         (["run", str(REF10), "--draws", "5", "--target-se", "0.1"], "error: invalid arguments"),
+        (
+            [
+                "backtest",
+                str(tmp_path / "none.csv"),
+                "--entity",
+                "a",
+                "--year",
+                "y",
+                "--value",
+                "v",
+            ],
+            "error: cannot read: data file",
+        ),
+        (
+            ["calibrate", str(csv), "--entity", "nope", "--year", "y", "--value", "v"],
+            "error: invalid data: column 'nope' not found",
+        ),
     ]
     for argv, kind in cases:
         assert main(argv) == 2

@@ -31,7 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from sustainsim.calibration.backtest import backtest_enrollment
-from sustainsim.calibration.panel import TableLike, read_table
+from sustainsim.calibration.panel import DataError, TableLike, read_table
 
 __all__ = ["backtest", "backtest_summary", "read_long"]
 
@@ -67,7 +67,7 @@ def read_long(
         out["grade"] = df[grade].astype(str).to_numpy()
     out.loc[~(out["value"] > 0), "value"] = np.nan
     if out.empty:
-        raise ValueError(f"no rows in {where} (filters: {dict(filters or {})})")
+        raise DataError(f"no rows in {where} (filters: {dict(filters or {})})")
     return out
 
 

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from sustainsim.calibration.panel import TableLike, read_table
+from sustainsim.calibration.panel import DataError, TableLike, read_table
 from sustainsim.calibration.tails import VARIANCE_FLOOR, fit_student_t
 
 __all__ = ["FinanceFit", "FinancePanel", "fit_finance", "read_finance"]
@@ -114,14 +114,14 @@ def read_finance(
             x[~(x > 0)] = np.nan
         out[key] = np.where(np.isfinite(x), x, np.nan)
     if out.empty:
-        raise ValueError(f"no rows in {where} (filters: {dict(filters or {})})")
+        raise DataError(f"no rows in {where} (filters: {dict(filters or {})})")
     if out["year"].isna().any() or not np.all(np.mod(out["year"], 1) == 0):
-        raise ValueError(f"column {year!r} in {where} must hold whole-number years")
+        raise DataError(f"column {year!r} in {where} must hold whole-number years")
     out["year"] = out["year"].astype(int)
     dup = out.duplicated(["entity", "year"])
     if dup.any():
         e, y = out.loc[dup, ["entity", "year"]].iloc[0]
-        raise ValueError(f"entity {e!r} has more than one row for {year} = {y} in {where}")
+        raise DataError(f"entity {e!r} has more than one row for {year} = {y} in {where}")
     return out.sort_values(["entity", "year"]).reset_index(drop=True)
 
 

@@ -11,11 +11,24 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "TableLike", "read_panel", "read_table"]
+__all__ = ["DataError", "Panel", "TableLike", "read_panel", "read_table"]
 
 TableLike: TypeAlias = "pd.DataFrame | str | os.PathLike[str]"
 
 # ---------------------------------------------------------------------------------- input
+
+
+class DataError(ValueError):
+    """A data file that cannot be read, or does not hold what a fit needs.
+
+    ``kind`` is ``"cannot read"`` (missing or unreadable file) or ``"invalid data"`` (a
+    missing column, text in a number column, ...); the command line prints
+    ``error: KIND: message`` and exits 2.
+    """
+
+    def __init__(self, message: str, kind: str = "invalid data"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def read_table(
@@ -35,24 +48,28 @@ def read_table(
         df, where = data, "the table"
     else:
         if not Path(data).is_file():
-            raise ValueError(f"data file {str(data)!r} does not exist (expected a CSV file)")
+            raise DataError(
+                f"data file {str(data)!r} does not exist (expected a CSV file)", "cannot read"
+            )
         where = f"file {str(data)!r}"
         try:
             df = pd.read_csv(data)
         except OSError as exc:
-            raise ValueError(f"cannot read data {where}: {exc.strerror or exc}") from None
+            raise DataError(f"data {where}: {exc.strerror or exc}", "cannot read") from None
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ValueError(f"data {where} is not a readable CSV table: {exc}") from None
+            raise DataError(
+                f"data {where} is not a readable CSV table: {exc}", "cannot read"
+            ) from None
     for col in list(columns) + list(filters or {}):
         if col not in df.columns:
             have = ", ".join(map(str, df.columns))
-            raise ValueError(f"column {col!r} not found in {where}; available columns: {have}")
+            raise DataError(f"column {col!r} not found in {where}; available columns: {have}")
     for col, want in (filters or {}).items():
         if isinstance(want, str) and pd.api.types.is_numeric_dtype(df[col]):
             try:
                 want = float(want)
             except ValueError:
-                raise ValueError(f"filter {col}={want!r}: column {col!r} is numeric") from None
+                raise DataError(f"filter {col}={want!r}: column {col!r} is numeric") from None
         df = df[df[col] == want]
     return df, where
 
@@ -98,18 +115,18 @@ def read_panel(
     if per_pupil is not None:
         out["value"] /= _numeric(df, per_pupil, where)
     if out["year"].isna().any() or not np.all(np.mod(out["year"], 1) == 0):
-        raise ValueError(f"column {year!r} must hold whole-number years")
+        raise DataError(f"column {year!r} must hold whole-number years")
     out["year"] = out["year"].astype(int)
     out = out.dropna(subset=["value"])
     bad = int(((out["value"] <= 0) | ~np.isfinite(out["value"])).sum())
     if bad:
-        raise ValueError(f"column {value!r} must be positive and finite ({bad} rows are not)")
+        raise DataError(f"column {value!r} must be positive and finite ({bad} rows are not)")
     dup = out.duplicated(["entity", "year"])
     if dup.any():
         e, y = out.loc[dup, ["entity", "year"]].iloc[0]
-        raise ValueError(f"entity {e!r} has more than one row for {year} = {y} in {where}")
+        raise DataError(f"entity {e!r} has more than one row for {year} = {y} in {where}")
     if out.empty:
-        raise ValueError(f"no usable rows in {where} (filters: {dict(filters or {})})")
+        raise DataError(f"no usable rows in {where} (filters: {dict(filters or {})})")
     return out.sort_values(["entity", "year"]).reset_index(drop=True)
 
 
@@ -126,7 +143,7 @@ def _numeric(df: pd.DataFrame, col: str, where: str) -> np.ndarray:
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         first = raw.iloc[rows[0]]
-        raise ValueError(
+        raise DataError(
             f"column {col!r} in {where} has {rows.size} non-numeric value(s), first "
             f"{first!r} in data row {rows[0] + 1}; fix or remove those rows (empty cells "
             "and NA markers count as missing)"

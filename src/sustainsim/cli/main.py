@@ -23,6 +23,7 @@ from types import ModuleType
 
 from sustainsim import io
 from sustainsim._version import __version__
+from sustainsim.calibration.panel import DataError
 from sustainsim.config import ConfigError
 
 __all__ = ["COMMANDS", "main"]
@@ -182,6 +183,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         text = str(exc)
         head = "cannot write " if text.startswith("--") else "cannot write the output: "
         print(f"error: {head}{text}", file=sys.stderr)
+        return 2
+    except DataError as exc:  # a data file of calibrate or backtest
+        print(f"error: {exc.kind}: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
