@@ -21,6 +21,7 @@ import xarray as xr
 
 from sustainsim import io
 from sustainsim.metrics.criteria import reserve_requirement
+from sustainsim.metrics.exact_quantiles import quantiles_1d
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, p_solvent
 
 __all__ = ["PERCENTILES", "forecast_table", "p_solvent_table", "write_tables", "write_workbook"]
@@ -180,11 +181,11 @@ def _forecast(ds, central, entity, percentiles, totals, central_totals) -> pd.Da
     years = ds["year"].values
     qs = list(percentiles)
     central_rows = dict(_rows(central, entity, central_totals))
+    pcts = _percentiles(ds, entity, totals, qs)
     data: dict[tuple[str, str], np.ndarray] = {}
-    for key, da in _rows(ds, entity, totals):
+    for key, pct in pcts.items():
         c = central_rows.get(key)
         mid = c.isel(draw=0).values if c is not None else np.full(len(years), np.nan)
-        pct = da.quantile(qs, dim="draw").transpose("year", "quantile").values
         data[key] = np.column_stack([mid, pct]).ravel()
     # lines only the central case has (a run without line data): their percentiles are blank
     for key, c in central_rows.items():
@@ -200,6 +201,24 @@ def _forecast(ds, central, entity, percentiles, totals, central_totals) -> pd.Da
     )
     index = pd.MultiIndex.from_tuples(order, names=["section", entity])
     return pd.DataFrame(np.array([data[k] for k in order]), index=index, columns=columns)
+
+
+def _percentiles(
+    ds: xr.Dataset, entity: str, totals: dict[str, xr.DataArray], qs: list[float]
+) -> dict[tuple[str, str], np.ndarray]:
+    """Each row's ``(year, quantile)`` percentiles over draws, a fiscal year at a time.
+
+    A year's rows are a draw long (they stay in cache, with no run-sized temporaries),
+    and :func:`~sustainsim.metrics.exact_quantiles.quantiles_1d` gives numpy's numbers.
+    """
+    n_years = ds.sizes["year"]
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for j in range(n_years):
+        sub_totals = {k: v.isel(year=j) for k, v in totals.items()}
+        for key, da in _rows(ds.isel(year=j), entity, sub_totals):
+            row = out.setdefault(key, np.empty((n_years, len(qs))))
+            row[j] = quantiles_1d(da.values, qs)
+    return out
 
 
 def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Path:
