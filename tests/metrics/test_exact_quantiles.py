@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sustainsim.metrics.exact_quantiles import quantiles_1d
+from sustainsim.metrics.exact_quantiles import draw_quantiles, quantiles_1d
 
 QS = [[0.1, 0.5, 0.9], [0.05, 0.25, 0.75, 0.95], [0.001, 0.999], [0.5]]
 
@@ -52,3 +53,18 @@ def test_strided_input():
     x = np.asfortranarray(np.random.default_rng(5).normal(size=(50_000, 3)))
     for j in range(3):
         assert np.array_equal(quantiles_1d(x[:, j], QS[0]), np.quantile(x[:, j], QS[0]))
+
+
+@pytest.mark.parametrize("q", [0.05, [0.05, 0.5, 0.95]])
+def test_draw_quantiles_is_xarrays(q):
+    rng = np.random.default_rng(7)
+    values = np.asfortranarray(rng.normal(size=(40_000, 3, 2)))
+    values[:5, 1, 0] = np.nan
+    da = xr.DataArray(
+        values,
+        dims=("draw", "year", "school"),
+        coords={"year": [2027, 2028, 2029], "school": ["a", "b"]},
+        name="fund_balance",
+        attrs={"units": "USD"},
+    )
+    xr.testing.assert_identical(draw_quantiles(da, q), da.quantile(q, dim="draw"))

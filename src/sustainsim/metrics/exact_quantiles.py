@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import xarray as xr
 
-__all__ = ["quantiles_1d"]
+__all__ = ["draw_quantiles", "quantiles_1d"]
 
 #: below this many values the whole-array selection is as fast
 _MIN_SIZE = 20_000
@@ -41,7 +42,7 @@ def _order_stat_pair(x: np.ndarray, k: int, sample: np.ndarray) -> tuple[float, 
     return float(inside[r]), float(inside[r + 1])
 
 
-def quantiles_1d(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
+def quantiles_1d(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray:
     """``np.nanquantile(x, q)`` (linear), bit-identical, by bracketed selection.
 
     Parameters
@@ -49,7 +50,7 @@ def quantiles_1d(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     x : numpy.ndarray
         One-dimensional float values (a variable over draws); NaN values are skipped as
         :func:`numpy.nanquantile` skips them (numpy computes those cases).
-    q : sequence of float
+    q : sequence of float or numpy.ndarray
         Quantiles strictly between 0 and 1.
 
     Returns
@@ -93,3 +94,43 @@ def quantiles_1d(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     out = np.add(a, diff * gamma)
     np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
     return out
+
+
+def draw_quantiles(da: xr.DataArray, q: float | Sequence[float], dim: str = "draw") -> xr.DataArray:
+    """``da.quantile(q, dim=dim)`` (xarray's default linear, NaN skipped), bit-identical.
+
+    Each column over ``dim`` goes through :func:`quantiles_1d` in place (no copy of
+    ``da``). The result has ``quantile`` first and the other dims in order, with their
+    coordinates; a scalar ``q`` gives a scalar ``quantile`` coordinate, as xarray does.
+
+    Examples
+    --------
+    >>> da = xr.DataArray(np.arange(10.0).reshape(5, 2), dims=("draw", "school"))
+    >>> draw_quantiles(da, [0.5]).values.tolist()
+    [[4.0, 5.0]]
+    """
+    scalar = np.ndim(q) == 0
+    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    moved = da.transpose(dim, ...)
+    values = np.asarray(moved.values)
+    rest = values.shape[1:]
+    out = np.empty((qs.size, *rest))
+    for idx in np.ndindex(*rest):
+        out[(slice(None), *idx)] = quantiles_1d(values[(slice(None), *idx)], qs)
+    dims = moved.dims[1:]
+    coords = {k: c for k, c in da.coords.items() if dim not in c.dims}
+    if scalar:
+        return xr.DataArray(
+            out[0],
+            dims=dims,
+            coords={**coords, "quantile": qs[0]},
+            name=da.name,
+            attrs=dict(da.attrs),
+        )
+    return xr.DataArray(
+        out,
+        dims=("quantile", *dims),
+        coords={**coords, "quantile": qs},
+        name=da.name,
+        attrs=dict(da.attrs),
+    )
