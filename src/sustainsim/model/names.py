@@ -121,6 +121,22 @@ class _Matcher:
         return [self._patterns[i] for i in sorted(hits)]
 
 
+#: the last config annotated (frozen, so its inputs cannot change) and its index
+_LAST: list = []
+
+
+def _index(cfg) -> tuple[list, dict, _Matcher]:
+    """``cfg``'s uncertain inputs, by name and by pattern: computed once, not every chunk."""
+    from sustainsim.config.inputs import uncertain_inputs
+
+    if _LAST and _LAST[0] is cfg:
+        return _LAST[1]
+    rows = uncertain_inputs(cfg)
+    index = (rows, {r.name: r for r in rows}, _Matcher([r.name for r in rows]))
+    _LAST[:] = [cfg, index]
+    return index
+
+
 def annotate(cfg, attrs: MutableMapping[str, dict[str, str]]) -> None:
     """Add ``input``, ``label`` and ``path`` to the attrs of each per-draw input variable.
 
@@ -135,11 +151,7 @@ def annotate(cfg, attrs: MutableMapping[str, dict[str, str]]) -> None:
     attrs : dict of str to dict
         Changed in place.
     """
-    from sustainsim.config.inputs import uncertain_inputs
-
-    rows = uncertain_inputs(cfg)
-    by_name = {r.name: r for r in rows}
-    matching = _Matcher([r.name for r in rows])
+    rows, by_name, matching = _index(cfg)
     for name, a in attrs.items():
         owner = a.get("input")
         if owner is None:
