@@ -68,3 +68,13 @@ def test_draw_quantiles_is_xarrays(q):
         attrs={"units": "USD"},
     )
     xr.testing.assert_identical(draw_quantiles(da, q), da.quantile(q, dim="draw"))
+
+
+def test_lumps():
+    # a constant line, and lumps at the quantiles: brackets of one value
+    rng = np.random.default_rng(3)
+    for x in (
+        np.zeros(100_000),
+        np.where(rng.random(100_000) < 0.8, 5.0, rng.normal(size=100_000)),
+    ):
+        assert np.array_equal(quantiles_1d(x, QS[0]), np.quantile(x, QS[0]))
