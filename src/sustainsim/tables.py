@@ -21,6 +21,7 @@ import xarray as xr
 
 from sustainsim import io
 from sustainsim.metrics.criteria import reserve_requirement
+from sustainsim.metrics.exact_quantiles import quantiles_1d
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, p_solvent
 
 __all__ = ["PERCENTILES", "forecast_table", "p_solvent_table", "write_tables", "write_workbook"]
@@ -125,8 +126,10 @@ def _enrollment(ds: xr.Dataset, entity: str) -> xr.DataArray:
     return e.sum("school") if entity == DISTRICT else e.sel(school=entity)
 
 
-def _entities(totals: dict[str, xr.DataArray]) -> list[str]:
-    return [str(s) for s in totals["fund_balance"]["school"].values]
+def _entities(ds: xr.Dataset) -> list[str]:
+    """The schools (and the district) of a run, without computing its totals."""
+    first = ds.isel(year=slice(0, 1)) if "year" in ds.dims else ds
+    return [str(s) for s in entity_balance(first)["school"].values]
 
 
 def forecast_table(
@@ -168,23 +171,23 @@ def forecast_table(
     """
     if "scenario" in ds.dims:
         raise ValueError("forecast_table takes one scenario: select it with ds.sel(scenario=...)")
-    return _forecast(ds, central, entity, percentiles, _totals(ds), _totals(central))
-
-
-def _forecast(ds, central, entity, percentiles, totals, central_totals) -> pd.DataFrame:
-    """:func:`forecast_table` on totals computed once for every entity of the run."""
-    names = _entities(totals)
+    names = _entities(ds)
     entity = entity or (DISTRICT if DISTRICT in names else names[0])
     if entity not in names:
         raise ValueError(f"entity {entity!r} not in the results; have {', '.join(names)}")
+    pcts = _percentiles(ds, [entity], list(percentiles))[entity]
+    return _forecast(ds, central, entity, percentiles, _totals(central), pcts)
+
+
+def _forecast(ds, central, entity, percentiles, central_totals, pcts) -> pd.DataFrame:
+    """:func:`forecast_table` from the central case's totals and the entity's percentiles."""
     years = ds["year"].values
     qs = list(percentiles)
     central_rows = dict(_rows(central, entity, central_totals))
     data: dict[tuple[str, str], np.ndarray] = {}
-    for key, da in _rows(ds, entity, totals):
+    for key, pct in pcts.items():
         c = central_rows.get(key)
         mid = c.isel(draw=0).values if c is not None else np.full(len(years), np.nan)
-        pct = da.quantile(qs, dim="draw").transpose("year", "quantile").values
         data[key] = np.column_stack([mid, pct]).ravel()
     # lines only the central case has (a run without line data): their percentiles are blank
     for key, c in central_rows.items():
@@ -200,6 +203,27 @@ def _forecast(ds, central, entity, percentiles, totals, central_totals) -> pd.Da
     )
     index = pd.MultiIndex.from_tuples(order, names=["section", entity])
     return pd.DataFrame(np.array([data[k] for k in order]), index=index, columns=columns)
+
+
+def _percentiles(
+    ds: xr.Dataset, entities: list[str], qs: list[float]
+) -> dict[str, dict[tuple[str, str], np.ndarray]]:
+    """Each entity's rows' ``(year, quantile)`` percentiles over draws, a year at a time.
+
+    A year's totals and rows are a draw long (no run-sized temporaries: every amount is
+    by year, so a year's are the same numbers), and
+    :func:`~sustainsim.metrics.exact_quantiles.quantiles_1d` gives numpy's numbers.
+    """
+    n_years = ds.sizes["year"]
+    out: dict[str, dict[tuple[str, str], np.ndarray]] = {e: {} for e in entities}
+    for j in range(n_years):
+        sub = ds.isel(year=j)
+        sub_totals = _totals(sub)
+        for entity in entities:
+            for key, da in _rows(sub, entity, sub_totals):
+                row = out[entity].setdefault(key, np.empty((n_years, len(qs))))
+                row[j] = quantiles_1d(da.values, qs)
+    return out
 
 
 def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Path:
@@ -221,11 +245,12 @@ def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Pat
     for cell in ws[1]:
         cell.font = Font(bold=True)
     bold = Font(bold=True)
-    totals, central_totals = _totals(ds), _totals(central)
-    names = _entities(totals)
+    central_totals = _totals(central)
+    names = _entities(ds)
     order = ([DISTRICT] if DISTRICT in names else []) + [n for n in names if n != DISTRICT]
+    pcts = _percentiles(ds, order, list(PERCENTILES))
     for entity in order:
-        table = _forecast(ds, central, entity, PERCENTILES, totals, central_totals)
+        table = _forecast(ds, central, entity, PERCENTILES, central_totals, pcts[entity])
         sh = wb.create_sheet(entity[:31])
         years = list(dict.fromkeys(y for y, _ in table.columns))
         stats = list(dict.fromkeys(s for _, s in table.columns))

@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sustainsim
 from sustainsim.accessors import InputGroup
 from sustainsim.analysis.sensitivity import risk_drivers
-from sustainsim.model.names import SUMMARIES
+from sustainsim.model.names import SUMMARIES, _Matcher, _matches
 from sustainsim.run.grid import sweep
 from sustainsim.run.source import check_correlations, discover_streams
 from tests.conftest import CONFIGS, REF10
@@ -150,3 +152,16 @@ def test_every_input_correlates_by_its_name(case):
             continue
         corr = [{"inputs": [name, partner], "matrix": [[1.0, 0.5], [0.5, 1.0]]}]
         check_correlations(spec.with_overrides({"correlations": corr}))
+
+
+_PART = st.sampled_from(["schools", "a", "b", "enrollment", "drift", "*", "x"])
+
+
+@given(
+    patterns=st.lists(st.lists(_PART, min_size=1, max_size=4).map(".".join), max_size=12),
+    name=st.lists(_PART.filter(lambda p: p != "*"), min_size=1, max_size=5).map(".".join),
+)
+def test_matcher_finds_what_matching_one_by_one_finds(patterns, name):
+    # brute force: every pattern tried in order, as annotate did before the index
+    want = [p for p in patterns if _matches(p, name)]
+    assert _Matcher(patterns)(name) == want

@@ -14,6 +14,8 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
+from sustainsim.metrics.exact_quantiles import draw_quantiles
+
 __all__ = [
     "DEFAULT_QUANTILES",
     "balance_quantiles",
@@ -178,7 +180,7 @@ def balance_quantiles(
 ) -> xr.DataArray:
     """Quantiles over draws of a path variable, by year and school. [USD]"""
     da = entity_balance(ds, variable)
-    out = da.quantile(list(q), dim="draw")
+    out = draw_quantiles(da, list(q))
     out.attrs = {**da.attrs, "long_name": f"quantiles of {da.attrs.get('long_name', variable)}"}
     return out
 
@@ -186,7 +188,7 @@ def balance_quantiles(
 def expected_shortfall(ds: xr.Dataset, alpha: float = 0.05) -> xr.DataArray:
     """Mean of the worst balance over its lowest ``alpha`` share of draws. [USD]"""
     wb = worst_balance(ds)
-    cut = wb.quantile(alpha, dim="draw")
+    cut = draw_quantiles(wb, alpha)
     out = wb.where(wb <= cut).mean("draw").drop_vars("quantile", errors="ignore")
     out.attrs = {"units": "USD", "long_name": f"expected shortfall ({alpha:.0%}) of worst balance"}
     return out
@@ -238,9 +240,9 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
     ps = p_solvent(ds, confidence)
     pod = p_no_operating_deficit(ds, confidence)
     pds = p_no_deficit_spending(ds, confidence).probability.isel(year=-1)
-    fq = balance_quantiles(ds).isel(year=-1)
+    fq = draw_quantiles(entity_balance(ds).isel(year=-1), DEFAULT_QUANTILES)
     wb = worst_balance(ds)
-    wq = wb.quantile(list(DEFAULT_QUANTILES), dim="draw")
+    wq = draw_quantiles(wb, DEFAULT_QUANTILES)
     neg = first_year_summary(first_negative_balance_year(ds))
     spend = first_year_summary(first_deficit_spending_year(ds))
     es = expected_shortfall(ds)

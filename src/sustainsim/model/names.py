@@ -96,6 +96,47 @@ def _matches(pattern: str, name: str) -> bool:
     return len(nn) >= len(pp) and all(p in ("*", n) for p, n in zip(pp, nn, strict=False))
 
 
+class _Matcher:
+    """The patterns a name matches (:func:`_matches`), in the patterns' order, by lookup.
+
+    A pattern without ``*`` matches exactly the names that start with its parts, so each
+    prefix of a name is looked up; the few patterns with ``*`` are tried one by one.
+    """
+
+    def __init__(self, patterns: list[str]) -> None:
+        self._patterns = patterns
+        self._exact: dict[str, list[int]] = {}
+        self._wild: list[int] = []
+        for i, p in enumerate(patterns):
+            if "*" in p.split("."):
+                self._wild.append(i)
+            else:
+                self._exact.setdefault(p, []).append(i)
+
+    def __call__(self, name: str) -> list[str]:
+        parts = name.split(".")
+        hits = [i for i in self._wild if _matches(self._patterns[i], name)]
+        for k in range(1, len(parts) + 1):
+            hits += self._exact.get(".".join(parts[:k]), ())
+        return [self._patterns[i] for i in sorted(hits)]
+
+
+#: the last config annotated (frozen, so its inputs cannot change) and its index
+_LAST: list = []
+
+
+def _index(cfg) -> tuple[list, dict, _Matcher]:
+    """``cfg``'s uncertain inputs, by name and by pattern: computed once, not every chunk."""
+    from sustainsim.config.inputs import uncertain_inputs
+
+    if _LAST and _LAST[0] is cfg:
+        return _LAST[1]
+    rows = uncertain_inputs(cfg)
+    index = (rows, {r.name: r for r in rows}, _Matcher([r.name for r in rows]))
+    _LAST[:] = [cfg, index]
+    return index
+
+
 def annotate(cfg, attrs: MutableMapping[str, dict[str, str]]) -> None:
     """Add ``input``, ``label`` and ``path`` to the attrs of each per-draw input variable.
 
@@ -110,17 +151,14 @@ def annotate(cfg, attrs: MutableMapping[str, dict[str, str]]) -> None:
     attrs : dict of str to dict
         Changed in place.
     """
-    from sustainsim.config.inputs import uncertain_inputs
-
-    rows = uncertain_inputs(cfg)
-    by_name = {r.name: r for r in rows}
+    rows, by_name, matching = _index(cfg)
     for name, a in attrs.items():
         owner = a.get("input")
         if owner is None:
-            hits = [r.name for r in rows if _matches(r.name, name)]
+            hits = matching(name)
             owner = max(hits, key=len) if hits else ""
         elif owner and owner not in by_name:  # a per-school name of a "schools.*" input
-            owner = next((r.name for r in rows if _matches(r.name, owner)), owner)
+            owner = next(iter(matching(owner)), owner)
         row = by_name.get(owner)
         label = row.label if row is not None else name
         if row is not None and name != owner:

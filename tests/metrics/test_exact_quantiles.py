@@ -1,0 +1,80 @@
+"""quantiles_1d gives numpy's nanquantile bit for bit: brute force on the same values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sustainsim.metrics.exact_quantiles import draw_quantiles, quantiles_1d
+
+QS = [[0.1, 0.5, 0.9], [0.05, 0.25, 0.75, 0.95], [0.001, 0.999], [0.5]]
+
+
+def _values(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    x = rng.normal(size=n) * 1e6
+    if kind == "ties":
+        x = np.round(x / 1e5)
+    elif kind == "sorted":  # a strided sample of sorted values still brackets
+        x = np.sort(x)
+    elif kind == "inf":
+        x[rng.random(n) < 0.3] = np.inf
+    elif kind == "three values":  # brackets hold one value: falls back, same numbers
+        x = rng.integers(0, 3, size=n).astype(float)
+    elif kind == "nan":
+        x[rng.random(n) < 0.1] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "inf", "three values", "nan"])
+@pytest.mark.parametrize("q", QS)
+def test_equals_numpy(kind, q):
+    x = _values(kind, 123_457, np.random.default_rng(len(kind)))
+    with np.errstate(invalid="ignore"):
+        want = np.nanquantile(x, q)
+        got = quantiles_1d(x, q)
+    assert np.array_equal(got, want, equal_nan=True)
+
+
+@given(
+    n=st.integers(1, 60_000),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.floats(1e-3, 1e9),
+    q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4),
+)
+def test_equals_numpy_any_size(n, seed, scale, q):
+    x = np.random.default_rng(seed).standard_t(3, size=n) * scale
+    assert np.array_equal(quantiles_1d(x, q), np.quantile(x, q))
+
+
+def test_strided_input():
+    x = np.asfortranarray(np.random.default_rng(5).normal(size=(50_000, 3)))
+    for j in range(3):
+        assert np.array_equal(quantiles_1d(x[:, j], QS[0]), np.quantile(x[:, j], QS[0]))
+
+
+@pytest.mark.parametrize("q", [0.05, [0.05, 0.5, 0.95]])
+def test_draw_quantiles_is_xarrays(q):
+    rng = np.random.default_rng(7)
+    values = np.asfortranarray(rng.normal(size=(40_000, 3, 2)))
+    values[:5, 1, 0] = np.nan
+    da = xr.DataArray(
+        values,
+        dims=("draw", "year", "school"),
+        coords={"year": [2027, 2028, 2029], "school": ["a", "b"]},
+        name="fund_balance",
+        attrs={"units": "USD"},
+    )
+    xr.testing.assert_identical(draw_quantiles(da, q), da.quantile(q, dim="draw"))
+
+
+def test_lumps():
+    # a constant line, and lumps at the quantiles: brackets of one value
+    rng = np.random.default_rng(3)
+    for x in (
+        np.zeros(100_000),
+        np.where(rng.random(100_000) < 0.8, 5.0, rng.normal(size=100_000)),
+    ):
+        assert np.array_equal(quantiles_1d(x, QS[0]), np.quantile(x, QS[0]))
