@@ -20,6 +20,7 @@ from sustainsim import metrics, plotting
 from sustainsim.analysis.paired import compare
 from sustainsim.analysis.sensitivity import risk_drivers
 from sustainsim.report.cells import cell, esc, interval, pct, table, usd
+from sustainsim.report.summary import base_name
 
 __all__ = ["ASK_SHARE", "base_case", "entity_sections", "executive_summary", "scenario_section"]
 
@@ -30,11 +31,14 @@ _QUANTILES = (0.1, 0.5, 0.9)
 
 def base_case(ds: xr.Dataset) -> tuple[xr.Dataset, str | None]:
     """The base case of ``ds`` and its scenario name (None without scenarios)."""
-    if "scenario" not in ds.dims:
-        return ds, None
-    names = [str(s) for s in ds["scenario"].values]
-    name = "base" if "base" in names else names[0]
-    return ds.sel(scenario=name), name
+    name = base_name(ds)
+    return (ds if name is None else ds.sel(scenario=name)), name
+
+
+def _base_summary(ds: xr.Dataset, summs: dict[str | None, dict] | None) -> dict:
+    """The base case's :func:`sustainsim.summary`, from ``summs`` when given."""
+    name = base_name(ds)
+    return summs[name] if summs is not None else metrics.summary(base_case(ds)[0])
 
 
 def _entities(summ: dict) -> list[str]:
@@ -263,14 +267,19 @@ def _levers(lev: xr.Dataset | None, top: int = 3) -> str:
     )
 
 
-def executive_summary(ds: xr.Dataset, levers: xr.Dataset | None = None) -> str:
+def executive_summary(
+    ds: xr.Dataset,
+    levers: xr.Dataset | None = None,
+    summs: dict[str | None, dict] | None = None,
+) -> str:
     """The executive summary (HTML): headline, cliff, ask, drivers and levers of the base case.
 
     ``levers`` is :func:`sustainsim.analysis.levers`'s ranking, when the caller ran it
-    (the report itself never simulates).
+    (the report itself never simulates); ``summs`` the scenarios' summaries
+    (:func:`sustainsim.report.summary.summaries`), if the caller has them.
     """
     base, name = base_case(ds)
-    summ = metrics.summary(base)
+    summ = _base_summary(ds, summs)
     return "\n".join(
         x
         for x in (
@@ -311,10 +320,10 @@ def _entity_table(ds: xr.Dataset, summ: dict, e: str, scenario: str | None) -> s
     return table("entity", f"{esc(e)}, year by year", head, rows, scenario=scenario or "")
 
 
-def entity_sections(ds: xr.Dataset) -> str:
+def entity_sections(ds: xr.Dataset, summs: dict[str | None, dict] | None = None) -> str:
     """One section per school (and the district): the base case year by year."""
     base, name = base_case(ds)
-    summ = metrics.summary(base)
+    summ = _base_summary(ds, summs)
     parts = []
     for e in _entities(summ):
         d = summ["entities"][e]

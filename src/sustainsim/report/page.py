@@ -24,7 +24,7 @@ from sustainsim.report.assumptions import assumptions_table, spec_of
 from sustainsim.report.cells import esc
 from sustainsim.report.executive import entity_sections, executive_summary, scenario_section
 from sustainsim.report.figures import FIGURES
-from sustainsim.report.summary import summary_tables
+from sustainsim.report.summary import summaries, summary_tables
 
 __all__ = ["CSS", "build_html"]
 
@@ -120,6 +120,7 @@ def build_html(
         if text
         else "<p>The config text is not available in this Dataset.</p>"
     )
+    summs = summaries(ds)  # once, for the summary, the school sections and the tables
     scenarios = scenario_section(ds)
     scen = f'<section id="scenarios"><h2>Scenarios</h2>{scenarios}</section>' if scenarios else ""
     return f"""<!DOCTYPE html>
@@ -140,11 +141,11 @@ FY{int(years[0])}-FY{int(years[-1])}; sustainsim {esc(ds.attrs.get("sustainsim_v
 </header>
 <section id="executive-summary">
 <h2>Executive summary</h2>
-{executive_summary(ds, levers)}
+{executive_summary(ds, levers, summs)}
 </section>
 <section id="schools">
 <h2>School by school</h2>
-{entity_sections(ds)}
+{entity_sections(ds, summs)}
 </section>
 {scen}
 <section id="figures">
@@ -157,7 +158,7 @@ FY{int(years[0])}-FY{int(years[-1])}; sustainsim {esc(ds.attrs.get("sustainsim_v
 </section>
 <section id="summary">
 <h2>Detail tables</h2>
-{summary_tables(ds)}
+{summary_tables(ds, summs)}
 </section>
 <section id="config">
 <h2>Appendix: configuration and provenance</h2>

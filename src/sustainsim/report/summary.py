@@ -12,12 +12,29 @@ import xarray as xr
 from sustainsim import metrics, plotting
 from sustainsim.report.cells import cell, esc, pct, usd
 
-__all__ = ["scenarios", "summary_tables"]
+__all__ = ["base_name", "scenarios", "summaries", "summary_tables"]
 
 
 def scenarios(ds: xr.Dataset) -> list[str | None]:
     """The scenario names of ``ds``, or ``[None]`` without a scenario dim."""
     return [str(s) for s in ds["scenario"].values] if "scenario" in ds.dims else [None]
+
+
+def base_name(ds: xr.Dataset) -> str | None:
+    """The base case's scenario: ``base`` (the config as written), else the first.
+
+    None without a scenario dim.
+    """
+    names = scenarios(ds)
+    return "base" if "base" in names else names[0]
+
+
+def summaries(ds: xr.Dataset) -> dict[str | None, dict]:
+    """:func:`sustainsim.summary` of each scenario (key None without scenarios).
+
+    Computed once for every section of the report that shows it.
+    """
+    return {s: metrics.summary(ds if s is None else ds.sel(scenario=s)) for s in scenarios(ds)}
 
 
 def _psolvent_table(summ: dict, scenario: str | None) -> str:
@@ -142,19 +159,18 @@ def _headline(summ: dict, scenario: str | None) -> str:
     )
 
 
-def summary_tables(ds: xr.Dataset) -> str:
+def summary_tables(ds: xr.Dataset, summs: dict[str | None, dict] | None = None) -> str:
     """The report's detail tables (HTML) from :func:`sustainsim.summary`.
 
     Every table for the base case (scenario ``base``, or the first); for each other
     scenario its headline and P(solvent) by year (its paired differences against the base
-    are in the report's scenario section).
+    are in the report's scenario section). ``summs``: :func:`summaries` of ``ds``, if the
+    caller has them.
     """
-    names = scenarios(ds)
-    base = "base" if "base" in names else names[0]
+    summs = summaries(ds) if summs is None else summs
+    base = base_name(ds)
     parts = []
-    for scenario in names:
-        sub = ds if scenario is None else ds.sel(scenario=scenario)
-        summ = metrics.summary(sub)
+    for scenario, summ in summs.items():
         if scenario is not None:
             parts.append(f"<h3>Scenario {esc(scenario)}</h3>")
         parts += [_headline(summ, scenario), _psolvent_table(summ, scenario)]
