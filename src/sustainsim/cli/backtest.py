@@ -16,7 +16,7 @@ import json
 from sustainsim.calibration.evaluate import backtest, backtest_summary
 from sustainsim.cli.errors import ArgumentsError
 from sustainsim.cli.numbers import NA, num, pct
-from sustainsim.cli.options import column_value, nonneg_int, positive_int
+from sustainsim.cli.options import add_data_columns, nonneg_int, positive_int
 from sustainsim.cli.table import wrap_table
 
 __all__ = ["EXAMPLES", "add_arguments", "run"]
@@ -54,24 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--entity", required=True, help="entity column (school or district id)")
     add("--year", required=True, help="year column")
     add("--value", default=None, help="enrollment column (enrollment back-test)")
-    add("--balance", default=None, metavar="COL", help="finance: ending fund balance column")
-    add("--revenue", default=None, metavar="COL", help="finance: revenue column")
-    add("--expenditure", default=None, metavar="COL", help="finance: expenditure column")
-    add("--enrollment", default=None, metavar="COL", help="finance: enrollment column")
+    add_data_columns(parser)
     add("--grade", default=None, metavar="COL", help="grade column of by-grade data")
     add(
         "--model",
         choices=("aggregate", "cohort"),
         default="aggregate",
         help="aggregate log growth (default) or cohort survival (needs --grade)",
-    )
-    add(
-        "--filter",
-        type=column_value,
-        action="append",
-        default=[],
-        metavar="COL=VALUE",
-        help="keep rows where COL equals VALUE (repeatable)",
     )
     add(
         "--horizon",

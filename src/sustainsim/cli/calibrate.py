@@ -15,7 +15,7 @@ from pathlib import Path
 from sustainsim.calibration.fit import fit_fragment
 from sustainsim.cli.errors import OutputPathError
 from sustainsim.cli.numbers import num
-from sustainsim.cli.options import column_value, positive_float
+from sustainsim.cli.options import add_data_columns, positive_float
 from sustainsim.cli.table import wrap_table
 from sustainsim.io import write_text
 
@@ -48,20 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what to fit (cohort: grade progression, needs --grade and --for-entity; "
         "finance: revenue and expenditure growth, needs --revenue and --expenditure)",
     )
-    add("--balance", default=None, metavar="COL", help="finance: ending fund balance column")
-    add("--revenue", default=None, metavar="COL", help="finance: revenue column")
-    add("--expenditure", default=None, metavar="COL", help="finance: expenditure column")
-    add("--enrollment", default=None, metavar="COL", help="finance: enrollment column")
+    add_data_columns(parser)
     add("--grade", default=None, metavar="COL", help="cohort: the grade column")
     add("--per-pupil", default=None, metavar="COL", help="growth: divide the value by COL")
-    add(
-        "--filter",
-        type=column_value,
-        action="append",
-        default=[],
-        metavar="COL=VALUE",
-        help="keep rows where COL equals VALUE (repeatable)",
-    )
     add(
         "--drift",
         choices=("entity", "pooled"),

@@ -1,4 +1,4 @@
-"""argparse types shared by the subcommands: numbers with a bound, clear messages."""
+"""argparse types and options shared by the subcommands: numbers with a bound, clear messages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from sustainsim.run.plan import parse_bytes
 
 __all__ = [
+    "add_data_columns",
     "column_value",
     "memory_size",
     "nonneg_int",
@@ -77,6 +78,23 @@ def column_value(text: str) -> tuple[str, str]:
     if not sep or not col:
         raise argparse.ArgumentTypeError(f"--filter takes COLUMN=VALUE (got {text!r})")
     return col, val
+
+
+def add_data_columns(parser: argparse.ArgumentParser) -> None:
+    """The finance columns and ``--filter`` that ``calibrate`` and ``backtest`` both read."""
+    add = parser.add_argument
+    add("--balance", default=None, metavar="COL", help="finance: ending fund balance column")
+    add("--revenue", default=None, metavar="COL", help="finance: revenue column")
+    add("--expenditure", default=None, metavar="COL", help="finance: expenditure column")
+    add("--enrollment", default=None, metavar="COL", help="finance: enrollment column")
+    add(
+        "--filter",
+        type=column_value,
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="keep rows where COL equals VALUE (repeatable)",
+    )
 
 
 def year_list(text: str) -> list[int]:
