@@ -231,3 +231,54 @@ def test_accumulator_merge_equals_add(ref10_spec):
     np.testing.assert_array_equal(a.solvent, b.solvent)
     np.testing.assert_array_equal(a.balance.counts, b.balance.counts)
     np.testing.assert_array_equal(a.mean["fund_balance"], b.mean["fund_balance"])
+
+
+@pytest.mark.parametrize("n", [3, 5000])  # fewer values than cells (np.add.at), and more
+def test_histogram_counts_by_brute_force(n):
+    """Counts of (year, entity) histograms fed an entity slice: each cell counted by hand."""
+    rng = np.random.default_rng(7)
+    T, E, bins = 4, 5, 16
+    low = rng.normal(0, 1, (T, E)) - 2.0
+    width = rng.uniform(0.1, 0.3, (T, E))
+    h = Histogram(low, width, bins)
+    x = rng.normal(0, 1.5, (T, 3, n))
+    h.add(x, (slice(None), slice(1, 4)))
+    expected = np.zeros((T, E, bins + 2), np.int64)
+    for t in range(T):
+        for e in range(3):
+            for v in x[t, e]:
+                c = int(np.floor((v - low[t, e + 1]) / width[t, e + 1])) + 1
+                expected[t, e + 1, min(max(c, 0), bins + 1)] += 1
+    # a value within rounding of a bin edge may fall either side; none do at this seed
+    np.testing.assert_array_equal(h.counts, expected)
+    np.testing.assert_array_equal(h.vmin[:, 1:4], x.min(axis=-1))
+    assert np.isinf(h.vmin[:, [0, 4]]).all()
+
+
+def test_sharing_accumulators_equal_merged_copies(ref10_spec):
+    """Blocks counting into one shared histogram give the merged numbers, bit for bit."""
+    from sustainsim.run.chunk import run_chunk
+    from sustainsim.sampling.streams import MonteCarlo
+
+    src = MonteCarlo(1)
+    r1, r2 = run_chunk(ref10_spec, src, 0, 3000), run_chunk(ref10_spec, src, 3000, 5000)
+    a = SummaryAccumulator.from_pilot(r1.arrays, 256)
+    b = SummaryAccumulator.from_pilot(r1.arrays, 256)
+    for acc, template in ((a, a.empty_like()), (b, b.sharing())):
+        p1, p2 = template.empty_like(), template.empty_like()
+        p1.add(r1.arrays)
+        p2.add(r2.arrays)
+        acc.merge(p1)
+        acc.merge(p2)
+    assert b.sharing().empty_like().balance is b.balance
+    assert a.n == b.n == 5000
+    for k in ("solvent", "no_deficit", "no_spending"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    for ha, hb in ((a.balance, b.balance), (a.worst, b.worst)):
+        np.testing.assert_array_equal(ha.counts, hb.counts)
+        np.testing.assert_array_equal(ha.vmin, hb.vmin)
+        np.testing.assert_array_equal(ha.vmax, hb.vmax)
+    for k in a.mean:
+        np.testing.assert_array_equal(a.mean[k], b.mean[k])
+        np.testing.assert_array_equal(a.m2[k], b.m2[k])
+    assert int(b.balance.counts[0, 0].sum()) == 5000

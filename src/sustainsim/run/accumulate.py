@@ -139,10 +139,24 @@ def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sum of squared deviations over the draw axis (last), a row block at a time.
+
+    The deviations of one leading index (a year) at a time: a chunk-sized temporary of
+    many schools is fresh memory (a page fault a page) for every chunk and variable.
+    Each row's sums are the whole array's, bit for bit.
+    """
     mean = x.mean(axis=-1)
-    d = x - mean[..., None]
-    d *= d
-    return mean, d.sum(axis=-1)
+    m2 = np.empty_like(mean)
+    if x.ndim == 1:
+        d = x - mean
+        d *= d
+        return mean, d.sum(axis=-1)
+    scratch = np.empty(x.shape[1:])
+    for t in range(x.shape[0]):
+        d = np.subtract(x[t], mean[t][..., None], out=scratch)
+        d *= d
+        d.sum(axis=-1, out=m2[t])
+    return mean, m2
 
 
 @dataclass
@@ -191,6 +205,8 @@ class SummaryAccumulator:
     no_spending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     mean: dict[str, np.ndarray] = field(default_factory=dict)
     m2: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the histograms are another accumulator's (:meth:`sharing`), counted into in place
+    shared: bool = False
 
     @classmethod
     def from_pilot(
@@ -227,11 +243,27 @@ class SummaryAccumulator:
         )
 
     def empty_like(self) -> SummaryAccumulator:
-        """A new empty accumulator with the same bins (for another draw range)."""
+        """A new empty accumulator with the same bins (for another draw range).
+
+        Of a :meth:`sharing` accumulator, one that shares its histograms too.
+        """
+        if self.shared:
+            return self.sharing()
         b, w = self.balance, self.worst
         return SummaryAccumulator(
             Histogram(b.low, b.width, b.bins), Histogram(w.low, w.width, w.bins)
         )
+
+    def sharing(self) -> SummaryAccumulator:
+        """An empty accumulator that counts into this one's histograms (no counts of its own).
+
+        For the blocks of a run in this process: histogram counts are integers and the
+        extremes exact, so counting every block into one histogram gives the merged
+        counts, bit for bit, without a histogram (bins x entities x years) per block;
+        :meth:`merge` then merges only the moments and counts. Not for blocks sent to
+        other processes (they count into copies).
+        """
+        return SummaryAccumulator(self.balance, self.worst, shared=True)
 
     def add(self, arrays: Mapping[str, np.ndarray]) -> None:
         """Fold one chunk of engine outputs in (``(year, school, n)`` arrays).
@@ -261,8 +293,9 @@ class SummaryAccumulator:
         """Merge the accumulator of a disjoint draw range (Chan et al. for moments)."""
         if other.n == 0:
             return
-        self.balance.merge(other.balance)
-        self.worst.merge(other.worst)
+        if other.balance is not self.balance:  # else counted in place (:meth:`sharing`)
+            self.balance.merge(other.balance)
+            self.worst.merge(other.worst)
         counts = {k: getattr(other, k) for k in _COUNTS}
         self._merge_stats(other.n, counts, other.mean, other.m2)
 

@@ -267,14 +267,16 @@ def reduce(
     """
     ex = executor_for(plan) if executor is None else executor
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
+    if ex.in_place:  # one buffer for every chunk, the pilot's included
+        shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
         cap = PILOT_KEPT_CHUNKS * output_bytes(spec, min(n, chunk), False)
-        acc, kept = kept_pilot(spec, plan.source, n, plan.bins, plan.margin, chunk, cap)
+        acc, kept = kept_pilot(
+            spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared["buffers"]
+        )
         task = partial(kept_block_task, kept)
     else:
         acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
-    if ex.in_place:  # one buffer for every chunk
-        shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     pending: dict[int, SummaryAccumulator] = {}
     done = 0
 
@@ -285,7 +287,9 @@ def reduce(
             acc.merge(pending.pop(done))
             done += 1
 
-    ex.map(plan, chunk_blocks(n, chunk), task, consume, bar, template=acc.empty_like(), **shared)
+    # in this process every block counts into the run's histograms (integers: order-free)
+    template = acc.sharing() if ex.in_place else acc.empty_like()
+    ex.map(plan, chunk_blocks(n, chunk), task, consume, bar, template=template, **shared)
     return acc
 
 

@@ -45,23 +45,27 @@ def kept_pilot(
     margin: float,
     chunk: int,
     cap: int,
+    buffers: dict[str, np.ndarray] | None = None,
 ) -> tuple[SummaryAccumulator, Kept]:
     """The pilot's empty accumulator (as ``pilot_accumulator``) and what it keeps.
 
     Chunks of the pilot are kept while their fund balances fit in ``cap`` bytes and
     they are chunks of the run too (all when ``n <= PILOT_DRAWS`` or the pilot is a
-    whole number of chunks).
+    whole number of chunks). Every chunk is run into ``buffers`` (engine outputs of at
+    least ``chunk`` draws, :func:`~sustainsim.run.chunk.allocate_outputs`; allocated
+    if not given): fresh memory for each chunk costs a page fault per page.
     """
     run_chunks = set(chunk_bounds(n, chunk))
     ranges = []
     kept: Kept = {}
     used = 0
+    if buffers is None:
+        buffers = allocate_outputs(spec, min(n, chunk), False)
     for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
-        res = run_chunk(spec, source, start, stop)
+        views = {k: v[..., : stop - start] for k, v in buffers.items()}
+        res = run_chunk(spec, source, start, stop, out=views)
         parts = _entity_parts(res.arrays, "fund_balance")
-        bal = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-        worst = bal.min(axis=0)
-        ranges.append((bal.min(axis=-1), bal.max(axis=-1), worst.min(axis=-1), worst.max(axis=-1)))
+        ranges.append(_ranges(parts))
         size = sum(p.nbytes for p in parts)
         if (start, stop) in run_chunks and used + size <= cap:
             kept[(start, stop)] = ([np.array(p) for p in parts], chunk_stats(res.arrays))
@@ -71,6 +75,20 @@ def kept_pilot(
         lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
     )
     return acc, kept
+
+
+def _ranges(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Min and max over draws of the balances, and of the worst balances, by entity.
+
+    Part by part (entities side by side), without the concatenated copy of a chunk.
+    """
+    worst = [p.min(axis=0) for p in parts]
+    return (
+        np.concatenate([p.min(axis=-1) for p in parts], axis=-1),
+        np.concatenate([p.max(axis=-1) for p in parts], axis=-1),
+        np.concatenate([w.min(axis=-1) for w in worst], axis=-1),
+        np.concatenate([w.max(axis=-1) for w in worst], axis=-1),
+    )
 
 
 def kept_block_task(

@@ -71,13 +71,28 @@ class Histogram:
 
         ``where`` (basic indexing) selects the histograms ``x`` feeds, e.g.
         ``(slice(None), slice(2, 3))`` for entity 2 of ``(year, entity)`` histograms.
+        Values are binned one leading index (a year) at a time, so the temporaries stay
+        small whatever the number of schools.
         """
         if x.shape[-1] == 0:
             return
-        low, width, counts = self.low[where], self.width[where], self.counts[where]
+        low, width = self.low[where], self.width[where]
         xmin, xmax = x.min(axis=-1), x.max(axis=-1)
         if not (np.all(np.isfinite(xmin)) and np.all(np.isfinite(xmax))):
             raise ValueError("non-finite fund balance in a chunk; cannot summarize")
+        # the flat index of each histogram's first cell in counts
+        first = (self.bins + 2) * np.arange(self.low.size).reshape(self.low.shape)[where]
+        if x.ndim == 1:
+            self._count(x, low, width, first)
+        else:
+            for t in range(x.shape[0]):
+                self._count(x[t], low[t], width[t], first[t])
+        vmin, vmax = self.vmin[where], self.vmax[where]
+        np.minimum(vmin, xmin, out=vmin)
+        np.maximum(vmax, xmax, out=vmax)
+
+    def _count(self, x: np.ndarray, low: np.ndarray, width: np.ndarray, first: np.ndarray):
+        """Add ``x`` (``(*low.shape, n)``) to the histograms whose cells start at ``first``."""
         # cell = floor((x - low) / width) + 1, clipped to [0, bins + 1]: monotone in x;
         # truncation is floor once clipped to >= 0
         inv = 1.0 / width
@@ -85,18 +100,16 @@ class Histogram:
         idx += (1.0 - low * inv)[..., None]
         np.clip(idx, 0, self.bins + 1, out=idx)
         cell = idx.astype(np.intp)
-        if cell.size < counts.size:
+        cell += first[..., None]
+        flat = self.counts.reshape(-1)
+        if cell.size < first.size * (self.bins + 2):
             # fewer values than cells (many schools, small chunks): count in place, in
-            # time with the values rather than the cells; rows of the whole array
-            rows = np.arange(self.low.size).reshape(self.low.shape)[where]
-            cell += (self.bins + 2) * rows[..., None]
-            np.add.at(self.counts.reshape(-1), cell.reshape(-1), 1)
+            # time with the values rather than the cells
+            np.add.at(flat, cell.reshape(-1), 1)
         else:
-            cell += (self.bins + 2) * np.arange(low.size).reshape(*low.shape, 1)
-            counts += np.bincount(cell.ravel(), minlength=counts.size).reshape(counts.shape)
-        vmin, vmax = self.vmin[where], self.vmax[where]
-        np.minimum(vmin, xmin, out=vmin)
-        np.maximum(vmax, xmax, out=vmax)
+            lo = int(first.min())
+            hi = int(first.max()) + self.bins + 2
+            flat[lo:hi] += np.bincount(cell.reshape(-1) - lo, minlength=hi - lo)
 
     def merge(self, other: Histogram) -> None:
         """Add the counts of a histogram with the same bins."""
