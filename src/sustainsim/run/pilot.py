@@ -63,18 +63,37 @@ def kept_pilot(
         buffers = allocate_outputs(spec, min(n, chunk), False)
     for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
         views = {k: v[..., : stop - start] for k, v in buffers.items()}
+        size = _balance_bytes(views)
+        keep = (start, stop) in run_chunks and used + size <= cap
+        if keep:  # its own balance arrays, kept as the engine wrote them (no copy)
+            for k in _BALANCES & views.keys():
+                views[k] = np.empty(views[k].shape)
         res = run_chunk(spec, source, start, stop, out=views)
         parts = _entity_parts(res.arrays, "fund_balance")
         ranges.append(_ranges(parts))
-        size = sum(p.nbytes for p in parts)
-        if (start, stop) in run_chunks and used + size <= cap:
-            kept[(start, stop)] = ([np.array(p) for p in parts], chunk_stats(res.arrays))
+        if keep:
+            kept[(start, stop)] = (parts, chunk_stats(res.arrays))
             used += size
     lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
     acc = SummaryAccumulator.from_ranges(
         lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
     )
     return acc, kept
+
+
+#: the engine outputs a kept chunk holds on to (its entity parts of the fund balance)
+_BALANCES = frozenset({"fund_balance", "district_fund_balance"})
+
+
+def _balance_bytes(views: dict[str, np.ndarray]) -> int:
+    """Bytes of a chunk's fund-balance entity parts (:func:`_entity_parts`).
+
+    The schools' and the district's, which is summed from the schools when it is not an
+    engine output.
+    """
+    x = views["fund_balance"]
+    district = "district_fund_balance" in views or x.shape[1] >= 2
+    return x.nbytes + (x.nbytes // x.shape[1] if district else 0)
 
 
 def _ranges(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import DEFAULT_QUANTILES
-from sustainsim.model import engine
+from sustainsim.run.chunk import output_shapes
 from sustainsim.run.sketch import DEFAULT_MARGIN
 from sustainsim.run.source import source_for
 from sustainsim.sampling.samplers import SAMPLERS, LatinHypercube
@@ -69,7 +69,7 @@ DEFAULT_BINS = 4096
 STREAMING_CHUNK_SIZE = 16_384
 CHUNK_DRAW_YEARS = 10 * STREAMING_CHUNK_SIZE
 #: target size of one chunk's engine outputs when the chunk size is automatic [bytes]
-CHUNK_BYTES = 128 * 2**20
+CHUNK_BYTES = 512 * 2**20
 
 #: the largest seed: the results store it as a 64-bit integer (NetCDF attrs)
 MAX_SEED = 2**63 - 1
@@ -313,11 +313,14 @@ def _check_fraction(name: str, value: Any, *, closed: bool) -> float:
 def summary_chunk_size(spec: Spec) -> int:
     """The automatic chunk size of a summary run of ``spec``.
 
-    :data:`CHUNK_DRAW_YEARS` / years (cache-sized arrays; 16384 draws for 10 years), at
-    most 32768, and fewer when the chunk's engine outputs would pass :data:`CHUNK_BYTES`
-    (many schools), at least 1024.
+    :data:`CHUNK_DRAW_YEARS` / years (a school's arrays cache-sized; 16384 draws for 10
+    years), at most 32768, and fewer when the chunk's engine outputs, all schools'
+    (:func:`~sustainsim.run.chunk.output_shapes`), would pass :data:`CHUNK_BYTES`, at
+    least 1024. The engine works school by school, so its temporaries stay cache-sized
+    whatever the number of schools; a chunk as large as memory allows spreads the cost
+    each school pays per chunk over more draws.
     """
-    per_draw = 8 * (len(engine.OUTPUTS) + 5) * spec.years * (len(spec.config.schools) + 1)
+    per_draw = 8 * sum(math.prod(shape[:-1]) for shape in output_shapes(spec, 1, False).values())
     by_cache = min(2 * STREAMING_CHUNK_SIZE, CHUNK_DRAW_YEARS // spec.years)
     return int(max(1024, min(by_cache, CHUNK_BYTES // per_draw)))
 
