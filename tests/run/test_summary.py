@@ -282,3 +282,17 @@ def test_sharing_accumulators_equal_merged_copies(ref10_spec):
         np.testing.assert_array_equal(a.mean[k], b.mean[k])
         np.testing.assert_array_equal(a.m2[k], b.m2[k])
     assert int(b.balance.counts[0, 0].sum()) == 5000
+
+
+def test_ranked_rows_match_a_pass_over_the_cells():
+    """The searchsorted over offset rows finds, in every row, (cum <= k).sum() for each k."""
+    from sustainsim.run.sketch import _Ranked
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 3, (3, 4, 10))
+    counts[..., -1] += counts.sum(-1).max() - counts.sum(-1)  # the same n in every row
+    cum = np.cumsum(counts, axis=-1)
+    n = int(cum[..., -1].flat[0])
+    ranked = _Ranked(cum, n)
+    for k in range(n + 1):
+        np.testing.assert_array_equal(ranked.cells_at_or_below(k), (cum <= k).sum(axis=-1))

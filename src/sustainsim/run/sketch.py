@@ -123,14 +123,16 @@ class Histogram:
         np.minimum(self.vmin, other.vmin, out=self.vmin)
         np.maximum(self.vmax, other.vmax, out=self.vmax)
 
-    def _order_statistic(self, cum: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _order_statistic(
+        self, cum: np.ndarray, k: int, ranked: _Ranked
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Estimate of the ``k``-th smallest value (0-based) and a bound on its error."""
         n = int(cum[..., -1].flat[0])
         if k <= 0:
             return self.vmin.copy(), np.zeros_like(self.vmin)
         if k >= n - 1:
             return self.vmax.copy(), np.zeros_like(self.vmax)
-        c = (cum <= k).sum(axis=-1)  # first cell with more than k values at or below it
+        c = ranked.cells_at_or_below(k)  # first cell with more than k values at or below it
         m = np.take_along_axis(self.counts, c[..., None], axis=-1)[..., 0]
         before = np.take_along_axis(cum, c[..., None], axis=-1)[..., 0] - m
         r = k - before
@@ -155,18 +157,41 @@ class Histogram:
             raise ValueError("empty histogram")
         est = np.empty((len(q), *self.low.shape))
         err = np.empty_like(est)
+        ranked = _Ranked(cum, n)
         for i, qi in enumerate(q):
             if not 0 <= qi <= 1:
                 raise ValueError(f"quantiles must be in [0, 1] (got {qi})")
             h = (n - 1) * float(qi)
             k = int(np.floor(h))
             f = h - k
-            x0, e0 = self._order_statistic(cum, k)
+            x0, e0 = self._order_statistic(cum, k, ranked)
             if f > 0:
-                x1, e1 = self._order_statistic(cum, k + 1)
+                x1, e1 = self._order_statistic(cum, k + 1, ranked)
                 est[i] = x0 + f * (x1 - x0)
                 # + rounding of the interpolation itself (numpy's lerp rounds differently)
                 err[i] = (1 - f) * e0 + f * e1 + _SLACK * np.maximum(np.abs(x0), np.abs(x1))
             else:
                 est[i], err[i] = x0, e0
         return est, err
+
+
+class _Ranked:
+    """Cumulative counts of many histograms (each with ``n`` values), searchable at once.
+
+    Each histogram's cumulative counts are offset by its row number times ``n + 1``, so
+    the flattened rows are one non-decreasing sequence: ``searchsorted`` then finds every
+    row's first cell above a rank in ``O(rows log cells)`` instead of a pass over all cells.
+    """
+
+    def __init__(self, cum: np.ndarray, n: int):
+        self.shape = cum.shape[:-1]
+        cells = cum.shape[-1]
+        rows = cum.reshape(-1, cells)
+        self.offset = np.arange(rows.shape[0], dtype=np.int64) * (n + 1)
+        self.flat = (rows + self.offset[:, None]).reshape(-1)
+        self.start = np.arange(rows.shape[0], dtype=np.int64) * cells
+
+    def cells_at_or_below(self, k: int) -> np.ndarray:
+        """How many cells of each row have a cumulative count ``<= k``: ``(cum <= k).sum(-1)``."""
+        at = np.searchsorted(self.flat, k + self.offset, side="right")
+        return (at - self.start).reshape(self.shape)
