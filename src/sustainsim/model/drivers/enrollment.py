@@ -155,6 +155,12 @@ def enrollment_paths(
     log_room = np.log(capacity / base) if capped else np.full(1, np.inf)
     simple_ar = np.ndim(persistence) == 0 and persistence == 0.0
     split = common_persistence is not None and has_common
+    if not (split or capped or level is not None):
+        _uncapped_paths(out, base, drift, volatility, persistence, loading, own_w, has_common,
+                        z_common, z_own, simple_ar, shift)  # fmt: skip
+        if closed is not None:
+            out[1:] = np.where(closed, 0.0, out[1:])
+        return out
     xc = np.zeros(n)
     for t in range(T):
         eps = z_own[t] * own_w
@@ -184,3 +190,32 @@ def enrollment_paths(
     if closed is not None:
         out[1:] = np.where(closed, 0.0, out[1:])
     return out
+
+
+def _uncapped_paths(
+    out, base, drift, volatility, persistence, loading, own_w, has_common, z_common, z_own,
+    simple_ar, shift,
+) -> None:  # fmt: skip
+    """:func:`enrollment_paths` without a cap or level events, all years at once.
+
+    The same operations on the same numbers as the year-by-year recurrence, so the same
+    results bit for bit: the innovations of every year in one pass, the AR(1) over
+    years, and the cumulative log growth as one sequential ``cumsum`` over the terms in
+    the order the recurrence adds them (``x[t]``, then ``drift``, then ``shift[t]``).
+    """
+    T, n = z_own.shape
+    eps = z_own * own_w
+    if has_common:
+        eps += loading * z_common
+    eps *= volatility
+    if not simple_ar:
+        for t in range(1, T):  # x[t] = persistence * x[t-1] + eps[t], x[0] = eps[0]
+            eps[t] += persistence * eps[t - 1]
+    terms = [eps, np.broadcast_to(drift, (T, n))]
+    if shift is not None:
+        terms.append(np.broadcast_to(shift, (T, n)))
+    steps = np.stack(terms, axis=1).reshape(T * len(terms), n)
+    cum = np.cumsum(steps, axis=0)[len(terms) - 1 :: len(terms)]
+    for t in range(T):
+        np.exp(np.ascontiguousarray(cum[t]), out=out[t + 1])
+        out[t + 1] *= base
