@@ -63,7 +63,9 @@ class Sampler:
         Names follow :mod:`sustainsim.model.names`; ``input`` is the canonical input a
         summary named after its path belongs to (default: the one it is named after).
         """
-        self.scalars[name] = np.broadcast_to(np.asarray(values, dtype=float), (self.draws.n,))
+        x = np.asarray(values, dtype=float)
+        n = self.draws.n
+        self.scalars[name] = x if x.shape == (n,) else np.broadcast_to(x, (n,))
         self.attrs[name] = {"long_name": long_name, "units": units, "role": "input"}
         if input is not None:
             self.attrs[name]["input"] = input

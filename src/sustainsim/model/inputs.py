@@ -217,9 +217,16 @@ def _enrollment(
 def _school_lines(ctx: LineContext, config: Config, school: School, part: str) -> tuple:
     """The typed ``part`` lines of a school, in the order of :func:`school_lines`."""
     return tuple(
-        build_line(part, p.line, replace(ctx, offset=p.offset, window=p.window))
+        build_line(part, p.line, _placed(ctx, p.offset, p.window))
         for p in school_lines(config, school, part)
     )
+
+
+def _placed(ctx: LineContext, offset: int, window) -> LineContext:
+    """``ctx`` with a placed line's offset and window (itself when they are its own)."""
+    if offset == ctx.offset and window == ctx.window:
+        return ctx
+    return replace(ctx, offset=offset, window=window)
 
 
 def _response(cfg: Config, school: School) -> Response | None:

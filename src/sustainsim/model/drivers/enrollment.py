@@ -211,11 +211,13 @@ def _uncapped_paths(
     if not simple_ar:
         for t in range(1, T):  # x[t] = persistence * x[t-1] + eps[t], x[0] = eps[0]
             eps[t] += persistence * eps[t - 1]
-    terms = [eps, np.broadcast_to(drift, (T, n))]
+    k = 2 if shift is None else 3  # terms a year
+    steps = np.empty((T, k, n))
+    steps[:, 0] = eps
+    steps[:, 1] = drift
     if shift is not None:
-        terms.append(np.broadcast_to(shift, (T, n)))
-    steps = np.stack(terms, axis=1).reshape(T * len(terms), n)
-    cum = np.cumsum(steps, axis=0)[len(terms) - 1 :: len(terms)]
+        steps[:, 2] = shift
+    cum = np.cumsum(steps.reshape(T * k, n), axis=0)[k - 1 :: k]
     for t in range(T):
         np.exp(np.ascontiguousarray(cum[t]), out=out[t + 1])
         out[t + 1] *= base
