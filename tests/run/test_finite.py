@@ -63,3 +63,30 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path, capsys, poisoned):
     err = capsys.readouterr().err
     assert "non-finite" in err and "'fund_balance'" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "where"),
+    [
+        ("revenue", "school 'b'"),  # a moment variable: checked through its mean
+        ("district_fund_balance", "the district"),  # the district part of a mean
+        ("temporary_revenue", "school 'b'"),  # no moment: checked by the chunk itself
+    ],
+)
+def test_a_summary_run_names_each_kind_of_output(make_spec, monkeypatch, variable, where):
+    """Summary runs check the moment variables through their means: none slips through."""
+    real = engine.run
+
+    def run(inp, out, **kw):
+        real(inp, out, **kw)
+        if out[variable].shape[-1] == 100 and run.calls == 1:
+            out[variable][(2, 1, 5) if out[variable].ndim == 3 else (2, 5)] = -np.inf
+        run.calls += 1
+
+    run.calls = 0
+    monkeypatch.setattr(engine, "run", run)
+    spec = make_spec("two_schools")
+    with pytest.raises(NonFiniteError) as info:
+        sustainsim.simulate(spec, draws=300, seed=1, chunk_size=100, mode="summary", progress=False)
+    text = str(info.value)
+    assert f"'{variable}'" in text and where in text and "draw 105" in text

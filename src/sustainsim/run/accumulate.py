@@ -64,7 +64,9 @@ from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_inte
 from sustainsim.model import engine
 from sustainsim.results import VARIABLE_ATTRS
 from sustainsim.run.chunk import (
+    ChunkResult,
     allocate_outputs,
+    check_finite_means,
     chunk_bounds,
     has_district_totals,
     run_attrs,
@@ -75,13 +77,16 @@ from sustainsim.run.sketch import DEFAULT_MARGIN, Histogram
 from sustainsim.sampling.streams import UniformSource
 
 __all__ = [
+    "CHECKED",
     "PILOT_DRAWS",
     "ChunkStats",
     "SummaryAccumulator",
     "chunk_stats",
+    "chunk_stats_checked",
     "entity_arrays",
     "pilot_accumulator",
     "reduce_block",
+    "run_reduced",
     "summary_dataset",
     "summary_dict",
 ]
@@ -336,11 +341,42 @@ def reduce_block(
         buffers = allocate_outputs(spec, size, False)
     for start, stop in block:
         views = {k: v[..., : stop - start] for k, v in buffers.items()}
-        res = run_chunk(spec, source, start, stop, out=views)
-        part.add(res.arrays)
+        res = run_reduced(spec, source, start, stop, part, views)
         if on_chunk is not None:
             on_chunk(res)
     return part
+
+
+#: outputs a summary run checks for non-finite values through the means it takes of them
+CHECKED = frozenset((*MOMENT_VARIABLES, *(f"district_{k}" for k in MOMENT_VARIABLES)))
+
+
+def chunk_stats_checked(spec: Spec, res: ChunkResult) -> ChunkStats:
+    """:func:`chunk_stats` of a chunk run with ``checked=CHECKED``, its means checked finite."""
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are reported next
+        stats = chunk_stats(res.arrays)
+    check_finite_means(spec, res.arrays, stats.mean, res.start)
+    return stats
+
+
+def run_reduced(
+    spec: Spec,
+    source: UniformSource,
+    start: int,
+    stop: int,
+    part: SummaryAccumulator,
+    out: dict[str, np.ndarray],
+) -> ChunkResult:
+    """Run draws ``[start, stop)`` into ``out`` and fold them into ``part``.
+
+    As ``part.add(run_chunk(...).arrays)``, with one pass less over the outputs the
+    moments cover: their means check them for non-finite values (:data:`CHECKED`).
+    """
+    res = run_chunk(spec, source, start, stop, out=out, checked=CHECKED)
+    stats = chunk_stats_checked(spec, res)
+    part.add_balances(_entity_parts(res.arrays, "fund_balance"))
+    part.add_stats(stats)
+    return res
 
 
 def pilot_accumulator(

@@ -38,6 +38,7 @@ __all__ = [
     "assemble",
     "chunk_blocks",
     "chunk_bounds",
+    "check_finite_means",
     "check_finite_outputs",
     "has_district_totals",
     "output_bytes",
@@ -204,6 +205,7 @@ def run_chunk(
     *,
     lines: bool = False,
     out: dict[str, np.ndarray] | None = None,
+    checked: frozenset[str] = frozenset(),
 ) -> ChunkResult:
     """Sample and run draws ``[start, stop)``; the unit of work of every runner.
 
@@ -215,6 +217,10 @@ def run_chunk(
     ----------
     out : dict, optional
         Arrays (views into the run's result buffers) to write into; allocated if not given.
+    checked : frozenset of str, optional
+        Outputs the caller checks for non-finite values itself (a summary run, through
+        the means it takes of them: :func:`check_finite_means`); every other output is
+        checked here (:func:`check_finite_outputs`).
     """
     if out is None:
         out = allocate_outputs(spec, stop - start, lines)
@@ -228,7 +234,8 @@ def run_chunk(
         out["deflator"][...] = inp.deflator[1:]
     for j, sch in enumerate(inp.schools):
         out["initial_fund_balance"][j] = sch.fund_balance
-    check_finite_outputs(spec, out, inp.scalars, start)
+    unchecked = out if not checked else {k: v for k, v in out.items() if k not in checked}
+    check_finite_outputs(spec, unchecked, inp.scalars, start)
     return ChunkResult(start, stop, out, inp.scalars, inp.scalar_attrs)
 
 
@@ -258,6 +265,23 @@ def check_finite_outputs(
         bad = np.argwhere(~ok)
         first = bad[np.argmin(bad[:, -1])]  # the first draw (draw axis last)
         raise NonFiniteError(_non_finite_message(spec, name, arr, tuple(first), start))
+
+
+def check_finite_means(
+    spec: Spec, arrays: dict[str, np.ndarray], means: dict[str, np.ndarray], start: int
+) -> None:
+    """Raise :class:`NonFiniteError` where a mean over draws is not finite.
+
+    A finite mean has no inf or NaN among its values, so the means a summary run takes
+    anyway check those outputs in place of :func:`check_finite_outputs`' pass over
+    them; a non-finite one (``means[k]``, the schools' and the district's) has the
+    output and its district total checked exactly, for the message (a mean that
+    overflows with every value finite passes, as there).
+    """
+    for k, mean in means.items():
+        if not np.isfinite(mean).all():
+            names = (k, f"district_{k}")
+            check_finite_outputs(spec, {v: arrays[v] for v in names if v in arrays}, {}, start)
 
 
 def _non_finite_message(spec: Spec, name: str, arr: np.ndarray, at: tuple, start: int) -> str:

@@ -22,11 +22,13 @@ import numpy as np
 
 from sustainsim.config.spec import Spec
 from sustainsim.run.accumulate import (
+    CHECKED,
     PILOT_DRAWS,
     ChunkStats,
     SummaryAccumulator,
     _entity_parts,
-    chunk_stats,
+    chunk_stats_checked,
+    run_reduced,
 )
 from sustainsim.run.chunk import allocate_outputs, chunk_bounds, run_chunk
 from sustainsim.sampling.streams import UniformSource
@@ -68,11 +70,12 @@ def kept_pilot(
         if keep:  # its own balance arrays, kept as the engine wrote them (no copy)
             for k in _BALANCES & views.keys():
                 views[k] = np.empty(views[k].shape)
-        res = run_chunk(spec, source, start, stop, out=views)
+        res = run_chunk(spec, source, start, stop, out=views, checked=CHECKED if keep else _NONE)
+        stats = chunk_stats_checked(spec, res) if keep else None
         parts = _entity_parts(res.arrays, "fund_balance")
         ranges.append(_ranges(parts))
-        if keep:
-            kept[(start, stop)] = (parts, chunk_stats(res.arrays))
+        if stats is not None:
+            kept[(start, stop)] = (parts, stats)
             used += size
     lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
     acc = SummaryAccumulator.from_ranges(
@@ -80,6 +83,8 @@ def kept_pilot(
     )
     return acc, kept
 
+
+_NONE: frozenset[str] = frozenset()
 
 #: the engine outputs a kept chunk holds on to (its entity parts of the fund balance)
 _BALANCES = frozenset({"fund_balance", "district_fund_balance"})
@@ -128,5 +133,5 @@ def kept_block_task(
         if buffers is None or buffers["fund_balance"].shape[-1] < stop - start:
             buffers = allocate_outputs(plan.spec, stop - start, False)
         views = {k: v[..., : stop - start] for k, v in buffers.items()}
-        part.add(run_chunk(plan.spec, plan.source, start, stop, out=views).arrays)
+        run_reduced(plan.spec, plan.source, start, stop, part, views)
     return part

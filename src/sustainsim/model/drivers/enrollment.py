@@ -196,12 +196,12 @@ def _uncapped_paths(
     out, base, drift, volatility, persistence, loading, own_w, has_common, z_common, z_own,
     simple_ar, shift,
 ) -> None:  # fmt: skip
-    """:func:`enrollment_paths` without a cap or level events, all years at once.
+    """:func:`enrollment_paths` without a cap or level events: every year's innovation at once.
 
     The same operations on the same numbers as the year-by-year recurrence, so the same
-    results bit for bit: the innovations of every year in one pass, the AR(1) over
-    years, and the cumulative log growth as one sequential ``cumsum`` over the terms in
-    the order the recurrence adds them (``x[t]``, then ``drift``, then ``shift[t]``).
+    results bit for bit: the innovations of every year in one pass, then the AR(1) and
+    the cumulative log growth year by year, adding ``x[t]``, then ``drift``, then
+    ``shift[t]`` as the recurrence does.
     """
     T, n = z_own.shape
     eps = z_own * own_w
@@ -211,13 +211,11 @@ def _uncapped_paths(
     if not simple_ar:
         for t in range(1, T):  # x[t] = persistence * x[t-1] + eps[t], x[0] = eps[0]
             eps[t] += persistence * eps[t - 1]
-    k = 2 if shift is None else 3  # terms a year
-    steps = np.empty((T, k, n))
-    steps[:, 0] = eps
-    steps[:, 1] = drift
-    if shift is not None:
-        steps[:, 2] = shift
-    cum = np.cumsum(steps.reshape(T * k, n), axis=0)[k - 1 :: k]
-    for t in range(T):
-        np.exp(np.ascontiguousarray(cum[t]), out=out[t + 1])
+    cum = np.zeros(n)
+    for t in range(T):  # in-place adds of contiguous rows (an accumulate over years is slower)
+        cum += eps[t]
+        cum += drift
+        if shift is not None:
+            cum += shift[t]
+        np.exp(cum, out=out[t + 1])
         out[t + 1] *= base
