@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -340,8 +341,14 @@ def _differences(args: argparse.Namespace, ds, summ: dict) -> str:
     return format_differences(p, bal, years=args.years, entities=_entities(args))
 
 
-def _write_results(args: argparse.Namespace, ds, path: Path, phases: Phases) -> None:
-    """Write ``results.nc``, warning first if it will be large (estimated from dims x dtype)."""
+def _write_results(
+    args: argparse.Namespace, ds, path: Path, phases: Phases, submit: io.Submit
+) -> Callable[[], None]:
+    """Start writing ``results.nc`` on a thread (warning first if it will be large).
+
+    The size is estimated from dims x dtype. Returns the function that reports it
+    written (``wrote results.nc: SIZE in T s``) once the thread has finished.
+    """
     size = io.netcdf_nbytes(ds, float32=args.float32)
     what = f"about {nbytes(size)}" + (" before compression" if args.compress else "")
     if size > LARGE_RESULTS:
@@ -350,14 +357,39 @@ def _write_results(args: argparse.Namespace, ds, path: Path, phases: Phases) -> 
             "--summary writes only the summaries (probabilities exact, quantiles within a "
             "stated bound) in a few MB; --float32 halves the file, --compress shrinks it"
         )
-    with phases.writing(path, what):
+    phases.say(f"writing {path.name} ({what}) ...")
+    t0 = time.perf_counter()
+
+    def write() -> float:
         io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
+        return time.perf_counter() - t0
+
+    done = submit(write)
+    return lambda: phases.wrote(path, done.result())
+
+
+def _run_summary(args: argparse.Namespace, ds, view, t_sim: float, info) -> dict:
+    """The summary of a per-draw run (``view``: in real dollars with ``--real``)."""
+    summ = metrics.summary(view)
+    if args.real:
+        summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
+    summ["config"] = str(args.config)
+    summ["simulate_seconds"] = round(t_sim, 3)
+    if info is not None:
+        summ["convergence"] = info.to_dict()
+    return summ
 
 
 def _run_and_write(
     args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path, phases: Phases
 ) -> str:
-    """Simulate, print the summary, write the files into ``stage``; what was written."""
+    """Simulate, print the summary, write the files into ``stage``; what was written.
+
+    The tables and ``results.nc`` are written on threads (:func:`io.background_writes`)
+    while the summary, ``summary.json`` and the figures are computed: the tables from
+    the start, ``results.nc`` once the summary is printed. Each file is the same as
+    written one after the other; the folder is committed when all are done.
+    """
     t0 = time.perf_counter()
     ds, info = _simulate(args, plan)
     t_sim = time.perf_counter() - t0
@@ -366,26 +398,23 @@ def _run_and_write(
         done = f"(simulated in {t_sim:.2f} s)"
         return f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
     view = real_dollars(ds) if args.real else ds  # results.nc stays nominal
-    summ = metrics.summary(view)
-    if args.real:
-        summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
-    summ["config"] = str(args.config)
-    summ["simulate_seconds"] = round(t_sim, 3)
-    if info is not None:
-        summ["convergence"] = info.to_dict()
-    _show(args, summ, info, _differences(args, view, summ))
-    _write_results(args, ds, stage / "results.nc", phases)
-    io.write_json(summ, stage / "summary.json")
     # the tables show the first scenario (base, with scenarios: the config as written)
     # beside its central case, the figures' composition chart the same central case
     central = central_case(plan.spec)
     if args.real:
         central = real_dollars(central)
-    phases.say("writing p_solvent.csv and forecast.xlsx ...")
-    write_tables(view, central, stage)
     figures: list[Path] = []
-    if not args.no_report:
-        figures = _figures(view, plan.spec, stage, info, central, phases)
+    with io.background_writes() as submit:
+        tables = submit(write_tables, view, central, stage)
+        summ = _run_summary(args, ds, view, t_sim, info)
+        _show(args, summ, info, _differences(args, view, summ))
+        results_written = _write_results(args, ds, stage / "results.nc", phases, submit)
+        io.write_json(summ, stage / "summary.json")
+        phases.say("writing p_solvent.csv and forecast.xlsx ...")
+        if not args.no_report:
+            figures = _figures(view, plan.spec, stage, info, central, phases)
+    tables.result()
+    results_written()
     return (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
