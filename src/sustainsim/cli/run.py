@@ -368,16 +368,32 @@ def _write_results(
     return lambda: phases.wrote(path, done.result())
 
 
-def _run_summary(args: argparse.Namespace, ds, view, t_sim: float, info) -> dict:
-    """The summary of a per-draw run (``view``: in real dollars with ``--real``)."""
-    summ = metrics.summary(view)
+def _per_scenario(summ: dict, ds) -> dict[str | None, dict]:
+    """:func:`metrics.summary` of each scenario of ``ds`` from ``summ``, the summary of ``ds``.
+
+    What :func:`sustainsim.report.summary.summaries` computes (key None without
+    scenarios): a scenario's summary is the shared figures with its entities.
+    """
+    if "scenarios" not in summ:
+        return {None: summ}
+    shared = {k: v for k, v in summ.items() if k != "scenarios"}
+    return {n: {**shared, "entities": s["entities"]} for n, s in summ["scenarios"].items()}
+
+
+def _run_summary(args: argparse.Namespace, ds, view, t_sim: float, info) -> tuple[dict, dict]:
+    """The summary of a per-draw run (``view``: in real dollars with ``--real``).
+
+    Also each scenario's :func:`metrics.summary` for the report (before the run's own keys).
+    """
+    base = metrics.summary(view)
+    summ = dict(base)
     if args.real:
         summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
     summ["config"] = str(args.config)
     summ["simulate_seconds"] = round(t_sim, 3)
     if info is not None:
         summ["convergence"] = info.to_dict()
-    return summ
+    return summ, _per_scenario(base, view)
 
 
 def _run_and_write(
@@ -406,13 +422,13 @@ def _run_and_write(
     figures: list[Path] = []
     with io.background_writes() as submit:
         tables = submit(write_tables, view, central, stage)
-        summ = _run_summary(args, ds, view, t_sim, info)
+        summ, summs = _run_summary(args, ds, view, t_sim, info)
         _show(args, summ, info, _differences(args, view, summ))
         results_written = _write_results(args, ds, stage / "results.nc", phases, submit)
         io.write_json(summ, stage / "summary.json")
         phases.say("writing p_solvent.csv and forecast.xlsx ...")
         if not args.no_report:
-            figures = _figures(view, plan.spec, stage, info, central, phases)
+            figures = _figures(view, plan.spec, stage, info, central, phases, summs)
     tables.result()
     results_written()
     return (
@@ -423,7 +439,7 @@ def _run_and_write(
     )
 
 
-def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> list[Path]:
+def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases, summs) -> list[Path]:
     central = None if "revenue_lines" in ds else central
     total = len(figure_names(ds, central))
     done: list[str] = []
@@ -440,7 +456,13 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
         phases.say(f"evaluating {len(spec.config.levers)} levers on {n:,} draws ...")
         ranked = levers(spec, draws=n, seed=int(ds.attrs.get("seed", spec.config.simulation.seed)))
     figures = write_run_figures(
-        ds, out_dir, spec_text=spec.text, central=central, progress=progress, levers=ranked
+        ds,
+        out_dir,
+        spec_text=spec.text,
+        central=central,
+        progress=progress,
+        levers=ranked,
+        summs=summs,
     )
     phases.say(f"wrote report.html: {nbytes((out_dir / 'report.html').stat().st_size)}")
     if info is not None:
