@@ -17,9 +17,8 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim import io
+from sustainsim import io, report
 from sustainsim.analysis.paired import compare
-from sustainsim.cli import run as cli_run
 from sustainsim.cli.main import main
 from sustainsim.io import MARKER
 from sustainsim.run.batch import MANIFEST, read_manifest, run_batch
@@ -95,7 +94,7 @@ def test_failing_run_keeps_a_concurrent_runs_files(tmp_path, monkeypatch):
         (out / "results.nc").write_text("the other run's results")
         raise RuntimeError("figures failed")
 
-    monkeypatch.setattr(cli_run, "write_run_figures", other_run_then_fail)
+    monkeypatch.setattr(report, "write_run_figures", other_run_then_fail)
     with pytest.raises(RuntimeError, match="figures failed"):
         main([*RUN, "--out", str(out)])
     assert (out / "results.nc").read_text() == "the other run's results"
@@ -110,7 +109,7 @@ def test_failed_run_leaves_the_old_run_whole(tmp_path, monkeypatch):
     def fail(*args, **kw):
         raise RuntimeError("figures failed")
 
-    monkeypatch.setattr(cli_run, "write_run_figures", fail)
+    monkeypatch.setattr(report, "write_run_figures", fail)
     with pytest.raises(RuntimeError):
         main([*RUN, "--seed", "2", "--out", str(out)])
     assert snapshot(out) == before

@@ -10,10 +10,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from sustainsim import io, metrics
-from sustainsim.analysis.levers import levers
 from sustainsim.analysis.paired import compare
 from sustainsim.cli.basecase import BASE, scenarios_with_base
 from sustainsim.cli.errors import ArgumentsError, OutputPathError
@@ -30,9 +27,6 @@ from sustainsim.cli.progress import Phases, emit
 from sustainsim.config import Spec, load_config
 from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
-from sustainsim.plotting.diagnostics import plot_convergence
-from sustainsim.plotting.style import house_style
-from sustainsim.report import figure_names, write_run_figures
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
 from sustainsim.run.core import simulate
@@ -440,8 +434,12 @@ def _run_and_write(
 
 
 def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases, summs) -> list[Path]:
+    """The figures and report.html (matplotlib and the report imported only for them)."""
+    from sustainsim import report
+    from sustainsim.analysis.levers import levers
+
     central = None if "revenue_lines" in ds else central
-    total = len(figure_names(ds, central))
+    total = len(report.figure_names(ds, central))
     done: list[str] = []
 
     def progress(name: str) -> None:
@@ -455,7 +453,7 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases, summs
         n = min(int(ds.sizes["draw"]), LEVER_DRAWS)
         phases.say(f"evaluating {len(spec.config.levers)} levers on {n:,} draws ...")
         ranked = levers(spec, draws=n, seed=int(ds.attrs.get("seed", spec.config.simulation.seed)))
-    figures = write_run_figures(
+    figures = report.write_run_figures(
         ds,
         out_dir,
         spec_text=spec.text,
@@ -472,6 +470,11 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases, summs
 
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
+    from matplotlib.figure import Figure
+
+    from sustainsim.plotting.diagnostics import plot_convergence
+    from sustainsim.plotting.style import house_style
+
     with house_style():  # the house style of every figure
         fig = Figure(figsize=(7, 4), layout="constrained")
         plot_convergence(info, ax=fig.add_subplot())
