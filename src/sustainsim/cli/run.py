@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -337,11 +337,11 @@ def _differences(args: argparse.Namespace, ds, summ: dict) -> str:
 
 def _write_results(
     args: argparse.Namespace, ds, path: Path, phases: Phases, submit: io.Submit
-) -> Callable[[], None]:
-    """Start writing ``results.nc`` on a thread (warning first if it will be large).
+) -> tuple[str, Future]:
+    """Start writing ``results.nc`` on a thread, warning first if it will be large.
 
-    The size is estimated from dims x dtype. Returns the function that reports it
-    written (``wrote results.nc: SIZE in T s``) once the thread has finished.
+    Returns its size as the phase line shows it (estimated from dims x dtype) and the
+    write's future, whose result is the seconds it took.
     """
     size = io.netcdf_nbytes(ds, float32=args.float32)
     what = f"about {nbytes(size)}" + (" before compression" if args.compress else "")
@@ -351,15 +351,13 @@ def _write_results(
             "--summary writes only the summaries (probabilities exact, quantiles within a "
             "stated bound) in a few MB; --float32 halves the file, --compress shrinks it"
         )
-    phases.say(f"writing {path.name} ({what}) ...")
     t0 = time.perf_counter()
 
     def write() -> float:
         io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
         return time.perf_counter() - t0
 
-    done = submit(write)
-    return lambda: phases.wrote(path, done.result())
+    return what, submit(write)
 
 
 def _per_scenario(summ: dict, ds) -> dict[str | None, dict]:
@@ -396,9 +394,9 @@ def _run_and_write(
     """Simulate, print the summary, write the files into ``stage``; what was written.
 
     The tables and ``results.nc`` are written on threads (:func:`io.background_writes`)
-    while the summary, ``summary.json`` and the figures are computed: the tables from
-    the start, ``results.nc`` once the summary is printed. Each file is the same as
-    written one after the other; the folder is committed when all are done.
+    while the summary is computed and printed (it does not wait for them) and
+    ``summary.json`` and the figures are written. Each file is the same as written one
+    after the other; the folder is committed when all are done.
     """
     t0 = time.perf_counter()
     ds, info = _simulate(args, plan)
@@ -415,16 +413,17 @@ def _run_and_write(
         central = real_dollars(central)
     figures: list[Path] = []
     with io.background_writes() as submit:
+        what, results = _write_results(args, ds, stage / "results.nc", phases, submit)
         tables = submit(write_tables, view, central, stage)
         summ, summs = _run_summary(args, ds, view, t_sim, info)
         _show(args, summ, info, _differences(args, view, summ))
-        results_written = _write_results(args, ds, stage / "results.nc", phases, submit)
-        io.write_json(summ, stage / "summary.json")
+        phases.say(f"writing results.nc ({what}) ...")  # the phases after the summary
         phases.say("writing p_solvent.csv and forecast.xlsx ...")
+        io.write_json(summ, stage / "summary.json")
         if not args.no_report:
             figures = _figures(view, plan.spec, stage, info, central, phases, summs)
     tables.result()
-    results_written()
+    phases.wrote(stage / "results.nc", results.result())
     return (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
