@@ -63,3 +63,54 @@ def test_lock_is_exclusive_and_released(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the lock file goes with the lock
     with lock_folder(tmp_path / "out"):
         pass
+
+
+# --- writes on threads beside the caller ----------------------------------------------------
+
+
+def test_background_writes_wait_for_every_write_even_after_a_failure(tmp_path):
+    import threading
+
+    from sustainsim.io import background_writes
+
+    release = threading.Event()
+
+    def slow(path):
+        release.wait(5)
+        return write_text("late", path)
+
+    with pytest.raises(RuntimeError, match="caller failed"):
+        with background_writes() as submit:
+            done = submit(slow, tmp_path / "slow.txt")
+            release.set()
+            raise RuntimeError("caller failed")
+    # the exit waited: the write was finished (not cut off) before the exception went on
+    assert done.done() and (tmp_path / "slow.txt").read_text() == "late"
+
+
+def test_background_writes_raise_the_first_failed_write(tmp_path):
+    from sustainsim.io import background_writes
+
+    def fail(message):
+        raise OSError(message)
+
+    with pytest.raises(OSError, match="first"):
+        with background_writes() as submit:
+            submit(fail, "first")
+            submit(fail, "second")
+            write_text("ok", tmp_path / "a.txt")
+
+
+def test_no_background_write_starts_after_a_signal(tmp_path):
+    import signal
+
+    from sustainsim.io import Interrupted, background_writes, note_signal
+
+    note_signal(signal.SIGINT)
+    try:
+        with pytest.raises(Interrupted):
+            with background_writes() as submit:
+                submit(write_text, "never", tmp_path / "never.txt")
+    finally:
+        note_signal(None)
+    assert not list(tmp_path.iterdir())

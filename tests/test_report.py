@@ -556,3 +556,20 @@ def test_report_shows_the_top_levers_it_is_given(tmp_path, spec, ds, stub_figure
         assert float(value) == effect
     none = report.write_report(ds, tmp_path / "plain").read_text(encoding="utf-8")
     assert 'class="levers"' not in none
+
+
+def test_the_summaries_run_passes_are_the_reports_own(ds):
+    """``sustainsim run`` hands the report its summaries: those the report would compute."""
+    from sustainsim.cli.run import _per_scenario
+    from sustainsim.io import json_text
+    from sustainsim.report.summary import summaries
+    from tests.conftest import CONFIGS
+
+    spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
+    scen = sustainsim.simulate_scenarios(spec, draws=300, seed=2)
+    for d in (ds, scen):
+        mine = _per_scenario(sustainsim.summary(d), d)
+        own = summaries(d)
+        assert list(mine) == list(own)
+        assert [json_text(v) for v in mine.values()] == [json_text(v) for v in own.values()]
+    assert len(own) > 1  # the scenarios' case was checked

@@ -120,3 +120,15 @@ def test_run_writes_the_tables(tmp_path):
     np.testing.assert_allclose(first["pl_k8"], p.probability.sel(school="pl_k8").values)
     wb = openpyxl.load_workbook(out / "forecast.xlsx")
     assert wb.sheetnames[:2] == ["P(solvent)", "district"]
+
+
+def test_the_workbooks_p_solvent_sheet_is_the_first_scenarios_rows(tmp_path):
+    from sustainsim.tables import write_tables
+
+    spec = sustainsim.load_config(CONFIGS / "leap_chicago.toml")
+    ds = sustainsim.simulate_scenarios(spec, draws=300, seed=2)
+    first = str(ds.scenario.values[0])
+    write_tables(ds, sustainsim.central_case(spec), tmp_path)
+    sheet = pd.read_excel(tmp_path / "forecast.xlsx", sheet_name="P(solvent)")
+    # computed on its own from the first scenario: the same table
+    pd.testing.assert_frame_equal(sheet, p_solvent_table(ds.sel(scenario=first, drop=True)))

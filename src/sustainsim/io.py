@@ -12,6 +12,8 @@ folder that holds files sustainsim did not write is never replaced.
 A command-line run records SIGINT and SIGTERM here (:func:`note_signal`); a file
 or folder is never committed after one arrived, even where a library swallowed the
 ``KeyboardInterrupt`` (h5py does, in a weakref callback, during a NetCDF write).
+Large files can be written on threads beside the command (:func:`background_writes`),
+each still atomic; the folder is committed only once every one of them has finished.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import shutil
 import signal
 import sys
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,7 @@ __all__ = [
     "Interrupted",
     "OutputError",
     "atomic_path",
+    "background_writes",
     "check_interrupted",
     "clean_stale",
     "fault_point",
@@ -175,6 +180,70 @@ def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
 def _float32(v: xr.DataArray | xr.Variable) -> bool:
     """A variable ``float32=True`` stores in single precision: float64 data, not a coord."""
     return v.dtype == np.float64 and v.ndim > 0
+
+
+#: a function that starts a write on a thread: ``submit(fn, *args)`` -> its Future
+Submit = Callable[..., Future]
+
+
+@contextmanager
+def background_writes(threads: int = 2) -> Iterator[Submit]:
+    """Write files on threads beside the caller; yields ``submit(fn, *args, **kwargs)``.
+
+    ``submit`` starts ``fn`` on one of ``threads`` threads and returns its
+    :class:`~concurrent.futures.Future`. The writes must be independent of each other and
+    of what the caller does meanwhile (each its own files, the data only read), so the
+    files are the same as written one after the other. numpy, h5py and the kernel's
+    writes release the GIL, so a NetCDF write overlaps the caller's arithmetic.
+
+    On exit every write is waited for, also after an exception or a signal in the caller
+    (a staging folder is removed only once nothing writes into it); then the caller's
+    exception, else the first failed write's (in the order submitted) is raised. A write
+    not yet started when a signal is recorded does not run, one that finishes after it
+    is not moved into place (:func:`atomic_path`); signals are handled in the main
+    thread only, so no write swallows one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with background_writes() as submit:
+    ...     done = submit(write_text, "a,b", folder / "t.csv")
+    ...     _ = write_text("{}", folder / "t.json")
+    >>> sorted(p.name for p in folder.iterdir()), done.result().name
+    (['t.csv', 't.json'], 't.csv')
+    """
+    futures: list[Future] = []
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sustainsim-write")
+
+    def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        def job() -> Any:
+            check_interrupted()  # a signal before this write started: do not start it
+            return fn(*args, **kwargs)
+
+        futures.append(pool.submit(job))
+        return futures[-1]
+
+    try:
+        yield submit
+    finally:
+        interrupted = _wait_all(futures)
+        pool.shutdown(wait=True)
+    if interrupted is not None:  # a signal while waiting: raised once nothing writes
+        raise interrupted
+    for f in futures:
+        f.result()  # the first failed write's exception, in the order submitted
+
+
+def _wait_all(futures: list[Future]) -> KeyboardInterrupt | None:
+    """Wait for every future, through signals; the first interrupt that arrived meanwhile."""
+    interrupted: KeyboardInterrupt | None = None
+    while True:
+        try:
+            wait_futures(futures)
+            return interrupted
+        except KeyboardInterrupt as exc:  # the handler raised in this (main) thread: go on
+            interrupted = interrupted or exc
 
 
 def netcdf_nbytes(ds: xr.Dataset, *, float32: bool = False) -> int:

@@ -226,11 +226,18 @@ def _percentiles(
     return out
 
 
-def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Path:
+def write_workbook(
+    ds: xr.Dataset,
+    central: xr.Dataset,
+    path: str | Path,
+    *,
+    p_table: pd.DataFrame | None = None,
+) -> Path:
     """The forecast workbook: a sheet per entity (district first), a P(solvent) sheet, notes.
 
-    Written atomically with openpyxl. Sheets: ``P(solvent)``, then ``district`` (with
-    several schools) and one per school (:func:`forecast_table`), then ``About``.
+    Written atomically with openpyxl. Sheets: ``P(solvent)`` (``p_table``, default
+    :func:`p_solvent_table` of ``ds``), then ``district`` (with several schools) and one
+    per school (:func:`forecast_table`), then ``About``.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -238,7 +245,7 @@ def write_workbook(ds: xr.Dataset, central: xr.Dataset, path: str | Path) -> Pat
     wb = Workbook()
     ws = wb.active
     ws.title = "P(solvent)"
-    ps = p_solvent_table(ds)
+    ps = p_solvent_table(ds) if p_table is None else p_table
     ws.append(list(ps.columns))
     for row in ps.itertuples(index=False):
         ws.append(list(row))
@@ -290,15 +297,17 @@ def write_tables(ds: xr.Dataset, central: xr.Dataset, out_dir: str | Path) -> li
     """What ``sustainsim run`` writes for analysts: ``p_solvent.csv`` and ``forecast.xlsx``.
 
     With scenarios the CSV has every scenario and the workbook the first one, whose central
-    case ``central`` must be.
+    case ``central`` must be. P(solvent) is computed once for both (the workbook's rows are
+    the first scenario's of the CSV: the same counts).
     """
     out = Path(out_dir)
-    csv = io.write_text(p_solvent_table(ds).to_csv(index=False), out / "p_solvent.csv")
+    table = p_solvent_table(ds)
+    csv = io.write_text(table.to_csv(index=False), out / "p_solvent.csv")
+    xlsx = out / "forecast.xlsx"
     if "scenario" in ds.dims:
         base = str(ds["scenario"].values[0])
         sub = central.sel(scenario=base) if "scenario" in central.dims else central
-        return [
-            Path(csv),
-            write_workbook(ds.sel(scenario=base, drop=True), sub, out / "forecast.xlsx"),
-        ]
-    return [Path(csv), write_workbook(ds, central, out / "forecast.xlsx")]
+        rows = table[table["scenario"] == base].drop(columns="scenario").reset_index(drop=True)
+        one = ds.sel(scenario=base, drop=True)
+        return [Path(csv), write_workbook(one, sub, xlsx, p_table=rows)]
+    return [Path(csv), write_workbook(ds, central, xlsx, p_table=table)]

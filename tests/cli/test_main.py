@@ -263,3 +263,35 @@ def test_run_summary_flag_maps_onto_the_plan(tmp_path):
     assert (tmp_path / "old" / "summary.nc").exists()
     assert main([*argv, str(tmp_path / "bad"), "--summary", "--lines"]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_command_imports_its_own_module_only(tmp_path):
+    """``sustainsim run --no-report`` imports neither the other commands nor the report."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(sustainsim.__file__).resolve().parents[1]
+    code = (
+        "import json, sys; from sustainsim.cli import main; "
+        f"assert main(['run', {str(REF10)!r}, '--draws', '200', '--no-report', '-q', "
+        f"'--out', {str(tmp_path / 'out')!r}]) == 0; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sustainsim.cli.', "
+        "'sustainsim.report')))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+    )
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "sustainsim.cli.run" in loaded
+    for other in ("calibrate", "backtest", "sweep", "batch", "stress", "levers", "report"):
+        assert f"sustainsim.cli.{other}" not in loaded
+    assert "sustainsim.report" not in loaded
+    # and every command is still listed, an unknown one refused
+    assert main(["--version"]) == 0
+    assert main(["nonsense"]) == 2

@@ -17,9 +17,8 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim import io
+from sustainsim import io, report
 from sustainsim.analysis.paired import compare
-from sustainsim.cli import run as cli_run
 from sustainsim.cli.main import main
 from sustainsim.io import MARKER
 from sustainsim.run.batch import MANIFEST, read_manifest, run_batch
@@ -95,7 +94,7 @@ def test_failing_run_keeps_a_concurrent_runs_files(tmp_path, monkeypatch):
         (out / "results.nc").write_text("the other run's results")
         raise RuntimeError("figures failed")
 
-    monkeypatch.setattr(cli_run, "write_run_figures", other_run_then_fail)
+    monkeypatch.setattr(report, "write_run_figures", other_run_then_fail)
     with pytest.raises(RuntimeError, match="figures failed"):
         main([*RUN, "--out", str(out)])
     assert (out / "results.nc").read_text() == "the other run's results"
@@ -110,7 +109,7 @@ def test_failed_run_leaves_the_old_run_whole(tmp_path, monkeypatch):
     def fail(*args, **kw):
         raise RuntimeError("figures failed")
 
-    monkeypatch.setattr(cli_run, "write_run_figures", fail)
+    monkeypatch.setattr(report, "write_run_figures", fail)
     with pytest.raises(RuntimeError):
         main([*RUN, "--seed", "2", "--out", str(out)])
     assert snapshot(out) == before
@@ -324,3 +323,48 @@ def test_report_replaces_its_files_and_keeps_the_runs(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         main(["report", str(out / "results.nc")])
     assert snapshot(out) == before and not leftovers(tmp_path)
+
+
+# --- 12: results.nc and the tables written on threads: the files of a sequential write --------
+
+
+def test_overlapped_writes_give_the_files_of_sequential_ones(tmp_path):
+    """``run`` writes results.nc and the tables beside the summary; the same files."""
+    import pandas as pd
+
+    from sustainsim.tables import write_tables
+
+    out = tmp_path / "out"
+    assert main([*RUN, "--seed", "5", "--out", str(out), "--no-report"]) == 0
+    spec = sustainsim.load_config(REF10)
+    ds = sustainsim.simulate(spec, draws=200, seed=5, progress=False)
+    ref = tmp_path / "sequential"
+    io.write_netcdf(ds, ref / "results.nc")
+    write_tables(ds, sustainsim.central_case(spec), ref)
+    summ = sustainsim.summary(ds)
+    for name in ("results.nc", "p_solvent.csv"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+    got = json.loads((out / "summary.json").read_text())
+    assert {k: v for k, v in got.items() if k not in ("config", "simulate_seconds")} == json.loads(
+        io.json_text(summ)
+    )
+    for sheet in ("P(solvent)", "ref", "About"):  # the cells (the file carries a timestamp)
+        pd.testing.assert_frame_equal(
+            pd.read_excel(out / "forecast.xlsx", sheet_name=sheet, header=None),
+            pd.read_excel(ref / "forecast.xlsx", sheet_name=sheet, header=None),
+        )
+    assert not leftovers(tmp_path)
+
+
+def test_a_failed_background_write_fails_the_run_and_keeps_the_old(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert main([*RUN, "--seed", "1", "--out", str(out), "--no-report"]) == 0
+    before = snapshot(out)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "results.nc")
+
+    monkeypatch.setattr(io, "write_netcdf", full)
+    assert main([*RUN, "--seed", "2", "--out", str(out), "--no-report"]) == 1
+    assert snapshot(out) == before
+    assert not leftovers(tmp_path)

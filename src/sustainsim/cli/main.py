@@ -91,7 +91,18 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"sustainsim.cli.{name}")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _command(argv: Sequence[str] | None) -> str:
+    """The subcommand named in ``argv`` (its first word not an option), or ``""``."""
+    args = sys.argv[1:] if argv is None else argv
+    return next((a for a in args if not a.startswith("-")), "")
+
+
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; with ``only``, the options of that one alone.
+
+    The other subcommands then get their name and help (what ``sustainsim --help`` and
+    an unknown command's error show), so a command imports its own module only.
+    """
     p = _Parser(
         prog="sustainsim",
         description="Monte Carlo risk simulation of the financial sustainability of school models.",
@@ -100,6 +111,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"sustainsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=help_text, description=help_text)
+            continue
         mod = _module(module)
         p_sub = sub.add_parser(
             name, help=help_text, description=help_text, epilog=getattr(mod, "EXAMPLES", None)
@@ -149,7 +163,7 @@ def _os_message(exc: OSError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sustainsim`` command; returns the exit code."""
-    parser = _build_parser()
+    parser = _build_parser(only=_command(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on bad arguments, 0 on --help/--version

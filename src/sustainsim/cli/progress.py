@@ -48,8 +48,12 @@ class Phases:
         self.say(f"writing {path.name}" + (f" ({what})" if what else "") + " ...")
         t0 = time.perf_counter()
         yield
+        self.wrote(path, time.perf_counter() - t0)
+
+    def wrote(self, path: Path, seconds: float) -> None:
+        """``wrote NAME: SIZE in T s`` (a file written in the background, when it is done)."""
         size = nbytes(path.stat().st_size) if path.is_file() else "done"
-        self.say(f"wrote {path.name}: {size} in {time.perf_counter() - t0:.1f} s")
+        self.say(f"wrote {path.name}: {size} in {seconds:.1f} s")
 
     def figure(self, name: str, n: int, of: int) -> None:
         """``figure n of m: NAME``."""

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import Future
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from sustainsim import io, metrics
-from sustainsim.analysis.levers import levers
 from sustainsim.analysis.paired import compare
 from sustainsim.cli.basecase import BASE, scenarios_with_base
 from sustainsim.cli.errors import ArgumentsError, OutputPathError
@@ -29,9 +27,6 @@ from sustainsim.cli.progress import Phases, emit
 from sustainsim.config import Spec, load_config
 from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
-from sustainsim.plotting.diagnostics import plot_convergence
-from sustainsim.plotting.style import house_style
-from sustainsim.report import figure_names, write_run_figures
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
 from sustainsim.run.core import simulate
@@ -340,8 +335,14 @@ def _differences(args: argparse.Namespace, ds, summ: dict) -> str:
     return format_differences(p, bal, years=args.years, entities=_entities(args))
 
 
-def _write_results(args: argparse.Namespace, ds, path: Path, phases: Phases) -> None:
-    """Write ``results.nc``, warning first if it will be large (estimated from dims x dtype)."""
+def _write_results(
+    args: argparse.Namespace, ds, path: Path, phases: Phases, submit: io.Submit
+) -> tuple[str, Future]:
+    """Start writing ``results.nc`` on a thread, warning first if it will be large.
+
+    Returns its size as the phase line shows it (estimated from dims x dtype) and the
+    write's future, whose result is the seconds it took.
+    """
     size = io.netcdf_nbytes(ds, float32=args.float32)
     what = f"about {nbytes(size)}" + (" before compression" if args.compress else "")
     if size > LARGE_RESULTS:
@@ -350,14 +351,53 @@ def _write_results(args: argparse.Namespace, ds, path: Path, phases: Phases) -> 
             "--summary writes only the summaries (probabilities exact, quantiles within a "
             "stated bound) in a few MB; --float32 halves the file, --compress shrinks it"
         )
-    with phases.writing(path, what):
+    t0 = time.perf_counter()
+
+    def write() -> float:
         io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
+        return time.perf_counter() - t0
+
+    return what, submit(write)
+
+
+def _per_scenario(summ: dict, ds) -> dict[str | None, dict]:
+    """:func:`metrics.summary` of each scenario of ``ds`` from ``summ``, the summary of ``ds``.
+
+    What :func:`sustainsim.report.summary.summaries` computes (key None without
+    scenarios): a scenario's summary is the shared figures with its entities.
+    """
+    if "scenarios" not in summ:
+        return {None: summ}
+    shared = {k: v for k, v in summ.items() if k != "scenarios"}
+    return {n: {**shared, "entities": s["entities"]} for n, s in summ["scenarios"].items()}
+
+
+def _run_summary(args: argparse.Namespace, ds, view, t_sim: float, info) -> tuple[dict, dict]:
+    """The summary of a per-draw run (``view``: in real dollars with ``--real``).
+
+    Also each scenario's :func:`metrics.summary` for the report (before the run's own keys).
+    """
+    base = metrics.summary(view)
+    summ = dict(base)
+    if args.real:
+        summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
+    summ["config"] = str(args.config)
+    summ["simulate_seconds"] = round(t_sim, 3)
+    if info is not None:
+        summ["convergence"] = info.to_dict()
+    return summ, _per_scenario(base, view)
 
 
 def _run_and_write(
     args: argparse.Namespace, plan: RunPlan, stage: Path, out_dir: Path, phases: Phases
 ) -> str:
-    """Simulate, print the summary, write the files into ``stage``; what was written."""
+    """Simulate, print the summary, write the files into ``stage``; what was written.
+
+    The tables and ``results.nc`` are written on threads (:func:`io.background_writes`)
+    while the summary is computed and printed (it does not wait for them) and
+    ``summary.json`` and the figures are written. Each file is the same as written one
+    after the other; the folder is committed when all are done.
+    """
     t0 = time.perf_counter()
     ds, info = _simulate(args, plan)
     t_sim = time.perf_counter() - t0
@@ -366,26 +406,24 @@ def _run_and_write(
         done = f"(simulated in {t_sim:.2f} s)"
         return f"wrote {out_dir / 'summary.json'} and {out_dir / 'summary.nc'} {done}"
     view = real_dollars(ds) if args.real else ds  # results.nc stays nominal
-    summ = metrics.summary(view)
-    if args.real:
-        summ["dollar_basis"] = f"real (FY{int(ds['year'].values[0]) - 1} dollars)"
-    summ["config"] = str(args.config)
-    summ["simulate_seconds"] = round(t_sim, 3)
-    if info is not None:
-        summ["convergence"] = info.to_dict()
-    _show(args, summ, info, _differences(args, view, summ))
-    _write_results(args, ds, stage / "results.nc", phases)
-    io.write_json(summ, stage / "summary.json")
     # the tables show the first scenario (base, with scenarios: the config as written)
     # beside its central case, the figures' composition chart the same central case
     central = central_case(plan.spec)
     if args.real:
         central = real_dollars(central)
-    phases.say("writing p_solvent.csv and forecast.xlsx ...")
-    write_tables(view, central, stage)
     figures: list[Path] = []
-    if not args.no_report:
-        figures = _figures(view, plan.spec, stage, info, central, phases)
+    with io.background_writes() as submit:
+        what, results = _write_results(args, ds, stage / "results.nc", phases, submit)
+        tables = submit(write_tables, view, central, stage)
+        summ, summs = _run_summary(args, ds, view, t_sim, info)
+        _show(args, summ, info, _differences(args, view, summ))
+        phases.say(f"writing results.nc ({what}) ...")  # the phases after the summary
+        phases.say("writing p_solvent.csv and forecast.xlsx ...")
+        io.write_json(summ, stage / "summary.json")
+        if not args.no_report:
+            figures = _figures(view, plan.spec, stage, info, central, phases, summs)
+    tables.result()
+    phases.wrote(stage / "results.nc", results.result())
     return (
         f"wrote {out_dir / 'results.nc'}, {out_dir / 'summary.json'}, "
         f"{out_dir / 'p_solvent.csv'}, {out_dir / 'forecast.xlsx'}"
@@ -394,9 +432,13 @@ def _run_and_write(
     )
 
 
-def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> list[Path]:
+def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases, summs) -> list[Path]:
+    """The figures and report.html (matplotlib and the report imported only for them)."""
+    from sustainsim import report
+    from sustainsim.analysis.levers import levers
+
     central = None if "revenue_lines" in ds else central
-    total = len(figure_names(ds, central))
+    total = len(report.figure_names(ds, central))
     done: list[str] = []
 
     def progress(name: str) -> None:
@@ -410,8 +452,14 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
         n = min(int(ds.sizes["draw"]), LEVER_DRAWS)
         phases.say(f"evaluating {len(spec.config.levers)} levers on {n:,} draws ...")
         ranked = levers(spec, draws=n, seed=int(ds.attrs.get("seed", spec.config.simulation.seed)))
-    figures = write_run_figures(
-        ds, out_dir, spec_text=spec.text, central=central, progress=progress, levers=ranked
+    figures = report.write_run_figures(
+        ds,
+        out_dir,
+        spec_text=spec.text,
+        central=central,
+        progress=progress,
+        levers=ranked,
+        summs=summs,
     )
     phases.say(f"wrote report.html: {nbytes((out_dir / 'report.html').stat().st_size)}")
     if info is not None:
@@ -421,6 +469,11 @@ def _figures(ds, spec: Spec, out_dir: Path, info, central, phases: Phases) -> li
 
 def _convergence_figure(info, path: Path) -> Path:
     """The estimate and its interval versus draws, written atomically as PNG."""
+    from matplotlib.figure import Figure
+
+    from sustainsim.plotting.diagnostics import plot_convergence
+    from sustainsim.plotting.style import house_style
+
     with house_style():  # the house style of every figure
         fig = Figure(figsize=(7, 4), layout="constrained")
         plot_convergence(info, ax=fig.add_subplot())

@@ -105,11 +105,13 @@ def build_html(
     figures: dict[str, bytes],
     spec_text: str | None = None,
     levers: xr.Dataset | None = None,
+    summs: dict[str | None, dict] | None = None,
 ) -> str:
     """The full self-contained HTML document (figures embedded as data URIs).
 
     ``levers``: the ranking of :func:`sustainsim.analysis.levers`, shown in the executive
-    summary when given.
+    summary when given. ``summs``: :func:`~sustainsim.report.summary.summaries` of ``ds``
+    if the caller has them already (``sustainsim run`` has); default computed here.
     """
     text = spec_text if spec_text is not None else ds.attrs.get("config_text", "")
     src = ds.attrs.get("config_source") or "(config given as text)"
@@ -120,7 +122,8 @@ def build_html(
         if text
         else "<p>The config text is not available in this Dataset.</p>"
     )
-    summs = summaries(ds)  # once, for the summary, the school sections and the tables
+    if summs is None:  # once, for the summary, the school sections and the tables
+        summs = summaries(ds)
     scenarios = scenario_section(ds)
     scen = f'<section id="scenarios"><h2>Scenarios</h2>{scenarios}</section>' if scenarios else ""
     return f"""<!DOCTYPE html>

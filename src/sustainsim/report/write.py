@@ -25,6 +25,7 @@ def _write_all(
     central: xr.Dataset | None,
     progress: Callable[[str], None] | None = None,
     levers: xr.Dataset | None = None,
+    summs: dict[str | None, dict] | None = None,
 ) -> list[Path]:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -36,9 +37,7 @@ def _write_all(
         if progress is None
         else pkg.render_figures(ds, central, progress)
     )
-    page = pkg.build_html(
-        ds, figures, spec_text, levers
-    )  # everything computed before the first write
+    page = pkg.build_html(ds, figures, spec_text, levers, summs)  # all before the first write
     paths = [_write_bytes(png, out / f"{name}.png") for name, png in figures.items()]
     paths.append(write_text(page, out / "report.html"))
     return paths
@@ -99,6 +98,7 @@ def write_run_figures(
     central: xr.Dataset | None = None,
     progress: Callable[[str], None] | None = None,
     levers: xr.Dataset | None = None,
+    summs: dict[str | None, dict] | None = None,
 ) -> list[Path]:
     """What ``sustainsim run`` writes beside ``results.nc``: the figures and ``report.html``.
 
@@ -107,6 +107,8 @@ def write_run_figures(
     (:func:`sustainsim.central_case`), whose line data the composition figure uses when
     ``ds`` has none; ``progress(name)`` is called as each figure is drawn. Returns the
     paths written (PNG files, then ``report.html``); ``levers`` (the ranking of
-    :func:`sustainsim.analysis.levers`) puts the top levers in the executive summary.
+    :func:`sustainsim.analysis.levers`) puts the top levers in the executive summary;
+    ``summs`` (:func:`~sustainsim.report.summary.summaries` of ``ds``) spares computing
+    the summaries again where the caller has them.
     """
-    return _write_all(ds, out_dir, spec_text, central, progress, levers)
+    return _write_all(ds, out_dir, spec_text, central, progress, levers, summs)
