@@ -70,9 +70,17 @@ def _workers(b):
 def _stream(b):
     x = b["test_stream_1e8"]["extra_info"]
     n = x["draws"]
-    return f"{x['seconds_in_child']:.0f} s, peak {x['peak_rss_mib'] / 1024:.2f} GiB" + (
+    text = f"{x['seconds_in_child']:.0f} s, peak {x['peak_rss_mib'] / 1024:.2f} GiB" + (
         "" if n == 100_000_000 else f" ({n:,} draws)"
     )
+    w = b.get("test_stream_1e8_two_workers")
+    if w is not None:
+        w = w["extra_info"]
+        text += (
+            f" serial; {w['seconds_in_child']:.0f} s, peak {w['peak_rss_mib'] / 1024:.2f} GiB"
+            f" over {w['processes']} processes on two workers"
+        )
+    return text
 
 
 #: (the issue's row, its goal, the figure from the results, the -k of the command)

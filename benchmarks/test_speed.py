@@ -243,6 +243,60 @@ def test_stream_1e8(benchmark):
     benchmark.extra_info["peak_rss_mib"] = max(r["peak_rss_mib"] for r in seen)
 
 
+_STREAM_WORKERS = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import sustainsim
+    from sustainsim.run.parallel import shutdown_pools, simulate_parallel
+    spec = sustainsim.load_config(sys.argv[1])
+    kw = dict(seed=1, scheduler="processes", workers=2, mode="summary", progress=False)
+    simulate_parallel(spec, draws=1_000_000, **kw)  # worker start-up
+    t0 = time.perf_counter()
+    simulate_parallel(spec, draws=int(sys.argv[2]), **kw)
+    wall = time.perf_counter() - t0
+
+    def hwm(pid):
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:"))
+
+    kids = [int(p) for p in os.listdir("/proc") if p.isdigit() and p != str(os.getpid())]
+    mine = []
+    for p in kids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                    mine.append(p)
+        except OSError:
+            pass
+    total = hwm(os.getpid()) + sum(hwm(p) for p in mine)
+    shutdown_pools()
+    print(json.dumps({"seconds": wall, "peak_rss_mib": total / 1024, "processes": 1 + len(mine)}))
+    """
+)
+
+
+@pytest.mark.benchmark(group="stream1e8")
+def test_stream_1e8_two_workers(benchmark):
+    """The same 1e8 draws on two worker processes; peak RSS summed over every process."""
+    draws = 10_000_000 if QUICK else 100_000_000
+    seen: list[dict] = []
+
+    def go():
+        out = subprocess.run(
+            [sys.executable, "-c", _STREAM_WORKERS, str(CONFIG), str(draws)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        seen.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    benchmark.extra_info["draws"] = draws
+    benchmark.pedantic(go, rounds=1, iterations=1)
+    benchmark.extra_info["seconds_in_child"] = min(r["seconds"] for r in seen)
+    benchmark.extra_info["peak_rss_mib"] = max(r["peak_rss_mib"] for r in seen)
+    benchmark.extra_info["processes"] = seen[0]["processes"]
+
+
 def test_machine_recorded(benchmark):
     """Record the load average beside the machine pytest-benchmark records."""
     benchmark.extra_info["loadavg"] = os.getloadavg()
