@@ -59,7 +59,11 @@ def p_no_operating_deficit(ds: xr.Dataset, confidence: float = 0.95) -> xr.Datas
 
 def no_deficit_spending(ds: xr.Dataset) -> xr.DataArray:
     """Whether no year through t ran an operating deficit (bool, (draw, year, school))."""
-    ok = (~operating_deficit(ds)).astype(np.int8).cumprod("year").astype(bool)
+    clear = ~operating_deficit(ds)
+    if isinstance(clear.data, np.ndarray):  # in memory: one pass, no integer copies
+        ok = clear.copy(data=np.logical_and.accumulate(clear.data, axis=clear.get_axis_num("year")))
+    else:  # lazy (dask-backed results)
+        ok = clear.astype(np.int8).cumprod("year").astype(bool)
     ok.attrs = {"long_name": "no operating deficit in any year through year"}
     return ok
 
