@@ -15,7 +15,10 @@ Examples
 True
 """
 
-from sustainsim import accessors, analysis, calibration, metrics, plotting, run, sampling
+import importlib
+from typing import Any
+
+from sustainsim import accessors, metrics, run, sampling
 from sustainsim._version import __version__
 from sustainsim.config import ConfigError, Spec, load_config, loads_config
 from sustainsim.examples import example_config
@@ -59,3 +62,19 @@ __all__ = [
     "summary",
     "write_netcdf",
 ]
+
+#: stages imported on first use (``sustainsim.plotting`` loads matplotlib): a command or a
+#: run that draws nothing does not pay for them
+_LAZY = ("analysis", "calibration", "plotting")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f"sustainsim.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'sustainsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
