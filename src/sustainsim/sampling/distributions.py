@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = ["DISTRIBUTIONS", "U_MAX", "U_MIN", "Distribution", "DistributionError", "DistKind"]
 
@@ -197,6 +197,8 @@ DISTRIBUTIONS: dict[str, DistKind] = {
 
 
 def _scipy_dist(name: str):
+    from scipy import stats  # on first use: importing scipy.stats takes a quarter second
+
     obj = getattr(stats, name, None)
     if isinstance(obj, stats.rv_continuous | stats.rv_discrete):
         return obj
@@ -294,6 +296,8 @@ class Distribution:
         kind = DISTRIBUTIONS.get(self.name)
         if kind is not None:
             return kind.integer
+        from scipy import stats
+
         return isinstance(_scipy_dist(self.name), stats.rv_discrete)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

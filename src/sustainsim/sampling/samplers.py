@@ -79,7 +79,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from sustainsim.sampling.distributions import U_MAX, U_MIN
 from sustainsim.sampling.streams import MonteCarlo, UniformSource, stream_key
@@ -104,6 +103,8 @@ LHS_MAX_DRAWS = 2**62
 _FEISTEL_ROUNDS = 8
 
 SOBOL_BITS = 32
+#: the largest Sobol dimension scipy has direction numbers for (``scipy.stats.qmc.Sobol.MAXDIM``)
+SOBOL_MAXDIM = 21201
 SOBOL_MAX_DRAWS = 2**SOBOL_BITS
 _FILL_BITS = 53 - SOBOL_BITS
 _U53 = 2.0**-53
@@ -272,6 +273,8 @@ def _direction_numbers() -> np.ndarray:
     column ``k`` is point ``2**(k+1) - 1`` of dimension ``j`` times ``2**32`` (the
     test suite checks the sequence against scipy's public output).
     """
+    from scipy.stats import qmc  # on first use: importing scipy.stats takes a quarter second
+
     eng = qmc.Sobol(d=qmc.Sobol.MAXDIM, scramble=False, bits=SOBOL_BITS)
     return np.asarray(eng._sv, dtype=np.uint64)  # noqa: SLF001
 
@@ -371,9 +374,9 @@ class Sobol:
         dim = self._dims.get(key)
         if dim is None:
             dim = len(self._dims)
-            if dim >= qmc.Sobol.MAXDIM:
+            if dim >= SOBOL_MAXDIM:
                 raise ValueError(
-                    f"sobol: more than {qmc.Sobol.MAXDIM} streams (scipy's largest dimension)"
+                    f"sobol: more than {SOBOL_MAXDIM} streams (scipy's largest dimension)"
                 )
             self._dims[key] = dim
         return dim
