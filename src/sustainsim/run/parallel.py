@@ -40,6 +40,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -66,8 +67,21 @@ from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
 from sustainsim.run.accumulate import SummaryAccumulator, reduce_block
-from sustainsim.run.chunk import assemble, chunk_bounds, run_chunk
-from sustainsim.run.core import execute, progress_bar, reduce, summarize, unit_draws
+from sustainsim.run.chunk import (
+    allocate_outputs,
+    assemble,
+    chunk_bounds,
+    output_shapes,
+    run_chunk,
+)
+from sustainsim.run.core import (
+    block_task,
+    execute,
+    progress_bar,
+    reduce,
+    summarize,
+    unit_draws,
+)
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
 
 __all__ = [
@@ -88,6 +102,39 @@ DASK_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD
 
 
 # --- tasks (module level: they run in worker processes) ------------------------------------------
+
+#: thread id -> the chunk buffers its summary tasks run into, kept from task to task: fresh
+#: memory costs a page fault a page (a chunk's outputs are megabytes) on every task otherwise
+_KEPT_BUFFERS: dict[int, dict[str, np.ndarray]] = {}
+
+
+def _kept_buffers(plan: RunPlan, unit: Sequence[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """The calling thread's buffers for the chunks of ``unit`` (engine outputs of a plan chunk).
+
+    Kept for the next task (one chunk of outputs per worker thread, as the serial run
+    keeps one); replaced when a task needs other shapes or more draws.
+    """
+    size = max(b - a for a, b in unit)
+    tid = threading.get_ident()
+    kept = _KEPT_BUFFERS.get(tid)
+    if kept is not None:
+        shapes = output_shapes(plan.spec, 1, False)
+        fits = kept.keys() == shapes.keys() and all(
+            v.shape[:-1] == shapes[k][:-1] and v.shape[-1] >= size for k, v in kept.items()
+        )
+        if fits:
+            return kept
+    _KEPT_BUFFERS.pop(tid, None)  # released before the new ones are allocated
+    kept = allocate_outputs(plan.spec, max(size, min(plan.draws, plan.chunk_size)), False)
+    _KEPT_BUFFERS[tid] = kept
+    return kept
+
+
+def _block_task(
+    plan: RunPlan, unit: Sequence[tuple[int, int]], template: SummaryAccumulator
+) -> SummaryAccumulator:
+    """:func:`~sustainsim.run.core.block_task` into this worker thread's kept buffers."""
+    return reduce_block(plan.spec, plan.source, unit, template, _kept_buffers(plan, unit))
 
 
 def _chunk_dataset(spec: Spec, res) -> xr.Dataset:
@@ -115,7 +162,8 @@ def _zarr_task(
         )
 
     if template is not None:
-        return reduce_block(plan.spec, plan.source, unit, template, on_chunk=write)
+        buffers = _kept_buffers(plan, unit)
+        return reduce_block(plan.spec, plan.source, unit, template, buffers, on_chunk=write)
     for start, stop in unit:
         write(run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines))
     return unit_draws(unit)
@@ -235,9 +283,14 @@ class DaskExecutor:
         # the workers run their units in-process: they get the plan without the scheduler
         # (a Client does not pickle)
         plan = dataclasses.replace(plan, scheduler=None, workers=None)
+        if task is block_task:  # each worker thread keeps its chunk buffers between tasks
+            task = _block_task
         with _client_for(self.scheduler) as client:
             if client is None:
-                self._local(plan, units, task, consume, bar, shared)
+                try:
+                    self._local(plan, units, task, consume, bar, shared)
+                finally:  # the threads' buffers are this process's: not kept past the run
+                    _KEPT_BUFFERS.clear()
             else:
                 _distributed(client, plan, units, task, consume, bar, shared)
 
