@@ -1,10 +1,11 @@
 """Parallel and distributed runs: chunks of draws as dask tasks.
 
 :class:`DaskExecutor` is the executor of :mod:`sustainsim.run.core` for a plan with a
-``scheduler``: every task runs one chunk (full mode) or one block of chunks (summary
-mode) of the plan. Since a chunk's numbers depend only on the spec, the uniform source
-(sampler and seed) and the draw indices, the result is identical to the serial run
-whatever the scheduler or worker count.
+``scheduler``: every task runs one chunk (full mode), a span of chunks (summary mode,
+:mod:`sustainsim.run.spans`: large spans first, single chunks last) or a block of
+chunks (summary mode with Zarr output) of the plan. Since a chunk's numbers depend only
+on the spec, the uniform source (sampler and seed) and the draw indices, the result is
+identical to the serial run whatever the scheduler or worker count.
 
 Schedulers: ``"synchronous"``, ``"threads"``, ``"processes"`` (local pools; a pool
 is kept for later calls so worker start-up is paid once per session, see
@@ -19,10 +20,10 @@ Three kinds of output:
 * ``zarr_path``: each task writes its own region of a Zarr store chunked along
   ``draw`` (nothing per draw travels back), and the store is opened lazily;
   the workers must see the path (local disk, a shared file system or an fsspec URL);
-* ``mode="summary"``: each task reduces a block of chunks
-  (:func:`sustainsim.run.accumulate.reduce_block`) and the small accumulators are merged
-  in draw order, as the serial summary run does: bounded memory at any scale,
-  identical results.
+* ``mode="summary"``: each task reduces a span of chunks
+  (:func:`sustainsim.run.spans.span_task`), the results are put together into the
+  blocks of the serial run, chunk by chunk, and the small accumulators merged in draw
+  order, as the serial summary run does: bounded memory at any scale, identical results.
 
 Examples
 --------
@@ -40,7 +41,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -67,13 +67,7 @@ from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
 from sustainsim.run.accumulate import SummaryAccumulator, reduce_block
-from sustainsim.run.chunk import (
-    allocate_outputs,
-    assemble,
-    chunk_bounds,
-    output_shapes,
-    run_chunk,
-)
+from sustainsim.run.chunk import assemble, chunk_bounds, run_chunk
 from sustainsim.run.core import (
     block_task,
     execute,
@@ -83,6 +77,7 @@ from sustainsim.run.core import (
     unit_draws,
 )
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.run.spans import Blocks, drop_kept_buffers, kept_buffers, plan_spans, span_task
 
 __all__ = [
     "DASK_WORKER_CONFIG",
@@ -102,39 +97,6 @@ DASK_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD
 
 
 # --- tasks (module level: they run in worker processes) ------------------------------------------
-
-#: thread id -> the chunk buffers its summary tasks run into, kept from task to task: fresh
-#: memory costs a page fault a page (a chunk's outputs are megabytes) on every task otherwise
-_KEPT_BUFFERS: dict[int, dict[str, np.ndarray]] = {}
-
-
-def _kept_buffers(plan: RunPlan, unit: Sequence[tuple[int, int]]) -> dict[str, np.ndarray]:
-    """The calling thread's buffers for the chunks of ``unit`` (engine outputs of a plan chunk).
-
-    Kept for the next task (one chunk of outputs per worker thread, as the serial run
-    keeps one); replaced when a task needs other shapes or more draws.
-    """
-    size = max(b - a for a, b in unit)
-    tid = threading.get_ident()
-    kept = _KEPT_BUFFERS.get(tid)
-    if kept is not None:
-        shapes = output_shapes(plan.spec, 1, False)
-        fits = kept.keys() == shapes.keys() and all(
-            v.shape[:-1] == shapes[k][:-1] and v.shape[-1] >= size for k, v in kept.items()
-        )
-        if fits:
-            return kept
-    _KEPT_BUFFERS.pop(tid, None)  # released before the new ones are allocated
-    kept = allocate_outputs(plan.spec, max(size, min(plan.draws, plan.chunk_size)), False)
-    _KEPT_BUFFERS[tid] = kept
-    return kept
-
-
-def _block_task(
-    plan: RunPlan, unit: Sequence[tuple[int, int]], template: SummaryAccumulator
-) -> SummaryAccumulator:
-    """:func:`~sustainsim.run.core.block_task` into this worker thread's kept buffers."""
-    return reduce_block(plan.spec, plan.source, unit, template, _kept_buffers(plan, unit))
 
 
 def _chunk_dataset(spec: Spec, res) -> xr.Dataset:
@@ -162,7 +124,7 @@ def _zarr_task(
         )
 
     if template is not None:
-        buffers = _kept_buffers(plan, unit)
+        buffers = kept_buffers(plan, unit)
         return reduce_block(plan.spec, plan.source, unit, template, buffers, on_chunk=write)
     for start, stop in unit:
         write(run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines))
@@ -261,7 +223,10 @@ class DaskExecutor:
     flight, consumed as they complete (bounded memory on the driver, no wave waiting
     for its slowest task); ``"synchronous"`` through dask, one after another. Distributed:
     ``client.submit`` with a bounded number of tasks in flight, results consumed as
-    they complete; the plan and the accumulator template are scattered once.
+    they complete; the plan and the accumulator template are scattered once. The blocks
+    of a summary run (:func:`~sustainsim.run.core.block_task`) are run as spans of chunks
+    (:func:`~sustainsim.run.spans.plan_spans`) and handed to ``consume`` block by block,
+    each worker thread keeping its chunk buffers from task to task.
     """
 
     in_place = False
@@ -283,20 +248,28 @@ class DaskExecutor:
         # the workers run their units in-process: they get the plan without the scheduler
         # (a Client does not pickle)
         plan = dataclasses.replace(plan, scheduler=None, workers=None)
-        if task is block_task:  # each worker thread keeps its chunk buffers between tasks
-            task = _block_task
         with _client_for(self.scheduler) as client:
+            if task is block_task:  # blocks: spans of chunks, largest first (run.spans)
+                blocks = Blocks(units, shared["template"], consume)
+                units = plan_spans(units, self._width(client))
+                task, consume = span_task, lambda i, result: blocks.add(result)
             if client is None:
                 try:
                     self._local(plan, units, task, consume, bar, shared)
                 finally:  # the threads' buffers are this process's: not kept past the run
-                    _KEPT_BUFFERS.clear()
+                    drop_kept_buffers()
             else:
                 _distributed(client, plan, units, task, consume, bar, shared)
 
+    def _width(self, client: Any) -> int:
+        """How many tasks run at once: the local workers, or the cluster's threads."""
+        if client is None:
+            return self.workers or os.cpu_count() or 1
+        return sum(client.nthreads().values()) or 1
+
     def _local(self, plan, units, task, consume, bar, shared) -> None:
         scheduler = self.scheduler
-        nw = self.workers or os.cpu_count() or 1
+        nw = self._width(None)
         pool = _local_pool(scheduler, nw)
         if pool is None:  # synchronous: one task after another through dask
             for i, unit in enumerate(units):
