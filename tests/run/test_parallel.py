@@ -11,7 +11,8 @@ from sustainsim.run.accumulate import pilot_accumulator, reduce_block
 from sustainsim.run.chunk import BLOCK_CHUNKS, chunk_blocks, chunk_bounds
 from sustainsim.run.parallel import _POOLS, shutdown_pools, simulate_parallel
 from sustainsim.run.plan import plan_run
-from sustainsim.run.spans import _KEPT_BUFFERS, plan_spans
+from sustainsim.run.sketch import Histogram
+from sustainsim.run.spans import _KEPT_BUFFERS, _pack, _unpack_into, plan_spans
 from sustainsim.run.summary import simulate_summary
 
 distributed = pytest.importorskip("distributed")
@@ -153,6 +154,22 @@ def test_spans_cover_the_blocks_in_order():
     two = plan_spans(blocks, 2)
     assert len(two[0]) > BLOCK_CHUNKS  # the first spans are several blocks ...
     assert any(first > 0 for span in two for _, first, _ in span.pieces)  # ... some start mid-block
+
+
+def test_histograms_travel_packed_exactly():
+    h = Histogram(np.zeros(3), np.ones(3), 4)
+    h.add(np.array([[0.5, 1.5, 9.0], [-1.0, 2.5, 2.5], [3.5, 3.5, 3.5]]))
+    for top, dtype in ((200, np.uint8), (70_000, np.uint32), (2**40, np.int64)):
+        h.counts[0, 2] = top
+        packed = _pack(h)
+        assert packed[0].dtype == dtype
+        into = Histogram(np.zeros(3), np.ones(3), 4)
+        _unpack_into(into, packed)
+        _unpack_into(into, packed)
+        np.testing.assert_array_equal(into.counts, 2 * h.counts)
+        assert into.counts.dtype == np.int64
+        np.testing.assert_array_equal(into.vmin, [0.5, -1.0, 3.5])
+        np.testing.assert_array_equal(into.vmax, [9.0, 2.5, 3.5])
 
 
 def test_block_structure_shows_in_the_moments(spec):

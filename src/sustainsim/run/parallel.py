@@ -77,7 +77,14 @@ from sustainsim.run.core import (
     unit_draws,
 )
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
-from sustainsim.run.spans import Blocks, drop_kept_buffers, kept_buffers, plan_spans, span_task
+from sustainsim.run.spans import (
+    Bins,
+    Blocks,
+    drop_kept_buffers,
+    kept_buffers,
+    plan_spans,
+    span_task,
+)
 
 __all__ = [
     "DASK_WORKER_CONFIG",
@@ -253,6 +260,7 @@ class DaskExecutor:
                 blocks = Blocks(units, shared["template"], consume)
                 units = plan_spans(units, self._width(client))
                 task, consume = span_task, lambda i, result: blocks.add(result)
+                shared = {"bins": Bins.of(shared["template"])}
             if client is None:
                 try:
                     self._local(plan, units, task, consume, bar, shared)

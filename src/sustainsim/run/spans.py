@@ -30,7 +30,16 @@ from sustainsim.run.chunk import allocate_outputs, output_shapes, run_chunk
 from sustainsim.run.plan import RunPlan
 from sustainsim.run.sketch import Histogram
 
-__all__ = ["Blocks", "Span", "SpanResult", "kept_buffers", "plan_spans", "span_task"]
+__all__ = [
+    "Bins",
+    "Blocks",
+    "Span",
+    "SpanResult",
+    "drop_kept_buffers",
+    "kept_buffers",
+    "plan_spans",
+    "span_task",
+]
 
 #: spans are at most 1 / (SHARE * workers) of the chunks left when they are cut
 SHARE = 2
@@ -107,6 +116,54 @@ def _stats(acc: SummaryAccumulator) -> ChunkStats:
     return ChunkStats(acc.n, counts, acc.mean, acc.m2)
 
 
+@dataclass(frozen=True)
+class Bins:
+    """The histogram bins of a run without counts: what a span's task needs of the template.
+
+    Kilobytes where an empty accumulator is a full histogram of zeros (bins x years x
+    entities int64), shipped with every task.
+    """
+
+    bins: int
+    balance: tuple[np.ndarray, np.ndarray]  # low, width
+    worst: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, acc: SummaryAccumulator) -> Bins:
+        """The bins of an accumulator."""
+        b, w = acc.balance, acc.worst
+        return cls(b.bins, (b.low, b.width), (w.low, w.width))
+
+    def empty(self) -> SummaryAccumulator:
+        """A new empty accumulator with these bins (as ``empty_like`` of the template)."""
+        return SummaryAccumulator(
+            Histogram(*self.balance, self.bins), Histogram(*self.worst, self.bins)
+        )
+
+
+#: a histogram in transit: its counts in the smallest integer type that holds them, vmin, vmax
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _pack(h: Histogram) -> Packed:
+    """A histogram's counts in the smallest unsigned type that holds them, and its extremes.
+
+    The counts are the bulk of a task's result; kept under a pipe's 64 KiB, the worker
+    does not wait for the driver to read it before it takes its next task.
+    """
+    top = int(h.counts.max()) if h.counts.size else 0
+    dtype = next((t for t in (np.uint8, np.uint16, np.uint32) if top <= np.iinfo(t).max), np.int64)
+    return h.counts.astype(dtype), h.vmin, h.vmax
+
+
+def _unpack_into(h: Histogram, packed: Packed) -> None:
+    """Add a packed histogram with the same bins into ``h``."""
+    counts, vmin, vmax = packed
+    h.counts += counts
+    np.minimum(h.vmin, vmin, out=h.vmin)
+    np.maximum(h.vmax, vmax, out=h.vmax)
+
+
 @dataclass
 class SpanResult:
     """What a span's task returns: its histograms, and per piece the stats to fold in.
@@ -116,16 +173,16 @@ class SpanResult:
     piece one per chunk.
     """
 
-    balance: Histogram
-    worst: Histogram
+    balance: Packed
+    worst: Packed
     pieces: list[tuple[int, int, int, list[ChunkStats]]] = field(default_factory=list)
 
 
-def span_task(plan: RunPlan, unit: Span, template: SummaryAccumulator) -> SpanResult:
+def span_task(plan: RunPlan, unit: Span, bins: Bins) -> SpanResult:
     """Run and reduce the chunks of a span (into this worker thread's kept buffers)."""
-    span = template.empty_like()  # the span's histograms; every piece counts into them
+    span = bins.empty()  # the span's histograms; every piece counts into them
     buffers = kept_buffers(plan, unit)
-    out = SpanResult(span.balance, span.worst)
+    pieces = []
     chunks = iter(unit)
     for block, first, count in unit.pieces:
         part = span.sharing()
@@ -138,8 +195,8 @@ def span_task(plan: RunPlan, unit: Span, template: SummaryAccumulator) -> SpanRe
             part.add(arrays)
             if first > 0:
                 stats.append(_stats(part))
-        out.pieces.append((block, first, count, stats if first > 0 else [_stats(part)]))
-    return out
+        pieces.append((block, first, count, stats if first > 0 else [_stats(part)]))
+    return SpanResult(_pack(span.balance), _pack(span.worst), pieces)
 
 
 class Blocks:
@@ -168,8 +225,8 @@ class Blocks:
 
     def add(self, result: SpanResult) -> None:
         """Fold a span's result in; hand on the blocks it completes."""
-        self._total.balance.merge(result.balance)
-        self._total.worst.merge(result.worst)
+        _unpack_into(self._total.balance, result.balance)
+        _unpack_into(self._total.worst, result.worst)
         for block, first, count, stats in result.pieces:
             self._waiting.setdefault(block, {})[first] = (count, stats)
             self._fold(block)
