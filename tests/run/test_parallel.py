@@ -7,7 +7,12 @@ import pytest
 import xarray as xr
 
 import sustainsim
+from sustainsim.run.accumulate import pilot_accumulator, reduce_block
+from sustainsim.run.chunk import BLOCK_CHUNKS, chunk_blocks, chunk_bounds
 from sustainsim.run.parallel import _POOLS, shutdown_pools, simulate_parallel
+from sustainsim.run.plan import plan_run
+from sustainsim.run.sketch import Histogram
+from sustainsim.run.spans import _KEPT_BUFFERS, _pack, _unpack_into, plan_spans
 from sustainsim.run.summary import simulate_summary
 
 distributed = pytest.importorskip("distributed")
@@ -131,6 +136,70 @@ def test_summary_only_identical_to_serial_streaming(spec, serial, serial_summary
         progress=False,
     )
     xr.testing.assert_identical(s, small)
+
+
+def test_spans_cover_the_blocks_in_order():
+    blocks = chunk_blocks(DRAWS, 400)  # 60 chunks in 8 blocks
+    chunks = [c for b in blocks for c in b]
+    for workers in (1, 2, 3, 64):
+        spans = plan_spans(blocks, workers)
+        assert [c for span in spans for c in span] == chunks  # each chunk once, in order
+        sizes = [len(span) for span in spans]
+        assert sizes == sorted(sizes, reverse=True)
+        assert sizes[-1] == 1  # the tail: single chunks
+        for span in spans:  # each piece names the block and the positions of its chunks
+            named = [blocks[b][first + k] for b, first, count in span.pieces for k in range(count)]
+            assert named == list(span)
+            assert all(count > 0 for _, _, count in span.pieces)
+    two = plan_spans(blocks, 2)
+    assert len(two[0]) > BLOCK_CHUNKS  # the first spans are several blocks ...
+    assert any(first > 0 for span in two for _, first, _ in span.pieces)  # ... some start mid-block
+
+
+def test_histograms_travel_packed_exactly():
+    h = Histogram(np.zeros(3), np.ones(3), 4)
+    h.add(np.array([[0.5, 1.5, 9.0], [-1.0, 2.5, 2.5], [3.5, 3.5, 3.5]]))
+    for top, dtype in ((200, np.uint8), (70_000, np.uint32), (2**40, np.int64)):
+        h.counts[0, 2] = top
+        packed = _pack(h)
+        assert packed[0].dtype == dtype
+        into = Histogram(np.zeros(3), np.ones(3), 4)
+        _unpack_into(into, packed)
+        _unpack_into(into, packed)
+        np.testing.assert_array_equal(into.counts, 2 * h.counts)
+        assert into.counts.dtype == np.int64
+        np.testing.assert_array_equal(into.vmin, [0.5, -1.0, 3.5])
+        np.testing.assert_array_equal(into.vmax, [9.0, 2.5, 3.5])
+
+
+def test_block_structure_shows_in_the_moments(spec):
+    """Folding the chunks in one run instead of block by block changes the moments' last
+    bits: the identity tests see a regrouping of the blocks that changes the float sums."""
+    plan = plan_run(spec, draws=DRAWS, seed=SEED, chunk_size=400, mode="summary")
+    serial = simulate_summary(spec, draws=DRAWS, seed=SEED, chunk_size=400, progress=False)
+    template = pilot_accumulator(spec, plan.source, DRAWS, plan.bins, plan.margin, 400)
+    flat = reduce_block(spec, plan.source, chunk_bounds(DRAWS, 400), template)
+    np.testing.assert_array_equal(flat.solvent, serial["solvent_count"].values)
+    assert not np.array_equal(flat.mean["fund_balance"], serial["fund_balance_mean"].values)
+    np.testing.assert_allclose(flat.mean["fund_balance"], serial["fund_balance_mean"].values)
+
+
+def test_summary_tasks_split_blocks_identical(spec):
+    """Spans of chunks that start and end mid-block reassemble into the serial blocks."""
+    small = simulate_summary(spec, draws=DRAWS, seed=SEED, chunk_size=400, progress=False)
+    for scheduler, workers in (("processes", 2), ("threads", 1), ("threads", 3)):
+        s = simulate_parallel(
+            spec,
+            draws=DRAWS,
+            seed=SEED,
+            chunk_size=400,
+            scheduler=scheduler,
+            workers=workers,
+            mode="summary",
+            progress=False,
+        )
+        xr.testing.assert_identical(s, small)
+        assert not _KEPT_BUFFERS  # the threads' chunk buffers are not kept past the run
 
 
 def test_zarr_on_cluster_by_address(spec, serial, cluster, tmp_path):

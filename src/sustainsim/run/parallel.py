@@ -1,10 +1,11 @@
 """Parallel and distributed runs: chunks of draws as dask tasks.
 
 :class:`DaskExecutor` is the executor of :mod:`sustainsim.run.core` for a plan with a
-``scheduler``: every task runs one chunk (full mode) or one block of chunks (summary
-mode) of the plan. Since a chunk's numbers depend only on the spec, the uniform source
-(sampler and seed) and the draw indices, the result is identical to the serial run
-whatever the scheduler or worker count.
+``scheduler``: every task runs one chunk (full mode), a span of chunks (summary mode,
+:mod:`sustainsim.run.spans`: large spans first, single chunks last) or a block of
+chunks (summary mode with Zarr output) of the plan. Since a chunk's numbers depend only
+on the spec, the uniform source (sampler and seed) and the draw indices, the result is
+identical to the serial run whatever the scheduler or worker count.
 
 Schedulers: ``"synchronous"``, ``"threads"``, ``"processes"`` (local pools; a pool
 is kept for later calls so worker start-up is paid once per session, see
@@ -19,10 +20,10 @@ Three kinds of output:
 * ``zarr_path``: each task writes its own region of a Zarr store chunked along
   ``draw`` (nothing per draw travels back), and the store is opened lazily;
   the workers must see the path (local disk, a shared file system or an fsspec URL);
-* ``mode="summary"``: each task reduces a block of chunks
-  (:func:`sustainsim.run.accumulate.reduce_block`) and the small accumulators are merged
-  in draw order, as the serial summary run does: bounded memory at any scale,
-  identical results.
+* ``mode="summary"``: each task reduces a span of chunks
+  (:func:`sustainsim.run.spans.span_task`), the results are put together into the
+  blocks of the serial run, chunk by chunk, and the small accumulators merged in draw
+  order, as the serial summary run does: bounded memory at any scale, identical results.
 
 Examples
 --------
@@ -67,8 +68,23 @@ from tqdm import tqdm
 from sustainsim.config.spec import Spec
 from sustainsim.run.accumulate import SummaryAccumulator, reduce_block
 from sustainsim.run.chunk import assemble, chunk_bounds, run_chunk
-from sustainsim.run.core import execute, progress_bar, reduce, summarize, unit_draws
+from sustainsim.run.core import (
+    block_task,
+    execute,
+    progress_bar,
+    reduce,
+    summarize,
+    unit_draws,
+)
 from sustainsim.run.plan import RunOptions, RunPlan, plan_run
+from sustainsim.run.spans import (
+    Bins,
+    Blocks,
+    drop_kept_buffers,
+    kept_buffers,
+    plan_spans,
+    span_task,
+)
 
 __all__ = [
     "DASK_WORKER_CONFIG",
@@ -115,7 +131,8 @@ def _zarr_task(
         )
 
     if template is not None:
-        return reduce_block(plan.spec, plan.source, unit, template, on_chunk=write)
+        buffers = kept_buffers(plan, unit)
+        return reduce_block(plan.spec, plan.source, unit, template, buffers, on_chunk=write)
     for start, stop in unit:
         write(run_chunk(plan.spec, plan.source, start, stop, lines=plan.lines))
     return unit_draws(unit)
@@ -213,7 +230,10 @@ class DaskExecutor:
     flight, consumed as they complete (bounded memory on the driver, no wave waiting
     for its slowest task); ``"synchronous"`` through dask, one after another. Distributed:
     ``client.submit`` with a bounded number of tasks in flight, results consumed as
-    they complete; the plan and the accumulator template are scattered once.
+    they complete; the plan and the accumulator template are scattered once. The blocks
+    of a summary run (:func:`~sustainsim.run.core.block_task`) are run as spans of chunks
+    (:func:`~sustainsim.run.spans.plan_spans`) and handed to ``consume`` block by block,
+    each worker thread keeping its chunk buffers from task to task.
     """
 
     in_place = False
@@ -236,14 +256,28 @@ class DaskExecutor:
         # (a Client does not pickle)
         plan = dataclasses.replace(plan, scheduler=None, workers=None)
         with _client_for(self.scheduler) as client:
+            if task is block_task:  # blocks: spans of chunks, largest first (run.spans)
+                blocks = Blocks(units, shared["template"], consume)
+                units = plan_spans(units, self._width(client))
+                task, consume = span_task, lambda i, result: blocks.add(result)
+                shared = {"bins": Bins.of(shared["template"])}
             if client is None:
-                self._local(plan, units, task, consume, bar, shared)
+                try:
+                    self._local(plan, units, task, consume, bar, shared)
+                finally:  # the threads' buffers are this process's: not kept past the run
+                    drop_kept_buffers()
             else:
                 _distributed(client, plan, units, task, consume, bar, shared)
 
+    def _width(self, client: Any) -> int:
+        """How many tasks run at once: the local workers, or the cluster's threads."""
+        if client is None:
+            return self.workers or os.cpu_count() or 1
+        return sum(client.nthreads().values()) or 1
+
     def _local(self, plan, units, task, consume, bar, shared) -> None:
         scheduler = self.scheduler
-        nw = self.workers or os.cpu_count() or 1
+        nw = self._width(None)
         pool = _local_pool(scheduler, nw)
         if pool is None:  # synchronous: one task after another through dask
             for i, unit in enumerate(units):
