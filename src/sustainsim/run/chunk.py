@@ -48,7 +48,7 @@ __all__ = [
     "run_chunk",
 ]
 
-#: chunks per block, the unit of reduction of a summary run (and of its parallel tasks)
+#: chunks per block, the unit of reduction of a summary run (its moments' order of sums)
 BLOCK_CHUNKS = 8
 
 
@@ -363,7 +363,8 @@ def chunk_blocks(n: int, chunk: int) -> list[list[tuple[int, int]]]:
     """The chunks of ``n`` draws grouped in blocks of :data:`BLOCK_CHUNKS`: the unit of reduction.
 
     Each block is reduced from empty, chunk by chunk, and the blocks are merged in
-    order, by the serial and the parallel executors alike (a block is one task), so
+    order, by the serial and the parallel executors alike (a parallel task may run part
+    of a block or several: :mod:`sustainsim.run.spans` puts them back together), so
     their moments agree to the last bit.
     """
     b = chunk_bounds(n, chunk)

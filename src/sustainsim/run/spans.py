@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sustainsim.run.accumulate import ChunkStats, SummaryAccumulator
-from sustainsim.run.chunk import allocate_outputs, output_shapes, run_chunk
+from sustainsim.run.accumulate import ChunkStats, SummaryAccumulator, run_reduced
+from sustainsim.run.chunk import allocate_outputs, output_shapes
 from sustainsim.run.plan import RunPlan
 from sustainsim.run.sketch import Histogram
 
@@ -189,10 +189,9 @@ def span_task(plan: RunPlan, unit: Span, bins: Bins) -> SpanResult:
         stats = []
         for _, (start, stop) in zip(range(count), chunks, strict=False):
             views = {k: v[..., : stop - start] for k, v in buffers.items()}
-            arrays = run_chunk(plan.spec, plan.source, start, stop, out=views).arrays
             if first > 0:  # the block's start is another task's: each chunk's own stats
                 part = span.sharing()
-            part.add(arrays)
+            run_reduced(plan.spec, plan.source, start, stop, part, views)
             if first > 0:
                 stats.append(_stats(part))
         pieces.append((block, first, count, stats if first > 0 else [_stats(part)]))
