@@ -27,6 +27,7 @@ from sustainsim.model.flows import BACKSTOP_LINE, CENTRAL_OUTPUTS, FLOW_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
 from sustainsim.model.walk import school_lines
 from sustainsim.results import build_dataset, provenance
+from sustainsim.run.heap import keep_chunks_on_heap
 from sustainsim.sampling.distributions import Distribution
 from sustainsim.sampling.streams import ChunkDraws, UniformSource
 
@@ -222,6 +223,7 @@ def run_chunk(
         the means it takes of them: :func:`check_finite_means`); every other output is
         checked here (:func:`check_finite_outputs`).
     """
+    keep_chunks_on_heap()  # once per process: temporaries stay mapped between chunks
     if out is None:
         out = allocate_outputs(spec, stop - start, lines)
     rev_index = cost_index = None

@@ -1,0 +1,50 @@
+"""Chunk temporaries come from the heap once a run has set glibc's thresholds."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+_COUNT = """
+import sys
+import numpy as np
+if sys.argv[1] == "set":
+    from sustainsim.run.heap import keep_chunks_on_heap
+    assert keep_chunks_on_heap() and keep_chunks_on_heap()
+def heap():
+    with open("/proc/self/maps") as f:
+        for line in f:
+            if line.rstrip().endswith("[heap]"):
+                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+                return hi - lo
+    return 0
+before = heap()
+live = [np.ones(500_000) for _ in range(6)]  # six 4 MB blocks alive at once
+print((heap() - before) // 2**20)
+"""
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_blocks_below_the_threshold_get_no_mapping_of_their_own():
+    """A fresh process maps each 4 MB block apart; after the call they come from the heap."""
+
+    def heap_growth_mib(mode: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", _COUNT, mode], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.strip())
+
+    assert heap_growth_mib("plain") < 4
+    assert heap_growth_mib("set") >= 22
+
+
+def test_elsewhere_nothing_changes(monkeypatch):
+    from sustainsim.run import heap
+
+    monkeypatch.setattr(heap.platform, "system", lambda: "Darwin")
+    assert heap._set_thresholds() is False
