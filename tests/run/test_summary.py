@@ -233,9 +233,13 @@ def test_accumulator_merge_equals_add(ref10_spec):
     np.testing.assert_array_equal(a.mean["fund_balance"], b.mean["fund_balance"])
 
 
+@pytest.mark.parametrize("whole", [True, False])  # the chunk at once, or a year at a time
 @pytest.mark.parametrize("n", [3, 5000])  # fewer values than cells (np.add.at), and more
-def test_histogram_counts_by_brute_force(n):
+def test_histogram_counts_by_brute_force(n, whole, monkeypatch):
     """Counts of (year, entity) histograms fed an entity slice: each cell counted by hand."""
+    from sustainsim.run import sketch
+
+    monkeypatch.setattr(sketch, "_WHOLE", 1 << 30 if whole else 0)
     rng = np.random.default_rng(7)
     T, E, bins = 4, 5, 16
     low = rng.normal(0, 1, (T, E)) - 2.0
@@ -253,6 +257,18 @@ def test_histogram_counts_by_brute_force(n):
     np.testing.assert_array_equal(h.counts, expected)
     np.testing.assert_array_equal(h.vmin[:, 1:4], x.min(axis=-1))
     assert np.isinf(h.vmin[:, [0, 4]]).all()
+
+
+def test_moments_a_year_at_a_time_equal_the_whole_chunk(monkeypatch):
+    """Both ways of taking a chunk's moments give the same floats, bit for bit."""
+    from sustainsim.run import accumulate
+
+    x = np.random.default_rng(5).normal(1e6, 3e5, (7, 3, 1001))
+    whole = accumulate._moments(x)
+    monkeypatch.setattr(accumulate, "_WHOLE", 0)
+    by_year = accumulate._moments(x)
+    for a, b in zip(whole, by_year, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_sharing_accumulators_equal_merged_copies(ref10_spec):

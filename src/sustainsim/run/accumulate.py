@@ -143,6 +143,10 @@ def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"no_deficit": no_deficit, "no_spending": ok.view(np.uint8).sum(axis=-1, dtype=np.int64)}
 
 
+#: values up to which a chunk's array is reduced whole rather than a year at a time (2 MiB)
+_WHOLE = 1 << 18
+
+
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and sum of squared deviations over the draw axis (last), a row block at a time.
 
@@ -152,8 +156,8 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     mean = x.mean(axis=-1)
     m2 = np.empty_like(mean)
-    if x.ndim == 1:
-        d = x - mean
+    if x.ndim == 1 or x.size <= _WHOLE:  # small (a few schools): one temporary, fewer calls
+        d = x - mean[..., None]
         d *= d
         return mean, d.sum(axis=-1)
     scratch = np.empty(x.shape[1:])

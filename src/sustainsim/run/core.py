@@ -273,7 +273,8 @@ def reduce(
     if ex.in_place:  # one buffer for every chunk, the pilot's included
         shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
-        cap = PILOT_KEPT_CHUNKS * output_bytes(spec, min(n, chunk), False)
+        # in chunk-output sizes: the buffers' bytes (no scan of the config for its inputs)
+        cap = PILOT_KEPT_CHUNKS * sum(b.nbytes for b in shared["buffers"].values())
         acc, kept = kept_pilot(
             spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared["buffers"]
         )

@@ -17,6 +17,8 @@ import numpy as np
 __all__ = ["Histogram"]
 
 _SLACK = 16 * np.finfo(float).eps
+#: values up to which a chunk is binned whole rather than a year at a time (2 MiB)
+_WHOLE = 1 << 18
 #: share of the pilot range added on each side of the bins
 DEFAULT_MARGIN = 0.25
 
@@ -82,7 +84,7 @@ class Histogram:
             raise ValueError("non-finite fund balance in a chunk; cannot summarize")
         # the flat index of each histogram's first cell in counts
         first = (self.bins + 2) * np.arange(self.low.size).reshape(self.low.shape)[where]
-        if x.ndim == 1:
+        if x.ndim == 1 or x.size <= _WHOLE:  # small (a few schools): one pass, fewer calls
             self._count(x, low, width, first)
         else:
             for t in range(x.shape[0]):
@@ -100,16 +102,17 @@ class Histogram:
         idx += (1.0 - low * inv)[..., None]
         np.clip(idx, 0, self.bins + 1, out=idx)
         cell = idx.astype(np.intp)
-        cell += first[..., None]
         flat = self.counts.reshape(-1)
         if cell.size < first.size * (self.bins + 2):
             # fewer values than cells (many schools, small chunks): count in place, in
             # time with the values rather than the cells
+            cell += first[..., None]
             np.add.at(flat, cell.reshape(-1), 1)
-        else:
+        else:  # count the cells from the first histogram's on, then add them in
             lo = int(first.min())
             hi = int(first.max()) + self.bins + 2
-            flat[lo:hi] += np.bincount(cell.reshape(-1) - lo, minlength=hi - lo)
+            cell += (first - lo)[..., None]
+            flat[lo:hi] += np.bincount(cell.reshape(-1), minlength=hi - lo)
 
     def merge(self, other: Histogram) -> None:
         """Add the counts of a histogram with the same bins."""
