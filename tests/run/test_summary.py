@@ -239,7 +239,7 @@ def test_histogram_counts_by_brute_force(n, whole, monkeypatch):
     """Counts of (year, entity) histograms fed an entity slice: each cell counted by hand."""
     from sustainsim.run import sketch
 
-    monkeypatch.setattr(sketch, "_WHOLE", 1 << 30 if whole else 0)
+    monkeypatch.setattr(sketch, "WHOLE", 1 << 30 if whole else 0)
     rng = np.random.default_rng(7)
     T, E, bins = 4, 5, 16
     low = rng.normal(0, 1, (T, E)) - 2.0
@@ -261,11 +261,11 @@ def test_histogram_counts_by_brute_force(n, whole, monkeypatch):
 
 def test_moments_a_year_at_a_time_equal_the_whole_chunk(monkeypatch):
     """Both ways of taking a chunk's moments give the same floats, bit for bit."""
-    from sustainsim.run import accumulate
+    from sustainsim.run import accumulate, sketch
 
     x = np.random.default_rng(5).normal(1e6, 3e5, (7, 3, 1001))
     whole = accumulate._moments(x)
-    monkeypatch.setattr(accumulate, "_WHOLE", 0)
+    monkeypatch.setattr(sketch, "WHOLE", 0)
     by_year = accumulate._moments(x)
     for a, b in zip(whole, by_year, strict=True):
         np.testing.assert_array_equal(a, b)

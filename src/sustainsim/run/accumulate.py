@@ -63,6 +63,7 @@ from sustainsim.metrics.deficit import median_first_year
 from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_interval
 from sustainsim.model import engine
 from sustainsim.results import VARIABLE_ATTRS
+from sustainsim.run import sketch
 from sustainsim.run.chunk import (
     ChunkResult,
     allocate_outputs,
@@ -143,10 +144,6 @@ def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"no_deficit": no_deficit, "no_spending": ok.view(np.uint8).sum(axis=-1, dtype=np.int64)}
 
 
-#: values up to which a chunk's array is reduced whole rather than a year at a time (2 MiB)
-_WHOLE = 1 << 18
-
-
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and sum of squared deviations over the draw axis (last), a row block at a time.
 
@@ -156,7 +153,7 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     mean = x.mean(axis=-1)
     m2 = np.empty_like(mean)
-    if x.ndim == 1 or x.size <= _WHOLE:  # small (a few schools): one temporary, fewer calls
+    if x.ndim == 1 or x.size <= sketch.WHOLE:  # small (a few schools): one temporary, fewer calls
         d = x - mean[..., None]
         d *= d
         return mean, d.sum(axis=-1)
@@ -274,16 +271,17 @@ class SummaryAccumulator:
         """
         return SummaryAccumulator(self.balance, self.worst, shared=True)
 
-    def add(self, arrays: Mapping[str, np.ndarray]) -> None:
+    def add(self, arrays: Mapping[str, np.ndarray], stats: ChunkStats | None = None) -> None:
         """Fold one chunk of engine outputs in (``(year, school, n)`` arrays).
 
         Schools and the district entry are reduced separately (no copy of the chunk).
+        ``stats`` are the chunk's :func:`chunk_stats` if the caller has them already.
         """
         parts = _entity_parts(arrays, "fund_balance")
         if parts[0].shape[-1] == 0:
             return
         self.add_balances(parts)
-        self.add_stats(chunk_stats(arrays))
+        self.add_stats(chunk_stats(arrays) if stats is None else stats)
 
     def add_balances(self, parts: Sequence[np.ndarray]) -> None:
         """Count a chunk's fund balances (its entity parts) into the histograms."""
@@ -377,9 +375,7 @@ def run_reduced(
     moments cover: their means check them for non-finite values (:data:`CHECKED`).
     """
     res = run_chunk(spec, source, start, stop, out=out, checked=CHECKED)
-    stats = chunk_stats_checked(spec, res)
-    part.add_balances(_entity_parts(res.arrays, "fund_balance"))
-    part.add_stats(stats)
+    part.add(res.arrays, chunk_stats_checked(spec, res))
     return res
 
 

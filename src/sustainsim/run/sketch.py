@@ -17,8 +17,9 @@ import numpy as np
 __all__ = ["Histogram"]
 
 _SLACK = 16 * np.finfo(float).eps
-#: values up to which a chunk is binned whole rather than a year at a time (2 MiB)
-_WHOLE = 1 << 18
+#: values up to which a chunk is binned (and its moments taken, run.accumulate) whole
+#: rather than a year at a time: 2 MiB of float64, a temporary that stays in cache
+WHOLE = 1 << 18
 #: share of the pilot range added on each side of the bins
 DEFAULT_MARGIN = 0.25
 
@@ -84,7 +85,7 @@ class Histogram:
             raise ValueError("non-finite fund balance in a chunk; cannot summarize")
         # the flat index of each histogram's first cell in counts
         first = (self.bins + 2) * np.arange(self.low.size).reshape(self.low.shape)[where]
-        if x.ndim == 1 or x.size <= _WHOLE:  # small (a few schools): one pass, fewer calls
+        if x.ndim == 1 or x.size <= WHOLE:  # small (a few schools): one pass, fewer calls
             self._count(x, low, width, first)
         else:
             for t in range(x.shape[0]):
