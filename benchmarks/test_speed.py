@@ -223,14 +223,14 @@ _STREAM = textwrap.dedent(
 )
 
 
-@pytest.mark.benchmark(group="stream1e8")
-def test_stream_1e8(benchmark):
+def _stream_in_child(benchmark, script: str) -> dict:
+    """Run ``script`` (1e8 draws, 1e7 with ``SPEED_QUICK``) in a child; record its figures."""
     draws = 10_000_000 if QUICK else 100_000_000
     seen: list[dict] = []
 
     def go():
         out = subprocess.run(
-            [sys.executable, "-c", _STREAM, str(CONFIG), str(draws)],
+            [sys.executable, "-c", script, str(CONFIG), str(draws)],
             check=True,
             capture_output=True,
             text=True,
@@ -241,6 +241,12 @@ def test_stream_1e8(benchmark):
     benchmark.pedantic(go, rounds=1, iterations=1)
     benchmark.extra_info["seconds_in_child"] = min(r["seconds"] for r in seen)
     benchmark.extra_info["peak_rss_mib"] = max(r["peak_rss_mib"] for r in seen)
+    return seen[0]
+
+
+@pytest.mark.benchmark(group="stream1e8")
+def test_stream_1e8(benchmark):
+    _stream_in_child(benchmark, _STREAM)
 
 
 _STREAM_WORKERS = textwrap.dedent(
@@ -278,23 +284,7 @@ _STREAM_WORKERS = textwrap.dedent(
 @pytest.mark.benchmark(group="stream1e8")
 def test_stream_1e8_two_workers(benchmark):
     """The same 1e8 draws on two worker processes; peak RSS summed over every process."""
-    draws = 10_000_000 if QUICK else 100_000_000
-    seen: list[dict] = []
-
-    def go():
-        out = subprocess.run(
-            [sys.executable, "-c", _STREAM_WORKERS, str(CONFIG), str(draws)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        seen.append(json.loads(out.stdout.strip().splitlines()[-1]))
-
-    benchmark.extra_info["draws"] = draws
-    benchmark.pedantic(go, rounds=1, iterations=1)
-    benchmark.extra_info["seconds_in_child"] = min(r["seconds"] for r in seen)
-    benchmark.extra_info["peak_rss_mib"] = max(r["peak_rss_mib"] for r in seen)
-    benchmark.extra_info["processes"] = seen[0]["processes"]
+    benchmark.extra_info["processes"] = _stream_in_child(benchmark, _STREAM_WORKERS)["processes"]
 
 
 def test_machine_recorded(benchmark):
