@@ -61,3 +61,21 @@ def test_chunk_draws_years_and_median():
     np.testing.assert_array_equal(Median().uniforms("s", 0, 3), 0.5)
     with pytest.raises(ValueError, match="seed must be >= 0"):
         MonteCarlo(-1)
+
+
+def test_a_zero_double_is_clamped_to_u_min(monkeypatch):
+    """The generator's 0.0 (one double in 2**53) becomes U_MIN; every other value stays."""
+    import sustainsim.sampling.streams as streams
+
+    class Zeros:
+        def doubles(self, seed_seq, key, start, stop, out=None):
+            out = np.empty(stop - start) if out is None else out
+            out[...] = np.linspace(0.0, U_MAX, stop - start)
+            return out
+
+    monkeypatch.setattr(streams, "open_streams", Zeros())
+    u = MonteCarlo(1).uniforms("s", 0, 5)
+    assert u[0] == U_MIN
+    np.testing.assert_array_equal(u[1:], np.linspace(0.0, U_MAX, 5)[1:])
+    monkeypatch.setattr(streams, "open_streams", Zeros())
+    np.testing.assert_array_equal(MonteCarlo(1).uniforms("s", 3, 3), np.empty(0))

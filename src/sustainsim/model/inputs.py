@@ -168,7 +168,8 @@ def _enrollment(
     stochastic = not (isinstance(en.volatility, float) and en.volatility == 0.0)
     if stochastic:
         df = en.innovation_df
-        z_own = unit_shocks(d.uniform_years(f"{pre}.enrollment.innovation", T), df)
+        u = d.uniform_years(f"{pre}.enrollment.innovation", T)
+        z_own = unit_shocks(u, df, out=u)  # in place: the uniforms are this call's own
         zc = z_common if z_common is not None else np.zeros((T, 1))
         if df is not None and z_common is not None:  # the district's normal shock, as a t
             zc = unit_shocks(special.ndtr(zc), df)
@@ -283,11 +284,10 @@ def sample_inputs(config: Config, draws: ChunkDraws) -> Inputs:
         not (isinstance(sc.enrollment.common_loading, float) and sc.enrollment.common_loading == 0)
         for sc in cfg.schools
     )
-    z_common = (
-        special.ndtri(draws.uniform_years("district.enrollment.common", T))
-        if needs_common
-        else None
-    )
+    z_common = None
+    if needs_common:
+        u = draws.uniform_years("district.enrollment.common", T)
+        z_common = special.ndtri(u, out=u)  # in place: the uniforms are this call's own
     if z_common is not None:
         s.record(names.summary("district.enrollment.common", "mean"), z_common.mean(axis=0),
                  "mean district-wide enrollment shock (in sd)", "sd")  # fmt: skip

@@ -84,6 +84,19 @@ def test_cut_factor_means(recovery):
     _within(c[-1].mean(), truth, c[-1].std() / np.sqrt(N))
 
 
+@pytest.mark.parametrize("per_draw_magnitude", [False, True])
+def test_permanent_cuts_compound_like_a_product_bit_for_bit(per_draw_magnitude):
+    """c[t] = prod_{s<=t} (1 - m[s] hit[s]): the in-place path against numpy's cumprod."""
+    T, n = 8, 1_000
+    rng = _rng(7)
+    hits = rng.random((T, n)) < 0.3
+    m = rng.uniform(0.03, 0.10, (T, n) if per_draw_magnitude else (T, 1))
+    c = cut_factors(hits, m)
+    assert c.shape == (T + 1, n)
+    np.testing.assert_array_equal(c[0], 1.0)
+    np.testing.assert_array_equal(c[1:], np.cumprod(1.0 - m * hits, axis=0))
+
+
 def test_mid_year_cut_takes_half_effect_first():
     hits = np.array([[True], [False]])
     c = cut_factors(hits, np.full((2, 1), 0.069), mid_year=True)
@@ -127,6 +140,23 @@ def test_grant_pays_exactly_in_its_window(start, length, years):
     if end > years and start <= years:
         expected_last = end  # scheduled beyond the horizon
     assert last[0] == expected_last
+
+
+def test_grant_window_per_draw_against_each_draw_alone():
+    """A scalar start with per-draw ends (and the reverse) gives each draw's own window."""
+    rng, T = _rng(8), 9
+    ends = rng.integers(0, 12, 50).astype(float)
+    starts = rng.integers(1, 11, 50).astype(float)
+    t = np.arange(T + 1)
+    for start, end in ((2.0, ends), (starts, 6.0), (starts, ends)):
+        paying, last = grant_schedule(start, end, T)
+        assert paying.shape == (T + 1, 50) and last.shape == (50,)
+        for i in range(50):
+            s_i, e_i = np.broadcast_to(start, 50)[i], np.broadcast_to(end, 50)[i]
+            one, one_last = grant_schedule(float(s_i), float(e_i), T)
+            np.testing.assert_array_equal(paying[:, i], (t >= s_i) & (t <= e_i) & (t >= 1))
+            np.testing.assert_array_equal(paying[:, i], one[:, 0])
+            assert last[i] == one_last[0]
 
 
 def test_growth_factors_compound():

@@ -54,8 +54,17 @@ def cut_factors(
     array([1. , 1. , 0.9, 0.9])
     """
     T = hits.shape[0]
-    out = np.empty((T + 1,) + hits.shape[1:])
+    shape = np.broadcast_shapes(hits.shape, magnitude.shape)
+    out = np.empty((T + 1,) + shape[1:])
     out[0] = 1.0
+    if fixed is None and not recovery and not mid_year:
+        # permanent cuts, the common case: the same operations in place, row by row
+        factor = np.empty(shape[1:])
+        for t in range(T):  # c[t] = c[t-1] * (1 - magnitude[t] * hits[t])
+            np.multiply(magnitude[t], hits[t], out=factor)
+            np.subtract(1.0, factor, out=factor)
+            np.multiply(out[t], factor, out=out[t + 1])
+        return out
     c = np.ones(hits.shape[1:])
     for t in range(T):
         if fixed is not None and not np.isnan(fixed[t]):

@@ -29,7 +29,9 @@ from scipy import special
 __all__ = ["closure_years", "enrollment_paths", "unit_shocks"]
 
 
-def unit_shocks(u: np.ndarray, df: float | None = None) -> np.ndarray:
+def unit_shocks(
+    u: np.ndarray, df: float | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
     """Shocks with mean 0 and variance 1 from uniforms, by inverse CDF.
 
     Parameters
@@ -39,6 +41,8 @@ def unit_shocks(u: np.ndarray, df: float | None = None) -> np.ndarray:
     df : float, optional
         Degrees of freedom (> 2) of a Student-t scaled by ``sqrt((df - 2) / df)`` to unit
         variance; None (or infinite): standard normal.
+    out : ndarray, optional
+        Where to write the shocks (``u`` itself, to transform uniforms in place).
 
     Returns
     -------
@@ -52,10 +56,12 @@ def unit_shocks(u: np.ndarray, df: float | None = None) -> np.ndarray:
     True
     """
     if df is None or not np.isfinite(df):
-        return special.ndtri(u)
+        return special.ndtri(u, out=out)
     if not df > 2:
         raise ValueError(f"innovation_df must be > 2 for a finite variance (got {df})")
-    return special.stdtrit(df, u) * np.sqrt((df - 2.0) / df)
+    z = special.stdtrit(df, u, out=out)
+    z *= np.sqrt((df - 2.0) / df)
+    return z
 
 
 def closure_years(u: np.ndarray, hazard) -> np.ndarray:
@@ -204,10 +210,12 @@ def _uncapped_paths(
     ``shift[t]`` as the recurrence does.
     """
     T, n = z_own.shape
-    eps = z_own * own_w
     if has_common:
+        eps = z_own * own_w
         eps += loading * z_common
-    eps *= volatility
+        eps *= volatility
+    else:  # own_w is 1.0: z * 1.0 * volatility is z * volatility, bit for bit
+        eps = z_own * volatility
     if not simple_ar:
         for t in range(1, T):  # x[t] = persistence * x[t-1] + eps[t], x[0] = eps[0]
             eps[t] += persistence * eps[t - 1]

@@ -55,15 +55,21 @@ def grant_schedule(
     n = renewal_u.shape[0] if renewal_u is not None else max(start.size, end.size)
     if termination_hits is not None:
         n = termination_hits.shape[1]
-    start = np.broadcast_to(start, (n,))
-    end = np.broadcast_to(end, (n,)).copy()
+    # start and end stay scalars (0-d) when they are: a comparison with a broadcast view is
+    # several times slower than with a scalar or a contiguous row
+    if start.ndim:
+        start = np.broadcast_to(start, (n,))
+    if end.ndim:
+        end = np.broadcast_to(end, (n,))
     if renewal_u is not None and renewal_probability > 0:
         # P(renewals >= k) = p**k: the inverse CDF of a geometric count from 0
         k = np.floor(np.log(renewal_u) / np.log(renewal_probability))
         term = end - start + 1
         end = end + k * term
-    t = np.arange(years + 1, dtype=float)[:, None]
-    paying = (t >= start) & (t <= end) & (t >= 1)
+    paying = np.zeros((years + 1, n), dtype=bool)
+    for t in range(1, years + 1):  # row t: start <= t <= end
+        np.less_equal(float(t), end, out=paying[t])
+        paying[t] &= start <= float(t)
     if termination_hits is not None:
         # terminated from the first year the grant pays and a hit occurs
         hit = np.zeros((years + 1, n), dtype=bool)
@@ -74,7 +80,7 @@ def grant_schedule(
         # a contiguous window: the last paid year follows from start and end alone
         starts_in_time = (start <= np.maximum(end, 0)) & (start <= years) & (end >= 1)
         last = np.where(starts_in_time, end, 0.0)
-        return paying, np.asarray(last, dtype=float)
+        return paying, np.broadcast_to(np.asarray(last, dtype=float), (n,)).copy()
     any_pay = paying.any(axis=0)
     last = np.where(any_pay, years - np.argmax(paying[::-1], axis=0), 0.0)
     # beyond the horizon the scheduled end stands (no termination can be observed there)
