@@ -14,23 +14,57 @@ from tests.conftest import TWO_SCHOOLS_TOML
 BAD = {"draw": 105, "year_index": 3, "school": 1}  # school "b" of two_schools, FY2033
 
 
-@pytest.fixture
-def poisoned(monkeypatch):
-    """The engine writes one inf into fund_balance at draw 105 (and NaN later on)."""
-    real = engine.run
+def poison(monkeypatch, cells):
+    """Write ``cells`` (variable, index in the chunk's arrays, value) into the engine's outputs.
+
+    Into the chunk of draws 100-199 (chunks of 100), whichever way it is run: all schools
+    at once (``engine.run``) or a school at a time (``engine.run_schools``, a summary
+    run's), and again when that chunk is run a second time.
+    """
+    from sustainsim.run import chunk, schoolwise
+
+    at = {}
+    for mod in (chunk, schoolwise):
+
+        def sample(cfg, draws, _real=mod.sample_inputs):
+            at["start"] = draws.start
+            return _real(cfg, draws)
+
+        monkeypatch.setattr(mod, "sample_inputs", sample)
+    real_run, real_schools = engine.run, engine.run_schools
 
     def run(inp, out, **kw):
-        real(inp, out, **kw)
-        # the engine does not know its chunk's offset: the second call of a run in chunks
-        # of 100 draws is draws 100-199
-        if out["fund_balance"].shape[-1] == 100 and run.calls == 1:
-            out["fund_balance"][BAD["year_index"], BAD["school"], BAD["draw"] - 100] = np.inf
-            out["fund_balance"][BAD["year_index"] + 1, 0, 50] = np.nan  # a later draw
-        run.calls += 1
+        real_run(inp, out, **kw)
+        if at.get("start") == 100:
+            for k, index, value in cells:
+                out[k][index] = value
+        return out
 
-    run.calls = 0
+    def run_schools(inp, scratch, visit, district=None):
+        def poisoned_visit(j):
+            if at.get("start") == 100:
+                for k, index, value in cells:
+                    if len(index) == 3 and index[1] == j:  # this school's cell
+                        scratch[k][index[0], 0, index[2]] = value
+            visit(j)
+
+        real_schools(inp, scratch, poisoned_visit, district)
+        if at.get("start") == 100 and district is not None:
+            for k, index, value in cells:
+                if len(index) == 2:  # a district total
+                    district[k][index] = value
+
     monkeypatch.setattr(engine, "run", run)
-    return run
+    monkeypatch.setattr(engine, "run_schools", run_schools)
+
+
+@pytest.fixture
+def poisoned(monkeypatch):
+    """One inf in fund_balance at draw 105 of school "b" (and a NaN in a later draw)."""
+    y, j, d = BAD["year_index"], BAD["school"], BAD["draw"] - 100
+    poison(
+        monkeypatch, [("fund_balance", (y, j, d), np.inf), ("fund_balance", (y + 1, 0, 50), np.nan)]
+    )
 
 
 @pytest.mark.parametrize("mode", ["full", "summary"])
@@ -75,16 +109,8 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path, capsys, poisoned):
 )
 def test_a_summary_run_names_each_kind_of_output(make_spec, monkeypatch, variable, where):
     """Summary runs check the moment variables through their means: none slips through."""
-    real = engine.run
-
-    def run(inp, out, **kw):
-        real(inp, out, **kw)
-        if out[variable].shape[-1] == 100 and run.calls == 1:
-            out[variable][(2, 1, 5) if out[variable].ndim == 3 else (2, 5)] = -np.inf
-        run.calls += 1
-
-    run.calls = 0
-    monkeypatch.setattr(engine, "run", run)
+    index = (2, 5) if variable.startswith("district_") else (2, 1, 5)
+    poison(monkeypatch, [(variable, index, -np.inf)])
     spec = make_spec("two_schools")
     with pytest.raises(NonFiniteError) as info:
         sustainsim.simulate(spec, draws=300, seed=1, chunk_size=100, mode="summary", progress=False)

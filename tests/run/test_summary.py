@@ -261,12 +261,12 @@ def test_histogram_counts_by_brute_force(n, whole, monkeypatch):
 
 def test_moments_a_year_at_a_time_equal_the_whole_chunk(monkeypatch):
     """Both ways of taking a chunk's moments give the same floats, bit for bit."""
-    from sustainsim.run import accumulate, sketch
+    from sustainsim.run import chunk_stats, sketch
 
     x = np.random.default_rng(5).normal(1e6, 3e5, (7, 3, 1001))
-    whole = accumulate._moments(x)
+    whole = chunk_stats._moments(x)
     monkeypatch.setattr(sketch, "WHOLE", 0)
-    by_year = accumulate._moments(x)
+    by_year = chunk_stats._moments(x)
     for a, b in zip(whole, by_year, strict=True):
         np.testing.assert_array_equal(a, b)
 

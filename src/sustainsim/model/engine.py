@@ -51,6 +51,8 @@ __all__ = [
     "REVENUE_KINDS",
     "class_sections",
     "run",
+    "run_schools",
+    "runs_school_by_school",
     "staff_positions",
 ]
 
@@ -416,39 +418,11 @@ def run(
     out = dict(out or {})
     for k in OUTPUTS:
         out.setdefault(k, np.empty((T, S, n)))
-    rl, cl = out.get("revenue_lines"), out.get("cost_lines")
     tr = None
     if inputs.flows is not None:
         tr = Transfers(inputs, out, _revenue_amount, _cost_amount, revenue_lines, cost_lines)
     for j, school in enumerate(inputs.schools):
-        out["enrollment"][:, j] = school.enrollment[1:]
-        _run_one(
-            school,
-            out["revenue"][:, j],
-            out["cost"][:, j],
-            out["surplus"][:, j],
-            out["fund_balance"][:, j],
-            temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
-            once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
-            res={
-                k: out[k][:, j]
-                for k in (
-                    "trimmed",
-                    "required_cut",
-                    "unmet_gap",
-                    "cut",
-                    "positions",
-                    "compensation",
-                )
-                if k in out
-            },
-            rl=None if rl is None else rl[:, j],
-            cl=None if cl is None else cl[:, j],
-            rev_index=revenue_lines,
-            cost_index=cost_lines,
-            adjust=None if tr is None else tr.adjust(j),
-            ties=ties_for(out, j),
-        )
+        _school(school, out, j, revenue_lines, cost_lines, None if tr is None else tr.adjust(j))
     if tr is not None:
         tr.after_schools()
     if "cliff_year" in out:
@@ -458,6 +432,76 @@ def run(
     if "levy_in_force" in out or "district_levy_in_force" in out:
         _levies(inputs, out)
     return out
+
+
+#: school outputs the management response writes (present in ``out`` when asked for)
+_RESPONSE_OUTPUTS = ("trimmed", "required_cut", "unmet_gap", "cut", "positions", "compensation")
+#: the school outputs :func:`_district` adds up over schools (those present in ``out``)
+_SUMMED = ("revenue", "cost", "temporary_revenue", "one_time_cost")
+
+
+def _school(school, out, j, revenue_lines=None, cost_lines=None, adjust=None) -> None:
+    """Run school ``j`` into its slices ``[:, j]`` of ``out``."""
+    rl, cl = out.get("revenue_lines"), out.get("cost_lines")
+    out["enrollment"][:, j] = school.enrollment[1:]
+    _run_one(
+        school,
+        out["revenue"][:, j],
+        out["cost"][:, j],
+        out["surplus"][:, j],
+        out["fund_balance"][:, j],
+        temp=out["temporary_revenue"][:, j] if "temporary_revenue" in out else None,
+        once=out["one_time_cost"][:, j] if "one_time_cost" in out else None,
+        res={k: out[k][:, j] for k in _RESPONSE_OUTPUTS if k in out},
+        rl=None if rl is None else rl[:, j],
+        cl=None if cl is None else cl[:, j],
+        rev_index=revenue_lines,
+        cost_index=cost_lines,
+        adjust=adjust,
+        ties=ties_for(out, j),
+    )
+
+
+def runs_school_by_school(inputs: Inputs) -> bool:
+    """Whether :func:`run_schools` can run these inputs: no money moves between the books."""
+    return inputs.flows is None
+
+
+def run_schools(
+    inputs: Inputs,
+    scratch: Mapping[str, np.ndarray],
+    visit: Callable[[int], None],
+    district: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """Run the schools one at a time into ``scratch``, calling ``visit(j)`` after each.
+
+    The numbers of :func:`run`, bit for bit, for inputs without flows
+    (:func:`runs_school_by_school`), without an array of every school: ``scratch``
+    holds one school's outputs, ``(years, 1, n)`` (``(1, n)`` for the cliff), and is
+    written over by the next school, so a caller reduces each school while it is in
+    cache. The district totals (``district``: :data:`DISTRICT_OUTPUTS` and the
+    district's ``temporary_revenue`` and ``one_time_cost``, ``(years, n)``) are
+    added up over schools in school order, as :func:`run`'s sums over the school axis
+    do, and written after the last school. ``levy_in_force`` is not produced.
+    """
+    if not runs_school_by_school(inputs):
+        raise ValueError("inputs with flows between the books need run(), not run_schools()")
+    sums: dict[str, np.ndarray] = {}
+    for j, school in enumerate(inputs.schools):
+        _school(school, scratch, 0)
+        if "cliff_year" in scratch:
+            fill_cliff(scratch, inputs.first_year)
+        if district is not None:
+            for k in _SUMMED:
+                if k in scratch:  # x0 + x1 + ... in school order: numpy's sum over schools
+                    x = scratch[k][:, 0]
+                    if j == 0:
+                        sums[k] = x.copy()
+                    else:
+                        sums[k] += x
+        visit(j)
+    if district is not None:
+        _district(inputs, district, sums=sums)
 
 
 def _in_force(school: SchoolInputs, T: int, n: int) -> np.ndarray:
@@ -492,8 +536,19 @@ def _cost_amount(line: lines.Line, school: SchoolInputs) -> np.ndarray:
     return _amount(line, school, COST_KINDS)
 
 
-def _district(inputs: Inputs, out: dict[str, np.ndarray], tr: Transfers | None = None) -> None:
-    """District totals: the schools plus the district's own (central) lines and balance."""
+def _district(
+    inputs: Inputs,
+    out: Mapping[str, np.ndarray],
+    tr: Transfers | None = None,
+    sums: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """District totals: the schools plus the district's own (central) lines and balance.
+
+    The schools' totals are ``out[k].sum(axis=1)``, or ``sums[k]`` when given
+    (:func:`run_schools`, which keeps no array of every school).
+    """
+    if sums is None:
+        sums = {k: out[k].sum(axis=1) for k in _SUMMED if k in out}
     T, n = inputs.years, inputs.n
     rev, cost = out["district_revenue"], out["district_cost"]
     surplus, bal = out["district_surplus"], out["district_fund_balance"]
@@ -505,7 +560,7 @@ def _district(inputs: Inputs, out: dict[str, np.ndarray], tr: Transfers | None =
     once = out.get("district_one_time_cost")
     for arr, k in ((temp, "temporary_revenue"), (once, "one_time_cost")):
         if arr is not None:
-            arr[...] = out[k].sum(axis=1) if k in out else 0.0
+            arr[...] = sums[k] if k in sums else 0.0
     if d is not None:
         own = {k: np.empty((T, n)) for k in ("r", "c", "s", "b", "t", "o")}
         _run_one(d, own["r"], own["c"], own["s"], own["b"], temp=own["t"], once=own["o"])
@@ -521,8 +576,8 @@ def _district(inputs: Inputs, out: dict[str, np.ndarray], tr: Transfers | None =
         cost[...] = 0.0
     if tr is not None:  # the central books net of transfers (model.flows)
         tr.central(rev, cost, temp)
-    rev += out["revenue"].sum(axis=1)
-    cost += out["cost"].sum(axis=1)
+    rev += sums["revenue"]
+    cost += sums["cost"]
     np.subtract(rev, cost, out=surplus)
     np.add(surplus[0], start, out=bal[0])
     for t in range(1, T):

@@ -61,19 +61,27 @@ import xarray as xr
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.deficit import median_first_year
 from sustainsim.metrics.solvency import DEFAULT_QUANTILES, DISTRICT, wilson_interval
-from sustainsim.model import engine
 from sustainsim.results import VARIABLE_ATTRS
-from sustainsim.run import sketch
 from sustainsim.run.chunk import (
     ChunkResult,
     allocate_outputs,
-    check_finite_means,
     chunk_bounds,
     has_district_totals,
     run_attrs,
     run_chunk,
 )
+from sustainsim.run.chunk_stats import (
+    _COUNTS,
+    CHECKED,
+    MOMENT_VARIABLES,
+    ChunkStats,
+    _entity_parts,
+    chunk_stats,
+    chunk_stats_checked,
+    entity_arrays,
+)
 from sustainsim.run.plan import DEFAULT_BINS, STREAMING_CHUNK_SIZE
+from sustainsim.run.schoolwise import run_by_school, schoolwise
 from sustainsim.run.sketch import DEFAULT_MARGIN, Histogram
 from sustainsim.sampling.streams import UniformSource
 
@@ -94,103 +102,7 @@ __all__ = [
 
 #: draws of the pilot chunk that fixes the histogram ranges
 PILOT_DRAWS = 16_384
-#: variables whose mean and standard deviation are kept
-MOMENT_VARIABLES = engine.OUTPUTS
 _PROB_VARS = ("probability", "se", "lower", "upper")
-
-
-# --- building blocks ------------------------------------------------------------------------
-
-
-def entity_arrays(arrays: Mapping[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Year-major ``(year, school, n)`` arrays with the district entry appended.
-
-    As :func:`sustainsim.metrics.entity_balance`: the engine's ``district_<name>``
-    total (schools plus central lines) when the chunk has one, else the sum over
-    schools when there are several; with one school and no district totals the
-    arrays are returned as they are. Variables without a district total of their
-    own (``enrollment``) get the sum over schools whenever the district entry exists.
-    """
-    out = {}
-    for k in names:
-        parts = _entity_parts(arrays, k)
-        out[k] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-    return out
-
-
-def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarray]:
-    """The entities of :func:`entity_arrays`, without copying the schools.
-
-    The schools' ``(year, school, n)`` array and, if any, the district's ``(year, 1, n)``.
-    """
-    x = arrays[name]
-    total = arrays.get(f"district_{name}")
-    if total is not None:
-        return [x, total[:, None, :]]
-    if x.shape[1] >= 2 or any(k.startswith("district_") for k in arrays):
-        return [x, x.sum(axis=1, keepdims=True)]
-    return [x]
-
-
-_COUNTS = ("solvent", "no_deficit", "no_spending")
-
-
-def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Draws with no operating deficit in year t, and in no year through t."""
-    ok = np.concatenate([x >= 0 for x in _entity_parts(arrays, "surplus")], axis=1)
-    no_deficit = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)
-    for t in range(1, ok.shape[0]):
-        np.logical_and(ok[t], ok[t - 1], out=ok[t])
-    return {"no_deficit": no_deficit, "no_spending": ok.view(np.uint8).sum(axis=-1, dtype=np.int64)}
-
-
-def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sum of squared deviations over the draw axis (last), a row block at a time.
-
-    The deviations of one leading index (a year) at a time: a chunk-sized temporary of
-    many schools is fresh memory (a page fault a page) for every chunk and variable.
-    Each row's sums are the whole array's, bit for bit.
-    """
-    mean = x.mean(axis=-1)
-    m2 = np.empty_like(mean)
-    if x.ndim == 1 or x.size <= sketch.WHOLE:  # small (a few schools): one temporary, fewer calls
-        d = x - mean[..., None]
-        d *= d
-        return mean, d.sum(axis=-1)
-    scratch = np.empty(x.shape[1:])
-    for t in range(x.shape[0]):
-        d = np.subtract(x[t], mean[t][..., None], out=scratch)
-        d *= d
-        d.sum(axis=-1, out=m2[t])
-    return mean, m2
-
-
-@dataclass
-class ChunkStats:
-    """A chunk's reductions that do not depend on the histogram bins."""
-
-    n: int
-    counts: dict[str, np.ndarray]
-    mean: dict[str, np.ndarray]
-    m2: dict[str, np.ndarray]
-
-
-def chunk_stats(arrays: Mapping[str, np.ndarray]) -> ChunkStats:
-    """Solvency and deficit counts and the moments of one chunk of engine outputs."""
-    parts = _entity_parts(arrays, "fund_balance")
-    solvent = []
-    for x in parts:
-        ok = x >= 0
-        for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
-            np.logical_and(ok[t], ok[t - 1], out=ok[t])
-        solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
-    counts = {"solvent": np.concatenate(solvent, axis=1), **_deficit_counts(arrays)}
-    mean, m2 = {}, {}
-    for k in MOMENT_VARIABLES:
-        mom = [_moments(x) for x in _entity_parts(arrays, k)]
-        mean[k] = np.concatenate([m for m, _ in mom], axis=1)
-        m2[k] = np.concatenate([v for _, v in mom], axis=1)
-    return ChunkStats(parts[0].shape[-1], counts, mean, m2)
 
 
 @dataclass
@@ -247,6 +159,11 @@ class SummaryAccumulator:
             Histogram.from_range(balance_min, balance_max, int(bins), margin),
             Histogram.from_range(worst_min, worst_max, int(bins), margin),
         )
+
+    @property
+    def histograms(self) -> tuple[Histogram, Histogram]:
+        """The balance and worst-balance histograms chunks are counted into."""
+        return self.balance, self.worst
 
     def empty_like(self) -> SummaryAccumulator:
         """A new empty accumulator with the same bins (for another draw range).
@@ -339,26 +256,17 @@ def reduce_block(
     """Run and reduce the chunks of one block into a new accumulator with ``template``'s bins."""
     part = template.empty_like()
     size = max(b - a for a, b in block)
-    if buffers is None or buffers["fund_balance"].shape[-1] < size:
+    full = on_chunk is not None or not schoolwise(spec)  # else no buffers of every school
+    if full and (buffers is None or buffers["fund_balance"].shape[-1] < size):
         buffers = allocate_outputs(spec, size, False)
     for start, stop in block:
-        views = {k: v[..., : stop - start] for k, v in buffers.items()}
+        views = None
+        if full and buffers is not None:
+            views = {k: v[..., : stop - start] for k, v in buffers.items()}
         res = run_reduced(spec, source, start, stop, part, views)
         if on_chunk is not None:
             on_chunk(res)
     return part
-
-
-#: outputs a summary run checks for non-finite values through the means it takes of them
-CHECKED = frozenset((*MOMENT_VARIABLES, *(f"district_{k}" for k in MOMENT_VARIABLES)))
-
-
-def chunk_stats_checked(spec: Spec, res: ChunkResult) -> ChunkStats:
-    """:func:`chunk_stats` of a chunk run with ``checked=CHECKED``, its means checked finite."""
-    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are reported next
-        stats = chunk_stats(res.arrays)
-    check_finite_means(spec, res.arrays, stats.mean, res.start)
-    return stats
 
 
 def run_reduced(
@@ -367,13 +275,21 @@ def run_reduced(
     start: int,
     stop: int,
     part: SummaryAccumulator,
-    out: dict[str, np.ndarray],
-) -> ChunkResult:
-    """Run draws ``[start, stop)`` into ``out`` and fold them into ``part``.
+    out: dict[str, np.ndarray] | None = None,
+) -> ChunkResult | None:
+    """Run draws ``[start, stop)`` and fold them into ``part``.
 
-    As ``part.add(run_chunk(...).arrays)``, with one pass less over the outputs the
-    moments cover: their means check them for non-finite values (:data:`CHECKED`).
+    Without ``out``, a school at a time where the config allows
+    (:func:`~sustainsim.run.schoolwise.run_by_school`; returns None). Else into ``out``
+    (allocated if not given and the config has flows) as ``part.add(run_chunk(...).arrays)``,
+    with one pass less over the outputs the moments cover: their means check them for
+    non-finite values (:data:`CHECKED`); returns the chunk. The numbers are the same.
     """
+    if out is None and schoolwise(spec):
+        part.add_stats(run_by_school(spec, source, start, stop, hist=part.histograms).stats)
+        return None
+    if out is None:
+        out = allocate_outputs(spec, stop - start, False)
     res = run_chunk(spec, source, start, stop, out=out, checked=CHECKED)
     part.add(res.arrays, chunk_stats_checked(spec, res))
     return res

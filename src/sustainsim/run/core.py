@@ -12,6 +12,7 @@ results do not depend on the chunk size, the executor, the scheduler or the work
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Literal, Protocol, Unpack
@@ -34,6 +35,7 @@ from sustainsim.run.chunk import (
     chunk_blocks,
     chunk_bounds,
     output_bytes,
+    output_shapes,
     run_chunk,
 )
 from sustainsim.run.pilot import kept_block_task, kept_pilot
@@ -44,6 +46,7 @@ from sustainsim.run.plan import (
     memory_budget,
     plan_run,
 )
+from sustainsim.run.schoolwise import schoolwise
 from sustainsim.sampling.streams import Median
 
 __all__ = [
@@ -270,13 +273,15 @@ def reduce(
     """
     ex = executor_for(plan) if executor is None else executor
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
-    if ex.in_place:  # one buffer for every chunk, the pilot's included
+    by_school = schoolwise(spec)  # a school at a time: no buffers of every school
+    if ex.in_place and not by_school:  # one buffer for every chunk, the pilot's included
         shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
         # in chunk-output sizes: the buffers' bytes (no scan of the config for its inputs)
-        cap = PILOT_KEPT_CHUNKS * sum(b.nbytes for b in shared["buffers"].values())
+        shapes = output_shapes(spec, min(n, chunk), False).values()
+        cap = PILOT_KEPT_CHUNKS * sum(8 * math.prod(s) for s in shapes)
         acc, kept = kept_pilot(
-            spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared["buffers"]
+            spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared.get("buffers")
         )
         task = partial(kept_block_task, kept)
     else:

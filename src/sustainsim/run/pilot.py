@@ -26,11 +26,12 @@ from sustainsim.run.accumulate import (
     PILOT_DRAWS,
     ChunkStats,
     SummaryAccumulator,
-    _entity_parts,
     chunk_stats_checked,
     run_reduced,
 )
-from sustainsim.run.chunk import allocate_outputs, chunk_bounds, run_chunk
+from sustainsim.run.chunk import allocate_outputs, chunk_bounds, has_district_totals, run_chunk
+from sustainsim.run.chunk_stats import _entity_parts
+from sustainsim.run.schoolwise import run_by_school, schoolwise
 from sustainsim.sampling.streams import UniformSource
 
 __all__ = ["Kept", "kept_block_task", "kept_pilot"]
@@ -53,20 +54,31 @@ def kept_pilot(
 
     Chunks of the pilot are kept while their fund balances fit in ``cap`` bytes and
     they are chunks of the run too (all when ``n <= PILOT_DRAWS`` or the pilot is a
-    whole number of chunks). Every chunk is run into ``buffers`` (engine outputs of at
-    least ``chunk`` draws, :func:`~sustainsim.run.chunk.allocate_outputs`; allocated
-    if not given): fresh memory for each chunk costs a page fault per page.
+    whole number of chunks). Every chunk is run a school at a time where the config
+    allows (:mod:`sustainsim.run.schoolwise`; ``buffers`` unused), else into ``buffers``
+    (engine outputs of at least ``chunk`` draws,
+    :func:`~sustainsim.run.chunk.allocate_outputs`; allocated if not given): fresh
+    memory for each chunk costs a page fault per page.
     """
     run_chunks = set(chunk_bounds(n, chunk))
     ranges = []
     kept: Kept = {}
     used = 0
-    if buffers is None:
+    by_school = schoolwise(spec)
+    if buffers is None and not by_school:
         buffers = allocate_outputs(spec, min(n, chunk), False)
     for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
-        views = {k: v[..., : stop - start] for k, v in buffers.items()}
-        size = _balance_bytes(views)
+        size = _balance_bytes(spec, stop - start)
         keep = (start, stop) in run_chunks and used + size <= cap
+        if by_school:  # a school at a time; a kept chunk's balances copied out as they go
+            got = run_by_school(spec, source, start, stop, keep=keep)
+            ranges.append(got.ranges)
+            if got.balances is not None:
+                kept[(start, stop)] = (got.balances, got.stats)
+                used += size
+            continue
+        assert buffers is not None
+        views = {k: v[..., : stop - start] for k, v in buffers.items()}
         if keep:  # its own balance arrays, kept as the engine wrote them (no copy)
             for k in _BALANCES & views.keys():
                 views[k] = np.empty(views[k].shape)
@@ -90,18 +102,16 @@ _NONE: frozenset[str] = frozenset()
 _BALANCES = frozenset({"fund_balance", "district_fund_balance"})
 
 
-def _balance_bytes(views: dict[str, np.ndarray]) -> int:
-    """Bytes of a chunk's fund-balance entity parts (:func:`_entity_parts`).
+def _balance_bytes(spec: Spec, n: int) -> int:
+    """Bytes of the fund-balance entity parts (:func:`_entity_parts`) of ``n`` draws.
 
-    The schools' and the district's, which is summed from the schools when it is not an
-    engine output.
+    The schools' and, when there is one, the district's.
     """
-    x = views["fund_balance"]
-    district = "district_fund_balance" in views or x.shape[1] >= 2
-    return x.nbytes + (x.nbytes // x.shape[1] if district else 0)
+    T, S = spec.years, len(spec.config.schools)
+    return 8 * T * n * (S + has_district_totals(spec))
 
 
-def _ranges(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+def _ranges(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Min and max over draws of the balances, and of the worst balances, by entity.
 
     Part by part (entities side by side), without the concatenated copy of a chunk.
@@ -129,6 +139,9 @@ def kept_block_task(
         if got is not None:
             part.add_balances(got[0])
             part.add_stats(got[1])
+            continue
+        if schoolwise(plan.spec):  # a school at a time: no buffers of every school
+            run_reduced(plan.spec, plan.source, start, stop, part)
             continue
         if buffers is None or buffers["fund_balance"].shape[-1] < stop - start:
             buffers = allocate_outputs(plan.spec, stop - start, False)

@@ -28,6 +28,7 @@ import numpy as np
 from sustainsim.run.accumulate import ChunkStats, SummaryAccumulator, run_reduced
 from sustainsim.run.chunk import allocate_outputs, output_shapes
 from sustainsim.run.plan import RunPlan
+from sustainsim.run.schoolwise import schoolwise
 from sustainsim.run.sketch import Histogram
 
 __all__ = [
@@ -181,14 +182,17 @@ class SpanResult:
 def span_task(plan: RunPlan, unit: Span, bins: Bins) -> SpanResult:
     """Run and reduce the chunks of a span (into this worker thread's kept buffers)."""
     span = bins.empty()  # the span's histograms; every piece counts into them
-    buffers = kept_buffers(plan, unit)
+    # a school at a time (run.schoolwise) needs no buffers of every school
+    buffers = None if schoolwise(plan.spec) else kept_buffers(plan, unit)
     pieces = []
     chunks = iter(unit)
     for block, first, count in unit.pieces:
         part = span.sharing()
         stats = []
         for _, (start, stop) in zip(range(count), chunks, strict=False):
-            views = {k: v[..., : stop - start] for k, v in buffers.items()}
+            views = None
+            if buffers is not None:
+                views = {k: v[..., : stop - start] for k, v in buffers.items()}
             if first > 0:  # the block's start is another task's: each chunk's own stats
                 part = span.sharing()
             run_reduced(plan.spec, plan.source, start, stop, part, views)
