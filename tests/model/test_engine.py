@@ -49,3 +49,44 @@ def test_balance_identity_with_cuts(small_spec, recovery):
     b = ds.fund_balance.values
     prev = np.concatenate([ds.initial_fund_balance.values[:, None, :], b[:, :-1]], axis=1)
     np.testing.assert_allclose(b - prev, (ds.revenue - ds.cost).values, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["flagship.toml", "declining_enrollment.toml", "ohio_levy.toml", "teacher_leader.toml"],
+)
+def test_run_schools_gives_each_school_and_the_district_what_run_gives(path):
+    """A school at a time into one school's buffers: run()'s slices and totals, bit for bit."""
+    from sustainsim.model import engine
+    from sustainsim.model.inputs import sample_inputs
+    from sustainsim.run.chunk import allocate_outputs
+    from sustainsim.sampling.streams import ChunkDraws, MonteCarlo
+    from tests.digests import ROOT
+
+    spec = sustainsim.load_config(ROOT / "configs" / path)
+    n = 500
+    inp = sample_inputs(spec.config, ChunkDraws(MonteCarlo(5), 0, n))
+    assert engine.runs_school_by_school(inp)
+    full = allocate_outputs(spec, n, False)
+    engine.run(inp, full)
+    school = {
+        k: np.empty((1, n)) if v.ndim == 2 else np.empty((v.shape[0], 1, *v.shape[2:]))
+        for k, v in full.items()
+        if not k.startswith("district_") and k not in ("initial_fund_balance", "deflator")
+        and k != "levy_in_force"
+    }  # fmt: skip
+    district = {k: np.empty_like(v) for k, v in full.items() if k.startswith("district_")}
+    district.pop("district_levy_in_force", None)
+    seen = []
+
+    def visit(j):
+        for k, v in school.items():
+            want = full[k][j] if v.ndim == 2 else full[k][:, j]
+            got = v[0] if v.ndim == 2 else v[:, 0]
+            assert got.tobytes() == np.ascontiguousarray(want).tobytes(), (k, j)
+        seen.append(j)
+
+    engine.run_schools(inp, school, visit, district or None)
+    assert seen == list(range(len(inp.schools)))
+    for k, v in district.items():
+        assert v.tobytes() == full[k].tobytes(), k

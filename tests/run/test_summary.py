@@ -235,28 +235,31 @@ def test_accumulator_merge_equals_add(ref10_spec):
 
 @pytest.mark.parametrize("whole", [True, False])  # the chunk at once, or a year at a time
 @pytest.mark.parametrize("n", [3, 5000])  # fewer values than cells (np.add.at), and more
-def test_histogram_counts_by_brute_force(n, whole, monkeypatch):
+@pytest.mark.parametrize("fed", [(1, 4), (2, 3)])  # three entities, or one (a school at a time)
+def test_histogram_counts_by_brute_force(n, whole, fed, monkeypatch):
     """Counts of (year, entity) histograms fed an entity slice: each cell counted by hand."""
     from sustainsim.run import sketch
 
     monkeypatch.setattr(sketch, "WHOLE", 1 << 30 if whole else 0)
     rng = np.random.default_rng(7)
     T, E, bins = 4, 5, 16
+    e0, e1 = fed
     low = rng.normal(0, 1, (T, E)) - 2.0
     width = rng.uniform(0.1, 0.3, (T, E))
     h = Histogram(low, width, bins)
-    x = rng.normal(0, 1.5, (T, 3, n))
-    h.add(x, (slice(None), slice(1, 4)))
+    x = rng.normal(0, 1.5, (T, e1 - e0, n))
+    h.add(x, (slice(None), slice(e0, e1)))
     expected = np.zeros((T, E, bins + 2), np.int64)
     for t in range(T):
-        for e in range(3):
+        for e in range(e1 - e0):
             for v in x[t, e]:
-                c = int(np.floor((v - low[t, e + 1]) / width[t, e + 1])) + 1
-                expected[t, e + 1, min(max(c, 0), bins + 1)] += 1
+                c = int(np.floor((v - low[t, e0 + e]) / width[t, e0 + e])) + 1
+                expected[t, e0 + e, min(max(c, 0), bins + 1)] += 1
     # a value within rounding of a bin edge may fall either side; none do at this seed
     np.testing.assert_array_equal(h.counts, expected)
-    np.testing.assert_array_equal(h.vmin[:, 1:4], x.min(axis=-1))
-    assert np.isinf(h.vmin[:, [0, 4]]).all()
+    np.testing.assert_array_equal(h.vmin[:, e0:e1], x.min(axis=-1))
+    others = [e for e in range(E) if not e0 <= e < e1]
+    assert np.isinf(h.vmin[:, others]).all()
 
 
 def test_moments_a_year_at_a_time_equal_the_whole_chunk(monkeypatch):

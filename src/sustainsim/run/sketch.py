@@ -83,19 +83,30 @@ class Histogram:
         xmin, xmax = x.min(axis=-1), x.max(axis=-1)
         if not (np.all(np.isfinite(xmin)) and np.all(np.isfinite(xmax))):
             raise ValueError("non-finite fund balance in a chunk; cannot summarize")
-        # the flat index of each histogram's first cell in counts
+        # the flat index of each histogram's first cell in counts, and the histograms' counts
         first = (self.bins + 2) * np.arange(self.low.size).reshape(self.low.shape)[where]
+        counts = self.counts[where]
         if x.ndim == 1 or x.size <= WHOLE:  # small (a few schools): one pass, fewer calls
-            self._count(x, low, width, first)
+            self._count(x, low, width, first, counts)
         else:
             for t in range(x.shape[0]):
-                self._count(x[t], low[t], width[t], first[t])
+                self._count(x[t], low[t], width[t], first[t], counts[t])
         vmin, vmax = self.vmin[where], self.vmax[where]
         np.minimum(vmin, xmin, out=vmin)
         np.maximum(vmax, xmax, out=vmax)
 
-    def _count(self, x: np.ndarray, low: np.ndarray, width: np.ndarray, first: np.ndarray):
-        """Add ``x`` (``(*low.shape, n)``) to the histograms whose cells start at ``first``."""
+    def _count(
+        self,
+        x: np.ndarray,
+        low: np.ndarray,
+        width: np.ndarray,
+        first: np.ndarray,
+        counts: np.ndarray,
+    ):
+        """Add ``x`` (``(*low.shape, n)``) to the histograms whose cells start at ``first``.
+
+        ``counts`` is the view of those histograms' counts, ``(*low.shape, bins + 2)``.
+        """
         # cell = floor((x - low) / width) + 1, clipped to [0, bins + 1]: monotone in x;
         # truncation is floor once clipped to >= 0
         inv = 1.0 / width
@@ -109,11 +120,11 @@ class Histogram:
             # time with the values rather than the cells
             cell += first[..., None]
             np.add.at(flat, cell.reshape(-1), 1)
-        else:  # count the cells from the first histogram's on, then add them in
-            lo = int(first.min())
-            hi = int(first.max()) + self.bins + 2
-            cell += (first - lo)[..., None]
-            flat[lo:hi] += np.bincount(cell.reshape(-1), minlength=hi - lo)
+        else:  # count into the histograms side by side, then add them in
+            # (not over the span of their flat cells: one school's years lie far apart)
+            m = self.bins + 2
+            cell += (m * np.arange(low.size).reshape(low.shape))[..., None]
+            counts += np.bincount(cell.reshape(-1), minlength=low.size * m).reshape(counts.shape)
 
     def merge(self, other: Histogram) -> None:
         """Add the counts of a histogram with the same bins."""
