@@ -45,9 +45,10 @@ chunk) and only its exact min and max are used, so the bins, hence the quantiles
 do not depend on the chunk size, the worker count or the scheduler. The histograms
 are returned too (``fund_balance_histogram``) for plots and other quantiles.
 
-Memory: one chunk of engine outputs (:func:`sustainsim.run.plan.summary_chunk_size`) plus the
-histograms, ``years x (schools + 1) x (bins + 2)`` int64 (330 KB for ref10), a few
-copies at most, whatever the number of draws.
+Memory: one chunk of engine outputs (:func:`sustainsim.run.plan.summary_chunk_size`; one
+school's of a chunk, and the chunk's sampled inputs, when it is run a school at a time,
+:mod:`sustainsim.run.schoolwise`) plus the histograms, ``years x (schools + 1) x (bins + 2)``
+int64 (330 KB for ref10), a few copies at most, whatever the number of draws.
 """
 
 from __future__ import annotations
