@@ -97,11 +97,12 @@ def test_resume_skips_finished_runs_and_rerun_recomputes(configs, tmp_path):
 
 
 def _batch_code(configs, out: Path, mode: str) -> str:
-    return (
-        "from sustainsim.run.batch import run_batch\n"
-        f"run_batch({configs!r}, {str(out)!r}, draws={KILL_DRAWS[mode]}, "
-        f"mode={'summary' if mode == 'streaming' else 'full'!r}, progress=False)\n"
-    )
+    """``sustainsim batch`` in a new process: the command records a signal, so a SIGINT that
+    h5py swallows during a NetCDF write still stops the batch (a bare ``run_batch`` call,
+    with Python's default handler, may go on to the end)."""
+    argv = ["batch", *configs, "--out", str(out), "--draws", str(KILL_DRAWS[mode])]
+    argv += ["--no-progress"] + (["--summary"] if mode == "streaming" else [])
+    return f"import sys\nfrom sustainsim.cli import main\nsys.exit(main({argv!r}))\n"
 
 
 @pytest.mark.parametrize(
