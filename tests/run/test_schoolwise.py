@@ -41,6 +41,31 @@ def test_every_shipped_config_summarizes_the_same_either_way(path, monkeypatch):
             assert digests.dataset_digests(simulate_summary(spec, **kw)) == usual
 
 
+def test_a_deflator_tied_costs_and_a_response_summarize_the_same_either_way(monkeypatch):
+    """What no shipped config without flows has: a deflator, a cost tied to a grant (the
+    cliff outputs) and the management response, with district money and two schools."""
+    from tests.conftest import TWO_SCHOOLS_TOML
+
+    text = TWO_SCHOOLS_TOML.replace(
+        'salary = { dist = "uniform", low = 0.02, high = 0.04 }',
+        'salary = { dist = "uniform", low = 0.02, high = 0.04 }\ndeflator = 0.025',
+    ).replace(
+        "amount = 2150000\ngrowth = 0.025",
+        'amount = 2050000\ngrowth = 0.025\n\n[[schools.cost]]\nname = "coach"\nkind = "fixed"\n'
+        'amount = 100000\nfunded_by = "grant"\non_expiry = "absorb"',
+    )
+    text += '\n[district.response]\ntrigger = "deficit"\nlag = 1\nlevers = ["trim", "reserves"]\n'
+    spec = sustainsim.loads_config(text)
+    assert schoolwise(spec)
+    names = set(allocate_outputs(spec, 1, False))
+    assert {"deflator", "cliff_year", "grant_funded_cost", "required_cut"} <= names
+    kw = dict(draws=2_500, seed=3, chunk_size=700, progress=False)
+    by_school = digests.dataset_digests(simulate_summary(spec, **kw))
+    with monkeypatch.context() as m:
+        _usual_way(m)
+        assert digests.dataset_digests(simulate_summary(spec, **kw)) == by_school
+
+
 def test_a_chunk_by_school_equals_its_usual_stats_ranges_and_balances(make_spec):
     """The pieces themselves: counts, moments, pilot ranges and kept balances."""
     spec = make_spec("two_schools")
