@@ -70,7 +70,8 @@ def test_a_chunk_by_school_equals_its_usual_stats_ranges_and_balances(make_spec)
     """The pieces themselves: counts, moments, pilot ranges and kept balances."""
     spec = make_spec("two_schools")
     src = MonteCarlo(3)
-    got = run_by_school(spec, src, 400, 1_100, keep=True)
+    got = run_by_school(spec, src, 400, 1_100, keep=True, ranges=True)
+    assert run_by_school(spec, src, 400, 1_100).ranges is None
     res = run_chunk(spec, src, 400, 1_100, out=allocate_outputs(spec, 700, False), checked=CHECKED)
     want = chunk_stats_checked(spec, res)
     assert got.stats.n == want.n == 700
@@ -84,6 +85,7 @@ def test_a_chunk_by_school_equals_its_usual_stats_ranges_and_balances(make_spec)
     for a, b in zip(got.balances, parts, strict=True):
         assert a.shape == b.shape and a.tobytes() == np.ascontiguousarray(b).tobytes()
     bal = np.concatenate(parts, axis=1)
+    assert got.ranges is not None
     lo, hi, wlo, whi = got.ranges
     np.testing.assert_array_equal(lo, bal.min(axis=-1))
     np.testing.assert_array_equal(hi, bal.max(axis=-1))

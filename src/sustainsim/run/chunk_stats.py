@@ -27,6 +27,7 @@ __all__ = [
     "chunk_stats",
     "chunk_stats_checked",
     "entity_arrays",
+    "part_counts",
 ]
 
 #: variables whose mean and standard deviation are kept
@@ -68,13 +69,30 @@ def _entity_parts(arrays: Mapping[str, np.ndarray], name: str) -> list[np.ndarra
 _COUNTS = ("solvent", "no_deficit", "no_spending")
 
 
-def _deficit_counts(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Draws with no operating deficit in year t, and in no year through t."""
-    ok = np.concatenate([x >= 0 for x in _entity_parts(arrays, "surplus")], axis=1)
-    no_deficit = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)
+def _draws(ok: np.ndarray) -> np.ndarray:
+    """The draws (last axis) where ``ok`` holds, counted."""
+    return ok.view(np.uint8).sum(axis=-1, dtype=np.int64)
+
+
+def _through(ok: np.ndarray) -> np.ndarray:
+    """``ok`` in every year so far (years first), in place."""
     for t in range(1, ok.shape[0]):
         np.logical_and(ok[t], ok[t - 1], out=ok[t])
-    return {"no_deficit": no_deficit, "no_spending": ok.view(np.uint8).sum(axis=-1, dtype=np.int64)}
+    return ok
+
+
+def part_counts(balance: np.ndarray, surplus: np.ndarray) -> dict[str, np.ndarray]:
+    """The counts of entities side by side (``(year, entity, n)`` balances and surpluses).
+
+    ``solvent``: draws with a balance >= 0 in every year through t; ``no_deficit``: no
+    operating deficit (surplus >= 0) in year t; ``no_spending``: none in any year through t.
+    """
+    deficit_free = surplus >= 0
+    return {
+        "solvent": _draws(_through(balance >= 0)),
+        "no_deficit": _draws(deficit_free),
+        "no_spending": _draws(_through(deficit_free)),
+    }
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,13 +129,10 @@ class ChunkStats:
 def chunk_stats(arrays: Mapping[str, np.ndarray]) -> ChunkStats:
     """Solvency and deficit counts and the moments of one chunk of engine outputs."""
     parts = _entity_parts(arrays, "fund_balance")
-    solvent = []
-    for x in parts:
-        ok = x >= 0
-        for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
-            np.logical_and(ok[t], ok[t - 1], out=ok[t])
-        solvent.append(ok.view(np.uint8).sum(axis=-1, dtype=np.int64))
-    counts = {"solvent": np.concatenate(solvent, axis=1), **_deficit_counts(arrays)}
+    by_part = [
+        part_counts(b, s) for b, s in zip(parts, _entity_parts(arrays, "surplus"), strict=True)
+    ]
+    counts = {k: np.concatenate([c[k] for c in by_part], axis=1) for k in _COUNTS}
     mean, m2 = {}, {}
     for k in MOMENT_VARIABLES:
         mom = [_moments(x) for x in _entity_parts(arrays, k)]

@@ -71,7 +71,8 @@ def kept_pilot(
         size = _balance_bytes(spec, stop - start)
         keep = (start, stop) in run_chunks and used + size <= cap
         if by_school:  # a school at a time; a kept chunk's balances copied out as they go
-            got = run_by_school(spec, source, start, stop, keep=keep)
+            got = run_by_school(spec, source, start, stop, keep=keep, ranges=True)
+            assert got.ranges is not None
             ranges.append(got.ranges)
             if got.balances is not None:
                 kept[(start, stop)] = (got.balances, got.stats)

@@ -43,6 +43,7 @@ from sustainsim.run.chunk_stats import (
     ChunkStats,
     _moments,
     chunk_stats_checked,
+    part_counts,
 )
 from sustainsim.run.heap import keep_chunks_on_heap
 from sustainsim.run.sketch import Histogram
@@ -64,12 +65,13 @@ class SchoolChunk:
     """What a summary run keeps of a chunk run a school at a time.
 
     ``stats`` as :func:`~sustainsim.run.chunk_stats.chunk_stats` of the chunk;
-    ``ranges`` as the pilot's (min and max over draws of the balances and of the worst
-    balances, by entity); ``balances`` the fund-balance entity parts, when kept.
+    ``ranges``, when asked for, as the pilot's (min and max over draws of the balances
+    and of the worst balances, by entity); ``balances`` the fund-balance entity parts,
+    when kept.
     """
 
     stats: ChunkStats
-    ranges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    ranges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     balances: list[np.ndarray] | None = None
 
 
@@ -102,12 +104,13 @@ def _finite_sum(x: np.ndarray, nan_ok: bool = False) -> bool:
 class _Reduce:
     """The reductions of one chunk's entities, a column at a time."""
 
-    def __init__(self, T: int, E: int, n: int, keep: tuple | None):
+    def __init__(self, T: int, E: int, n: int, keep: tuple | None, ranges: bool):
         self.counts = {k: np.empty((T, E), np.int64) for k in _COUNTS}
         self.mean = {k: np.empty((T, E)) for k in MOMENT_VARIABLES}
         self.m2 = {k: np.empty((T, E)) for k in MOMENT_VARIABLES}
-        self.lo, self.hi = np.empty((T, E)), np.empty((T, E))
-        self.wlo, self.whi = np.empty(E), np.empty(E)
+        self.ranges = None
+        if ranges:  # (year, entity) lows and highs, (entity,) worst lows and highs
+            self.ranges = (np.empty((T, E)), np.empty((T, E)), np.empty(E), np.empty(E))
         self.keep = keep
         self.n = n
 
@@ -121,18 +124,13 @@ class _Reduce:
                 return False  # a mean may overflow with every value finite: that passes
             self.mean[k][:, e], self.m2[k][:, e] = mean[:, 0], m2[:, 0]
         bal = arrays["fund_balance"]
-        ok = bal >= 0
-        for t in range(1, ok.shape[0]):  # solvent through t: >= 0 in every year so far
-            np.logical_and(ok[t], ok[t - 1], out=ok[t])
-        self.counts["solvent"][:, e] = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)[:, 0]
-        ok = arrays["surplus"] >= 0
-        self.counts["no_deficit"][:, e] = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)[:, 0]
-        for t in range(1, ok.shape[0]):
-            np.logical_and(ok[t], ok[t - 1], out=ok[t])
-        self.counts["no_spending"][:, e] = ok.view(np.uint8).sum(axis=-1, dtype=np.int64)[:, 0]
+        for k, c in part_counts(bal, arrays["surplus"]).items():
+            self.counts[k][:, e] = c[:, 0]
         worst = bal.min(axis=0)  # (1, n)
-        self.lo[:, e], self.hi[:, e] = bal.min(axis=-1)[:, 0], bal.max(axis=-1)[:, 0]
-        self.wlo[e], self.whi[e] = worst.min(), worst.max()
+        if self.ranges is not None:
+            lo, hi, wlo, whi = self.ranges
+            lo[:, e], hi[:, e] = bal.min(axis=-1)[:, 0], bal.max(axis=-1)[:, 0]
+            wlo[e], whi[e] = worst.min(), worst.max()
         if hist is not None:
             hist[0].add(bal, (slice(None), slice(e, e + 1)))
             hist[1].add(worst, (slice(e, e + 1),))
@@ -146,7 +144,7 @@ class _Reduce:
 
     def result(self, balances: list[np.ndarray] | None) -> SchoolChunk:
         stats = ChunkStats(self.n, self.counts, self.mean, self.m2)
-        return SchoolChunk(stats, (self.lo, self.hi, self.wlo, self.whi), balances)
+        return SchoolChunk(stats, self.ranges, balances)
 
 
 def run_by_school(
@@ -157,6 +155,7 @@ def run_by_school(
     *,
     hist: tuple[Histogram, Histogram] | None = None,
     keep: bool = False,
+    ranges: bool = False,
 ) -> SchoolChunk:
     """Sample and run draws ``[start, stop)`` a school at a time and reduce them.
 
@@ -168,6 +167,8 @@ def run_by_school(
     keep : bool
         Keep the fund-balance entity parts (``(years, schools, n)`` and the district's
         ``(years, 1, n)``) in ``balances``, for a pilot's kept chunk.
+    ranges : bool
+        Take the pilot's ``ranges`` of the chunk.
 
     Raises
     ------
@@ -186,7 +187,7 @@ def run_by_school(
     kept = None
     if keep:
         kept = (np.empty((T, S, n)), np.empty((T, 1, n)) if has_district else None)
-    red = _Reduce(T, S + has_district, n, kept)
+    red = _Reduce(T, S + has_district, n, kept, ranges)
     enrollment = np.empty((T, n))  # the district's, when there is one
     checked = frozenset(MOMENT_VARIABLES)
     failed = False
