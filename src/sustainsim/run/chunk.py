@@ -37,10 +37,12 @@ __all__ = [
     "NonFiniteError",
     "allocate_outputs",
     "assemble",
+    "buffer_bytes",
     "chunk_blocks",
     "chunk_bounds",
     "check_finite_means",
     "check_finite_outputs",
+    "first_non_finite",
     "has_district_totals",
     "output_bytes",
     "output_names",
@@ -179,8 +181,12 @@ def output_bytes(spec: Spec, n: int, lines: bool) -> int:
     views of them); the scalar inputs are estimated from the config (each distribution
     and grant), not sampled.
     """
-    cells = sum(math.prod(shape) for shape in output_shapes(spec, n, lines).values())
-    return 8 * (cells + (_count_random(spec.config) + 2) * n)
+    return buffer_bytes(spec, n, lines) + 8 * (_count_random(spec.config) + 2) * n
+
+
+def buffer_bytes(spec: Spec, n: int, lines: bool = False) -> int:
+    """Bytes of the result buffers of ``n`` draws (:func:`allocate_outputs`), float64."""
+    return 8 * sum(math.prod(shape) for shape in output_shapes(spec, n, lines).values())
 
 
 @dataclass
@@ -255,18 +261,28 @@ def check_finite_outputs(
     the first draw (the run's draw index, chunk offset ``start`` added) where it happens.
     """
     for name, arr in {**arrays, **scalars}.items():
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = np.add.reduce(arr, axis=None)
-        if np.isfinite(total):  # a finite sum has no inf or NaN in it (one pass, no temporary)
-            continue
-        ok = np.isfinite(arr)
-        if name in CLIFF_OUTPUTS:  # NaN: no cliff in that draw
-            ok |= np.isnan(arr)
-        if ok.all():
-            continue
-        bad = np.argwhere(~ok)
-        first = bad[np.argmin(bad[:, -1])]  # the first draw (draw axis last)
-        raise NonFiniteError(_non_finite_message(spec, name, arr, tuple(first), start))
+        at = first_non_finite(name, arr)
+        if at is not None:
+            raise NonFiniteError(_non_finite_message(spec, name, arr, at, start))
+
+
+def first_non_finite(name: str, arr: np.ndarray) -> tuple[int, ...] | None:
+    """Where output ``name`` first holds inf or NaN (its first draw, draw axis last), or None.
+
+    One sum (a finite sum has no inf or NaN in it: one pass, no temporary), the exact
+    check only when it is not. NaN is no fault in the cliff outputs (no cliff in that draw).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(arr, axis=None)
+    if np.isfinite(total):
+        return None
+    ok = np.isfinite(arr)
+    if name in CLIFF_OUTPUTS:
+        ok |= np.isnan(arr)
+    if ok.all():
+        return None
+    bad = np.argwhere(~ok)
+    return tuple(int(i) for i in bad[np.argmin(bad[:, -1])])
 
 
 def check_finite_means(

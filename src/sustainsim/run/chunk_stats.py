@@ -24,6 +24,7 @@ __all__ = [
     "CHECKED",
     "MOMENT_VARIABLES",
     "ChunkStats",
+    "balance_ranges",
     "chunk_stats",
     "chunk_stats_checked",
     "entity_arrays",
@@ -93,6 +94,24 @@ def part_counts(balance: np.ndarray, surplus: np.ndarray) -> dict[str, np.ndarra
         "no_deficit": _draws(deficit_free),
         "no_spending": _draws(_through(deficit_free)),
     }
+
+
+def balance_ranges(
+    parts: Sequence[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Min and max over draws of the balances, and of the worst balances, by entity.
+
+    What a pilot chunk gives the histogram ranges: ``(year, entity)`` lows and highs,
+    ``(entity,)`` worst lows and highs; part by part (entities side by side), without
+    the concatenated copy of a chunk.
+    """
+    worst = [p.min(axis=0) for p in parts]
+    return (
+        np.concatenate([p.min(axis=-1) for p in parts], axis=-1),
+        np.concatenate([p.max(axis=-1) for p in parts], axis=-1),
+        np.concatenate([w.min(axis=-1) for w in worst], axis=-1),
+        np.concatenate([w.max(axis=-1) for w in worst], axis=-1),
+    )
 
 
 def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,6 @@ results do not depend on the chunk size, the executor, the scheduler or the work
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Literal, Protocol, Unpack
@@ -32,10 +31,10 @@ from sustainsim.run.chunk import (
     ChunkResult,
     allocate_outputs,
     assemble,
+    buffer_bytes,
     chunk_blocks,
     chunk_bounds,
     output_bytes,
-    output_shapes,
     run_chunk,
 )
 from sustainsim.run.pilot import kept_block_task, kept_pilot
@@ -278,8 +277,7 @@ def reduce(
         shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
         # in chunk-output sizes: the buffers' bytes (no scan of the config for its inputs)
-        shapes = output_shapes(spec, min(n, chunk), False).values()
-        cap = PILOT_KEPT_CHUNKS * sum(8 * math.prod(s) for s in shapes)
+        cap = PILOT_KEPT_CHUNKS * buffer_bytes(spec, min(n, chunk))
         acc, kept = kept_pilot(
             spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared.get("buffers")
         )

@@ -30,7 +30,7 @@ from sustainsim.run.accumulate import (
     run_reduced,
 )
 from sustainsim.run.chunk import allocate_outputs, chunk_bounds, has_district_totals, run_chunk
-from sustainsim.run.chunk_stats import _entity_parts
+from sustainsim.run.chunk_stats import _entity_parts, balance_ranges
 from sustainsim.run.schoolwise import run_by_school, schoolwise
 from sustainsim.sampling.streams import UniformSource
 
@@ -86,7 +86,7 @@ def kept_pilot(
         res = run_chunk(spec, source, start, stop, out=views, checked=CHECKED if keep else _NONE)
         stats = chunk_stats_checked(spec, res) if keep else None
         parts = _entity_parts(res.arrays, "fund_balance")
-        ranges.append(_ranges(parts))
+        ranges.append(balance_ranges(parts))
         if stats is not None:
             kept[(start, stop)] = (parts, stats)
             used += size
@@ -110,20 +110,6 @@ def _balance_bytes(spec: Spec, n: int) -> int:
     """
     T, S = spec.years, len(spec.config.schools)
     return 8 * T * n * (S + has_district_totals(spec))
-
-
-def _ranges(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Min and max over draws of the balances, and of the worst balances, by entity.
-
-    Part by part (entities side by side), without the concatenated copy of a chunk.
-    """
-    worst = [p.min(axis=0) for p in parts]
-    return (
-        np.concatenate([p.min(axis=-1) for p in parts], axis=-1),
-        np.concatenate([p.max(axis=-1) for p in parts], axis=-1),
-        np.concatenate([w.min(axis=-1) for w in worst], axis=-1),
-        np.concatenate([w.max(axis=-1) for w in worst], axis=-1),
-    )
 
 
 def kept_block_task(

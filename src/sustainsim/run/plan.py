@@ -33,7 +33,7 @@ import numpy as np
 
 from sustainsim.config.spec import Spec
 from sustainsim.metrics.solvency import DEFAULT_QUANTILES
-from sustainsim.run.chunk import output_shapes
+from sustainsim.run.chunk import buffer_bytes
 from sustainsim.run.sketch import DEFAULT_MARGIN
 from sustainsim.run.source import source_for
 from sustainsim.sampling.samplers import SAMPLERS, LatinHypercube
@@ -315,12 +315,12 @@ def summary_chunk_size(spec: Spec) -> int:
 
     :data:`CHUNK_DRAW_YEARS` / years (a school's arrays cache-sized; 16384 draws for 10
     years), at most 32768, and fewer when the chunk's engine outputs, all schools'
-    (:func:`~sustainsim.run.chunk.output_shapes`), would pass :data:`CHUNK_BYTES`, at
+    (:func:`~sustainsim.run.chunk.buffer_bytes`), would pass :data:`CHUNK_BYTES`, at
     least 1024. The engine works school by school, so its temporaries stay cache-sized
     whatever the number of schools; a chunk as large as memory allows spreads the cost
     each school pays per chunk over more draws.
     """
-    per_draw = 8 * sum(math.prod(shape[:-1]) for shape in output_shapes(spec, 1, False).values())
+    per_draw = buffer_bytes(spec, 1)
     by_cache = min(2 * STREAMING_CHUNK_SIZE, CHUNK_DRAW_YEARS // spec.years)
     return int(max(1024, min(by_cache, CHUNK_BYTES // per_draw)))
 

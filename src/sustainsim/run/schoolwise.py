@@ -35,13 +35,14 @@ from sustainsim.config.spec import Spec
 from sustainsim.model import engine
 from sustainsim.model.cliff import CLIFF_OUTPUTS
 from sustainsim.model.inputs import sample_inputs
-from sustainsim.run.chunk import allocate_outputs, output_shapes, run_chunk
+from sustainsim.run.chunk import allocate_outputs, first_non_finite, output_shapes, run_chunk
 from sustainsim.run.chunk_stats import (
     _COUNTS,
     CHECKED,
     MOMENT_VARIABLES,
     ChunkStats,
     _moments,
+    balance_ranges,
     chunk_stats_checked,
     part_counts,
 )
@@ -90,15 +91,9 @@ def _buffers(spec: Spec, n: int) -> tuple[dict[str, np.ndarray], dict[str, np.nd
     return school, district
 
 
-def _finite_sum(x: np.ndarray, nan_ok: bool = False) -> bool:
-    """Whether ``x`` holds no inf or NaN (NaN allowed with ``nan_ok``): one sum, exact if not."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(x, axis=None)):
-            return True
-    ok = np.isfinite(x)
-    if nan_ok:
-        ok |= np.isnan(x)
-    return bool(ok.all())
+def _finite(arrays: Mapping[str, np.ndarray]) -> bool:
+    """Whether none of ``arrays`` holds inf or NaN, as :func:`check_finite_outputs` sees it."""
+    return all(first_non_finite(k, v) is None for k, v in arrays.items())
 
 
 class _Reduce:
@@ -120,20 +115,18 @@ class _Reduce:
             x = arrays[k]
             with np.errstate(invalid="ignore", over="ignore"):
                 mean, m2 = _moments(x)
-            if not np.isfinite(mean).all() and not _finite_sum(x):
+            if not np.isfinite(mean).all() and first_non_finite(k, x) is not None:
                 return False  # a mean may overflow with every value finite: that passes
             self.mean[k][:, e], self.m2[k][:, e] = mean[:, 0], m2[:, 0]
         bal = arrays["fund_balance"]
         for k, c in part_counts(bal, arrays["surplus"]).items():
             self.counts[k][:, e] = c[:, 0]
-        worst = bal.min(axis=0)  # (1, n)
         if self.ranges is not None:
-            lo, hi, wlo, whi = self.ranges
-            lo[:, e], hi[:, e] = bal.min(axis=-1)[:, 0], bal.max(axis=-1)[:, 0]
-            wlo[e], whi[e] = worst.min(), worst.max()
+            for whole, column in zip(self.ranges, balance_ranges([bal]), strict=True):
+                whole[..., e] = column[..., 0]
         if hist is not None:
             hist[0].add(bal, (slice(None), slice(e, e + 1)))
-            hist[1].add(worst, (slice(e, e + 1),))
+            hist[1].add(bal.min(axis=0), (slice(e, e + 1),))
         if self.keep is not None:
             schools, district = self.keep
             if e < schools.shape[1]:
@@ -189,7 +182,6 @@ def run_by_school(
         kept = (np.empty((T, S, n)), np.empty((T, 1, n)) if has_district else None)
     red = _Reduce(T, S + has_district, n, kept, ranges)
     enrollment = np.empty((T, n))  # the district's, when there is one
-    checked = frozenset(MOMENT_VARIABLES)
     failed = False
 
     def visit(j: int) -> None:
@@ -197,9 +189,8 @@ def run_by_school(
         if failed:
             return
         sch = inp.schools[j]
-        if not np.isfinite(np.sum(sch.fund_balance)) or not all(
-            _finite_sum(v, k in CLIFF_OUTPUTS) for k, v in school.items() if k not in checked
-        ):
+        unchecked = {k: v for k, v in school.items() if k not in CHECKED}
+        if not np.isfinite(np.sum(sch.fund_balance)) or not _finite(unchecked):
             failed = True
             return
         if has_district:  # the district's: x0 + x1 + ..., as the sum over schools
@@ -213,14 +204,9 @@ def run_by_school(
     engine.run_schools(inp, school, visit, district if has_district else None)
     if "deflator" in district and inp.deflator is not None:
         district["deflator"][...] = inp.deflator[1:]
-    if not failed:
-        failed = not all(_finite_sum(v) for v in inp.scalars.values())
-    if not failed:
-        failed = not all(
-            _finite_sum(v)
-            for k, v in district.items()
-            if k not in {f"district_{m}" for m in MOMENT_VARIABLES}
-        )
+    if not failed:  # the sampled inputs, and the district's outputs that have no mean
+        unchecked = {k: v for k, v in district.items() if k not in CHECKED}
+        failed = not (_finite(inp.scalars) and _finite(unchecked))
     if not failed and has_district:
         # the district entity: the engine's totals, and the schools' enrollment added up
         d = {k: district[f"district_{k}"] for k in MOMENT_VARIABLES if k != "enrollment"}
