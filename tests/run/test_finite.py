@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -23,11 +25,11 @@ def poison(monkeypatch, cells):
     """
     from sustainsim.run import chunk, schoolwise
 
-    at = {}
+    at = threading.local()  # the chunk each thread is running (chunks may run on threads)
     for mod in (chunk, schoolwise):
 
         def sample(cfg, draws, _real=mod.sample_inputs):
-            at["start"] = draws.start
+            at.start = draws.start
             return _real(cfg, draws)
 
         monkeypatch.setattr(mod, "sample_inputs", sample)
@@ -35,21 +37,21 @@ def poison(monkeypatch, cells):
 
     def run(inp, out, **kw):
         real_run(inp, out, **kw)
-        if at.get("start") == 100:
+        if getattr(at, "start", None) == 100:
             for k, index, value in cells:
                 out[k][index] = value
         return out
 
     def run_schools(inp, scratch, visit, district=None):
         def poisoned_visit(j):
-            if at.get("start") == 100:
+            if getattr(at, "start", None) == 100:
                 for k, index, value in cells:
                     if len(index) == 3 and index[1] == j:  # this school's cell
                         scratch[k][index[0], 0, index[2]] = value
             visit(j)
 
         real_schools(inp, scratch, poisoned_visit, district)
-        if at.get("start") == 100 and district is not None:
+        if getattr(at, "start", None) == 100 and district is not None:
             for k, index, value in cells:
                 if len(index) == 2:  # a district total
                     district[k][index] = value

@@ -97,6 +97,12 @@ def add_run_options(parser: argparse.ArgumentParser, what: str = "run") -> None:
     parser.add_argument(
         "--workers", type=positive_int, help="worker count of a local scheduler (processes)"
     )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        help="threads of this process that run the chunks without a scheduler, same numbers "
+        "(default: the usable cores, at most 4; 1: one after another)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--max-memory",
@@ -119,6 +125,7 @@ def run_options(args: argparse.Namespace) -> dict:
         "sampler": getattr(args, "sampler", None),
         "scheduler": scheduler,
         "workers": workers,
+        "threads": getattr(args, "threads", None),
         "progress": False if getattr(args, "no_progress", False) else None,
         "max_memory": getattr(args, "max_memory", None),
     }

@@ -46,6 +46,7 @@ from sustainsim.run.plan import (
     plan_run,
 )
 from sustainsim.run.schoolwise import schoolwise
+from sustainsim.run.threads import ThreadExecutor, default_threads, unit_draws
 from sustainsim.sampling.streams import Median
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "gather",
     "progress_bar",
     "reduce",
+    "run_threads",
     "simulate",
     "summarize",
 ]
@@ -78,6 +80,8 @@ class Executor(Protocol):
 
     #: tasks run in this process and may write straight into the caller's buffers
     in_place: bool
+    #: one task at a time: tasks may share buffers and count into the caller's histograms
+    serial: bool
 
     def map(
         self,
@@ -86,32 +90,53 @@ class Executor(Protocol):
         task: Task,
         consume: Callable[[int, Any], None],
         bar: tqdm,
+        local: Callable[[], dict[str, Any]] | None = None,
         **shared: Any,
     ) -> None:
-        """Run ``task`` on every unit; ``consume(i, result)`` each; advance ``bar``."""
+        """Run ``task`` on every unit; ``consume(i, result)`` each; advance ``bar``.
 
-
-def unit_draws(unit: Unit) -> int:
-    """Draws of a unit of chunks."""
-    return sum(b - a for a, b in unit)
+        ``local()``, for an ``in_place`` executor, gives further keyword arguments built
+        once per thread that runs tasks (its own buffers).
+        """
 
 
 class SerialExecutor:
-    """One unit after another in this process (the default: no scheduler)."""
+    """One unit after another in the calling thread (no scheduler, one thread)."""
 
     in_place = True
+    serial = True
 
-    def map(self, plan, units, task, consume, bar, **shared) -> None:
-        """Run the units in order, in this process."""
+    def map(self, plan, units, task, consume, bar, local=None, **shared) -> None:
+        """Run the units in order, in this thread."""
+        if local is not None:
+            shared = {**shared, **local()}
         for i, unit in enumerate(units):
             consume(i, task(plan, unit, **shared))
             bar.update(unit_draws(unit))
 
 
-def executor_for(plan: RunPlan) -> Executor:
-    """The plan's executor: serial without a scheduler, else dask (imported only then)."""
+def run_threads(plan: RunPlan, units: int | None = None) -> int:
+    """Threads of this process a plan's chunks run on: 1 with a scheduler (its workers run them).
+
+    The plan's ``threads``, else :func:`~sustainsim.run.threads.default_threads`; never more
+    than ``units`` (the run's units of chunks, if given).
+    """
+    if plan.scheduler is not None:
+        return 1
+    n = plan.threads if plan.threads is not None else default_threads()
+    return max(1, n if units is None else min(n, units))
+
+
+def executor_for(plan: RunPlan, units: int | None = None) -> Executor:
+    """The plan's executor for ``units`` units of chunks.
+
+    Without a scheduler, this process: on threads (:class:`~sustainsim.run.threads.
+    ThreadExecutor`) when more than one is to be had, else one unit after another. With
+    one, dask (imported only then).
+    """
     if plan.scheduler is None:
-        return SerialExecutor()
+        n = run_threads(plan, units)
+        return ThreadExecutor(n) if n > 1 else SerialExecutor()
     from sustainsim.run.parallel import DaskExecutor
 
     return DaskExecutor(plan.scheduler, plan.workers)
@@ -173,8 +198,9 @@ def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
     """The bytes a run of ``plan`` (``draws`` of it, default all) will need at its peak, about.
 
     A full run keeps every draw: :data:`FULL_OVERHEAD` times its result buffers
-    (:func:`~sustainsim.run.chunk.output_bytes`) plus one chunk's engine temporaries. A
-    summary run keeps one chunk's buffers, the histograms of its accumulator and up to
+    (:func:`~sustainsim.run.chunk.output_bytes`) plus a chunk's engine temporaries for
+    each thread it runs on (:func:`run_threads`). A summary run keeps a chunk's buffers
+    for each thread, the histograms of its accumulator and up to
     :data:`PILOT_KEPT_CHUNKS` chunks' worth of its pilot's fund balances; its reductions
     work a year at a time and the engine a school at a time, so their temporaries are
     small beside a chunk. Measured peaks (RSS over imports) are 40-55% of the estimate
@@ -183,11 +209,13 @@ def estimate_memory(plan: RunPlan, draws: int | None = None) -> int:
     spec = plan.spec
     n = plan.draws if draws is None else draws
     chunk = output_bytes(spec, min(n, plan.chunk_size), plan.lines)
+    threads = run_threads(plan, -(-n // plan.chunk_size))  # a chunk's buffers each
     if plan.mode == "summary":
         entities = len(spec.config.schools) + 1
         hist = 4 * 8 * (plan.bins + 2) * (spec.years + 1) * entities
-        return (1 + PILOT_KEPT_CHUNKS) * chunk + hist
-    return int(FULL_OVERHEAD * output_bytes(spec, n, plan.lines)) + CHUNK_OVERHEAD * chunk
+        return (threads + PILOT_KEPT_CHUNKS) * chunk + hist
+    full = int(FULL_OVERHEAD * output_bytes(spec, n, plan.lines))
+    return full + threads * CHUNK_OVERHEAD * chunk
 
 
 def check_memory(plan: RunPlan, draws: int | None = None, copies: int = 1) -> None:
@@ -233,8 +261,9 @@ def gather(
     Returns the engine arrays (draw axis last), the sampled scalar inputs and their attrs,
     as :func:`~sustainsim.run.chunk.assemble` takes them.
     """
-    ex = executor_for(plan) if executor is None else executor
     stop = plan.draws if stop is None else stop
+    units = [[b] for b in chunk_bounds(stop, plan.chunk_size, start)]
+    ex = executor_for(plan, len(units)) if executor is None else executor
     n = stop - start
     check_memory(plan, stop)  # an extended run keeps every draw up to stop
     arrays = allocate_outputs(plan.spec, n, plan.lines)
@@ -252,8 +281,8 @@ def gather(
                 scalar_attrs[k] = res.scalar_attrs[k]
             scalars[k][a:b] = v
 
+    # in this process (on threads too) every chunk writes its own draws of the arrays
     task = partial(_chunk_into, arrays, start) if ex.in_place else chunk_task
-    units = [[b] for b in chunk_bounds(stop, plan.chunk_size, start)]
     ex.map(plan, units, task, consume, bar)
     return arrays, scalars, scalar_attrs
 
@@ -270,34 +299,83 @@ def reduce(
     Bins from the pilot, then blocks of chunks (one task each) merged in draw order, so
     any executor gives the serial numbers.
     """
-    ex = executor_for(plan) if executor is None else executor
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
+    blocks = chunk_blocks(n, chunk)
+    ex = executor_for(plan, sum(map(len, blocks))) if executor is None else executor
     by_school = schoolwise(spec)  # a school at a time: no buffers of every school
-    if ex.in_place and not by_school:  # one buffer for every chunk, the pilot's included
-        shared.setdefault("buffers", allocate_outputs(spec, min(n, chunk), False))
+    local = None
+    if ex.in_place and not by_school and "buffers" not in shared:
+        if ex.serial:  # one buffer for every chunk, the pilot's included
+            shared["buffers"] = allocate_outputs(spec, min(n, chunk), False)
+        else:  # one for every thread
+            local = partial(_thread_buffers, spec, min(n, chunk))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
         # in chunk-output sizes: the buffers' bytes (no scan of the config for its inputs)
         cap = PILOT_KEPT_CHUNKS * buffer_bytes(spec, min(n, chunk))
         acc, kept = kept_pilot(
-            spec, plan.source, n, plan.bins, plan.margin, chunk, cap, shared.get("buffers")
+            spec,
+            plan.source,
+            n,
+            plan.bins,
+            plan.margin,
+            chunk,
+            cap,
+            shared.get("buffers"),
+            executor=None if ex.serial else ex,  # on threads, the pilot's chunks too
         )
         task = partial(kept_block_task, kept)
     else:
         acc = pilot_accumulator(spec, plan.source, n, plan.bins, plan.margin, chunk)
-    pending: dict[int, SummaryAccumulator] = {}
-    done = 0
-
-    def consume(i: int, part: SummaryAccumulator) -> None:
-        nonlocal done
-        pending[i] = part
-        while done in pending:  # merge in draw order
-            acc.merge(pending.pop(done))
-            done += 1
-
-    # in this process every block counts into the run's histograms (integers: order-free)
+    # in this process every block counts into the run's histograms (integers: order-free;
+    # on threads under the histograms' lock)
     template = acc.sharing() if ex.in_place else acc.empty_like()
-    ex.map(plan, chunk_blocks(n, chunk), task, consume, bar, template=template, **shared)
+    if ex.in_place and not ex.serial:  # threads: a chunk a task, folded back into its block
+        units = [[c] for block in blocks for c in block]
+        consume = _InOrder(acc, [len(b) for b in blocks], template)
+    else:
+        units, consume = blocks, _InOrder(acc, [1] * len(blocks))
+    if local is not None:
+        shared["local"] = local
+    ex.map(plan, units, task, consume, bar, template=template, **shared)
     return acc
+
+
+class _InOrder:
+    """Merge the units' accumulators into ``acc`` in draw order, as they come in.
+
+    ``sizes``: units per block. A block of one unit is merged as it is; the units of a
+    larger block (its chunks) are first folded into the block from empty, chunk by chunk,
+    as :func:`~sustainsim.run.accumulate.reduce_block` folds them: the same moments.
+    """
+
+    def __init__(
+        self, acc: SummaryAccumulator, sizes: list[int], template: SummaryAccumulator | None = None
+    ) -> None:
+        self.acc, self.template = acc, template
+        self.ends = set(np.cumsum(sizes).tolist())
+        self.pending: dict[int, SummaryAccumulator] = {}
+        self.done = 0
+        self.block: SummaryAccumulator | None = None
+
+    def __call__(self, i: int, part: SummaryAccumulator) -> None:
+        self.pending[i] = part
+        while self.done in self.pending:
+            part = self.pending.pop(self.done)
+            self.done += 1
+            if self.template is None:  # units are blocks
+                self.acc.merge(part)
+                continue
+            if self.block is None:
+                self.block = self.template.empty_like()
+            self.block.merge(part)
+            if self.done in self.ends:
+                self.acc.merge(self.block)
+                self.block = None
+
+
+def _thread_buffers(spec: Spec, draws: int) -> dict[str, dict[str, np.ndarray]]:
+    """A thread's own chunk buffers, kept from block to block of a run."""
+    return {"buffers": allocate_outputs(spec, draws, False)}
 
 
 def summarize(plan: RunPlan, acc: SummaryAccumulator) -> xr.Dataset:

@@ -237,6 +237,7 @@ class DaskExecutor:
     """
 
     in_place = False
+    serial = False
 
     def __init__(self, scheduler: Any = "processes", workers: int | None = None) -> None:
         self.scheduler = scheduler
@@ -249,12 +250,18 @@ class DaskExecutor:
         task: Callable[..., Any],
         consume: Callable[[int, Any], None],
         bar: tqdm,
+        local: Callable[[], dict[str, Any]] | None = None,
         **shared: Any,
     ) -> None:
-        """Run ``task(plan, unit, **shared)`` for every unit, ``consume(i, result)`` each."""
+        """Run ``task(plan, unit, **shared)`` for every unit, ``consume(i, result)`` each.
+
+        ``local`` is not taken: tasks in other processes build their own buffers.
+        """
+        if local is not None:
+            raise ValueError("a dask executor's tasks do not take per-thread arguments")
         # the workers run their units in-process: they get the plan without the scheduler
         # (a Client does not pickle)
-        plan = dataclasses.replace(plan, scheduler=None, workers=None)
+        plan = dataclasses.replace(plan, scheduler=None, workers=None, threads=1)
         with _client_for(self.scheduler) as client:
             if task is block_task:  # blocks: spans of chunks, largest first (run.spans)
                 blocks = Blocks(units, shared["template"], consume)

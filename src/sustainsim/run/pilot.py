@@ -17,8 +17,11 @@ bit, as with the pilot run twice (and as the parallel executors', which do that)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from sustainsim.config.spec import Spec
 from sustainsim.run.accumulate import (
@@ -49,6 +52,7 @@ def kept_pilot(
     chunk: int,
     cap: int,
     buffers: dict[str, np.ndarray] | None = None,
+    executor: Any = None,
 ) -> tuple[SummaryAccumulator, Kept]:
     """The pilot's empty accumulator (as ``pilot_accumulator``) and what it keeps.
 
@@ -58,43 +62,68 @@ def kept_pilot(
     allows (:mod:`sustainsim.run.schoolwise`; ``buffers`` unused), else into ``buffers``
     (engine outputs of at least ``chunk`` draws,
     :func:`~sustainsim.run.chunk.allocate_outputs`; allocated if not given): fresh
-    memory for each chunk costs a page fault per page.
+    memory for each chunk costs a page fault per page. With an ``executor`` of this
+    process that is not serial (:class:`~sustainsim.run.threads.ThreadExecutor`), the
+    pilot's chunks run on its threads, each with its own buffers; which chunks are kept
+    is decided before, in draw order, so it is the same.
     """
     run_chunks = set(chunk_bounds(n, chunk))
-    ranges = []
-    kept: Kept = {}
+    units, keep = [], []
     used = 0
-    by_school = schoolwise(spec)
-    if buffers is None and not by_school:
-        buffers = allocate_outputs(spec, min(n, chunk), False)
     for start, stop in chunk_bounds(min(n, PILOT_DRAWS), chunk):
         size = _balance_bytes(spec, stop - start)
-        keep = (start, stop) in run_chunks and used + size <= cap
-        if by_school:  # a school at a time; a kept chunk's balances copied out as they go
-            got = run_by_school(spec, source, start, stop, keep=keep, ranges=True)
-            assert got.ranges is not None
-            ranges.append(got.ranges)
-            if got.balances is not None:
-                kept[(start, stop)] = (got.balances, got.stats)
-                used += size
-            continue
-        assert buffers is not None
-        views = {k: v[..., : stop - start] for k, v in buffers.items()}
-        if keep:  # its own balance arrays, kept as the engine wrote them (no copy)
-            for k in _BALANCES & views.keys():
-                views[k] = np.empty(views[k].shape)
-        res = run_chunk(spec, source, start, stop, out=views, checked=CHECKED if keep else _NONE)
-        stats = chunk_stats_checked(spec, res) if keep else None
-        parts = _entity_parts(res.arrays, "fund_balance")
-        ranges.append(balance_ranges(parts))
-        if stats is not None:
-            kept[(start, stop)] = (parts, stats)
-            used += size
-    lo, hi, wlo, whi = (np.stack(r) for r in zip(*ranges, strict=True))
+        keep.append((start, stop) in run_chunks and used + size <= cap)
+        used += size if keep[-1] else 0
+        units.append([(start, stop)])
+    got: list = [None] * len(units)
+    by_school = schoolwise(spec)
+    alloc = partial(allocate_outputs, spec, min(n, chunk), False)
+    keeps = {u[0]: k for u, k in zip(units, keep, strict=True)}
+    task = partial(_pilot_task, spec, source, by_school, keeps)
+
+    def consume(i: int, result: tuple) -> None:
+        got[i] = result
+
+    if executor is None:
+        shared = {} if by_school else {"buffers": alloc() if buffers is None else buffers}
+        for i, unit in enumerate(units):
+            consume(i, task(None, unit, **shared))
+    else:
+        local = None if by_school else (lambda: {"buffers": alloc()})
+        with tqdm(disable=True) as bar:
+            executor.map(None, units, task, consume, bar, local=local)
+    kept: Kept = {u[0]: k for u, (_, k) in zip(units, got, strict=True) if k is not None}
+    lo, hi, wlo, whi = (np.stack(r) for r in zip(*(r for r, _ in got), strict=True))
     acc = SummaryAccumulator.from_ranges(
         lo.min(axis=0), hi.max(axis=0), wlo.min(axis=0), whi.max(axis=0), bins, margin
     )
     return acc, kept
+
+
+def _pilot_task(
+    spec: Spec,
+    source: UniformSource,
+    by_school: bool,
+    keep: dict[tuple, bool],
+    _plan: Any,
+    unit: Sequence[tuple[int, int]],
+    buffers: dict[str, np.ndarray] | None = None,
+) -> tuple[tuple[np.ndarray, ...], tuple[list[np.ndarray], ChunkStats] | None]:
+    """One pilot chunk: its balance ranges, and its balances and stats if it is kept."""
+    ((start, stop),) = unit
+    kept = keep[(start, stop)]
+    if by_school:  # a school at a time; a kept chunk's balances copied out as they go
+        got = run_by_school(spec, source, start, stop, keep=kept, ranges=True)
+        assert got.ranges is not None
+        return got.ranges, None if got.balances is None else (got.balances, got.stats)
+    assert buffers is not None
+    views = {k: v[..., : stop - start] for k, v in buffers.items()}
+    if kept:  # its own balance arrays, kept as the engine wrote them (no copy)
+        for k in _BALANCES & views.keys():
+            views[k] = np.empty(views[k].shape)
+    res = run_chunk(spec, source, start, stop, out=views, checked=CHECKED if kept else _NONE)
+    parts = _entity_parts(res.arrays, "fund_balance")
+    return balance_ranges(parts), (parts, chunk_stats_checked(spec, res)) if kept else None
 
 
 _NONE: frozenset[str] = frozenset()

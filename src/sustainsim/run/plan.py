@@ -97,6 +97,7 @@ class PlanOptions(TypedDict, total=False):
     sampler: str | None
     scheduler: Any
     workers: int | None
+    threads: int | None
     bins: int
     quantiles: Sequence[float]
     confidence: float
@@ -133,6 +134,7 @@ class RunPlan:
     progress: bool | None = None
     scheduler: Any = None
     workers: int | None = None
+    threads: int | None = None
     bins: int = DEFAULT_BINS
     quantiles: tuple[float, ...] = tuple(DEFAULT_QUANTILES)
     confidence: float = 0.95
@@ -400,6 +402,12 @@ def plan_run(
         numbers.
     workers : int, optional
         Pool size of a local dask scheduler (default: CPU count).
+    threads : int, optional
+        Without a scheduler: threads of this process that run the chunks
+        (:mod:`sustainsim.run.threads`). Default: the cores this process may use, at
+        most :data:`~sustainsim.run.threads.MAX_THREADS`; ``1`` runs the chunks one
+        after another in the calling thread. Same numbers, bit for bit. Not with a
+        scheduler (give its ``workers``).
     bins : int
         Summary mode: in-range bins of each quantile histogram (error bound: one bin).
     quantiles : sequence of float
@@ -465,6 +473,14 @@ def plan_run(
     workers = options.get("workers")
     if workers is not None:
         _check_int("workers", workers, 1)
+    threads = options.get("threads")
+    if threads is not None:
+        _check_int("threads", threads, 1)
+        if options.get("scheduler") is not None and threads > 1:
+            raise ValueError(
+                f"threads={threads} runs chunks in this process; it cannot be combined with "
+                f"scheduler={options['scheduler']!r} (give the scheduler's workers= instead)"
+            )
     progress = options.get("progress")
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be True, False or None (got {progress!r})")
@@ -485,6 +501,7 @@ def plan_run(
         progress=progress,
         scheduler=options.get("scheduler"),
         workers=workers,
+        threads=threads,
         **summary,
         chunk_request=requested,
         sampler=sampler,

@@ -9,6 +9,7 @@ at most the distance from the exact minimum or maximum to the range edge.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ _SLACK = 16 * np.finfo(float).eps
 WHOLE = 1 << 18
 #: share of the pilot range added on each side of the bins
 DEFAULT_MARGIN = 0.25
+#: held while counts and extremes are written: chunks on threads of one process
+#: (:mod:`sustainsim.run.threads`) count into the same histograms; the cells are found
+#: outside it
+_WRITING = threading.Lock()
 
 
 @dataclass
@@ -92,8 +97,9 @@ class Histogram:
             for t in range(x.shape[0]):
                 self._count(x[t], low[t], width[t], first[t], counts[t])
         vmin, vmax = self.vmin[where], self.vmax[where]
-        np.minimum(vmin, xmin, out=vmin)
-        np.maximum(vmax, xmax, out=vmax)
+        with _WRITING:
+            np.minimum(vmin, xmin, out=vmin)
+            np.maximum(vmax, xmax, out=vmax)
 
     def _count(
         self,
@@ -119,12 +125,15 @@ class Histogram:
             # fewer values than cells (many schools, small chunks): count in place, in
             # time with the values rather than the cells
             cell += first[..., None]
-            np.add.at(flat, cell.reshape(-1), 1)
+            with _WRITING:
+                np.add.at(flat, cell.reshape(-1), 1)
         else:  # count into the histograms side by side, then add them in
             # (not over the span of their flat cells: one school's years lie far apart)
             m = self.bins + 2
             cell += (m * np.arange(low.size).reshape(low.shape))[..., None]
-            counts += np.bincount(cell.reshape(-1), minlength=low.size * m).reshape(counts.shape)
+            got = np.bincount(cell.reshape(-1), minlength=low.size * m).reshape(counts.shape)
+            with _WRITING:
+                counts += got
 
     def merge(self, other: Histogram) -> None:
         """Add the counts of a histogram with the same bins."""
@@ -134,9 +143,10 @@ class Histogram:
             or not np.array_equal(other.width, self.width)
         ):
             raise ValueError("cannot merge histograms with different bins")
-        self.counts += other.counts
-        np.minimum(self.vmin, other.vmin, out=self.vmin)
-        np.maximum(self.vmax, other.vmax, out=self.vmax)
+        with _WRITING:
+            self.counts += other.counts
+            np.minimum(self.vmin, other.vmin, out=self.vmin)
+            np.maximum(self.vmax, other.vmax, out=self.vmax)
 
     def _order_statistic(
         self, cum: np.ndarray, k: int, ranked: _Ranked

@@ -40,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -232,6 +233,14 @@ def matrix_from_pairs(
     return m
 
 
+class _Blocks(threading.local):
+    """The blocks of the chunk a thread is at: ``range`` (start, stop) and index -> block."""
+
+    def __init__(self) -> None:
+        self.range: tuple[int, int] | None = None
+        self.cache: dict[int, np.ndarray] = {}
+
+
 class CorrelatedSource:
     """A uniform source whose streams ``names`` have rank correlation ``rank_corr``.
 
@@ -259,8 +268,8 @@ class CorrelatedSource:
 
     Notes
     -----
-    The group's block for ``(start, stop, index)`` is computed once and cached until a
-    different range of draws is asked for, so all members of a chunk cost one copula
+    The group's block for ``(start, stop, index)`` is computed once and cached (per
+    thread) until a different range of draws is asked for, so all members of a chunk cost one copula
     transform. With the Cholesky factor the first member's uniforms are its base
     uniforms unchanged. Other streams pass through untouched. Groups must be
     disjoint; nest wrappers (or use :func:`correlate`) for several groups.
@@ -323,16 +332,25 @@ class CorrelatedSource:
         eye = np.eye(len(names))
         self._identity = [bool(np.array_equal(self.factor[i], eye[i])) for i in range(len(names))]
         self._pos = {n: i for i, n in enumerate(names)}
-        self._range: tuple[int, int] | None = None
-        self._cache: dict[int, np.ndarray] = {}
+        self._blocks = _Blocks()
         self._requested: set[str] = set()
         self.name = f"{getattr(base, 'name', type(base).__name__)}+gaussian_copula"
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_blocks"]  # a cache, and per thread: not sent to other processes
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._blocks = _Blocks()
+
     def _block(self, start: int, stop: int, index: int) -> np.ndarray:
-        if self._range != (start, stop):
-            self._range = (start, stop)
-            self._cache = {}
-        block = self._cache.get(index)
+        mine = self._blocks  # this thread's: chunks on other threads cache their own
+        if mine.range != (start, stop):
+            mine.range = (start, stop)
+            mine.cache = {}
+        block = mine.cache.get(index)
         if block is None:
             k, n = len(self.names), stop - start
             u = np.empty((k, n))
@@ -350,7 +368,7 @@ class CorrelatedSource:
                     acc += self.factor[i, j] * z[j]
                 special.ndtr(acc, out=block[i])
             np.clip(block, U_MIN, U_MAX, out=block)
-            self._cache[index] = block
+            mine.cache[index] = block
         return block
 
     def uniforms(

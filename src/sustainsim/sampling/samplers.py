@@ -74,6 +74,7 @@ True
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -107,6 +108,8 @@ SOBOL_BITS = 32
 SOBOL_MAXDIM = 21201
 SOBOL_MAX_DRAWS = 2**SOBOL_BITS
 _FILL_BITS = 53 - SOBOL_BITS
+#: held while a Sobol stream is given its dimension (chunks may run on threads)
+_ASSIGNING = threading.Lock()
 _U53 = 2.0**-53
 
 
@@ -373,12 +376,15 @@ class Sobol:
         key = (name, int(index))
         dim = self._dims.get(key)
         if dim is None:
-            dim = len(self._dims)
-            if dim >= SOBOL_MAXDIM:
-                raise ValueError(
-                    f"sobol: more than {SOBOL_MAXDIM} streams (scipy's largest dimension)"
-                )
-            self._dims[key] = dim
+            with _ASSIGNING:  # chunks on threads: a stream gets one dimension
+                dim = self._dims.get(key)
+                if dim is None:
+                    dim = len(self._dims)
+                    if dim >= SOBOL_MAXDIM:
+                        raise ValueError(
+                            f"sobol: more than {SOBOL_MAXDIM} streams (scipy's largest dimension)"
+                        )
+                    self._dims[key] = dim
         return dim
 
     def _directions(self, name: str, index: int) -> tuple[np.ndarray, np.uint64]:
