@@ -85,6 +85,8 @@ CASES = [
     ("run-chunk-zero", "run {d}/good.toml --chunk-size 0", "--chunk-size"),
     ("run-sampler", "run {d}/good.toml --sampler random", "--sampler"),
     ("run-workers", "run {d}/good.toml --workers 0", "--workers"),
+    ("run-threads", "run {d}/good.toml --threads 0", "--threads"),
+    ("run-threads-and-workers", "run {d}/good.toml --threads 2 --workers 2", "--threads"),
     ("run-out-is-file", "run {d}/good.toml --out {d}/afile", "afile"),
     ("run-out-under-file", "run {d}/good.toml --out {d}/afile/sub", "afile"),
     ("run-memory-budget", "run {d}/good.toml --draws 100000000 --max-memory 1GB", "--summary"),
@@ -157,6 +159,12 @@ CASES = [
     ("levers-draws", "levers {d}/lever_ok.toml --draws 0", "--draws"),
     ("levers-abbrev", "levers {d}/lever_ok.toml --pai", "--pai"),
     # --- sweep -------------------------------------------------------------------------------
+    (
+        "sweep-threads-and-scheduler",
+        "sweep {d}/good.toml --grid district.cuts.probability=0.1,0.2 --threads 2 "
+        "--scheduler threads",
+        "threads=2",
+    ),
     ("sweep-no-equals", "sweep {d}/good.toml --grid district.cuts.probability", "--grid"),
     ("sweep-empty-value", "sweep {d}/good.toml --grid district.cuts.probability=0.1,", "--grid"),
     ("sweep-bad-path", "sweep {d}/good.toml --grid district.nope=1,2", "district.nope"),

@@ -224,6 +224,11 @@ def _check_flags(args: argparse.Namespace, spec: Spec) -> None:
             "--real needs a growth index named 'deflator' in [district.growth]",
         ),
         (args.float32 and (args.summary or zarr), "--float32 is for a per-draw results.nc"),
+        (
+            (args.threads or 1) > 1 and bool(args.scheduler or args.workers or zarr),
+            "--threads runs the chunks in this process; with --scheduler, --workers or "
+            "--zarr the workers run them (give --workers)",
+        ),
     ]
     errors = [message for broken, message in rules if broken]
     errors += _filter_problems(args, spec)
