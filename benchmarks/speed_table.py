@@ -34,8 +34,12 @@ def _s(b: dict[str, dict], name: str) -> float:
 
 
 def _ref10(b):
-    sim, ref = _s(b, "test_ref10_simulate"), _s(b, "test_ref10_numpy")
-    return f"{sim:.2f} s ({1e6 / sim / 1e6:.1f} M draws/s), {sim / ref:.2f}x numpy ({ref:.2f} s)"
+    ref = _s(b, "test_ref10_numpy")
+    sim, one = _s(b, "test_ref10_simulate[default]"), _s(b, "test_ref10_simulate[one]")
+    return (
+        f"{sim:.2f} s ({1e6 / sim / 1e6:.1f} M draws/s), {sim / ref:.2f}x numpy ({ref:.2f} s); "
+        f"on one thread {one:.2f} s, {one / ref:.2f}x"
+    )
 
 
 def _per_school(b):
@@ -64,7 +68,11 @@ def _cli(b):
 
 def _workers(b):
     one, two = _s(b, "test_workers[1]"), _s(b, "test_workers[2]")
-    return f"{two / one:.2f}x ({two:.2f} s vs {one:.2f} s)"
+    text = f"{two / one:.2f}x ({two:.2f} s vs {one:.2f} s)"
+    if "test_workers[threads]" in b:
+        th = _s(b, "test_workers[threads]")
+        text += f"; one process on two threads {th / one:.2f}x ({th:.2f} s)"
+    return text
 
 
 def _stream(b):
@@ -73,11 +81,20 @@ def _stream(b):
     text = f"{x['seconds_in_child']:.0f} s, peak {x['peak_rss_mib'] / 1024:.2f} GiB" + (
         "" if n == 100_000_000 else f" ({n:,} draws)"
     )
+    one = b.get("test_stream_1e8_one_thread")
+    if one is not None:  # the default runs on threads; the one-thread figure beside it
+        one = one["extra_info"]
+        text += (
+            f" on two threads; {one['seconds_in_child']:.0f} s, peak "
+            f"{one['peak_rss_mib'] / 1024:.2f} GiB on one"
+        )
+    else:
+        text += " serial"
     w = b.get("test_stream_1e8_two_workers")
     if w is not None:
         w = w["extra_info"]
         text += (
-            f" serial; {w['seconds_in_child']:.0f} s, peak {w['peak_rss_mib'] / 1024:.2f} GiB"
+            f"; {w['seconds_in_child']:.0f} s, peak {w['peak_rss_mib'] / 1024:.2f} GiB"
             f" over {w['processes']} processes on two workers"
         )
     return text
@@ -86,11 +103,21 @@ def _stream(b):
 #: (the issue's row, its goal, the figure from the results, the -k of the command)
 ROWS: list[tuple[str, str, Callable[[dict], str], str]] = [
     ("`simulate` ref10, 1e6 draws, against hand-written numpy", "<= 0.75x", _ref10, "ref10"),
-    ("cost per school-draw, 100 schools against 1", "<= 1.25x", _per_school, "per_school"),
+    (
+        "cost per school-draw, 100 schools against 1 (one thread)",
+        "<= 1.25x",
+        _per_school,
+        "per_school",
+    ),
     ("100 schools x 20 years x 1e5 draws, summary mode", "< 10 s", _s100, "100_schools"),
     ("600 schools x 10 years x 1e4 draws, summary mode", "< 5 s", _s600, "600_schools"),
     ("`sustainsim run ref10 --draws 1000000 --no-report` against `simulate`", "<= 3x", _cli, "cli"),
-    ("two worker processes against one, 4e6 draws", "<= 0.55x", _workers, "workers"),
+    (
+        "two worker processes against one (one thread), 4e6 draws",
+        "<= 0.55x",
+        _workers,
+        "workers",
+    ),
     ("1e8 draws streaming", "< 30 s, < 1 GiB", _stream, "stream_1e8"),
 ]
 

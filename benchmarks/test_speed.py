@@ -11,15 +11,22 @@ faults, worker start-up); the machine is shared, so the minimum is the figure ke
 run. The rows (``group``):
 
 * ``ref10``: ``simulate`` ref10, 1e6 draws, full per-draw Dataset, against
-  ``ref10_numpy.py`` (hand-written vectorized numpy) on the same draws count;
+  ``ref10_numpy.py`` (hand-written vectorized numpy) on the same draws count; ``simulate``
+  as it runs by default (its chunks on the usable cores' threads, ``run/threads.py``) and
+  on one thread (``threads=1``);
 * ``per_school``: summary mode, 1 school x 1e6 draws against 100 copies of it x 1e4
-  draws (the same school-draws): cost per school-draw;
+  draws (the same school-draws), both on one thread: the engine's cost per school-draw
+  (100 x 1e4 is a single chunk, which no second thread can share);
 * ``s100_y20``: 100 schools x 20 years x 1e5 draws, summary mode;
 * ``s600_y10``: 600 schools x 10 years x 1e4 draws, summary mode;
 * ``cli``: ``sustainsim run ref10 --draws 1000000 --no-report``, a new process (imports
   counted) and in this process (``main()`` called), against ``simulate`` alone;
-* ``workers``: summary mode, 4e6 draws, serial against two worker processes;
-* ``stream1e8``: 1e8 draws streaming (summary mode) in a child process, its peak RSS kept.
+* ``workers``: summary mode, 4e6 draws, one process on one thread against two worker
+  processes (and, beside them, one process on its default threads);
+* ``stream1e8``: 1e8 draws streaming (summary mode) in a child process, its peak RSS kept:
+  by default (threads), on one thread, and on two worker processes.
+
+Results from a commit without ``threads=`` (before it) run on one thread throughout.
 """
 
 from __future__ import annotations
@@ -48,6 +55,13 @@ def _spec(schools: int = 1, years: int = 10):
     return _variant(schools, years)
 
 
+def _one_thread() -> dict:
+    """``threads=1`` where the package has the option (a commit before it: one thread anyway)."""
+    from sustainsim.run.plan import PlanOptions
+
+    return {"threads": 1} if "threads" in PlanOptions.__annotations__ else {}
+
+
 def _pedantic(benchmark, fn, rounds: int = 3, warmup=None, **info):
     """Best of ``rounds`` after one warm-up (``warmup()`` if given, else a call of ``fn``)."""
     benchmark.extra_info.update(info)
@@ -66,15 +80,18 @@ def test_ref10_numpy(benchmark):
 
 
 @pytest.mark.benchmark(group="ref10")
-def test_ref10_simulate(benchmark):
+@pytest.mark.parametrize("threads", ["default", "one"])
+def test_ref10_simulate(benchmark, threads):
     import sustainsim
 
     spec = sustainsim.load_config(CONFIG)
+    kw = _one_thread() if threads == "one" else {}
     _pedantic(
         benchmark,
-        lambda: sustainsim.simulate(spec, draws=1_000_000, seed=1, progress=False),
+        lambda: sustainsim.simulate(spec, draws=1_000_000, seed=1, progress=False, **kw),
         rounds=5,
         draws=1_000_000,
+        threads=threads,
     )
 
 
@@ -88,9 +105,10 @@ def test_per_school(benchmark, schools):
 
     spec = _spec(schools)
     draws = 1_000_000 // schools
+    kw = _one_thread()
     _pedantic(
         benchmark,
-        lambda: simulate_summary(spec, draws=draws, seed=1, progress=False),
+        lambda: simulate_summary(spec, draws=draws, seed=1, progress=False, **kw),
         schools=schools,
         draws=draws,
         school_draws=schools * draws,
@@ -176,14 +194,18 @@ def test_cli_simulate_alone(benchmark):
 
 
 @pytest.mark.benchmark(group="workers")
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, "threads"])
 def test_workers(benchmark, workers):
     from sustainsim.run.parallel import simulate_parallel
     from sustainsim.run.summary import simulate_summary
 
     spec = _spec()
     n = 4_000_000
-    if workers == 1:
+    if workers == 1:  # one process, one thread
+
+        def go():
+            return simulate_summary(spec, draws=n, seed=1, progress=False, **_one_thread())
+    elif workers == "threads":  # one process, its default threads
 
         def go():
             return simulate_summary(spec, draws=n, seed=1, progress=False)
@@ -210,10 +232,13 @@ _STREAM = textwrap.dedent(
     import json, sys, time
     import sustainsim
     from sustainsim.run.summary import simulate_summary
+    from sustainsim.run.plan import PlanOptions
     spec = sustainsim.load_config(sys.argv[1])
-    simulate_summary(spec, draws=100_000, seed=1, progress=False)
+    has = "threads" in PlanOptions.__annotations__  # a commit before it: one thread
+    kw = {"threads": int(sys.argv[3])} if sys.argv[3:] and has else {}
+    simulate_summary(spec, draws=100_000, seed=1, progress=False, **kw)
     t0 = time.perf_counter()
-    simulate_summary(spec, draws=int(sys.argv[2]), seed=1, progress=False)
+    simulate_summary(spec, draws=int(sys.argv[2]), seed=1, progress=False, **kw)
     wall = time.perf_counter() - t0
     # VmHWM: this process's peak RSS (ru_maxrss would carry the parent's over the exec)
     with open("/proc/self/status") as f:
@@ -223,14 +248,14 @@ _STREAM = textwrap.dedent(
 )
 
 
-def _stream_in_child(benchmark, script: str) -> dict:
+def _stream_in_child(benchmark, script: str, *extra: str) -> dict:
     """Run ``script`` (1e8 draws, 1e7 with ``SPEED_QUICK``) in a child; record its figures."""
     draws = 10_000_000 if QUICK else 100_000_000
     seen: list[dict] = []
 
     def go():
         out = subprocess.run(
-            [sys.executable, "-c", script, str(CONFIG), str(draws)],
+            [sys.executable, "-c", script, str(CONFIG), str(draws), *extra],
             check=True,
             capture_output=True,
             text=True,
@@ -247,6 +272,11 @@ def _stream_in_child(benchmark, script: str) -> dict:
 @pytest.mark.benchmark(group="stream1e8")
 def test_stream_1e8(benchmark):
     _stream_in_child(benchmark, _STREAM)
+
+
+@pytest.mark.benchmark(group="stream1e8")
+def test_stream_1e8_one_thread(benchmark):
+    _stream_in_child(benchmark, _STREAM, "1")
 
 
 _STREAM_WORKERS = textwrap.dedent(
