@@ -71,7 +71,7 @@ def _workers(b):
     text = f"{two / one:.2f}x ({two:.2f} s vs {one:.2f} s)"
     if "test_workers[threads]" in b:
         th = _s(b, "test_workers[threads]")
-        text += f"; one process on two threads {th / one:.2f}x ({th:.2f} s)"
+        text += f"; one process by default {th / one:.2f}x ({th:.2f} s)"
     return text
 
 
@@ -85,8 +85,8 @@ def _stream(b):
     if one is not None:  # the default runs on threads; the one-thread figure beside it
         one = one["extra_info"]
         text += (
-            f" on two threads; {one['seconds_in_child']:.0f} s, peak "
-            f"{one['peak_rss_mib'] / 1024:.2f} GiB on one"
+            f" by default; {one['seconds_in_child']:.0f} s, peak "
+            f"{one['peak_rss_mib'] / 1024:.2f} GiB on one thread"
         )
     else:
         text += " serial"

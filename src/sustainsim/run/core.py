@@ -1,13 +1,15 @@
 """The run core: a plan's chunks through an executor, gathered (full) or reduced (summary).
 
 Every runner ends here. :func:`execute` takes a :class:`~sustainsim.run.plan.RunPlan`,
-picks its executor (:class:`SerialExecutor` in this process, or the dask executor of
+picks its executor (in this process: :class:`~sustainsim.run.threads.ThreadExecutor` on the
+plan's threads, or :class:`SerialExecutor` for one thread or one chunk; the dask executor of
 :mod:`sustainsim.run.parallel` when the plan names a scheduler) and either gathers the
 chunks' results into one Dataset (:func:`gather`, ``mode="full"``) or folds them into a
 :class:`~sustainsim.run.accumulate.SummaryAccumulator` block by block, merged in draw
 order (:func:`reduce`, ``mode="summary"``). A chunk's numbers depend only on the spec,
 the source and the draw indices (:func:`~sustainsim.run.chunk.run_chunk`), so the
-results do not depend on the chunk size, the executor, the scheduler or the workers.
+results do not depend on the chunk size, the executor, the threads, the scheduler or the
+workers.
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def block_task(
 FULL_OVERHEAD = 1.5
 #: a chunk's engine temporaries, in chunk-output sizes
 CHUNK_OVERHEAD = 2
-#: the most a serial summary run keeps of its pilot (:mod:`sustainsim.run.pilot`), in
+#: the most a summary run in this process keeps of its pilot (:mod:`sustainsim.run.pilot`), in
 #: chunk-output sizes: a fund balance is about a sixth of a chunk's outputs
 PILOT_KEPT_CHUNKS = 2
 

@@ -1,11 +1,12 @@
-"""The pilot of a serial summary run, kept: its chunks are not simulated a second time.
+"""The pilot of a summary run in this process, kept: its chunks are not simulated a second time.
 
 A summary run fixes its histogram bins from the first
 :data:`~sustainsim.run.accumulate.PILOT_DRAWS` draws
 (:func:`~sustainsim.run.accumulate.pilot_accumulator`) and then reduces every chunk,
 the pilot's included, so those draws are simulated twice: for a run of up to 16,384
 draws (many schools, few draws) that is every draw. In this process
-(:class:`~sustainsim.run.core.SerialExecutor`) :func:`kept_pilot` instead keeps, for
+(:class:`~sustainsim.run.core.SerialExecutor` and
+:class:`~sustainsim.run.threads.ThreadExecutor`) :func:`kept_pilot` instead keeps, for
 each pilot chunk that is also a chunk of the run, what the reduction needs and the bins
 do not decide (the counts and moments, :func:`~sustainsim.run.accumulate.chunk_stats`)
 and the fund balances the histograms count, up to a memory cap; :func:`kept_block_task`

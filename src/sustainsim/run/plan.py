@@ -396,7 +396,7 @@ def plan_run(
         The default source's sampler instead of ``[simulation] sampler`` (not with
         ``source``).
     scheduler : str or distributed.Client, optional
-        ``None`` (default): chunks run one after another in this process. Else they run
+        ``None`` (default): chunks run in this process, on ``threads``. Else they run
         as dask tasks (:mod:`sustainsim.run.parallel`): ``"processes"``, ``"threads"``,
         ``"synchronous"``, ``"distributed"``, ``"tcp://host:port"`` or a Client. Same
         numbers.
