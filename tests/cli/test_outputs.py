@@ -184,6 +184,20 @@ def test_one_number_format():
     assert "None" not in pct(None) + usd(float("nan"))
 
 
+def test_threads_change_no_output(tmp_path, capsys):
+    """``--threads 1`` and ``--threads 3`` write the same numbers (chunks of 500 draws)."""
+    kw = ("--chunk-size", "500", "--no-report", "-q")
+    many = _run(tmp_path, LEAP, "--threads", "3", *kw, "--draws", "3000", name="many")[1]
+    one = _run(tmp_path, LEAP, "--threads", "1", *kw, "--draws", "3000", name="one")[1]
+    assert (one / "p_solvent.csv").read_bytes() == (many / "p_solvent.csv").read_bytes()
+    with xr.open_dataset(one / "results.nc") as a, xr.open_dataset(many / "results.nc") as b:
+        xr.testing.assert_identical(a.load(), b.load())
+    s1 = json.loads((one / "summary.json").read_text())
+    s3 = json.loads((many / "summary.json").read_text())
+    s1.pop("simulate_seconds"), s3.pop("simulate_seconds")
+    assert s1 == s3
+
+
 # ------------------------------------------------------------------ arguments
 def test_draws_in_float_notation_equals_the_integer():
     for text in ("2e6", "2_000_000", "2.0e6", "2000000"):
