@@ -298,8 +298,9 @@ def reduce(
 ) -> SummaryAccumulator:
     """Reduce every chunk into one accumulator.
 
-    Bins from the pilot, then blocks of chunks (one task each) merged in draw order, so
-    any executor gives the serial numbers.
+    Bins from the pilot, then blocks of chunks (one task each; on threads, one chunk a
+    task, folded back into its block) merged in draw order, so any executor gives the
+    serial numbers.
     """
     spec, n, chunk = plan.spec, plan.draws, plan.chunk_size
     blocks = chunk_blocks(n, chunk)
@@ -345,9 +346,10 @@ def reduce(
 class _InOrder:
     """Merge the units' accumulators into ``acc`` in draw order, as they come in.
 
-    ``sizes``: units per block. A block of one unit is merged as it is; the units of a
-    larger block (its chunks) are first folded into the block from empty, chunk by chunk,
-    as :func:`~sustainsim.run.accumulate.reduce_block` folds them: the same moments.
+    Without ``template`` the units are blocks, merged as they are. With it they are chunks,
+    ``sizes[i]`` to block ``i``: each block's are folded into an empty accumulator of
+    ``template`` chunk by chunk, as :func:`~sustainsim.run.accumulate.reduce_block` folds
+    them (the same moments, bit for bit), and the block is merged when complete.
     """
 
     def __init__(
