@@ -14,6 +14,9 @@ from sustainsim.run.chunk import NonFiniteError
 from tests.conftest import TWO_SCHOOLS_TOML
 
 BAD = {"draw": 105, "year_index": 3, "school": 1}  # school "b" of two_schools, FY2033
+#: twelve chunks of 100 draws, on any number of threads up to 4 (a full run on threads cuts
+#: its draws into a multiple of the threads)
+DRAWS = 1_200
 
 
 def poison(monkeypatch, cells):
@@ -76,7 +79,7 @@ def test_a_non_finite_value_stops_the_run_naming_variable_school_year_draw(
     spec = make_spec("two_schools")
     first = spec.config.simulation.first_year
     with pytest.raises(NonFiniteError) as info:
-        sustainsim.simulate(spec, draws=300, seed=1, chunk_size=100, mode=mode, progress=False)
+        sustainsim.simulate(spec, draws=DRAWS, seed=1, chunk_size=100, mode=mode, progress=False)
     text = str(info.value)
     assert "'fund_balance'" in text
     assert "school 'b'" in text
@@ -86,7 +89,7 @@ def test_a_non_finite_value_stops_the_run_naming_variable_school_year_draw(
 
 
 def test_finite_runs_pass_the_check(make_spec):
-    ds = sustainsim.simulate(make_spec("two_schools"), draws=300, seed=1, chunk_size=100)
+    ds = sustainsim.simulate(make_spec("two_schools"), draws=DRAWS, seed=1, chunk_size=100)
     assert all(np.isfinite(ds[v].values).all() for v in ds.data_vars)
 
 
@@ -94,7 +97,7 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path, capsys, poisoned):
     cfg = tmp_path / "c.toml"
     cfg.write_text(TWO_SCHOOLS_TOML)
     out = tmp_path / "out"
-    argv = ["run", str(cfg), "--draws", "300", "--chunk-size", "100", "--out", str(out)]
+    argv = ["run", str(cfg), "--draws", str(DRAWS), "--chunk-size", "100", "--out", str(out)]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "non-finite" in err and "'fund_balance'" in err and "Traceback" not in err
@@ -115,6 +118,8 @@ def test_a_summary_run_names_each_kind_of_output(make_spec, monkeypatch, variabl
     poison(monkeypatch, [(variable, index, -np.inf)])
     spec = make_spec("two_schools")
     with pytest.raises(NonFiniteError) as info:
-        sustainsim.simulate(spec, draws=300, seed=1, chunk_size=100, mode="summary", progress=False)
+        sustainsim.simulate(
+            spec, draws=DRAWS, seed=1, chunk_size=100, mode="summary", progress=False
+        )
     text = str(info.value)
     assert f"'{variable}'" in text and where in text and "draw 105" in text

@@ -7,11 +7,13 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sustainsim
 from sustainsim.run import chunk as chunk_mod
 from sustainsim.run import core, threads
-from sustainsim.run.chunk import chunk_blocks, chunk_bounds
+from sustainsim.run.chunk import chunk_blocks, chunk_bounds, even_bounds
 from sustainsim.run.plan import plan_run
 from sustainsim.run.schoolwise import schoolwise
 from sustainsim.run.summary import simulate_summary
@@ -140,9 +142,9 @@ def test_the_first_failing_chunk_in_draw_order_raises(small_spec, monkeypatch):
         return real(spec, source, start, stop, **kw)
 
     monkeypatch.setattr(core, "run_chunk", failing)
-    for t in (1, MANY):
+    for t in (1, MANY):  # 21 chunks of 100: the same bounds on one thread and on three
         with pytest.raises(ValueError, match="^chunk 400$"):
-            sustainsim.simulate(small_spec, draws=2_000, chunk_size=100, threads=t)
+            sustainsim.simulate(small_spec, draws=2_100, chunk_size=100, threads=t)
 
 
 def test_after_an_error_no_chunk_is_still_running(small_spec, monkeypatch):
@@ -259,3 +261,42 @@ def test_small_runs_stay_in_the_calling_thread(small_spec, monkeypatch):
     assert ds.sizes["draw"] == 1_000
     summary = simulate_summary(sustainsim.loads_config(SMALL_TOML), draws=1_000, threads=MANY)
     assert int(summary.attrs["draws"]) == 1_000
+
+
+@given(
+    start=st.integers(0, 10**6),
+    n=st.integers(0, 200_000),
+    chunk=st.integers(1, 40_000),
+    parts=st.integers(1, 6),
+)
+def test_even_bounds_cover_the_draws_in_the_fewest_even_chunks(start, n, chunk, parts):
+    """Contiguous, at most ``chunk`` draws, sizes within one, a multiple of ``parts`` chunks
+    (unless there are fewer draws), and no more chunks than that needs."""
+    got = even_bounds(start + n, chunk, start, parts)
+    if n == 0:
+        assert got == []
+        return
+    assert got[0][0] == start and got[-1][1] == start + n
+    assert all(b == c for (_, b), (c, _) in zip(got[:-1], got[1:], strict=True))
+    sizes = [b - a for a, b in got]
+    assert min(sizes) >= 1 and max(sizes) <= chunk and max(sizes) - min(sizes) <= 1
+    fewest = -(-n // chunk)
+    want = min(n, -(-fewest // parts) * parts)
+    assert len(got) == want
+
+
+def test_a_full_run_on_threads_cuts_its_draws_evenly(small_spec, monkeypatch):
+    """100,000 draws in chunks of at most 32,768 on two threads: four of 25,000."""
+    seen = []
+    real = core.run_chunk
+
+    def spy(spec, source, start, stop, **kw):
+        seen.append((start, stop))
+        return real(spec, source, start, stop, **kw)
+
+    monkeypatch.setattr(core, "run_chunk", spy)
+    sustainsim.simulate(small_spec, draws=100_000, chunk_size=32_768, threads=2)
+    assert sorted(seen) == [(0, 25_000), (25_000, 50_000), (50_000, 75_000), (75_000, 100_000)]
+    seen.clear()
+    sustainsim.simulate(small_spec, draws=100_000, chunk_size=32_768, threads=1)
+    assert sorted(seen) == chunk_bounds(100_000, 32_768)

@@ -40,6 +40,7 @@ __all__ = [
     "buffer_bytes",
     "chunk_blocks",
     "chunk_bounds",
+    "even_bounds",
     "check_finite_means",
     "check_finite_outputs",
     "first_non_finite",
@@ -375,6 +376,28 @@ def assemble(
 def chunk_bounds(stop: int, chunk: int, start: int = 0) -> list[tuple[int, int]]:
     """``[a, b)`` of the chunks of draws ``[start, stop)``, ``chunk`` draws each."""
     return [(a, min(a + chunk, stop)) for a in range(start, stop, chunk)]
+
+
+def even_bounds(stop: int, chunk: int, start: int = 0, parts: int = 1) -> list[tuple[int, int]]:
+    """``[a, b)`` of draws ``[start, stop)`` in chunks of at most ``chunk`` draws, evenly.
+
+    The fewest chunks that is a multiple of ``parts`` (the threads that run them), their
+    sizes differing by one at most: no thread waits on a short last chunk. For a full
+    run only, whose numbers do not depend on its chunks (a summary run's moments do).
+
+    Examples
+    --------
+    >>> even_bounds(100_000, 32_768, parts=2)
+    [(0, 25000), (25000, 50000), (50000, 75000), (75000, 100000)]
+    """
+    n = stop - start
+    if n <= 0:
+        return []
+    k = -(-n // chunk)
+    k = min(n, -(-k // parts) * parts)
+    q, r = divmod(n, k)
+    cuts = [start + i * q + min(i, r) for i in range(k + 1)]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def chunk_blocks(n: int, chunk: int) -> list[list[tuple[int, int]]]:

@@ -36,6 +36,7 @@ from sustainsim.run.chunk import (
     buffer_bytes,
     chunk_blocks,
     chunk_bounds,
+    even_bounds,
     output_bytes,
     run_chunk,
 )
@@ -264,8 +265,11 @@ def gather(
     as :func:`~sustainsim.run.chunk.assemble` takes them.
     """
     stop = plan.draws if stop is None else stop
-    units = [[b] for b in chunk_bounds(stop, plan.chunk_size, start)]
-    ex = executor_for(plan, len(units)) if executor is None else executor
+    bounds = chunk_bounds(stop, plan.chunk_size, start)
+    ex = executor_for(plan, len(bounds)) if executor is None else executor
+    if isinstance(ex, ThreadExecutor):  # chunks as even as can be: no thread waits on the last
+        bounds = even_bounds(stop, plan.chunk_size, start, ex.threads)
+    units = [[b] for b in bounds]
     n = stop - start
     check_memory(plan, stop)  # an extended run keeps every draw up to stop
     arrays = allocate_outputs(plan.spec, n, plan.lines)
