@@ -300,3 +300,24 @@ def test_a_full_run_on_threads_cuts_its_draws_evenly(small_spec, monkeypatch):
     seen.clear()
     sustainsim.simulate(small_spec, draws=100_000, chunk_size=32_768, threads=1)
     assert sorted(seen) == chunk_bounds(100_000, 32_768)
+
+
+def test_a_run_started_on_a_chunk_thread_stays_on_it(small_spec):
+    """A run inside a chunk task runs serially, with the numbers of any other run.
+
+    On threads it would wait on tasks of its own pool.
+    """
+    got = {}
+
+    def task(plan, unit):
+        got["threads"] = core.run_threads(plan_run(small_spec, threads=MANY))
+        got["ds"] = sustainsim.simulate(small_spec, draws=3_000, chunk_size=500, threads=MANY)
+        return 0
+
+    plan = plan_run(small_spec, threads=MANY)
+    threads.ThreadExecutor(MANY).map(
+        plan, [[(0, 1)]], task, lambda i, r: None, core.progress_bar(plan, "x")
+    )
+    assert got["threads"] == 1
+    want = sustainsim.simulate(small_spec, draws=3_000, chunk_size=500, threads=1)
+    assert digests.dataset_digests(got["ds"]) == digests.dataset_digests(want)

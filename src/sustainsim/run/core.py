@@ -49,7 +49,7 @@ from sustainsim.run.plan import (
     plan_run,
 )
 from sustainsim.run.schoolwise import schoolwise
-from sustainsim.run.threads import ThreadExecutor, default_threads, unit_draws
+from sustainsim.run.threads import ThreadExecutor, default_threads, on_chunk_thread, unit_draws
 from sustainsim.sampling.streams import Median
 
 __all__ = [
@@ -122,9 +122,10 @@ def run_threads(plan: RunPlan, units: int | None = None) -> int:
     """Threads of this process a plan's chunks run on: 1 with a scheduler (its workers run them).
 
     The plan's ``threads``, else :func:`~sustainsim.run.threads.default_threads`; never more
-    than ``units`` (the run's units of chunks, if given).
+    than ``units`` (the run's units of chunks, if given); 1 for a run started on a chunk
+    thread itself.
     """
-    if plan.scheduler is not None:
+    if plan.scheduler is not None or on_chunk_thread():  # a run inside a chunk: that thread
         return 1
     n = plan.threads if plan.threads is not None else default_threads()
     return max(1, n if units is None else min(n, units))

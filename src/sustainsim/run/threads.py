@@ -36,13 +36,20 @@ from typing import Any
 
 from tqdm import tqdm
 
-__all__ = ["MAX_THREADS", "ThreadExecutor", "default_threads", "shutdown_thread_pools"]
+__all__ = [
+    "MAX_THREADS",
+    "ThreadExecutor",
+    "default_threads",
+    "on_chunk_thread",
+    "shutdown_thread_pools",
+]
 
 #: the most threads a run takes by default
 MAX_THREADS = 4
 
 Unit = Sequence[tuple[int, int]]
 
+_PREFIX = "sustainsim-chunk"
 #: thread count -> its pool, kept between runs (threads start once)
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -61,6 +68,15 @@ def default_threads() -> int:
     return max(1, min(usable_cores(), MAX_THREADS))
 
 
+def on_chunk_thread() -> bool:
+    """Whether the calling thread is one of the chunk pools'.
+
+    A run started there stays on it: a task waiting on tasks of its own pool could wait
+    forever.
+    """
+    return threading.current_thread().name.startswith(_PREFIX)
+
+
 def unit_draws(unit: Unit) -> int:
     """Draws of a unit of chunks."""
     return sum(b - a for a, b in unit)
@@ -70,7 +86,7 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     with _POOLS_LOCK:
         pool = _POOLS.get(threads)
         if pool is None:
-            pool = ThreadPoolExecutor(threads, thread_name_prefix="sustainsim-chunk")
+            pool = ThreadPoolExecutor(threads, thread_name_prefix=_PREFIX)
             _POOLS[threads] = pool
         return pool
 
