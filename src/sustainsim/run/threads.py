@@ -20,8 +20,8 @@ first failing chunk raises, as in a serial run; on an error (or Ctrl-C) the unit
 started are cancelled and the running ones finished before it propagates.
 
 :data:`MAX_THREADS` caps the default: a chunk still holds the GIL for part of its time
-(about a third for ref10: the Python between the array operations), so more threads
-than that add little.
+(about a quarter for ref10, from its speed-up on two cores: the Python between the array
+operations), so more threads than that add little.
 """
 
 from __future__ import annotations
