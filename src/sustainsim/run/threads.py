@@ -106,7 +106,7 @@ atexit.register(shutdown_thread_pools)
 class ThreadExecutor:
     """The units of a run on ``threads`` threads of this process, consumed in unit order.
 
-    Tasks run in this process and write into the caller's arrays (``in_place``), but two
+    Tasks run in this process and write into the caller's arrays (``in_place``), several
     at a time (not ``serial``): what they share must be safe to share (see the module
     docstring). ``local()`` builds keyword arguments once per thread and run (its own
     chunk buffers).
