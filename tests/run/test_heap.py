@@ -8,12 +8,10 @@ import sys
 
 import pytest
 
-_COUNT = """
+#: a child process's helper: the bytes its heap ([heap] in /proc/self/maps) spans
+_HEAP = """
 import sys
 import numpy as np
-if sys.argv[1] == "set":
-    from sustainsim.run.heap import keep_chunks_on_heap
-    assert keep_chunks_on_heap() and keep_chunks_on_heap()
 def heap():
     with open("/proc/self/maps") as f:
         for line in f:
@@ -21,26 +19,36 @@ def heap():
                 lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
                 return hi - lo
     return 0
+"""
+
+glibc_only = pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+
+
+def _child(script: str, *args: str) -> str:
+    """What ``script`` (after :data:`_HEAP`) prints in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _HEAP + script, *args], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+_COUNT = """
+if sys.argv[1] == "set":
+    from sustainsim.run.heap import keep_chunks_on_heap
+    assert keep_chunks_on_heap() and keep_chunks_on_heap()
 before = heap()
 live = [np.ones(500_000) for _ in range(6)]  # six 4 MB blocks alive at once
 print((heap() - before) // 2**20)
 """
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
-)
+@glibc_only
 def test_blocks_below_the_threshold_get_no_mapping_of_their_own():
     """A fresh process maps each 4 MB block apart; after the call they come from the heap."""
-
-    def heap_growth_mib(mode: str) -> int:
-        out = subprocess.run(
-            [sys.executable, "-c", _COUNT, mode], capture_output=True, text=True, check=True
-        )
-        return int(out.stdout.strip())
-
-    assert heap_growth_mib("plain") < 4
-    assert heap_growth_mib("set") >= 22
+    assert int(_child(_COUNT, "plain")) < 4
+    assert int(_child(_COUNT, "set")) >= 22
 
 
 def test_elsewhere_nothing_changes(monkeypatch):
@@ -51,17 +59,8 @@ def test_elsewhere_nothing_changes(monkeypatch):
 
 
 _TRIM = """
-import sys
-import numpy as np
 from sustainsim.run.heap import TRIM_THRESHOLD, keep_chunks_on_heap
 assert keep_chunks_on_heap()
-def heap():
-    with open("/proc/self/maps") as f:
-        for line in f:
-            if line.rstrip().endswith("[heap]"):
-                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-                return hi - lo
-    return 0
 live = [np.ones(500_000) for _ in range(40)]  # 160 MB of chunk temporaries
 big = heap()
 del live  # the chunk is done: its temporaries are freed at the heap's top
@@ -69,12 +68,9 @@ print(big // 2**20, heap() // 2**20, TRIM_THRESHOLD // 2**20)
 """
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
-)
+@glibc_only
 def test_a_chunks_temporaries_stay_mapped_for_the_next_chunk():
     """160 MB freed at the top of the heap is kept (a 64 MiB threshold gave it back)."""
-    out = subprocess.run([sys.executable, "-c", _TRIM], capture_output=True, text=True, check=True)
-    big, after, trim = (int(x) for x in out.stdout.split())
+    big, after, trim = (int(x) for x in _child(_TRIM).split())
     assert 150 <= big < trim  # freed at the top, below the threshold: not trimmed
     assert after >= big - 8
