@@ -41,6 +41,7 @@ __all__ = [
     "chunk_blocks",
     "chunk_bounds",
     "even_bounds",
+    "thread_buffers",
     "check_finite_means",
     "check_finite_outputs",
     "first_non_finite",
@@ -159,6 +160,16 @@ def allocate_outputs(spec: Spec, n: int, lines: bool) -> dict[str, np.ndarray]:
         k: (np.zeros if k.endswith("_lines") or k in _ACCUMULATED else np.empty)(shape)
         for k, shape in output_shapes(spec, n, lines).items()
     }
+
+
+def thread_buffers(spec: Spec, n: int) -> dict[str, dict[str, np.ndarray]]:
+    """A thread's own summary buffers of ``n`` draws, as a task's ``buffers=`` argument.
+
+    What an executor's ``local()`` gives each thread that runs chunks
+    (:class:`~sustainsim.run.threads.ThreadExecutor`): one buffer per thread, kept from
+    chunk to chunk of a run.
+    """
+    return {"buffers": allocate_outputs(spec, n, False)}
 
 
 def _count_random(obj: object) -> int:

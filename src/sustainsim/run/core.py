@@ -39,6 +39,7 @@ from sustainsim.run.chunk import (
     even_bounds,
     output_bytes,
     run_chunk,
+    thread_buffers,
 )
 from sustainsim.run.pilot import kept_block_task, kept_pilot
 from sustainsim.run.plan import (
@@ -316,7 +317,7 @@ def reduce(
         if ex.serial:  # one buffer for every chunk, the pilot's included
             shared["buffers"] = allocate_outputs(spec, min(n, chunk), False)
         else:  # one for every thread
-            local = partial(_thread_buffers, spec, min(n, chunk))
+            local = partial(thread_buffers, spec, min(n, chunk))
     if ex.in_place and task is block_task:  # the pilot's chunks are kept, not run twice
         # in chunk-output sizes: the buffers' bytes (no scan of the config for its inputs)
         cap = PILOT_KEPT_CHUNKS * buffer_bytes(spec, min(n, chunk))
@@ -380,11 +381,6 @@ class _InOrder:
             if self.done in self.ends:
                 self.acc.merge(self.block)
                 self.block = None
-
-
-def _thread_buffers(spec: Spec, draws: int) -> dict[str, dict[str, np.ndarray]]:
-    """A thread's own chunk buffers, kept from block to block of a run."""
-    return {"buffers": allocate_outputs(spec, draws, False)}
 
 
 def summarize(plan: RunPlan, acc: SummaryAccumulator) -> xr.Dataset:

@@ -33,7 +33,13 @@ from sustainsim.run.accumulate import (
     chunk_stats_checked,
     run_reduced,
 )
-from sustainsim.run.chunk import allocate_outputs, chunk_bounds, has_district_totals, run_chunk
+from sustainsim.run.chunk import (
+    allocate_outputs,
+    chunk_bounds,
+    has_district_totals,
+    run_chunk,
+    thread_buffers,
+)
 from sustainsim.run.chunk_stats import _entity_parts, balance_ranges
 from sustainsim.run.schoolwise import run_by_school, schoolwise
 from sustainsim.sampling.streams import UniformSource
@@ -78,7 +84,6 @@ def kept_pilot(
         units.append([(start, stop)])
     got: list = [None] * len(units)
     by_school = schoolwise(spec)
-    alloc = partial(allocate_outputs, spec, min(n, chunk), False)
     keeps = {u[0]: k for u, k in zip(units, keep, strict=True)}
     task = partial(_pilot_task, spec, source, by_school, keeps)
 
@@ -86,11 +91,15 @@ def kept_pilot(
         got[i] = result
 
     if executor is None:
-        shared = {} if by_school else {"buffers": alloc() if buffers is None else buffers}
+        shared = {}  # a school at a time: no buffers of every school
+        if not by_school:
+            shared = (
+                thread_buffers(spec, min(n, chunk)) if buffers is None else {"buffers": buffers}
+            )
         for i, unit in enumerate(units):
             consume(i, task(None, unit, **shared))
     else:
-        local = None if by_school else (lambda: {"buffers": alloc()})
+        local = None if by_school else partial(thread_buffers, spec, min(n, chunk))
         with tqdm(disable=True) as bar:
             executor.map(None, units, task, consume, bar, local=local)
     kept: Kept = {u[0]: k for u, (_, k) in zip(units, got, strict=True) if k is not None}
