@@ -266,7 +266,7 @@ def test_run_summary_flag_maps_onto_the_plan(tmp_path):
 
 
 def test_a_command_imports_its_own_module_only(tmp_path):
-    """``sustainsim run --no-report`` imports neither the other commands nor the report."""
+    """``sustainsim run --no-report`` imports neither the other commands, the report nor calibration."""
     import os
     import subprocess
     import sys
@@ -278,7 +278,7 @@ def test_a_command_imports_its_own_module_only(tmp_path):
         f"assert main(['run', {str(REF10)!r}, '--draws', '200', '--no-report', '-q', "
         f"'--out', {str(tmp_path / 'out')!r}]) == 0; "
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sustainsim.cli.', "
-        "'sustainsim.report')))))"
+        "'sustainsim.report', 'sustainsim.calibration', 'scipy.stats')))))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
@@ -292,6 +292,9 @@ def test_a_command_imports_its_own_module_only(tmp_path):
     for other in ("calibrate", "backtest", "sweep", "batch", "stress", "levers", "report"):
         assert f"sustainsim.cli.{other}" not in loaded
     assert "sustainsim.report" not in loaded
+    # nor the calibration package and scipy.stats (a third of a second): a run of
+    # Monte Carlo draws needs neither, and the command's error handling does not either
+    assert not [m for m in loaded if m.startswith(("sustainsim.calibration", "scipy.stats"))]
     # and every command is still listed, an unknown one refused
     assert main(["--version"]) == 0
     assert main(["nonsense"]) == 2

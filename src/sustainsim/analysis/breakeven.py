@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import optimize
 
 from sustainsim.config import Spec
 from sustainsim.metrics.solvency import DISTRICT, p_solvent
@@ -237,6 +236,8 @@ def distribution_inputs(spec: Spec) -> dict[str, Distribution]:
 
 def _cdf(dist: Distribution, x: float) -> float:
     """P(X <= x), by inverting the distribution's inverse CDF."""
+    from scipy import optimize  # on first use: importing scipy.optimize takes a tenth of a second
+
     lo, hi = float(dist.ppf(np.array([U_MIN]))[0]), float(dist.ppf(np.array([U_MAX]))[0])
     if x <= lo:
         return 0.0

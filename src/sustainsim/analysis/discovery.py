@@ -39,7 +39,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
 from sustainsim.analysis.sensitivity import outcome_array
 from sustainsim.results import input_names
@@ -199,6 +198,8 @@ class PrimResult:
             other restrictions imply it). Ordered by ``density_without``, the most
             important first.
         """
+        from scipy.stats import binom  # on first use: scipy.stats takes a quarter second
+
         i = self._check(i)
         m = self.in_box(i)
         n_box, k_box = int(m.sum()), int(self.y[m].sum())
@@ -209,7 +210,7 @@ class PrimResult:
             mj = self._mask(lo, hi)
             dens = self.y[mj].mean()
             same = int(mj.sum()) == n_box
-            qp = stats.binom.sf(k_box - 1, n_box, dens) if n_box else np.nan
+            qp = binom.sf(k_box - 1, n_box, dens) if n_box else np.nan
             rows.append(
                 {
                     "input": self.inputs[j],

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special, stats
+from scipy import special
 
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, solvent
 from sustainsim.results import input_names
@@ -197,6 +197,8 @@ def _spearman(X: np.ndarray, Y: np.ndarray, confidence: float) -> tuple[np.ndarr
     The two-sided p-value uses the t approximation (as scipy.stats.spearmanr), the
     interval Fieller's variance 1.06 / (n - 3).
     """
+    from scipy import stats  # on first use: importing scipy.stats takes a quarter second
+
     n = X.shape[0]
     rho = _corr(stats.rankdata(X, axis=0), stats.rankdata(Y, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -401,12 +403,14 @@ def risk_drivers(
             join="outer",
             combine_attrs="override",
         )
+    from scipy.stats import rankdata  # on first use: scipy.stats takes a quarter second
+
     y, frame, X, Y = _prepare(ds, outcome, school, year, inputs)
     names = list(frame.columns)
     n, p = X.shape
     rho, pval, lo, hi = _spearman(X, Y, confidence)
     src, r2, keep, partners = _regression(X, Y)
-    srrc, rank_r2, _, _ = _regression(stats.rankdata(X, axis=0), stats.rankdata(Y, axis=0))
+    srrc, rank_r2, _, _ = _regression(rankdata(X, axis=0), rankdata(Y, axis=0))
     K = np.flatnonzero(keep)
     contrib = np.zeros_like(src)
     Cxx, cxy = _corr(X, X), _corr(X, Y)

@@ -23,7 +23,6 @@ from types import ModuleType
 
 from sustainsim import io
 from sustainsim._version import __version__
-from sustainsim.calibration.panel import DataError
 from sustainsim.config import ConfigError
 
 __all__ = ["COMMANDS", "main"]
@@ -186,6 +185,17 @@ def _received() -> int | None:
     return None
 
 
+def _data_kind(exc: BaseException) -> str | None:
+    """The ``kind`` of a :class:`~sustainsim.calibration.panel.DataError`, else None.
+
+    Looked up in the modules already imported: only the commands that read data files
+    import the calibration package (and scipy.stats with it, a third of a second), so
+    an error of any other command cannot be one.
+    """
+    panel = sys.modules.get("sustainsim.calibration.panel")
+    return exc.kind if panel is not None and isinstance(exc, panel.DataError) else None
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the subcommand; its exit code, errors turned into messages and codes."""
     try:
@@ -198,11 +208,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         head = "cannot write " if text.startswith("--") else "cannot write the output: "
         print(f"error: {head}{text}", file=sys.stderr)
         return 2
-    except DataError as exc:  # a data file of calibrate or backtest
-        print(f"error: {exc.kind}: {exc}", file=sys.stderr)
-        return 2
     except (ValueError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        kind = _data_kind(exc)  # a data file of calibrate or backtest: "cannot read", ...
+        print(f"error: {kind + ': ' if kind else ''}{exc}", file=sys.stderr)
         return 2
     except ImportError as exc:  # an optional extra is not installed
         print(f"error: {exc}", file=sys.stderr)
