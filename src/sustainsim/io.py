@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sustainsim import netcdf
 from sustainsim._version import __version__
 
 __all__ = [
@@ -269,7 +270,10 @@ def netcdf_nbytes(ds: xr.Dataset, *, float32: bool = False) -> int:
 def write_netcdf(
     ds: xr.Dataset, path: str | Path, *, compress: bool = False, float32: bool = False
 ) -> Path:
-    """Write ``ds`` to NetCDF-4 (h5netcdf) atomically.
+    """Write ``ds`` to NetCDF-4 (h5netcdf) atomically, a slab of draws at a time.
+
+    The file is what ``ds.to_netcdf(engine="h5netcdf")`` writes
+    (:func:`sustainsim.netcdf.write_dataset`: without its whole-variable temporaries).
 
     ``compress`` applies zlib (gzip level 1, shuffled): about half the size, several times
     slower to write. ``float32`` stores every float64 data variable in single precision
@@ -285,7 +289,7 @@ def write_netcdf(
             enc.update({"compression": "gzip", "compression_opts": 1, "shuffle": True})
         if enc:
             encoding[k] = enc
-    return _write(path, lambda p: ds.to_netcdf(p, engine="h5netcdf", encoding=encoding))
+    return _write(path, lambda p: netcdf.write_dataset(ds, p, encoding))
 
 
 def _json_default(o: Any) -> Any:

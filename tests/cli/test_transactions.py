@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import sustainsim
-from sustainsim import io, report
+from sustainsim import io, netcdf, report
 from sustainsim.analysis.paired import compare
 from sustainsim.cli.main import main
 from sustainsim.io import MARKER
@@ -174,9 +174,9 @@ def test_ctrl_c_swallowed_during_the_netcdf_write_still_stops_the_run(tmp_path, 
     out = tmp_path / "out"
     assert main([*RUN, "--seed", "1", "--out", str(out)]) == 0
     before = snapshot(out)
-    original = xr.Dataset.to_netcdf
+    original = netcdf.write_dataset
 
-    def to_netcdf(self, *args, **kwargs):
+    def write_dataset(*args, **kwargs):
         # as h5py does: the signal handler runs inside a weakref callback, whose
         # exception Python reports as unraisable and drops
         class Obj:
@@ -185,9 +185,9 @@ def test_ctrl_c_swallowed_during_the_netcdf_write_still_stops_the_run(tmp_path, 
         obj = Obj()
         ref = weakref.ref(obj, lambda r: signal.raise_signal(signal.SIGINT))  # noqa: F841
         del obj
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", to_netcdf)
+    monkeypatch.setattr(netcdf, "write_dataset", write_dataset)
     assert main([*RUN, "--seed", "2", "--out", str(out)]) == 130
     assert snapshot(out) == before
     assert not leftovers(tmp_path)
