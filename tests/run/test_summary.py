@@ -262,6 +262,47 @@ def test_histogram_counts_by_brute_force(n, whole, fed, monkeypatch):
     assert np.isinf(h.vmin[:, others]).all()
 
 
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("n", [3, 5000])  # np.add.at, and bincount
+def test_histogram_counts_widen_before_int32_could_overflow(n, whole, monkeypatch):
+    """int32 counts until a histogram could hold 2**31 values, int64 (the same counts) after."""
+    from sustainsim.run import sketch
+
+    monkeypatch.setattr(sketch, "WHOLE", 1 << 30 if whole else 0)
+    rng = np.random.default_rng(3)
+    T, E, bins = 3, 4, 8
+    h = Histogram(np.full((T, E), -3.0), np.full((T, E), 0.75), bins)
+    x = rng.normal(0, 1.5, (T, E, n))
+    h.add(x)
+    assert h.counts.dtype == np.int32
+    np.testing.assert_array_equal(h.n, np.full((T, E), n))
+    before = h.counts.astype(np.int64)
+    # as if 2**31 - n values had been counted already into one of them: n more would make
+    # 2**31, one more than int32 holds
+    h.n[1, 2] = np.iinfo(np.int32).max - n + 1
+    h.add(x[:, 1:3], (slice(None), slice(1, 3)))
+    assert h.counts.dtype == np.int64
+    again = Histogram(h.low, h.width, bins)
+    again.add(x[:, 1:3], (slice(None), slice(1, 3)))
+    np.testing.assert_array_equal(h.counts, before + again.counts)
+    # merged (or unpacked from a worker): widened by the values the other holds
+    into = Histogram(h.low, h.width, bins)
+    into.add(x)
+    into.n[0, 0] = np.iinfo(np.int32).max - n + 1
+    into.merge(again)
+    assert into.counts.dtype == np.int32  # again holds nothing in [0, 0]
+    into.add_counts(before.astype(np.uint16), h.vmin, h.vmax)
+    assert into.counts.dtype == np.int64
+    np.testing.assert_array_equal(into.counts, 2 * before + again.counts)
+
+
+def test_summary_histograms_are_stored_as_int64(ref10_spec):
+    """The counts in memory are int32; summary.nc keeps the int64 variables it always had."""
+    ds = simulate_summary(ref10_spec, draws=2_000, seed=1, progress=False)
+    for name in ("fund_balance_histogram", "fund_balance_underflow", "fund_balance_overflow"):
+        assert ds[name].dtype == np.int64
+
+
 def test_moments_a_year_at_a_time_equal_the_whole_chunk(monkeypatch):
     """Both ways of taking a chunk's moments give the same floats, bit for bit."""
     from sustainsim.run import chunk_stats, sketch

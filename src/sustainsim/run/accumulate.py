@@ -48,7 +48,8 @@ are returned too (``fund_balance_histogram``) for plots and other quantiles.
 Memory: one chunk of engine outputs (:func:`sustainsim.run.plan.summary_chunk_size`; one
 school's of a chunk, and the chunk's sampled inputs, when it is run a school at a time,
 :mod:`sustainsim.run.schoolwise`) plus the histograms, ``years x (schools + 1) x (bins + 2)``
-int64 (330 KB for ref10), a few copies at most, whatever the number of draws.
+int32 counts (165 KB for ref10; int64 past 2**31 draws), a few copies at most, whatever the
+number of draws. The Dataset stores them as int64.
 """
 
 from __future__ import annotations
@@ -394,12 +395,24 @@ def summary_dataset(
         (
             "fund_balance_histogram",
             (*ys, "bin"),
-            hist.counts[..., 1:-1],
+            hist.counts[..., 1:-1].astype(np.int64),
             draws_u,
             "draws per fund-balance bin",
         ),
-        ("fund_balance_underflow", ys, hist.counts[..., 0], draws_u, "draws below bin 0"),
-        ("fund_balance_overflow", ys, hist.counts[..., -1], draws_u, "draws above the last bin"),
+        (
+            "fund_balance_underflow",
+            ys,
+            hist.counts[..., 0].astype(np.int64),
+            draws_u,
+            "draws below bin 0",
+        ),
+        (
+            "fund_balance_overflow",
+            ys,
+            hist.counts[..., -1].astype(np.int64),
+            draws_u,
+            "draws above the last bin",
+        ),
         ("fund_balance_bin_low", ys, hist.low, usd, "left edge of bin 0"),
         ("fund_balance_bin_width", ys, hist.width, usd, "bin width"),
     ]

@@ -27,6 +27,10 @@ DEFAULT_MARGIN = 0.25
 #: (:mod:`sustainsim.run.threads`) count into the same histograms; the cells are found
 #: outside it
 _WRITING = threading.Lock()
+#: counts are int32 (half the memory of int64: 600 schools x 10 years of 4,096 bins are
+#: 98 MB, not 197 MB, each page of it touched, under ``_WRITING``) until a histogram could
+#: hold more values than int32 counts
+_INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Histogram:
 
     Cells: ``0`` underflow (below ``low``), ``1..bins`` the bins, ``bins + 1``
     overflow (at or above ``low + bins * width``); ``vmin``/``vmax`` are exact.
+    ``counts`` are int32 while every histogram holds fewer than 2**31 values (``n``,
+    per histogram), int64 from the first count that could pass that.
     """
 
     low: np.ndarray
@@ -43,13 +49,26 @@ class Histogram:
     counts: np.ndarray = field(init=False)
     vmin: np.ndarray = field(init=False)
     vmax: np.ndarray = field(init=False)
+    n: np.ndarray = field(init=False)
 
     def __post_init__(self):
         self.low = np.asarray(self.low, dtype=float)
         self.width = np.asarray(self.width, dtype=float)
-        self.counts = np.zeros((*self.low.shape, self.bins + 2), dtype=np.int64)
+        self.counts = np.zeros((*self.low.shape, self.bins + 2), dtype=np.int32)
         self.vmin = np.full(self.low.shape, np.inf)
         self.vmax = np.full(self.low.shape, -np.inf)
+        self.n = np.zeros(self.low.shape, dtype=np.int64)
+
+    def _reserve(self, n: np.ndarray | int, where: tuple = (...,)) -> None:
+        """Count ``n`` more values into the histograms ``where`` (``_WRITING`` held).
+
+        Widens the counts to int64 first if one of them could pass int32's range; every
+        write takes its view of the counts after this, under the same lock.
+        """
+        total = self.n[where] + n
+        if self.counts.dtype != np.int64 and total.size and int(total.max()) > _INT32_MAX:
+            self.counts = self.counts.astype(np.int64)
+        self.n[where] = total
 
     @classmethod
     def from_pilot(cls, x: np.ndarray, bins: int, margin: float = DEFAULT_MARGIN) -> Histogram:
@@ -88,14 +107,15 @@ class Histogram:
         xmin, xmax = x.min(axis=-1), x.max(axis=-1)
         if not (np.all(np.isfinite(xmin)) and np.all(np.isfinite(xmax))):
             raise ValueError("non-finite fund balance in a chunk; cannot summarize")
-        # the flat index of each histogram's first cell in counts, and the histograms' counts
+        with _WRITING:
+            self._reserve(x.shape[-1], where)
+        # the flat index of each histogram's first cell in counts
         first = (self.bins + 2) * np.arange(self.low.size).reshape(self.low.shape)[where]
-        counts = self.counts[where]
         if x.ndim == 1 or x.size <= WHOLE:  # small (a few schools): one pass, fewer calls
-            self._count(x, low, width, first, counts)
+            self._count(x, low, width, first, where)
         else:
             for t in range(x.shape[0]):
-                self._count(x[t], low[t], width[t], first[t], counts[t])
+                self._count(x[t], low[t], width[t], first[t], where, t)
         vmin, vmax = self.vmin[where], self.vmax[where]
         with _WRITING:
             np.minimum(vmin, xmin, out=vmin)
@@ -107,11 +127,13 @@ class Histogram:
         low: np.ndarray,
         width: np.ndarray,
         first: np.ndarray,
-        counts: np.ndarray,
+        where: tuple,
+        t: int | None = None,
     ):
         """Add ``x`` (``(*low.shape, n)``) to the histograms whose cells start at ``first``.
 
-        ``counts`` is the view of those histograms' counts, ``(*low.shape, bins + 2)``.
+        ``self.counts[where]`` (then ``[t]``) are those histograms' counts, ``(*low.shape,
+        bins + 2)``, looked up under the lock (:meth:`_reserve` may have widened them).
         """
         # cell = floor((x - low) / width) + 1, clipped to [0, bins + 1]: monotone in x;
         # truncation is floor once clipped to >= 0
@@ -120,20 +142,21 @@ class Histogram:
         idx += (1.0 - low * inv)[..., None]
         np.clip(idx, 0, self.bins + 1, out=idx)
         cell = idx.astype(np.intp)
-        flat = self.counts.reshape(-1)
         if cell.size < first.size * (self.bins + 2):
             # fewer values than cells (many schools, small chunks): count in place, in
             # time with the values rather than the cells
             cell += first[..., None]
             with _WRITING:
-                np.add.at(flat, cell.reshape(-1), 1)
+                flat = self.counts.reshape(-1)  # a 1 of the counts' type: numpy's fast path
+                np.add.at(flat, cell.reshape(-1), flat.dtype.type(1))
         else:  # count into the histograms side by side, then add them in
             # (not over the span of their flat cells: one school's years lie far apart)
             m = self.bins + 2
             cell += (m * np.arange(low.size).reshape(low.shape))[..., None]
-            got = np.bincount(cell.reshape(-1), minlength=low.size * m).reshape(counts.shape)
+            got = np.bincount(cell.reshape(-1), minlength=low.size * m)
             with _WRITING:
-                counts += got
+                counts = self.counts[where] if t is None else self.counts[where][t]
+                counts += got.reshape(counts.shape)
 
     def merge(self, other: Histogram) -> None:
         """Add the counts of a histogram with the same bins."""
@@ -143,10 +166,15 @@ class Histogram:
             or not np.array_equal(other.width, self.width)
         ):
             raise ValueError("cannot merge histograms with different bins")
+        self.add_counts(other.counts, other.vmin, other.vmax)
+
+    def add_counts(self, counts: np.ndarray, vmin: np.ndarray, vmax: np.ndarray) -> None:
+        """Add the counts and extremes of a histogram with the same bins (any integer type)."""
         with _WRITING:
-            self.counts += other.counts
-            np.minimum(self.vmin, other.vmin, out=self.vmin)
-            np.maximum(self.vmax, other.vmax, out=self.vmax)
+            self._reserve(counts.sum(axis=-1, dtype=np.int64))
+            self.counts += counts
+            np.minimum(self.vmin, vmin, out=self.vmin)
+            np.maximum(self.vmax, vmax, out=self.vmax)
 
     def _order_statistic(
         self, cum: np.ndarray, k: int, ranked: _Ranked
@@ -176,7 +204,7 @@ class Histogram:
         Returns two arrays of shape ``(len(q), *low.shape)``: the estimates and
         the guaranteed bound on ``|estimate - numpy.quantile(data, q)|``.
         """
-        cum = np.cumsum(self.counts, axis=-1)
+        cum = np.cumsum(self.counts, axis=-1, dtype=np.int64)
         n = int(cum[..., -1].flat[0]) if cum.size else 0
         if n == 0:
             raise ValueError("empty histogram")

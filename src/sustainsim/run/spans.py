@@ -122,7 +122,7 @@ class Bins:
     """The histogram bins of a run without counts: what a span's task needs of the template.
 
     Kilobytes where an empty accumulator is a full histogram of zeros (bins x years x
-    entities int64), shipped with every task.
+    entities int32), shipped with every task.
     """
 
     bins: int
@@ -159,10 +159,7 @@ def _pack(h: Histogram) -> Packed:
 
 def _unpack_into(h: Histogram, packed: Packed) -> None:
     """Add a packed histogram with the same bins into ``h``."""
-    counts, vmin, vmax = packed
-    h.counts += counts
-    np.minimum(h.vmin, vmin, out=h.vmin)
-    np.maximum(h.vmax, vmax, out=h.vmax)
+    h.add_counts(*packed)
 
 
 @dataclass
