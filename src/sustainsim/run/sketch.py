@@ -166,12 +166,23 @@ class Histogram:
             or not np.array_equal(other.width, self.width)
         ):
             raise ValueError("cannot merge histograms with different bins")
-        self.add_counts(other.counts, other.vmin, other.vmax)
+        self.add_counts(other.counts, other.vmin, other.vmax, other.n)
 
-    def add_counts(self, counts: np.ndarray, vmin: np.ndarray, vmax: np.ndarray) -> None:
-        """Add the counts and extremes of a histogram with the same bins (any integer type)."""
+    def add_counts(
+        self,
+        counts: np.ndarray,
+        vmin: np.ndarray,
+        vmax: np.ndarray,
+        n: np.ndarray | None = None,
+    ) -> None:
+        """Add the counts and extremes of a histogram with the same bins (any integer type).
+
+        ``n``: the values each of its histograms holds, if known (else summed from ``counts``).
+        """
+        if n is None:
+            n = counts.sum(axis=-1, dtype=np.int64)
         with _WRITING:
-            self._reserve(counts.sum(axis=-1, dtype=np.int64))
+            self._reserve(n)
             self.counts += counts
             np.minimum(self.vmin, vmin, out=self.vmin)
             np.maximum(self.vmax, vmax, out=self.vmax)
