@@ -258,3 +258,18 @@ def test_config_where_only_one_input_matters(small_data):
     contrib = rd.contribution.to_series()
     assert contrib["schools.a.cost.ops.amount"] > 0.99
     assert contrib.drop("schools.a.cost.ops.amount").abs().max() < 0.005
+
+
+def test_spearman_and_pvalue_equal_scipy_spearmanr():
+    """The rank correlation and its t-approximation p-value are scipy's, input by input."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    x = {"a": rng.normal(size=n), "b": np.round(rng.normal(size=n)), "c": rng.uniform(size=n)}
+    y = 0.05 * x["a"] + 0.02 * x["b"] + rng.normal(size=n)
+    rd = risk_drivers(synthetic(x), xr.DataArray(y, dims="draw", name="y"))
+    for k, v in x.items():
+        want = stats.spearmanr(v, y)
+        assert float(rd.spearman.sel(input=k)) == pytest.approx(want.statistic, rel=1e-12)
+        assert float(rd.spearman_pvalue.sel(input=k)) == pytest.approx(want.pvalue, rel=1e-9)

@@ -25,6 +25,7 @@ import pandas as pd
 import xarray as xr
 from scipy import special
 
+from sustainsim.metrics.ranks import rankdata
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, solvent
 from sustainsim.results import input_names
 
@@ -191,19 +192,19 @@ def _corr(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return zx.T @ zy / X.shape[0]
 
 
-def _spearman(X: np.ndarray, Y: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
-    """Spearman's rho with a p-value and a Fisher-z interval.
+def _spearman(RX: np.ndarray, RY: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
+    """Spearman's rho with a p-value and a Fisher-z interval, from the draws' ranks.
 
-    The two-sided p-value uses the t approximation (as scipy.stats.spearmanr), the
-    interval Fieller's variance 1.06 / (n - 3).
+    ``RX`` and ``RY`` are the ranks of the inputs and outcomes over the draws
+    (:func:`~sustainsim.metrics.ranks.rankdata`, ``axis=0``). The two-sided p-value uses
+    the t approximation (as scipy.stats.spearmanr; ``stdtr`` is what scipy.stats.t's
+    survival function evaluates), the interval Fieller's variance 1.06 / (n - 3).
     """
-    from scipy import stats  # on first use: importing scipy.stats takes a quarter second
-
-    n = X.shape[0]
-    rho = _corr(stats.rankdata(X, axis=0), stats.rankdata(Y, axis=0))
+    n = RX.shape[0]
+    rho = _corr(RX, RY)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = rho * np.sqrt((n - 2) / np.clip((1 - rho) * (1 + rho), 0, None))
-        pvalue = 2 * stats.t.sf(np.abs(t), n - 2)
+        pvalue = 2 * special.stdtr(n - 2, -np.abs(t))
         z = np.arctanh(np.clip(rho, -1, 1))
     half = special.ndtri(0.5 + confidence / 2) * np.sqrt(1.06 / max(n - 3, 1))
     return rho, pvalue, np.tanh(z - half), np.tanh(z + half)
@@ -403,14 +404,13 @@ def risk_drivers(
             join="outer",
             combine_attrs="override",
         )
-    from scipy.stats import rankdata  # on first use: scipy.stats takes a quarter second
-
     y, frame, X, Y = _prepare(ds, outcome, school, year, inputs)
     names = list(frame.columns)
     n, p = X.shape
-    rho, pval, lo, hi = _spearman(X, Y, confidence)
+    RX, RY = rankdata(X, axis=0), rankdata(Y, axis=0)
+    rho, pval, lo, hi = _spearman(RX, RY, confidence)
     src, r2, keep, partners = _regression(X, Y)
-    srrc, rank_r2, _, _ = _regression(rankdata(X, axis=0), rankdata(Y, axis=0))
+    srrc, rank_r2, _, _ = _regression(RX, RY)
     K = np.flatnonzero(keep)
     contrib = np.zeros_like(src)
     Cxx, cxy = _corr(X, X), _corr(X, Y)

@@ -18,9 +18,9 @@ import xarray as xr
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
-from scipy import stats
 
 from sustainsim import metrics, results
+from sustainsim.metrics.ranks import rankdata
 from sustainsim.plotting.style import (
     BAD_COLORS,
     MARKERS,
@@ -125,7 +125,7 @@ def _driver_rows(ds, draws, scenario, inputs) -> list[tuple[str, np.ndarray, np.
         x = np.asarray(da.values, dtype=float)
         if np.all(x == x[0]):
             continue
-        ranks = stats.rankdata(x)
+        ranks = rankdata(x)
         if any(np.array_equal(ranks, r) or np.array_equal(ranks, x.size + 1 - r) for r in seen):
             continue
         seen.append(ranks)

@@ -1,0 +1,59 @@
+"""Average ranks over draws: :func:`scipy.stats.rankdata`'s numbers, in plain numpy.
+
+The report ranks every sampled input over the draws three times (the risk drivers'
+Spearman correlations and rank regression, the bad futures' duplicate check). scipy's
+``rankdata`` sorts with a stable sort and imports :mod:`scipy.stats` (0.6 s in a new
+process); ties get the mean of their ordinal ranks whatever the order among them, so any
+sort gives the same ranks, and numpy's default sort is several times faster than the
+stable one on floats. Ranks are integers and halves below 2**53: exact in float64, so
+they are bit-identical to scipy's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["rankdata"]
+
+
+def rankdata(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Average ranks (1 to n, ties the mean of theirs) along ``axis``, as scipy's.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Values; a slice along ``axis`` holding a NaN gets NaN ranks throughout (scipy's
+        ``nan_policy="propagate"``).
+    axis : int
+        The axis ranked (default the last; ``axis=0`` ranks the draws of each column).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ranks, the shape of ``a``.
+
+    Examples
+    --------
+    >>> rankdata(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
+    [3.5, 1.0, 3.5, 2.0]
+    >>> rankdata(np.array([[1.0, 5.0], [2.0, 5.0], [0.0, np.nan]]), axis=0).tolist()
+    [[2.0, nan], [3.0, nan], [1.0, nan]]
+    """
+    x = np.ascontiguousarray(np.moveaxis(np.asarray(a, dtype=np.float64), axis, -1))
+    n = x.shape[-1]
+    order = np.argsort(x, axis=-1)
+    s = np.take_along_axis(x, order, axis=-1)
+    starts = np.ones(s.shape, dtype=bool)  # where a run of equal values begins
+    np.not_equal(s[..., 1:], s[..., :-1], out=starts[..., 1:])
+    pos = np.broadcast_to(np.arange(n, dtype=np.intp), s.shape)
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+    ends = np.ones(s.shape, dtype=bool)  # where a run ends
+    ends[..., :-1] = starts[..., 1:]
+    last = np.minimum.accumulate(np.where(ends, pos, n)[..., ::-1], axis=-1)[..., ::-1]
+    # scipy's: the run's first ordinal rank plus (its length - 1) / 2
+    sorted_ranks = (first + 1).astype(np.float64) + (last - first).astype(np.float64) / 2
+    out = np.empty_like(sorted_ranks)
+    np.put_along_axis(out, order, sorted_ranks, axis=-1)
+    if n:
+        out[np.isnan(s[..., -1])] = np.nan  # NaN sorts last
+    return np.moveaxis(out, -1, axis)
