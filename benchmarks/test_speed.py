@@ -20,7 +20,8 @@ run. The rows (``group``):
 * ``s100_y20``: 100 schools x 20 years x 1e5 draws, summary mode;
 * ``s600_y10``: 600 schools x 10 years x 1e4 draws, summary mode;
 * ``cli``: ``sustainsim run ref10 --draws 1000000 --no-report``, a new process (imports
-  counted) and in this process (``main()`` called), against ``simulate`` alone;
+  and exit counted, through the installed command's ``console``) and in this process
+  (``main()`` called), against ``simulate`` alone;
 * ``workers``: summary mode, 4e6 draws, one process on one thread against two worker
   processes (and, beside them, one process on its default threads);
 * ``stream1e8``: 1e8 draws streaming (summary mode) in a child process, its peak RSS kept:
@@ -153,7 +154,11 @@ def test_600_schools_10_years(benchmark):
 
 # --- end to end -----------------------------------------------------------------------------
 
-_CLI = "import sys; from sustainsim.cli import main; sys.exit(main())"
+# the installed command's entry point (``console``; ``main`` before it existed)
+_CLI = (
+    "import sys; from sustainsim import cli; "
+    "sys.argv[0] = 'sustainsim'; sys.exit(getattr(cli, 'console', cli.main)())"
+)
 
 
 def _cli_args(out: str) -> list[str]:

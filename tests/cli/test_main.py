@@ -265,14 +265,26 @@ def test_run_summary_flag_maps_onto_the_plan(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
-def test_a_command_imports_its_own_module_only(tmp_path):
-    """``sustainsim run --no-report`` imports neither the other commands, the report nor calibration."""
+def _child(code: str, *argv: str) -> str:
+    """Run ``code`` in a new Python process on this source tree; its last line of stdout."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     src = Path(sustainsim.__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+    )
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_a_command_imports_its_own_module_only(tmp_path):
+    """``sustainsim run --no-report`` imports neither the other commands, the report nor calibration."""
     code = (
         "import json, sys; from sustainsim.cli import main; "
         f"assert main(['run', {str(REF10)!r}, '--draws', '200', '--no-report', '-q', "
@@ -280,14 +292,7 @@ def test_a_command_imports_its_own_module_only(tmp_path):
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('sustainsim.cli.', "
         "'sustainsim.report', 'sustainsim.calibration', 'scipy.stats')))))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(src)},
-    )
-    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    loaded = json.loads(_child(code))
     assert "sustainsim.cli.run" in loaded
     for other in ("calibrate", "backtest", "sweep", "batch", "stress", "levers", "report"):
         assert f"sustainsim.cli.{other}" not in loaded
@@ -298,3 +303,27 @@ def test_a_command_imports_its_own_module_only(tmp_path):
     # and every command is still listed, an unknown one refused
     assert main(["--version"]) == 0
     assert main(["nonsense"]) == 2
+
+
+def test_the_report_does_not_import_scipy_stats(tmp_path):
+    """Figures and report.html of a run with sampled inputs rank draws without scipy.stats."""
+    code = (
+        "import json, sys; from sustainsim.cli import main; "
+        f"assert main(['run', {str(REF10)!r}, '--draws', '2000', '-q', "
+        f"'--out', {str(tmp_path / 'out')!r}]) == 0; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('scipy.stats'))))"
+    )
+    assert json.loads(_child(code)) == []
+    assert (tmp_path / "out" / "tornado.png").is_file()  # the figures that rank inputs ran
+    assert (tmp_path / "out" / "bad_futures.png").is_file()
+
+
+@pytest.mark.parametrize(("argv", "want"), [(["--version"], 0), (["nonsense"], 2)])
+def test_console_returns_the_code_of_main_and_freezes_the_objects(argv, want):
+    """The installed command: main's exit code, every object frozen for a cheap exit."""
+    code = (
+        "import gc, sys; from sustainsim.cli import console; "
+        "assert gc.get_freeze_count() == 0; sys.argv = ['sustainsim', *sys.argv[1:]]; "
+        "code = console(); print(code, gc.get_freeze_count() > 0)"
+    )
+    assert _child(code, *argv) == f"{want} True"
