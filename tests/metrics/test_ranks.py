@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from sustainsim.metrics.ranks import rankdata
+from sustainsim.metrics.ranks import rankdata, stable_argsort
 
 # few distinct values, so ties are common; infinities and signed zeros among them
 _FLOATS = st.sampled_from([-np.inf, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 3.0, 1e300, np.inf])
@@ -51,3 +51,27 @@ def test_equals_scipy_on_draws_with_ties_and_nan():
 def test_empty_keeps_its_shape(shape):
     got = rankdata(np.empty(shape))
     assert got.shape == shape and got.dtype == np.float64
+
+
+_ANY = st.floats(allow_nan=True, allow_infinity=True, width=64) | _FLOATS
+
+
+@given(
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=9), elements=_ANY),
+    st.data(),
+)
+def test_stable_argsort_equals_numpys_stable_sort(x, data):
+    """Ties (signed zeros among them) and NaNs keep their order, as numpy's stable sort."""
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    assert np.array_equal(stable_argsort(x, axis=axis), np.argsort(x, axis=axis, kind="stable"))
+
+
+def test_stable_argsort_on_draws_with_and_without_ties():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(100_003, 4))
+    X[:, 1] = rng.integers(0, 5, size=X.shape[0])  # ties: re-sorted stably
+    X[::7, 2] = np.nan  # NaNs: re-sorted stably
+    X[:, 3] = rng.integers(0, 2**62, size=X.shape[0]).astype(float)  # no ties
+    assert np.array_equal(stable_argsort(X, axis=0), np.argsort(X, axis=0, kind="stable"))
+    ints = rng.integers(0, 3, size=(5, 1000))
+    assert np.array_equal(stable_argsort(ints), np.argsort(ints, kind="stable"))

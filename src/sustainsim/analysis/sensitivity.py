@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 from scipy import special
 
-from sustainsim.metrics.ranks import rankdata
+from sustainsim.metrics.ranks import rankdata, stable_argsort
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, solvent
 from sustainsim.results import input_names
 
@@ -284,7 +284,7 @@ def _deciles(X: np.ndarray, Y: np.ndarray, bins: int = _DECILES):
     starts = (np.arange(bins) * n) // bins
     stops = np.append(starts[1:], n)
     counts = (stops - starts)[:, None]
-    order = np.argsort(X, axis=0, kind="stable")
+    order = stable_argsort(X, axis=0)
     means = np.empty((p, bins, Y.shape[1]))
     lo = np.empty((p, bins))
     hi = np.empty((p, bins))
@@ -547,7 +547,7 @@ def tornado_table(
         raise ValueError("tornado_table needs one number per draw; pass year=FISCAL_YEAR")
     n = X.shape[0]
     n_lo, n_hi = max(1, round(low * n)), max(1, round((1 - high) * n))
-    order = np.argsort(X, axis=0, kind="stable")
+    order = stable_argsort(X, axis=0)
     rows: list[dict] = []
     seen: list[tuple[str, np.ndarray]] = []
     dups: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""Average ranks over draws: :func:`scipy.stats.rankdata`'s numbers, in plain numpy.
+"""Ranks and orders over draws: scipy's average ranks and numpy's stable sort, faster.
 
 The report ranks every sampled input over the draws three times (the risk drivers'
 Spearman correlations and rank regression, the bad futures' duplicate check). scipy's
@@ -7,13 +7,18 @@ process); ties get the mean of their ordinal ranks whatever the order among them
 sort gives the same ranks, and numpy's default sort is several times faster than the
 stable one on floats. Ranks are integers and halves below 2**53: exact in float64, so
 they are bit-identical to scipy's.
+
+The deciles and tornado bars split ties by draw order, numpy's stable argsort (a merge
+sort on floats, six times slower than the default). Where no value of a slice repeats,
+every sort gives that one order: :func:`stable_argsort` sorts with the default and
+sorts again stably only the slices with a tie (or a NaN).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rankdata"]
+__all__ = ["rankdata", "stable_argsort"]
 
 
 def rankdata(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -57,3 +62,37 @@ def rankdata(a: np.ndarray, axis: int = -1) -> np.ndarray:
     if n:
         out[np.isnan(s[..., -1])] = np.nan  # NaN sorts last
     return np.moveaxis(out, -1, axis)
+
+
+def stable_argsort(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``np.argsort(a, axis=axis, kind="stable")``, the same indices, faster without ties.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Values (any real dtype).
+    axis : int
+        The axis sorted (default the last; ``axis=0`` orders the draws of each column).
+
+    Returns
+    -------
+    numpy.ndarray
+        The indices that sort ``a`` along ``axis``, equal values in their original order.
+
+    Examples
+    --------
+    >>> stable_argsort(np.array([2.0, 1.0, 2.0, 0.5])).tolist()
+    [3, 1, 0, 2]
+    """
+    x = np.ascontiguousarray(np.moveaxis(np.asarray(a), axis, -1))
+    n = x.shape[-1]
+    flat = x.reshape(-1, n)
+    order = np.argsort(flat, axis=-1)
+    if n > 1:
+        s = np.take_along_axis(flat, order, axis=-1)
+        redo = (s[:, 1:] == s[:, :-1]).any(axis=-1)  # a tie: its order is the sort's choice
+        if s.dtype.kind in "fc":
+            redo |= np.isnan(s[:, -1])  # NaNs sort last, among themselves in any order
+        if redo.any():
+            order[redo] = np.argsort(flat[redo], axis=-1, kind="stable")
+    return np.moveaxis(order.reshape(x.shape), -1, axis)
