@@ -360,6 +360,7 @@ def summary_dataset(
     wilson = f"{confidence:.0%} Wilson interval"
     bound = "bound on |estimate - exact sample quantile| (one bin width inside the range)"
     hist = acc.balance
+    counts = hist.counts.astype(np.int64)  # int32 while counting; stored as int64, a copy
     table = [  # name, dims, values, units, long name
         ("probability", ys, p, one, "estimated probability"),
         ("se", ys, np.sqrt(p * (1 - p) / n), one, "Monte Carlo standard error"),
@@ -395,24 +396,12 @@ def summary_dataset(
         (
             "fund_balance_histogram",
             (*ys, "bin"),
-            hist.counts[..., 1:-1].astype(np.int64),
+            counts[..., 1:-1],
             draws_u,
             "draws per fund-balance bin",
         ),
-        (
-            "fund_balance_underflow",
-            ys,
-            hist.counts[..., 0].astype(np.int64),
-            draws_u,
-            "draws below bin 0",
-        ),
-        (
-            "fund_balance_overflow",
-            ys,
-            hist.counts[..., -1].astype(np.int64),
-            draws_u,
-            "draws above the last bin",
-        ),
+        ("fund_balance_underflow", ys, counts[..., 0], draws_u, "draws below bin 0"),
+        ("fund_balance_overflow", ys, counts[..., -1], draws_u, "draws above the last bin"),
         ("fund_balance_bin_low", ys, hist.low, usd, "left edge of bin 0"),
         ("fund_balance_bin_width", ys, hist.width, usd, "bin width"),
     ]
