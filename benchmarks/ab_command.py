@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_ENTRY = (
+#: ``python -c`` code that runs the installed command's entry point on ``sys.argv[1:]``
+#: (``console``; ``main`` on a commit before it); test_speed's new-process row runs it too
+ENTRY = (
     "import sys; from sustainsim import cli; sys.argv[0] = 'sustainsim'; "
     "sys.exit(getattr(cli, 'console', cli.main)())"
 )
@@ -32,7 +34,7 @@ def _once(src: str, argv: list[str], out: Path) -> float:
     env = {**os.environ, "PYTHONPATH": src}
     t0 = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", _ENTRY, *argv, "--out", str(out)],
+        [sys.executable, "-c", ENTRY, *argv, "--out", str(out)],
         check=True,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -46,6 +46,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from ab_command import ENTRY  # noqa: E402
 from bench_scale import _variant  # noqa: E402
 
 CONFIG = HERE.parent / "configs" / "reference" / "ref10.toml"
@@ -154,12 +155,6 @@ def test_600_schools_10_years(benchmark):
 
 # --- end to end -----------------------------------------------------------------------------
 
-# the installed command's entry point (``console``; ``main`` before it existed)
-_CLI = (
-    "import sys; from sustainsim import cli; "
-    "sys.argv[0] = 'sustainsim'; sys.exit(getattr(cli, 'console', cli.main)())"
-)
-
 
 def _cli_args(out: str) -> list[str]:
     return ["run", str(CONFIG), "--draws", "1000000", "--no-report", "--out", out, "-q"]
@@ -170,7 +165,7 @@ def test_cli_process(benchmark, tmp_path):
     out = str(tmp_path / "out")
 
     def go():
-        subprocess.run([sys.executable, "-c", _CLI, *_cli_args(out)], check=True)
+        subprocess.run([sys.executable, "-c", ENTRY, *_cli_args(out)], check=True)
 
     _pedantic(benchmark, go, draws=1_000_000, imports="counted")
 
