@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +33,18 @@ CONFIGS = ROOT / "configs"
 REF10 = CONFIGS / "reference" / "ref10.toml"
 # the shared data folder beside the repo (../shared/data), or the folder named by SUSTAINSIM_DATA
 DATA = Path(os.environ.get("SUSTAINSIM_DATA") or ROOT.parent / "shared" / "data")
+
+
+def python_child(code: str, *argv: str) -> str:
+    """What ``python -c code *argv`` prints on stdout, in a new process on this source tree."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    return out.stdout
 
 
 def ohio_path() -> Path:

@@ -10,7 +10,7 @@ import pytest
 import sustainsim
 from sustainsim.cli.main import main
 from sustainsim.io import MARKER
-from tests.conftest import CONFIGS, REF10, SMALL_TOML
+from tests.conftest import CONFIGS, REF10, SMALL_TOML, python_child
 
 
 def test_run_writes_results_and_summary(tmp_path, capsys):
@@ -226,9 +226,6 @@ def test_sweep_batch_and_scheduler_through_main(tmp_path):
 
 def test_core_install_does_not_need_the_optional_extras():
     """import sustainsim and `run` work without dask (the extra "parallel")."""
-    import subprocess
-    import sys
-
     code = (
         "import sys; sys.modules['dask'] = None\n"
         "import sustainsim\n"
@@ -243,7 +240,7 @@ def test_core_install_does_not_need_the_optional_extras():
         "else:\n"
         "    raise SystemExit('no ImportError')\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    python_child(code)
 
 
 def test_run_summary_flag_maps_onto_the_plan(tmp_path):
@@ -266,21 +263,8 @@ def test_run_summary_flag_maps_onto_the_plan(tmp_path):
 
 
 def _child(code: str, *argv: str) -> str:
-    """Run ``code`` in a new Python process on this source tree; its last line of stdout."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    src = Path(sustainsim.__file__).resolve().parents[1]
-    proc = subprocess.run(
-        [sys.executable, "-c", code, *argv],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(src)},
-    )
-    return proc.stdout.strip().splitlines()[-1]
+    """The last line ``code`` prints in a new Python process."""
+    return python_child(code, *argv).strip().splitlines()[-1]
 
 
 def test_a_command_imports_its_own_module_only(tmp_path):

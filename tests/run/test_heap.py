@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import platform
-import subprocess
-import sys
 
 import pytest
+
+from tests.conftest import python_child
 
 #: a child process's helper: the bytes its heap ([heap] in /proc/self/maps) spans
 _HEAP = """
@@ -28,10 +28,7 @@ glibc_only = pytest.mark.skipif(
 
 def _child(script: str, *args: str) -> str:
     """What ``script`` (after :data:`_HEAP`) prints in a fresh process."""
-    out = subprocess.run(
-        [sys.executable, "-c", _HEAP + script, *args], capture_output=True, text=True, check=True
-    )
-    return out.stdout
+    return python_child(_HEAP + script, *args)
 
 
 _COUNT = """
