@@ -1,7 +1,8 @@
 """Ranks and orders over draws: scipy's average ranks and numpy's stable sort, faster.
 
-The report ranks every sampled input over the draws three times (the risk drivers'
-Spearman correlations and rank regression, the bad futures' duplicate check). scipy's
+The report ranks every sampled input over the draws: the risk drivers (their Spearman
+correlations and rank regression share one ranking) and the bad futures' duplicate
+check. scipy's
 ``rankdata`` sorts with a stable sort and imports :mod:`scipy.stats` (0.6 s in a new
 process); ties get the mean of their ordinal ranks whatever the order among them, so any
 sort gives the same ranks, and numpy's default sort is several times faster than the
