@@ -91,11 +91,12 @@ def kept_pilot(
         got[i] = result
 
     if executor is None:
-        shared = {}  # a school at a time: no buffers of every school
-        if not by_school:
-            shared = (
-                thread_buffers(spec, min(n, chunk)) if buffers is None else {"buffers": buffers}
-            )
+        if by_school:  # a school at a time: no buffers of every school
+            shared = {}
+        elif buffers is None:
+            shared = thread_buffers(spec, min(n, chunk))
+        else:
+            shared = {"buffers": buffers}
         for i, unit in enumerate(units):
             consume(i, task(None, unit, **shared))
     else:
