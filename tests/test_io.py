@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -19,6 +20,53 @@ def test_failed_write_keeps_the_old_file(tmp_path):
             raise RuntimeError("boom")
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_temporary_is_created_by_the_writer(tmp_path, fails):
+    """A name no file has yet, beside the reserved one; both go afterwards."""
+    target = tmp_path / "results.nc"
+    target.write_text("old run")
+    seen = {}
+    with pytest.raises(RuntimeError) if fails else nullcontext():
+        with atomic_path(target) as tmp:
+            seen["exists"] = tmp.exists()
+            seen["names"] = sorted(p.name for p in tmp_path.iterdir())
+            seen["tmp"] = tmp.name
+            with open(tmp, "x") as f:  # O_EXCL: the writer creates it
+                f.write("new run")
+            if fails:
+                raise RuntimeError("boom")
+    assert seen["exists"] is False
+    reserved = [n for n in seen["names"] if n != "results.nc"]
+    assert len(reserved) == 1 and reserved[0] != seen["tmp"]  # the name is held meanwhile
+    # both are temporaries a clean-up after a kill removes (.*.tmp)
+    for name in (reserved[0], seen["tmp"]):
+        assert name.startswith(".results.nc.") and name.endswith(".tmp")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.nc"]
+    assert target.read_text() == ("old run" if fails else "new run")
+
+
+def test_write_netcdf_lets_hdf5_create_its_file(tmp_path, monkeypatch):
+    """HDF5 creates results.nc's temporary anew: truncating the reserved empty file instead
+    makes ext4 write the whole file back to disk when HDF5 closes it (auto_da_alloc)."""
+    import xarray as xr
+
+    from sustainsim import io, netcdf
+
+    existed = []
+    write = netcdf.write_dataset
+
+    def spy(ds, path, encoding):
+        existed.append(path.exists())
+        write(ds, path, encoding)
+
+    monkeypatch.setattr(netcdf, "write_dataset", spy)
+    ds = xr.Dataset({"x": (("draw",), np.arange(5.0))})
+    io.write_netcdf(ds, tmp_path / "results.nc")
+    assert existed == [False]
+    assert [p.name for p in tmp_path.iterdir()] == ["results.nc"]
+    xr.testing.assert_identical(io.open_results(tmp_path / "results.nc"), ds)
 
 
 def test_json_refuses_nan_and_converts_numpy(tmp_path):
