@@ -132,3 +132,33 @@ def test_the_workbooks_p_solvent_sheet_is_the_first_scenarios_rows(tmp_path):
     sheet = pd.read_excel(tmp_path / "forecast.xlsx", sheet_name="P(solvent)")
     # computed on its own from the first scenario: the same table
     pd.testing.assert_frame_equal(sheet, p_solvent_table(ds.sel(scenario=first, drop=True)))
+
+
+def test_percentiles_are_numpys_on_any_number_of_threads(monkeypatch):
+    """The years' percentiles are taken on threads: numpy's numbers, whatever the threads."""
+    from sustainsim import tables
+
+    spec = sustainsim.load_config(CONFIGS / "reference" / "ref10.toml")
+    ds = sustainsim.simulate(spec, draws=30_000, seed=5)  # above the bracketed kernel's floor
+    central = sustainsim.central_case(spec)
+    got = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(tables, "default_threads", lambda n=threads: n)
+        got[threads] = forecast_table(ds, central, "ref")
+    pd.testing.assert_frame_equal(got[1], got[2])
+    pd.testing.assert_frame_equal(got[1], got[3])
+    qs = [0.1, 0.5, 0.9]
+    rev, bal, pupils = (
+        ds[v].sel(school="ref").values for v in ("revenue", "fund_balance", "enrollment")
+    )
+    for j, y in enumerate(ds["year"].values):
+        row = got[2].xs(int(y), axis=1, level=0)
+        stats = ["P10", "P50", "P90"]
+        np.testing.assert_array_equal(
+            row.loc[("Revenue", "Total revenue"), stats], np.quantile(rev[:, j], qs)
+        )
+        np.testing.assert_array_equal(
+            row.loc[("Fund balance", "Ending fund balance"), stats], np.quantile(bal[:, j], qs)
+        )
+        per_pupil = row.loc[("Per pupil", "Revenue per pupil"), stats]
+        np.testing.assert_array_equal(per_pupil, np.quantile(rev[:, j] / pupils[:, j], qs))

@@ -13,6 +13,7 @@ the central case does, to the cent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from sustainsim import io
 from sustainsim.metrics.criteria import reserve_requirement
 from sustainsim.metrics.exact_quantiles import quantiles_1d
 from sustainsim.metrics.solvency import DISTRICT, entity_balance, p_solvent
+from sustainsim.run.threads import default_threads
 
 __all__ = ["PERCENTILES", "forecast_table", "p_solvent_table", "write_tables", "write_workbook"]
 
@@ -213,16 +215,27 @@ def _percentiles(
     A year's totals and rows are a draw long (no run-sized temporaries: every amount is
     by year, so a year's are the same numbers), and
     :func:`~sustainsim.metrics.exact_quantiles.quantiles_1d` gives numpy's numbers.
+    The years are taken on threads (a run's default number: numpy's passes release the
+    GIL), each year's numbers its own: the same whatever the threads, and a year's
+    temporaries on each thread at a time.
     """
     n_years = ds.sizes["year"]
-    out: dict[str, dict[tuple[str, str], np.ndarray]] = {e: {} for e in entities}
-    for j in range(n_years):
+
+    def year(j: int) -> dict[str, list[tuple[tuple[str, str], np.ndarray]]]:
         sub = ds.isel(year=j)
         sub_totals = _totals(sub)
-        for entity in entities:
-            for key, da in _rows(sub, entity, sub_totals):
-                row = out[entity].setdefault(key, np.empty((n_years, len(qs))))
-                row[j] = quantiles_1d(da.values, qs)
+        return {
+            e: [(key, quantiles_1d(da.values, qs)) for key, da in _rows(sub, e, sub_totals)]
+            for e in entities
+        }
+
+    with ThreadPoolExecutor(min(default_threads(), n_years)) as pool:
+        by_year = list(pool.map(year, range(n_years)))
+    out: dict[str, dict[tuple[str, str], np.ndarray]] = {e: {} for e in entities}
+    for j, found in enumerate(by_year):
+        for entity, rows in found.items():
+            for key, values in rows:
+                out[entity].setdefault(key, np.empty((n_years, len(qs))))[j] = values
     return out
 
 
