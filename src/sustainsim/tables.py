@@ -229,7 +229,7 @@ def _percentiles(
             for e in entities
         }
 
-    with ThreadPoolExecutor(min(default_threads(), n_years)) as pool:
+    with ThreadPoolExecutor(max(1, min(default_threads(), n_years))) as pool:
         by_year = list(pool.map(year, range(n_years)))
     out: dict[str, dict[tuple[str, str], np.ndarray]] = {e: {} for e in entities}
     for j, found in enumerate(by_year):
