@@ -147,13 +147,12 @@ def test_percentiles_are_numpys_on_any_number_of_threads(monkeypatch):
         got[threads] = forecast_table(ds, central, "ref")
     pd.testing.assert_frame_equal(got[1], got[2])
     pd.testing.assert_frame_equal(got[1], got[3])
-    qs = [0.1, 0.5, 0.9]
+    qs, stats = [0.1, 0.5, 0.9], ["P10", "P50", "P90"]
     rev, bal, pupils = (
         ds[v].sel(school="ref").values for v in ("revenue", "fund_balance", "enrollment")
     )
     for j, y in enumerate(ds["year"].values):
         row = got[2].xs(int(y), axis=1, level=0)
-        stats = ["P10", "P50", "P90"]
         np.testing.assert_array_equal(
             row.loc[("Revenue", "Total revenue"), stats], np.quantile(rev[:, j], qs)
         )
