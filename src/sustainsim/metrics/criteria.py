@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from sustainsim.metrics.solvency import entity_balance, probability
+from sustainsim.metrics.years import every_year_so_far
 
 __all__ = [
     "p_reserve_compliant",
@@ -88,8 +89,7 @@ def reserve_requirement(ds: xr.Dataset, months: float | None = None) -> xr.DataA
 
 def reserve_compliant(ds: xr.Dataset, months: float | None = None) -> xr.DataArray:
     """Whether the balance stayed >= the policy reserve every year through t (bool)."""
-    ok = entity_balance(ds) >= reserve_requirement(ds, months)
-    out = ok.astype(np.int8).cumprod("year").astype(bool)
+    out = every_year_so_far(entity_balance(ds) >= reserve_requirement(ds, months))
     out.attrs = {"long_name": "reserve-compliant through year"}
     return out
 
@@ -134,11 +134,10 @@ def _temporary(ds: xr.Dataset, like: xr.DataArray) -> xr.DataArray:
 
 def _after_cliff(ds: xr.Dataset, like: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
     """Mask of years after the last temporary payment, and whether any such year exists."""
-    temp = _temporary(ds, like) > 0
-    # years from which no temporary money comes any more
-    later = temp.isel(year=slice(None, None, -1)).astype(np.int8).cumsum("year")
-    later = later.isel(year=slice(None, None, -1)) > 0
-    after = ~later
+    none = ~(_temporary(ds, like) > 0)
+    # years from which no temporary money comes any more: none in every year from the end
+    back = slice(None, None, -1)
+    after = every_year_so_far(none.isel(year=back)).isel(year=back)
     return after, after.any("year")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from sustainsim.metrics.solvency import entity_balance, probability
+from sustainsim.metrics.years import every_year_so_far, first_true
 
 __all__ = [
     "first_deficit_spending_year",
@@ -59,11 +60,7 @@ def p_no_operating_deficit(ds: xr.Dataset, confidence: float = 0.95) -> xr.Datas
 
 def no_deficit_spending(ds: xr.Dataset) -> xr.DataArray:
     """Whether no year through t ran an operating deficit (bool, (draw, year, school))."""
-    clear = ~operating_deficit(ds)
-    if isinstance(clear.data, np.ndarray):  # in memory: one pass, no integer copies
-        ok = clear.copy(data=np.logical_and.accumulate(clear.data, axis=clear.get_axis_num("year")))
-    else:  # lazy (dask-backed results)
-        ok = clear.astype(np.int8).cumprod("year").astype(bool)
+    ok = every_year_so_far(~operating_deficit(ds))
     ok.attrs = {"long_name": "no operating deficit in any year through year"}
     return ok
 
@@ -74,9 +71,9 @@ def p_no_deficit_spending(ds: xr.Dataset, confidence: float = 0.95) -> xr.Datase
 
 
 def _first(flags: xr.DataArray, ds: xr.Dataset, long_name: str) -> xr.DataArray:
-    first = flags.argmax("year")
-    years = ds["year"].values
-    out = xr.where(flags.any("year"), years[first.values], np.nan)
+    first, seen = first_true(flags)
+    cells = flags.isel(year=0, drop=True)
+    out = xr.where(cells.copy(data=seen), ds["year"].values[first], np.nan)
     out.attrs = {"long_name": long_name, "units": "fiscal year"}
     return out
 

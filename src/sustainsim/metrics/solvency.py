@@ -15,6 +15,7 @@ import xarray as xr
 from scipy import special
 
 from sustainsim.metrics.exact_quantiles import draw_quantiles
+from sustainsim.metrics.years import every_year_so_far
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -113,11 +114,7 @@ def solvent(ds: xr.Dataset) -> xr.DataArray:
         are several schools).
     """
     bal = entity_balance(ds)
-    ge = bal >= 0
-    if isinstance(ge.data, np.ndarray):  # in memory: one pass, no integer copies
-        ok = ge.copy(data=np.logical_and.accumulate(ge.data, axis=ge.get_axis_num("year")))
-    else:  # lazy (dask-backed results)
-        ok = ge.astype(np.int8).cumprod("year").astype(bool)
+    ok = every_year_so_far(bal >= 0)
     ok.attrs = {"long_name": "solvent through year (fund balance >= 0 every year so far)"}
     return ok
 
