@@ -23,12 +23,14 @@ def _values(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
         x[rng.random(n) < 0.3] = np.inf
     elif kind == "three values":  # brackets hold one value: falls back, same numbers
         x = rng.integers(0, 3, size=n).astype(float)
+    elif kind == "lump":  # a mass point: its brackets only count, the others select
+        x[rng.random(n) < 0.5] = 0.0
     elif kind == "nan":
         x[rng.random(n) < 0.1] = np.nan
     return x
 
 
-@pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "inf", "three values", "nan"])
+@pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "inf", "three values", "lump", "nan"])
 @pytest.mark.parametrize("q", QS)
 def test_equals_numpy(kind, q):
     x = _values(kind, 123_457, np.random.default_rng(len(kind)))

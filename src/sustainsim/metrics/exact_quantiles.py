@@ -24,35 +24,66 @@ __all__ = ["draw_quantiles", "quantiles_1d"]
 _MIN_SIZE = 20_000
 #: about this many values in the bracketing sample (at most a sixteenth of them)
 _SAMPLE = 65_536
+#: values compared at a time with every bracket (the blocks and their masks stay in cache)
+_BLOCK = 32_768
+
+
+def _brackets(
+    n: int, ks: list[int], qs: np.ndarray, sample: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each ``k``'s bracket ``[lo, hi]`` from the sorted ``sample`` of ``n`` values.
+
+    The ``k``-th smallest value's rank in a sample of ``m`` is about binomial ``(m, q)``:
+    the bracket reaches four of its standard deviations (and eight ranks) either side.
+    """
+    m = sample.size
+    lo, hi = np.empty(len(ks)), np.empty(len(ks))
+    for i, (k, q) in enumerate(zip(ks, qs.tolist(), strict=True)):
+        margin = 4.0 * np.sqrt(m * q * (1.0 - q)) + 8
+        j = k * (m - 1) / (n - 1)
+        lo[i] = sample[max(int(j - margin), 0)]
+        hi[i] = sample[min(int(j + margin) + 1, m - 1)]
+    return lo, hi
 
 
 def _order_stat_pairs(
-    x: np.ndarray, ks: list[int], sample: np.ndarray
+    x: np.ndarray, ks: list[int], lo: np.ndarray, hi: np.ndarray
 ) -> list[tuple[float, float]] | None:
     """The ``k``-th and ``k+1``-th smallest of NaN-free ``x`` for each ``k``; None on a miss.
 
-    Each ``k`` gets a bracket ``[lo, hi]`` from the sorted ``sample``: one pass counts the
-    values below it and marks those inside, and the pair is selected among those.
+    One pass over ``x``, a block of :data:`_BLOCK` values at a time (in cache for all the
+    brackets), counts the values below each bracket and keeps those inside it; the pair
+    is then selected among those kept. A bracket of one value (a lump: a constant line)
+    keeps nothing, only counts.
     """
-    n, m = x.size, sample.size
-    margin = 4.0 * np.sqrt(m * 0.25) + 8  # four sd of a sample rank, and some
-    below = np.empty(n, dtype=bool)
-    inside = np.empty(n, dtype=bool)
+    nb = len(ks)
+    lo2, hi2 = lo[:, None], hi[:, None]
+    lump = (lo == hi).tolist()
+    below_buf = np.empty((nb, _BLOCK), dtype=bool)
+    inside_buf = np.empty((nb, _BLOCK), dtype=bool)
+    below, inside = [0] * nb, [0] * nb
+    kept: list[list[np.ndarray]] = [[] for _ in ks]
+    for start in range(0, x.size, _BLOCK):
+        xb = x[start : start + _BLOCK]
+        b, ins = below_buf[:, : xb.size], inside_buf[:, : xb.size]
+        np.less(xb, lo2, out=b)
+        np.less_equal(xb, hi2, out=ins)
+        np.not_equal(ins, b, out=ins)  # lo <= x <= hi (x < lo implies x <= hi)
+        for i in range(nb):
+            below[i] += int(np.count_nonzero(b[i]))
+            if lump[i]:
+                inside[i] += int(np.count_nonzero(ins[i]))
+            else:
+                kept[i].append(xb[ins[i]])
     out = []
-    for k in ks:
-        j = k * (m - 1) / (n - 1)
-        lo = sample[max(int(j - margin), 0)]
-        hi = sample[min(int(j + margin) + 1, m - 1)]
-        np.less(x, lo, out=below)
-        np.less_equal(x, hi, out=inside)
-        np.not_equal(inside, below, out=inside)  # lo <= x <= hi (x < lo implies x <= hi)
-        r = k - int(np.count_nonzero(below))
-        if lo == hi:  # a lump (a constant line): the pair is lo if it lies inside
-            if r < 0 or r + 1 >= np.count_nonzero(inside):
+    for i, k in enumerate(ks):
+        r = k - below[i]
+        if lump[i]:  # the pair is the lump's value if it lies inside
+            if r < 0 or r + 1 >= inside[i]:
                 return None
-            out.append((float(lo), float(lo)))
+            out.append((float(lo[i]), float(lo[i])))
             continue
-        cand = x[inside]
+        cand = np.concatenate(kept[i])
         if r < 0 or r + 1 >= cand.size:
             return None
         cand.partition([r, r + 1])
@@ -90,7 +121,7 @@ def quantiles_1d(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray:
         or x.dtype != np.float64
         or n < _MIN_SIZE
         or not ((qs > 0) & (qs < 1)).all()
-        or np.isnan(x).any()
+        or np.isnan(x.min())  # min is NaN where any value is
     ):
         return np.nanquantile(x, qs)
     virtual = (n - 1) * qs
@@ -99,7 +130,8 @@ def quantiles_1d(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray:
     prev = np.floor(virtual).astype(np.intp)
     x = np.ascontiguousarray(x)
     sample = np.sort(x[:: max(n // _SAMPLE, 16)])
-    pairs = _order_stat_pairs(x, prev.tolist(), sample)
+    ks = prev.tolist()
+    pairs = _order_stat_pairs(x, ks, *_brackets(n, ks, qs, sample))
     if pairs is None:
         return np.nanquantile(x, qs)
     a = np.array([p for p, _ in pairs])
