@@ -11,7 +11,9 @@ from hypothesis.extra.numpy import arrays
 from scipy import special
 
 import sustainsim
+from sustainsim.metrics import solvency
 from sustainsim.metrics.solvency import (
+    count_true,
     first_deficit_distribution,
     first_deficit_year,
     p_solvent,
@@ -179,3 +181,44 @@ def test_summary_is_json_ready(ref10_spec):
     q = ent["final_balance_quantiles"]
     assert q["0.05"] <= q["0.5"] <= q["0.95"]
     assert q["0.5"] == pytest.approx(float(np.quantile(ds.fund_balance.values[:, -1, 0], 0.5)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    shape=st.tuples(st.integers(0, 30), st.integers(1, 5), st.integers(1, 3)),
+    share=st.floats(0.0, 1.0),
+    fortran=st.booleans(),
+    axis=st.integers(0, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_count_true_is_sum(shape, share, fortran, axis, seed):
+    """Counting each cell on its own gives sum's integers, dims and coords, any layout."""
+    assert solvency._COUNT_CELLS_FROM > 30  # these sizes take sum's path...
+    with pytest.MonkeyPatch.context() as mp:  # ... and, here, the per-cell count
+        mp.setattr(solvency, "_COUNT_CELLS_FROM", 0)
+        _check_count(shape, share, fortran, axis, seed)
+
+
+def _check_count(shape, share, fortran, axis, seed):
+    data = np.random.default_rng(seed).random(shape) < share
+    data = np.asfortranarray(data) if fortran else data
+    dims = ("draw", "year", "school")
+    coords = {"year": np.arange(shape[1]) + 2027, "school": [f"s{i}" for i in range(shape[2])]}
+    flags = xr.DataArray(data, dims=dims, coords=coords, name="ok", attrs={"units": "1"})
+    dim = dims[axis]
+    got, want = count_true(flags, dim), flags.sum(dim)
+    xr.testing.assert_equal(got, want)  # dims, coords and values (attrs: by xarray's version)
+    assert got.dtype == want.dtype and got.name == want.name
+    # brute force: count the Trues of each cell by hand
+    moved = np.moveaxis(data, axis, -1)
+    for idx in np.ndindex(*moved.shape[:-1]):
+        assert got.values[idx] == sum(bool(v) for v in moved[idx])
+
+
+def test_count_true_of_few_draws_and_lazy_flags():
+    flags = xr.DataArray(np.eye(3, dtype=bool), dims=("draw", "year"))
+    assert count_true(flags).values.tolist() == [1, 1, 1]  # sum's own path
+    pytest.importorskip("dask.array")
+    many = xr.DataArray(np.random.default_rng(1).random((5000, 2)) < 0.3, dims=("draw", "year"))
+    xr.testing.assert_equal(count_true(many.chunk({"draw": 1000})).compute(), many.sum("draw"))
+    xr.testing.assert_equal(count_true(many), many.sum("draw"))

@@ -119,8 +119,7 @@ def first_year_summary(first: xr.DataArray) -> dict[str, dict[str, int | float |
     for school in first["school"].values:
         f = first.sel(school=school).values
         seen = f[~np.isnan(f)]
-        years = np.unique(seen)
-        counts = np.array([(seen == y).sum() for y in years], dtype=np.int64)
+        years, counts = np.unique(seen, return_counts=True)
         med, total = median_first_year(counts, years) if seen.size else (None, 0)
         out[str(school)] = {"median_year": med, "share_of_draws": total / n}
     return out

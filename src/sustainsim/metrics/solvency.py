@@ -19,6 +19,7 @@ from sustainsim.metrics.years import every_year_so_far
 
 __all__ = [
     "DEFAULT_QUANTILES",
+    "count_true",
     "balance_quantiles",
     "entity_balance",
     "first_deficit_distribution",
@@ -57,6 +58,37 @@ def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     return np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
 
 
+#: from this many draws a cell, :func:`count_true` counts each cell on its own
+_COUNT_CELLS_FROM = 4096
+
+
+def count_true(flags: xr.DataArray, dim: str = "draw") -> xr.DataArray:
+    """How many of ``flags`` are True along ``dim``: ``flags.sum(dim)``, the same integers.
+
+    In memory with many draws a cell, each cell's draws are counted by
+    :func:`numpy.count_nonzero` (a run's draws of one year and school are contiguous):
+    a few microseconds against a millisecond for ``sum``'s integer conversion.
+
+    Examples
+    --------
+    >>> f = xr.DataArray([[True, False], [True, True]], dims=("draw", "year"))
+    >>> count_true(f).values.tolist()
+    [2, 1]
+    """
+    data = flags.data
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != bool
+        or flags.sizes[dim] < max(_COUNT_CELLS_FROM, 1)
+    ):
+        return flags.sum(dim)
+    moved = np.moveaxis(data, flags.get_axis_num(dim), -1)
+    counts = np.empty(moved.shape[:-1], dtype=np.int64)
+    for idx in np.ndindex(*counts.shape):
+        counts[idx] = np.count_nonzero(moved[idx])
+    return flags.isel({dim: 0}, drop=True).copy(data=counts)
+
+
 def probability(flags: xr.DataArray, dim: str = "draw", confidence: float = 0.95) -> xr.Dataset:
     """Estimate P(flag) over ``dim`` with standard error and a Wilson interval.
 
@@ -66,7 +98,7 @@ def probability(flags: xr.DataArray, dim: str = "draw", confidence: float = 0.95
         ``probability``, ``se`` (sqrt(p (1 - p) / n)), ``lower``, ``upper``.
     """
     n = flags.sizes[dim]
-    k = flags.sum(dim)
+    k = count_true(flags, dim)
     p = k / n
     lo, hi = wilson_interval(k.values, n, confidence)
     out = xr.Dataset(
