@@ -26,6 +26,7 @@ from sustainsim.metrics.years import every_year_so_far, first_true
 __all__ = [
     "first_deficit_spending_year",
     "first_negative_balance_year",
+    "first_year",
     "first_year_summary",
     "median_first_year",
     "no_deficit_spending",
@@ -70,7 +71,8 @@ def p_no_deficit_spending(ds: xr.Dataset, confidence: float = 0.95) -> xr.Datase
     return probability(no_deficit_spending(ds), confidence=confidence)
 
 
-def _first(flags: xr.DataArray, ds: xr.Dataset, long_name: str) -> xr.DataArray:
+def first_year(flags: xr.DataArray, ds: xr.Dataset, long_name: str = "") -> xr.DataArray:
+    """The fiscal year of each cell's first True flag along ``year``, NaN if none."""
     first, seen = first_true(flags)
     cells = flags.isel(year=0, drop=True)
     out = xr.where(cells.copy(data=seen), ds["year"].values[first], np.nan)
@@ -80,12 +82,12 @@ def _first(flags: xr.DataArray, ds: xr.Dataset, long_name: str) -> xr.DataArray:
 
 def first_negative_balance_year(ds: xr.Dataset) -> xr.DataArray:
     """The first fiscal year with a fund balance < 0, NaN if none. Dims (draw, school)."""
-    return _first(entity_balance(ds) < 0, ds, "first fiscal year with a negative fund balance")
+    return first_year(entity_balance(ds) < 0, ds, "first fiscal year with a negative fund balance")
 
 
 def first_deficit_spending_year(ds: xr.Dataset) -> xr.DataArray:
     """The first fiscal year with an operating deficit (surplus < 0), NaN if none."""
-    return _first(operating_deficit(ds), ds, "first fiscal year of deficit spending")
+    return first_year(operating_deficit(ds), ds, "first fiscal year of deficit spending")
 
 
 def median_first_year(counts: np.ndarray, years: np.ndarray) -> tuple[int | None, int]:

@@ -216,7 +216,11 @@ def balance_quantiles(
 
 def expected_shortfall(ds: xr.Dataset, alpha: float = 0.05) -> xr.DataArray:
     """Mean of the worst balance over its lowest ``alpha`` share of draws. [USD]"""
-    wb = worst_balance(ds)
+    return _shortfall(worst_balance(ds), alpha)
+
+
+def _shortfall(wb: xr.DataArray, alpha: float) -> xr.DataArray:
+    """:func:`expected_shortfall` from the worst balance ``wb`` (draw, school)."""
     cut = draw_quantiles(wb, alpha)
     out = wb.where(wb <= cut).mean("draw").drop_vars("quantile", errors="ignore")
     out.attrs = {"units": "USD", "long_name": f"expected shortfall ({alpha:.0%}) of worst balance"}
@@ -251,13 +255,7 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
     plus quantiles of the final and worst balance and the 5% expected shortfall. With a
     ``scenario`` dim, the per-school figures sit under ``scenarios.NAME``.
     """
-    from sustainsim.metrics.deficit import (
-        first_deficit_spending_year,
-        first_negative_balance_year,
-        first_year_summary,
-        p_no_deficit_spending,
-        p_no_operating_deficit,
-    )
+    from sustainsim.metrics.deficit import first_year, first_year_summary, operating_deficit
 
     if "scenario" in ds.dims:
         per = {str(n): summary(ds.sel(scenario=n), confidence) for n in ds["scenario"].values}
@@ -266,15 +264,20 @@ def summary(ds: xr.Dataset, confidence: float = 0.95) -> dict:
             **{k: v for k, v in first.items() if k != "entities"},
             "scenarios": {n: {"entities": v["entities"]} for n, v in per.items()},
         }
-    ps = p_solvent(ds, confidence)
-    pod = p_no_operating_deficit(ds, confidence)
-    pds = p_no_deficit_spending(ds, confidence).probability.isel(year=-1)
-    fq = draw_quantiles(entity_balance(ds).isel(year=-1), DEFAULT_QUANTILES)
-    wb = worst_balance(ds)
+    # what p_solvent, p_no_operating_deficit, p_no_deficit_spending, worst_balance,
+    # expected_shortfall and the first years compute, each flag array once
+    bal = entity_balance(ds)
+    ps = probability(every_year_so_far(bal >= 0), confidence=confidence)
+    deficit = operating_deficit(ds)
+    pod = probability(~deficit, confidence=confidence)
+    pds = probability(every_year_so_far(~deficit), confidence=confidence)
+    pds = pds.probability.isel(year=-1)
+    fq = draw_quantiles(bal.isel(year=-1), DEFAULT_QUANTILES)
+    wb = bal.min("year")
     wq = draw_quantiles(wb, DEFAULT_QUANTILES)
-    neg = first_year_summary(first_negative_balance_year(ds))
-    spend = first_year_summary(first_deficit_spending_year(ds))
-    es = expected_shortfall(ds)
+    neg = first_year_summary(first_year(bal < 0, ds))
+    spend = first_year_summary(first_year(deficit, ds))
+    es = _shortfall(wb, 0.05)
     years = [int(y) for y in ds["year"].values]
     out: dict = {
         "draws": int(ds.sizes["draw"]),
