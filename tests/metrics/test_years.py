@@ -22,18 +22,19 @@ def _flags(draws: int, years: int, schools: int, share: float, order: str, seed:
     return xr.DataArray(data, dims=("draw", "year", "school"))
 
 
-layouts = st.sampled_from(["C", "draws fastest", "years first"])
+#: the flags' shapes, share of True and memory layouts the properties are checked on
+CASES = {
+    "draws": st.integers(1, 40),
+    "years": st.integers(1, 7),
+    "schools": st.integers(1, 3),
+    "share": st.floats(0.0, 1.0),
+    "order": st.sampled_from(["C", "draws fastest", "years first"]),
+    "seed": st.integers(0, 2**16),
+}
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    draws=st.integers(1, 40),
-    years=st.integers(1, 7),
-    schools=st.integers(1, 3),
-    share=st.floats(0.0, 1.0),
-    order=layouts,
-    seed=st.integers(0, 2**16),
-)
+@given(**CASES)
 def test_every_year_so_far_is_the_running_and(draws, years, schools, share, order, seed):
     f = _flags(draws, years, schools, share, order, seed)
     got = every_year_so_far(f)
@@ -46,14 +47,7 @@ def test_every_year_so_far_is_the_running_and(draws, years, schools, share, orde
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    draws=st.integers(1, 40),
-    years=st.integers(1, 7),
-    schools=st.integers(1, 3),
-    share=st.floats(0.0, 1.0),
-    order=layouts,
-    seed=st.integers(0, 2**16),
-)
+@given(**CASES)
 def test_first_true_is_argmax_and_any(draws, years, schools, share, order, seed):
     f = _flags(draws, years, schools, share, order, seed)
     first, seen = first_true(f)
