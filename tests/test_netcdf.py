@@ -7,7 +7,6 @@ import sys
 import tracemalloc
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 import xarray as xr
@@ -35,26 +34,9 @@ def _run_like(draws: int = 5_000, schools: int = 3, years: int = 4) -> xr.Datase
     return ds
 
 
-def _reference(ds: xr.Dataset, path: Path, nofill: bool = True, **encoding) -> bytes:
-    """What ``to_netcdf`` writes; with ``nofill``, h5py creating numeric data unfilled."""
-    create = h5py.Group.create_dataset
-
-    def unfilled(self, *args, **kwargs):
-        if np.dtype(kwargs.get("dtype")).kind in "biufc":
-            kwargs["fill_time"] = "never"
-        return create(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        if nofill:
-            mp.setattr(h5py.Group, "create_dataset", unfilled)
-        ds.to_netcdf(path, engine="h5netcdf", encoding=encoding or None)
+def _reference(ds: xr.Dataset, path: Path, **encoding) -> bytes:
+    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding or None)
     return path.read_bytes()
-
-
-def _fill_times(path: Path) -> dict[str, int]:
-    """Each HDF5 dataset's fill time (h5py.h5d.FILL_TIME_*)."""
-    with h5py.File(path) as f:
-        return {k: f[k].id.get_create_plist().get_fill_time() for k in f}
 
 
 @pytest.fixture
@@ -71,22 +53,6 @@ def test_the_file_is_xarrays_byte_for_byte(tmp_path, small_slabs):
     xr.testing.assert_identical(back, ds)
 
 
-def test_numeric_variables_are_written_in_nofill_mode(tmp_path, small_slabs):
-    """No fill pass before the slabs; strings keep HDF5's fill, and NaN reads back as NaN."""
-    ds = _run_like()
-    ds["cost"][:7, 0, 1] = np.nan
-    netcdf.write_dataset(ds, tmp_path / "new.nc", {})
-    times = _fill_times(tmp_path / "new.nc")
-    _reference(ds, tmp_path / "ref.nc", nofill=False)
-    plain = _fill_times(tmp_path / "ref.nc")
-    numeric = ("fund_balance", "cost", "count", "grant_end", "draw", "year")
-    assert {k: times[k] for k in numeric} == dict.fromkeys(numeric, h5py.h5d.FILL_TIME_NEVER)
-    assert {k: plain[k] for k in numeric} == dict.fromkeys(numeric, h5py.h5d.FILL_TIME_IFSET)
-    assert times["school"] == plain["school"]
-    back = xr.open_dataset(tmp_path / "new.nc", engine="h5netcdf").load()
-    xr.testing.assert_identical(back, ds)
-
-
 @pytest.mark.parametrize(
     "encoding",
     [
@@ -98,9 +64,7 @@ def test_numeric_variables_are_written_in_nofill_mode(tmp_path, small_slabs):
 def test_encodings_give_xarrays_file(tmp_path, small_slabs, encoding):
     ds = _run_like()
     netcdf.write_dataset(ds, tmp_path / "new.nc", encoding)
-    nofill = "compression" not in str(encoding)  # a chunked file is to_netcdf's own write
-    reference = _reference(ds, tmp_path / "ref.nc", nofill, **encoding)
-    assert (tmp_path / "new.nc").read_bytes() == reference
+    assert (tmp_path / "new.nc").read_bytes() == _reference(ds, tmp_path / "ref.nc", **encoding)
 
 
 def test_a_run_with_scenarios_and_write_netcdf(tmp_path):

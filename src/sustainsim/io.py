@@ -283,8 +283,7 @@ def write_netcdf(
     """Write ``ds`` to NetCDF-4 (h5netcdf) atomically, a slab of draws at a time.
 
     The file is what ``ds.to_netcdf(engine="h5netcdf")`` writes
-    (:func:`sustainsim.netcdf.write_dataset`: without its whole-variable temporaries, in
-    NetCDF's NOFILL mode).
+    (:func:`sustainsim.netcdf.write_dataset`: without its whole-variable temporaries).
 
     ``compress`` applies zlib (gzip level 1, shuffled): about half the size, several times
     slower to write. ``float32`` stores every float64 data variable in single precision

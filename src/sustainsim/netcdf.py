@@ -7,16 +7,7 @@ C-ordered temporary of the variable's size (80 MB for one variable of 1e6 draws 
 copy where touching fresh pages is dear (a virtual machine hands them back to its host).
 :func:`write_dataset` gives xarray's encoder a writer that hands each such variable to
 HDF5 in slabs of :data:`SLAB_BYTES` along its first dim, whose temporaries stay on the
-heap.
-
-The variables are created in NetCDF's NOFILL mode (``nc_set_fill(NC_NOFILL)``; HDF5 fill
-time "never"), as netCDF-C offers for data written whole: HDF5 otherwise writes the fill
-value over a contiguous variable's storage when a write first covers only part of it, a
-slab, before the slabs write the data over it (0.05-0.06 s of 0.3 s for ref10's 544 MB).
-Every value is written, so the data, attributes and ``_FillValue`` read back the same; the
-file is byte for byte what ``Dataset.to_netcdf(engine="h5netcdf")`` writes when h5py
-creates the same variables with ``fill_time="never"``.
-
+heap. The file is byte for byte what ``Dataset.to_netcdf(engine="h5netcdf")`` writes.
 A file stored in HDF5 chunks (compressed, or with an unlimited dim) or a Dataset of dask
 arrays is left to ``to_netcdf`` itself: slabs across HDF5 chunks would rewrite them, and
 dask arrays are stored a block at a time already.
@@ -94,23 +85,6 @@ def _whole(ds: xr.Dataset, encoding: Mapping[Hashable, Mapping[str, Any]]) -> bo
     return False
 
 
-def _nofill(root: Any) -> None:
-    """Make ``root`` (an h5netcdf File) create fixed-size numeric variables with no fill.
-
-    Wraps the file's ``create_variable``, which xarray's store calls with the variable's
-    ``dtype`` (strings, stored variable-length, keep HDF5's fill: it needs one).
-    """
-    create = root.create_variable
-
-    def create_variable(name: str, *args: Any, **kwargs: Any) -> Any:
-        dtype = kwargs.get("dtype")
-        if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
-            kwargs.setdefault("fill_time", "never")
-        return create(name, *args, **kwargs)
-
-    root.create_variable = create_variable
-
-
 def write_dataset(
     ds: xr.Dataset, path: str | Path, encoding: Mapping[Hashable, Mapping[str, Any]]
 ) -> None:
@@ -127,7 +101,6 @@ def write_dataset(
     _check_attrs(ds)
     store = H5NetCDFStore.open(str(path), mode="w", lock=threading.Lock())
     try:
-        _nofill(store.ds)
         ds.dump_to_store(store, writer=_Slabs(), encoding=dict(encoding))
     finally:
         store.close()
