@@ -75,12 +75,9 @@ def count_true(flags: xr.DataArray, dim: str = "draw") -> xr.DataArray:
     >>> count_true(f).values.tolist()
     [2, 1]
     """
-    data = flags.data
-    if (
-        not isinstance(data, np.ndarray)
-        or data.dtype != bool
-        or flags.sizes[dim] < max(_COUNT_CELLS_FROM, 1)
-    ):
+    data, n = flags.data, flags.sizes[dim]
+    # no draws: sum's zeros (the cells below are labelled by draw 0)
+    if not isinstance(data, np.ndarray) or data.dtype != bool or n == 0 or n < _COUNT_CELLS_FROM:
         return flags.sum(dim)
     moved = np.moveaxis(data, flags.get_axis_num(dim), -1)
     counts = np.empty(moved.shape[:-1], dtype=np.int64)
