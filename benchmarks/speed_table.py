@@ -29,8 +29,8 @@ def _best(data: dict) -> dict[str, dict]:
     return {b["name"]: b for b in data["benchmarks"]}
 
 
-def _s(b: dict[str, dict], name: str) -> float:
-    return float(b[name]["stats"]["min"])
+def _s(b: dict[str, dict], name: str, stat: str = "min") -> float:
+    return float(b[name]["stats"][stat])
 
 
 def _ref10(b):
@@ -57,17 +57,13 @@ def _s600(b):
     return f"{_s(b, 'test_600_schools_10_years'):.1f} s"
 
 
-def _median(b: dict[str, dict], name: str) -> float:
-    return float(b[name]["stats"]["median"])
-
-
 def _cli(b):
     alone = _s(b, "test_cli_simulate_alone")
     proc, inproc = _s(b, "test_cli_process"), _s(b, "test_cli_in_process")
     # the medians too: a round whose new results.nc lands on memory the host took back
     # costs up to 1 s more (benchmarks/page_cache.py), so best and median differ most here
     sides = (("new process", "test_cli_process"), ("in process", "test_cli_in_process"))
-    medians = ", ".join(f"{what} {_median(b, name):.1f} s" for what, name in sides)
+    medians = ", ".join(f"{what} {_s(b, name, 'median'):.1f} s" for what, name in sides)
     return (
         f"{proc / alone:.1f}x as a new process ({proc:.1f} s, imports counted), "
         f"{inproc / alone:.1f}x in process ({inproc:.1f} s); simulate {alone:.2f} s; "
