@@ -333,8 +333,7 @@ def write_text(text: str, path: str | Path) -> Path:
 
 def open_results(path: str | Path) -> xr.Dataset:
     """Load a results file written by sustainsim fully into memory."""
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+    return netcdf.load_dataset(path)
 
 
 # --- the lock ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sustainsim._version import __version__
 from sustainsim.model.compensation import COMPONENTS
 from sustainsim.model.response import LEVERS
 
-__all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame"]
+__all__ = ["VARIABLE_ATTRS", "build_dataset", "input_names", "inputs_frame", "variable_dims"]
 
 # variables with a ``lever`` dimension (year, school, lever)
 _LEVER_VARIABLES = ("cut",)
@@ -109,6 +109,29 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
 }
 
 
+def variable_dims(name: str, ndim: int) -> tuple[str, ...]:
+    """The dims of the engine output ``name`` of ``ndim`` dims in the results Dataset.
+
+    The engine's arrays have the draw axis last; the Dataset shows it first.
+
+    Examples
+    --------
+    >>> variable_dims("fund_balance", 3), variable_dims("district_fund_balance", 2)
+    (('draw', 'year', 'school'), ('draw', 'year'))
+    """
+    if name.startswith(("district_", "central_")) or name == "deflator":
+        return ("draw", "year")
+    if ndim == 3:
+        return ("draw", "year", "school")
+    if name in _LEVER_VARIABLES:
+        return ("draw", "year", "school", "lever")
+    if name in _SCHOOL_VARIABLES:
+        return ("draw", "school")
+    if name == "compensation":
+        return ("draw", "year", "school", "component")
+    return ("draw", "year", "school", "revenue_line" if name == "revenue_lines" else "cost_line")
+
+
 def build_dataset(
     arrays: Mapping[str, np.ndarray],
     scalars: Mapping[str, np.ndarray],
@@ -131,19 +154,7 @@ def build_dataset(
     coords = {"draw": np.arange(n), "year": np.asarray(years, dtype=np.int64), "school": schools}
     data_vars = {}
     for name, arr in arrays.items():
-        if name.startswith(("district_", "central_")) or name == "deflator":
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year"))
-        elif arr.ndim == 3:
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school"))
-        elif name in _LEVER_VARIABLES:
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "lever"))
-        elif name in _SCHOOL_VARIABLES:
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "school"))
-        elif name == "compensation":
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", "component"))
-        else:
-            line_dim = "revenue_line" if name == "revenue_lines" else "cost_line"
-            da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=("draw", "year", "school", line_dim))
+        da = xr.DataArray(np.moveaxis(arr, -1, 0), dims=variable_dims(name, arr.ndim))
         da.attrs.update(VARIABLE_ATTRS.get(name, {}))
         data_vars[name] = da
     for name, arr in scalars.items():

@@ -264,17 +264,28 @@ def test_calibrate_out_force_replaces(folder, capsys):
     assert "drift" in target.read_text() and "written before" not in target.read_text()
 
 
-def test_a_permission_error_is_exit_2_without_traceback(folder, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("where", "flags"),
+    [
+        ("write_netcdf", ["--float32"]),  # written after the run
+        ("create", []),  # created before the run, mapped (sustainsim.mapped)
+        ("write", []),  # the mapped file's coordinates and inputs after the run
+    ],
+)
+def test_a_permission_error_is_exit_2_without_traceback(folder, monkeypatch, capsys, where, flags):
     from sustainsim import io
+    from sustainsim.mapped import MappedResults
 
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied", str(folder / "out" / "results.nc"))
 
-    monkeypatch.setattr(io, "write_netcdf", refuse)
-    code = main(["run", str(folder / "good.toml"), "--draws", "50", "--out", str(folder / "out")])
+    monkeypatch.setattr(io if where == "write_netcdf" else MappedResults, where, refuse)
+    out = folder / "out"
+    code = main(["run", str(folder / "good.toml"), "--draws", "50", "--out", str(out), *flags])
     err = capsys.readouterr().err
     assert code == 2 and "Permission denied" in err and "results.nc" in err
     assert "Traceback" not in err
+    assert not out.exists() and not list(folder.glob(".out*"))  # nothing written
 
 
 def test_a_read_only_place_is_refused_up_front(folder, capsys):

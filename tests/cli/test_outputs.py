@@ -123,10 +123,11 @@ def test_the_summary_does_not_wait_for_results_nc(tmp_path, monkeypatch, capsys)
 
     from sustainsim import io
     from sustainsim.cli import run as cli_run
+    from sustainsim.mapped import MappedResults
 
     printed = threading.Event()
     seen = {}
-    real_emit, real_write = cli_run.emit, io.write_netcdf
+    real_emit, real_write, real_mapped = cli_run.emit, io.write_netcdf, MappedResults.write
 
     def emit(text):
         real_emit(text)
@@ -136,10 +137,18 @@ def test_the_summary_does_not_wait_for_results_nc(tmp_path, monkeypatch, capsys)
         seen["printed"] = printed.wait(timeout=30)
         return real_write(ds, path, **kw)
 
+    def mapped(self, ds):  # the mapped file's coordinates and inputs, held the same way
+        seen["mapped printed"] = printed.wait(timeout=30)
+        return real_mapped(self, ds)
+
     monkeypatch.setattr(cli_run, "emit", emit)
     monkeypatch.setattr(io, "write_netcdf", write)
+    monkeypatch.setattr(MappedResults, "write", mapped)
     assert _run(tmp_path, REF10, "--no-report")[0] == 0
-    assert seen == {"printed": True}
+    assert seen == {"mapped printed": True}
+    printed.clear()
+    assert _run(tmp_path, REF10, "--no-report", "--float32")[0] == 0
+    assert seen == {"mapped printed": True, "printed": True}
     assert "P(solvent through year)" in capsys.readouterr().out
 
 

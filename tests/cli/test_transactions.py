@@ -170,11 +170,16 @@ def test_the_lock_refuses_a_concurrent_run(tmp_path, capsys):
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_ctrl_c_swallowed_during_the_netcdf_write_still_stops_the_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("writer", "flags"), [("append_dataset", []), ("write_dataset", ["--float32"])]
+)
+def test_ctrl_c_swallowed_during_the_netcdf_write_still_stops_the_run(
+    tmp_path, monkeypatch, writer, flags
+):
     out = tmp_path / "out"
-    assert main([*RUN, "--seed", "1", "--out", str(out)]) == 0
+    assert main([*RUN, "--seed", "1", "--out", str(out), *flags]) == 0
     before = snapshot(out)
-    original = netcdf.write_dataset
+    original = getattr(netcdf, writer)
 
     def write_dataset(*args, **kwargs):
         # as h5py does: the signal handler runs inside a weakref callback, whose
@@ -187,8 +192,8 @@ def test_ctrl_c_swallowed_during_the_netcdf_write_still_stops_the_run(tmp_path, 
         del obj
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(netcdf, "write_dataset", write_dataset)
-    assert main([*RUN, "--seed", "2", "--out", str(out)]) == 130
+    monkeypatch.setattr(netcdf, writer, write_dataset)
+    assert main([*RUN, "--seed", "2", "--out", str(out), *flags]) == 130
     assert snapshot(out) == before
     assert not leftovers(tmp_path)
 
@@ -332,14 +337,19 @@ def test_overlapped_writes_give_the_files_of_sequential_ones(tmp_path):
     """``run`` writes results.nc and the tables beside the summary; the same files."""
     import pandas as pd
 
+    from sustainsim.mapped import MappedResults
+    from sustainsim.run.chunk import output_shapes
     from sustainsim.tables import write_tables
 
     out = tmp_path / "out"
     assert main([*RUN, "--seed", "5", "--out", str(out), "--no-report"]) == 0
     spec = sustainsim.load_config(REF10)
-    ds = sustainsim.simulate(spec, draws=200, seed=5, progress=False)
     ref = tmp_path / "sequential"
-    io.write_netcdf(ds, ref / "results.nc")
+    ref.mkdir()
+    mapped = MappedResults.create(ref / "results.nc", output_shapes(spec, 200, False))
+    assert mapped is not None
+    ds = sustainsim.simulate(spec, draws=200, seed=5, progress=False, out=mapped.arrays)
+    mapped.write(ds)
     write_tables(ds, sustainsim.central_case(spec), ref)
     summ = sustainsim.summary(ds)
     for name in ("results.nc", "p_solvent.csv"):
@@ -356,7 +366,10 @@ def test_overlapped_writes_give_the_files_of_sequential_ones(tmp_path):
     assert not leftovers(tmp_path)
 
 
-def test_a_failed_background_write_fails_the_run_and_keeps_the_old(tmp_path, monkeypatch):
+@pytest.mark.parametrize("flags", [[], ["--float32"]])  # mapped (sustainsim.mapped), written
+def test_a_failed_background_write_fails_the_run_and_keeps_the_old(tmp_path, monkeypatch, flags):
+    from sustainsim.mapped import MappedResults
+
     out = tmp_path / "out"
     assert main([*RUN, "--seed", "1", "--out", str(out), "--no-report"]) == 0
     before = snapshot(out)
@@ -365,6 +378,7 @@ def test_a_failed_background_write_fails_the_run_and_keeps_the_old(tmp_path, mon
         raise OSError(28, "No space left on device", "results.nc")
 
     monkeypatch.setattr(io, "write_netcdf", full)
-    assert main([*RUN, "--seed", "2", "--out", str(out), "--no-report"]) == 1
+    monkeypatch.setattr(MappedResults, "write", full)
+    assert main([*RUN, "--seed", "2", "--out", str(out), "--no-report", *flags]) == 1
     assert snapshot(out) == before
     assert not leftovers(tmp_path)

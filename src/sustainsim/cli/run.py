@@ -25,11 +25,13 @@ from sustainsim.cli.options import (
 )
 from sustainsim.cli.progress import Phases, emit
 from sustainsim.config import Spec, load_config
+from sustainsim.mapped import MappedResults
 from sustainsim.metrics.solvency import DISTRICT
 from sustainsim.metrics.views import real_dollars
 from sustainsim.run import central_case
 from sustainsim.run.accumulate import summary_dict
-from sustainsim.run.core import simulate
+from sustainsim.run.chunk import output_shapes
+from sustainsim.run.core import check_memory, simulate
 from sustainsim.run.plan import RunPlan, plan_run
 from sustainsim.run.scenarios import simulate_scenarios
 from sustainsim.tables import write_tables
@@ -271,15 +273,32 @@ def _plan(args: argparse.Namespace, spec: Spec) -> RunPlan:
     return plan_run(spec, lines=args.lines, **options)
 
 
-def _simulate(args: argparse.Namespace, plan: RunPlan):
-    """The Dataset (full or summary) and, for a precision target, how it converged."""
+def _mapped(args: argparse.Namespace, plan: RunPlan, path: Path) -> MappedResults | None:
+    """``results.nc`` created at ``path`` for the run to simulate into, where it can be.
+
+    A full run of one model written in double precision, uncompressed
+    (:mod:`sustainsim.mapped`); None for the others, which write it after the run.
+    """
+    if plan.mode != "full" or _targeted(args) or plan.spec.scenario_names:
+        return None
+    if args.float32 or args.compress:
+        return None
+    check_memory(plan)  # a run refused for its memory reserves no disk for its file first
+    return MappedResults.create(path, output_shapes(plan.spec, plan.draws, plan.lines))
+
+
+def _simulate(args: argparse.Namespace, plan: RunPlan, mapped: MappedResults | None = None):
+    """The Dataset (full or summary) and, for a precision target, how it converged.
+
+    A run with a ``mapped`` results.nc writes its paths into it.
+    """
     if _targeted(args):
         from sustainsim.run.convergence import simulate_until
 
         return simulate_until(plan, target_se=args.target_se, target_rel=args.target_rel)
     if plan.spec.scenario_names:  # the config as written first, as scenario 'base'
         return simulate_scenarios(plan, scenarios_with_base(plan.spec)), None
-    return simulate(plan), None
+    return simulate(plan, out=None if mapped is None else mapped.arrays), None
 
 
 def out_folder(args: argparse.Namespace, suffix: str = "") -> tuple[Path, dict]:
@@ -348,12 +367,18 @@ def _differences(args: argparse.Namespace, ds, summ: dict) -> str:
 
 
 def _write_results(
-    args: argparse.Namespace, ds, path: Path, phases: Phases, submit: io.Submit
+    args: argparse.Namespace,
+    ds,
+    path: Path,
+    phases: Phases,
+    submit: io.Submit,
+    mapped: MappedResults | None = None,
 ) -> tuple[str, Future]:
     """Start writing ``results.nc`` on a thread, warning first if it will be large.
 
     Returns its size as the phase line shows it (estimated from dims x dtype) and the
-    write's future, whose result is the seconds it took.
+    write's future, whose result is the seconds it took. A ``mapped`` file holds the
+    paths already: the rest is written into it.
     """
     size = io.netcdf_nbytes(ds, float32=args.float32)
     what = f"about {nbytes(size)}" + (" before compression" if args.compress else "")
@@ -366,7 +391,10 @@ def _write_results(
     t0 = time.perf_counter()
 
     def write() -> float:
-        io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
+        if mapped is not None:
+            mapped.write(ds)
+        else:
+            io.write_netcdf(ds, path, compress=args.compress, float32=args.float32)
         return time.perf_counter() - t0
 
     return what, submit(write)
@@ -410,8 +438,9 @@ def _run_and_write(
     ``summary.json`` and the figures are written. Each file is the same as written one
     after the other; the folder is committed when all are done.
     """
+    mapped = _mapped(args, plan, stage / "results.nc")
     t0 = time.perf_counter()
-    ds, info = _simulate(args, plan)
+    ds, info = _simulate(args, plan, mapped)
     t_sim = time.perf_counter() - t0
     if plan.mode == "summary":
         _write_summary(args, ds, stage, t_sim, phases)
@@ -425,7 +454,7 @@ def _run_and_write(
         central = real_dollars(central)
     figures: list[Path] = []
     with io.background_writes() as submit:
-        what, results = _write_results(args, ds, stage / "results.nc", phases, submit)
+        what, results = _write_results(args, ds, stage / "results.nc", phases, submit, mapped)
         tables = submit(write_tables, view, central, stage)
         summ, summs = _run_summary(args, ds, view, t_sim, info)
         _show(args, summ, info, _differences(args, view, summ))

@@ -14,7 +14,7 @@ workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Literal, Protocol, Unpack
 
@@ -38,6 +38,7 @@ from sustainsim.run.chunk import (
     chunk_bounds,
     even_bounds,
     output_bytes,
+    output_shapes,
     run_chunk,
     thread_buffers,
 )
@@ -260,11 +261,13 @@ def gather(
     start: int = 0,
     stop: int | None = None,
     executor: Executor | None = None,
+    out: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, dict[str, str]]]:
     """Run draws ``[start, stop)`` (default all) chunk by chunk and gather the results.
 
     Returns the engine arrays (draw axis last), the sampled scalar inputs and their attrs,
-    as :func:`~sustainsim.run.chunk.assemble` takes them.
+    as :func:`~sustainsim.run.chunk.assemble` takes them. The engine arrays are ``out``'s
+    where given (:func:`check_out`), else new.
     """
     stop = plan.draws if stop is None else stop
     bounds = chunk_bounds(stop, plan.chunk_size, start)
@@ -274,7 +277,7 @@ def gather(
     units = [[b] for b in bounds]
     n = stop - start
     check_memory(plan, stop)  # an extended run keeps every draw up to stop
-    arrays = allocate_outputs(plan.spec, n, plan.lines)
+    arrays = allocate_outputs(plan.spec, n, plan.lines) if out is None else check_out(plan, n, out)
     scalars: dict[str, np.ndarray] = {}
     scalar_attrs: dict[str, dict[str, str]] = {}
 
@@ -293,6 +296,30 @@ def gather(
     task = partial(_chunk_into, arrays, start) if ex.in_place else chunk_task
     ex.map(plan, units, task, consume, bar)
     return arrays, scalars, scalar_attrs
+
+
+def check_out(plan: RunPlan, n: int, out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``out`` as the result buffers of ``n`` draws of ``plan``, else ValueError saying why.
+
+    Every buffer :func:`~sustainsim.run.chunk.output_shapes` names, in its shape, float64,
+    writable, zero-filled (the engine adds into some of them; e.g. a new mapped file's
+    pages, :class:`sustainsim.mapped.MappedResults`).
+    """
+    shapes = output_shapes(plan.spec, n, plan.lines)
+    problems = sorted(set(shapes) ^ set(out))
+    if problems:
+        raise ValueError(
+            f"out= must hold the buffers {sorted(shapes)}; missing or unknown: {problems}"
+        )
+    for k, shape in shapes.items():
+        v = out[k]
+        if v.shape != shape or v.dtype != np.float64 or not v.flags.writeable:
+            raise ValueError(
+                f"out[{k!r}]: a {v.dtype} array of shape {v.shape}"
+                f"{'' if v.flags.writeable else ', read-only'}; needs a writable float64 "
+                f"array of shape {shape}"
+            )
+    return dict(out)
 
 
 def reduce(
@@ -395,26 +422,22 @@ def summarize(plan: RunPlan, acc: SummaryAccumulator) -> xr.Dataset:
     )
 
 
-def _full(plan: RunPlan, bar: tqdm) -> xr.Dataset:
-    arrays, scalars, attrs = gather(plan, bar)
+def _full(plan: RunPlan, bar: tqdm, out: Mapping[str, np.ndarray] | None) -> xr.Dataset:
+    arrays, scalars, attrs = gather(plan, bar, out=out)
     return assemble(plan.spec, arrays, scalars, attrs, seed=plan.seed, sampler=plan.source_name)
 
 
-def _summary(plan: RunPlan, bar: tqdm) -> xr.Dataset:
-    return summarize(plan, reduce(plan, bar))
-
-
-_MODES: dict[str, Callable[[RunPlan, tqdm], xr.Dataset]] = {"full": _full, "summary": _summary}
-
-
-def execute(plan: RunPlan) -> xr.Dataset:
+def execute(plan: RunPlan, out: Mapping[str, np.ndarray] | None = None) -> xr.Dataset:
     """Run a plan: the results Dataset (``mode="full"``) or the summary Dataset.
 
     Refused before anything runs when it would pass the memory budget (:func:`check_memory`).
+    ``out``: the full run's result buffers (:func:`check_out`).
     """
+    if out is not None and plan.mode != "full":
+        raise ValueError(f"out= takes a full run's buffers; this plan's mode is {plan.mode!r}")
     check_memory(plan)
     with progress_bar(plan, "simulate" if plan.mode == "full" else "summary") as bar:
-        return _MODES[plan.mode](plan, bar)
+        return _full(plan, bar, out) if plan.mode == "full" else summarize(plan, reduce(plan, bar))
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -425,6 +448,7 @@ def simulate(
     *,
     draws: int | None = None,
     seed: int | None = None,
+    out: Mapping[str, np.ndarray] | None = None,
     **options: Unpack[PlanOptions],
 ) -> xr.Dataset:
     """Simulate revenue, cost and fund-balance paths for every draw.
@@ -443,6 +467,11 @@ def simulate(
         ``progress``, ``source`` or ``sampler``, ``mode="summary"`` (bounded memory),
         ``scheduler`` and ``workers`` (dask), and the summary's ``bins``, ``quantiles``,
         ``confidence``, ``margin``.
+    out : dict of numpy.ndarray, optional
+        The buffers a full run writes its paths into instead of new arrays: one for each
+        name of :func:`~sustainsim.run.chunk.output_shapes`, in its shape (draw axis
+        last), float64, zero-filled; the Dataset's variables are views of them. E.g. a
+        ``results.nc`` mapped into memory (:class:`sustainsim.mapped.MappedResults`).
 
     Returns
     -------
@@ -462,7 +491,7 @@ def simulate(
     >>> float(sustainsim.p_solvent(ds).probability.isel(year=-1, school=0))
     0.019
     """
-    return execute(plan_run(spec, draws=draws, seed=seed, **options))
+    return execute(plan_run(spec, draws=draws, seed=seed, **options), out)
 
 
 def central_case(spec: Spec, *, kind: Literal["median"] = "median") -> xr.Dataset:
