@@ -145,3 +145,25 @@ def test_open_results_reads_other_storage_through_xarray(make_spec, tmp_path):
     assert (
         netcdf.row_offsets(tmp_path / "rows_compressed.nc", {"fund_balance": (4, 1, 2_000)}) is None
     )
+
+
+def test_a_file_system_that_cannot_reserve_falls_back_a_full_disk_fails(
+    make_spec, tmp_path, monkeypatch
+):
+    import errno
+    import os
+
+    shapes = output_shapes(make_spec("small"), 1_000, False)
+
+    def refuse(code):
+        def fallocate(fd, offset, length):
+            raise OSError(code, os.strerror(code))
+
+        return fallocate
+
+    monkeypatch.setattr(os, "posix_fallocate", refuse(errno.EOPNOTSUPP))
+    assert MappedResults.create(tmp_path / "a.nc", shapes) is None
+    monkeypatch.setattr(os, "posix_fallocate", refuse(errno.ENOSPC))
+    with pytest.raises(OSError, match="No space left"):
+        MappedResults.create(tmp_path / "b.nc", shapes)
+    assert not list(tmp_path.iterdir())

@@ -17,15 +17,19 @@ written, with the same values, attributes and encodings; only its storage differ
 (chunks of ``(draws, 1, 1)`` instead of one contiguous block per variable), which
 readers do not see. Reading one year of a variable reads only that year's chunks.
 
-Mapped files need POSIX ``mmap`` and rows of draws under 4 GiB (HDF5's chunk limit,
-about 5e8 draws); :meth:`MappedResults.create` returns None where it cannot map, and the
-caller writes the usual way.
+Mapped files need Linux (``posix_fallocate`` reserves the file's blocks first, so a full
+disk is an ``OSError`` before the run, not a SIGBUS during it; ``MADV_POPULATE_WRITE``
+faults the pages in at once) and rows of draws under 4 GiB (HDF5's chunk limit, about 5e8
+draws); :meth:`MappedResults.create` returns None where it cannot map, and the caller
+writes the usual way.
 """
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
+import sys
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -46,6 +50,8 @@ _MAX_CHUNK_BYTES = 2**32 - 1
 #: every object starts on an 8-byte boundary: the mapped float64 arrays are aligned
 _ALIGNMENT = {"alignment_threshold": 1, "alignment_interval": 8}
 _DTYPE = np.dtype("<f8")
+#: what a file system that cannot reserve a file's blocks or map it answers
+_CANNOT = {errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS, errno.ENODEV, errno.EACCES}
 
 
 def _fill_value(name: str, dims: tuple[str, ...]) -> object:
@@ -96,8 +102,12 @@ def _map(path: Path, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndar
     hi = max(ends.values())
     fd = os.open(path, os.O_RDWR)
     try:
-        os.posix_fallocate(fd, lo, hi - lo)
+        os.posix_fallocate(fd, lo, hi - lo)  # ENOSPC raised: no space for this run's file
         region = mmap.mmap(fd, hi - lo, offset=lo)
+    except OSError as exc:
+        if exc.errno not in _CANNOT:
+            raise
+        return None  # a file system that cannot reserve or map: written the usual way
     finally:
         os.close(fd)
     try:
@@ -150,12 +160,12 @@ class MappedResults:
         ``shapes`` maps engine outputs to their buffer shapes, draw axis last
         (:func:`sustainsim.run.chunk.output_shapes`). The file's space is reserved first,
         so a full disk fails here with ``OSError``, not while the run writes. Returns
-        None, leaving nothing behind, where the variables cannot be mapped: not POSIX,
+        None, leaving nothing behind, where the variables cannot be mapped: not Linux,
         an empty variable, a row of draws of 4 GiB or more, chunks HDF5 did not lay out
-        one after the other.
+        one after the other, a file system that cannot reserve blocks or map files.
         """
         path = Path(path)
-        if os.name != "posix" or not shapes:
+        if not sys.platform.startswith("linux") or not shapes:
             return None
         if any(
             0 in shape or _DTYPE.itemsize * shape[-1] > _MAX_CHUNK_BYTES

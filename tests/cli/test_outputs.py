@@ -152,6 +152,23 @@ def test_the_summary_does_not_wait_for_results_nc(tmp_path, monkeypatch, capsys)
     assert "P(solvent through year)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("flags", "rows"),
+    [([], True), (["--workers", "2"], True), (["--float32"], False), (["--compress"], False)],
+)
+def test_results_nc_is_simulated_into_unless_converted(tmp_path, flags, rows):
+    """The default run's results.nc is the mapped one (rows of draws); the same Dataset."""
+    code, out = _run(tmp_path, REF10, "--no-report", "-q", *flags)
+    assert code == 0
+    back = xr.open_dataset(out / "results.nc", engine="h5netcdf").load()
+    assert (back["fund_balance"].encoding.get("chunksizes") == (400, 1, 1)) is rows
+    ref = sustainsim.simulate(sustainsim.load_config(REF10), draws=400, seed=3, progress=False)
+    if "--float32" in flags:
+        ref = ref.astype({k: "float32" for k, v in ref.data_vars.items() if v.dtype == float})
+    xr.testing.assert_equal(back, ref)
+    xr.testing.assert_identical(sustainsim.open_results(out / "results.nc"), back)
+
+
 # ------------------------------------------------------------------ filters, width, numbers
 def test_years_and_entity_filter_the_printed_tables(tmp_path, capsys):
     code, _ = _run(tmp_path, LEAP, "--no-report", "--years", "2030-2031", "--entity", "pl_k8")
