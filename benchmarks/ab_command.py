@@ -8,6 +8,8 @@ without it), imports and exit counted; each side writes to its own output folder
     git worktree add /tmp/before 1cf70a7
     python benchmarks/ab_command.py --before /tmp/before/src --rounds 5 -- \\
         run configs/flagship.toml -q
+
+``--idle 2`` waits two seconds before each run, as a user's runs come.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def main() -> None:
     p.add_argument("--before", required=True, help="the src folder of the earlier commit")
     p.add_argument("--after", default=str(HERE.parent / "src"), help="default: this tree")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument(
+        "--idle",
+        type=float,
+        default=0.0,
+        help="seconds to wait before each run (memory left free goes back to a VM's host)",
+    )
     p.add_argument("argv", nargs=argparse.REMAINDER, help="-- then the command's arguments")
     args = p.parse_args()
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
@@ -56,6 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for name, src in sides.items():
+                time.sleep(args.idle)
                 seen[name].append(_once(src, argv, Path(tmp) / name))
     for name, times in seen.items():
         print(
