@@ -1,4 +1,4 @@
-"""Writing a Dataset to NetCDF-4 (h5netcdf) a slab of draws at a time: the same file, less memory.
+"""NetCDF-4 (h5netcdf) results files: written a slab of draws at a time, read a row at a time.
 
 A run's path variables are ``(draw, year, school)`` views of arrays laid out with draws
 fastest, and HDF5 writes C order. Given a whole variable, h5py first copies it into a
@@ -15,6 +15,11 @@ dask arrays are stored a block at a time already.
 It also passes xarray a lock of its own: ``to_netcdf`` asks dask's scheduler which lock
 a write needs, which imports distributed (0.16-0.26 s in a new process) even when no
 array is a dask array. (dask itself xarray imports wherever it is installed.)
+
+A file whose path variables a run wrote through a map (:mod:`sustainsim.mapped`) is
+completed by :func:`append_dataset`, which writes everything else with the same encoder.
+Its variables are stored in rows of draws; :func:`load_dataset` reads each such variable
+with one read, as the rows lie (:func:`row_offsets`), into a draw-last array.
 """
 
 from __future__ import annotations
@@ -209,7 +214,7 @@ def load_dataset(path: str | Path) -> xr.Dataset:
     What ``xr.open_dataset(path, engine="h5netcdf").load()`` gives; a variable stored in
     rows of draws (:func:`row_offsets`) is read as the rows lie in the file, one read per
     variable, into a draw-last array (as a run makes them) instead of through HDF5's
-    per-element scatter into a draw-first one: about 4 times faster.
+    per-element scatter into a draw-first one: 3-4 times faster.
     """
     with xr.open_dataset(path, engine="h5netcdf") as lazy:
         shapes = {
