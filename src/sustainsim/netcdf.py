@@ -46,10 +46,16 @@ class _Slabs:
     """The writer xarray's encoder hands each variable to: ``add(source, target)``.
 
     A C-ordered or small source is written whole, as xarray writes it; any other in
-    slabs along its first dim.
+    slabs along its first dim. The variables named in ``skip`` are not written: the file
+    holds their data already (:func:`append_dataset`).
     """
 
+    def __init__(self, skip: frozenset[str] = frozenset()) -> None:
+        self.skip = skip
+
     def add(self, source: Any, target: Any, region: Any = None) -> None:
+        if self.skip and getattr(target, "variable_name", None) in self.skip:
+            return
         if region is not None:  # pragma: no cover - xarray passes regions only to appends
             target[region] = source
             return
@@ -64,18 +70,6 @@ class _Slabs:
         step = max(1, SLAB_BYTES * source.shape[0] // source.nbytes)
         for start in range(0, source.shape[0], step):
             target[start : start + step] = source[start : start + step]
-
-
-class _Others(_Slabs):
-    """:class:`_Slabs` for every variable but those whose data the file holds already."""
-
-    def __init__(self, written: frozenset[str]) -> None:
-        self.written = written
-
-    def add(self, source: Any, target: Any, region: Any = None) -> None:
-        if getattr(target, "variable_name", None) in self.written:
-            return
-        super().add(source, target, region)
 
 
 def _check_attrs(ds: xr.Dataset) -> None:
@@ -110,15 +104,26 @@ def write_dataset(
     ``encoding`` is ``to_netcdf``'s (per-variable ``dtype``, ``compression``, ...). Not
     atomic: :func:`sustainsim.io.write_netcdf` writes through it into a temporary path.
     """
-    from xarray.backends import H5NetCDFStore
-
     if _whole(ds, encoding):
         ds.to_netcdf(path, engine="h5netcdf", encoding=dict(encoding))
         return
+    _dump(ds, path, "w", _Slabs(), encoding)
+
+
+def _dump(
+    ds: xr.Dataset,
+    path: str | Path,
+    mode: str,
+    writer: _Slabs,
+    encoding: Mapping[Hashable, Mapping[str, Any]],
+) -> None:
+    """Encode ``ds`` into the file at ``path`` (``mode`` ``"w"`` or ``"a"``) through ``writer``."""
+    from xarray.backends import H5NetCDFStore
+
     _check_attrs(ds)
-    store = H5NetCDFStore.open(str(path), mode="w", lock=threading.Lock())
+    store = H5NetCDFStore.open(str(path), mode=mode, lock=threading.Lock())
     try:
-        ds.dump_to_store(store, writer=_Slabs(), encoding=dict(encoding))
+        ds.dump_to_store(store, writer=writer, encoding=dict(encoding))
     finally:
         store.close()
 
@@ -136,14 +141,7 @@ def append_dataset(
     attributes, creates the dims' coordinates and every other variable, and writes
     the other variables' data, a slab at a time. The Dataset read back is ``ds``.
     """
-    from xarray.backends import H5NetCDFStore
-
-    _check_attrs(ds)
-    store = H5NetCDFStore.open(str(path), mode="a", lock=threading.Lock())
-    try:
-        ds.dump_to_store(store, writer=_Others(written), encoding=dict(encoding or {}))
-    finally:
-        store.close()
+    _dump(ds, path, "a", _Slabs(skip=written), encoding or {})
 
 
 def _chunks(dataset: object) -> list[tuple[tuple[int, ...], int, int]] | None:
