@@ -80,3 +80,19 @@ def test_first_year_summaries_match_brute_force(s):
             assert got["median_year"] is None
     p = p_no_deficit_spending(ds).probability.sel(school="a").values
     np.testing.assert_allclose(p, (s >= 0).cumprod(axis=1).mean(axis=0))
+
+
+def test_year_counts_by_offset_and_by_sort():
+    from sustainsim.metrics.deficit import _year_counts
+
+    years = np.array([2040.0, 2031.0, 2031.0, 2035.0])
+    counts, at = _year_counts(years)
+    assert counts.sum() == 4 and dict(zip(at[counts > 0], counts[counts > 0], strict=True)) == {
+        2031.0: 2,
+        2035.0: 1,
+        2040.0: 1,
+    }
+    # not whole years: counted by np.unique, the same pairs
+    odd = np.array([2030.5, 2030.5, 2031.0])
+    counts, at = _year_counts(odd)
+    assert counts.tolist() == [2, 1] and at.tolist() == [2030.5, 2031.0]

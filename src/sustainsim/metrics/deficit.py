@@ -110,6 +110,26 @@ def median_first_year(counts: np.ndarray, years: np.ndarray) -> tuple[int | None
     return int(years[k]), total
 
 
+def _year_counts(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number of draws in each year of ``seen`` (fiscal years) and those years, in order.
+
+    Whole years in a short span are counted by offset (years without a draw count 0);
+    other values fall back to a sort.
+
+    Examples
+    --------
+    >>> _year_counts(np.array([2031.0, 2029.0, 2031.0]))
+    (array([1, 0, 2]), array([2029., 2030., 2031.]))
+    """
+    low = seen.min()
+    offset = seen - low
+    if offset.max() < 10_000 and np.array_equal(offset, np.floor(offset)):
+        counts = np.bincount(offset.astype(np.intp))
+        return counts, low + np.arange(counts.size)
+    years, counts = np.unique(seen, return_counts=True)
+    return counts, years
+
+
 def first_year_summary(first: xr.DataArray) -> dict[str, dict[str, int | float | None]]:
     """``{entity: {"median_year", "share_of_draws"}}`` of a first-year DataArray (draw, school).
 
@@ -121,7 +141,6 @@ def first_year_summary(first: xr.DataArray) -> dict[str, dict[str, int | float |
     for school in first["school"].values:
         f = first.sel(school=school).values
         seen = f[~np.isnan(f)]
-        years, counts = np.unique(seen, return_counts=True)
-        med, total = median_first_year(counts, years) if seen.size else (None, 0)
+        med, total = median_first_year(*_year_counts(seen)) if seen.size else (None, 0)
         out[str(school)] = {"median_year": med, "share_of_draws": total / n}
     return out
