@@ -126,14 +126,13 @@ def _pairs(
     """The ``k``-th and ``k+1``-th smallest of ``row`` for each ``k``; None on a miss.
 
     ``kept`` holds every value inside some bracket, so the values inside bracket ``j``
-    are those of ``kept`` at ranks from ``#(kept < lo)`` on, in order: one selection of
-    ``kept`` finds every pair. A bracket of one value (a lump: a constant line) keeps
-    nothing (its ``hi`` is below its ``lo`` in the pass): its value is counted on
-    ``row``, once per value (``below`` and ``kept`` are None when every bracket is one).
+    are those of ``kept`` inside it: the pair is selected among them. A bracket of one
+    value (a lump: a constant line) keeps nothing (its ``hi`` is below its ``lo`` in the
+    pass): its value is counted on ``row``, once per value (``below`` and ``kept`` are
+    None when every bracket is one).
     """
     a, b = np.empty(len(ks)), np.empty(len(ks))
     lumps: dict[float, tuple[int, int]] = {}
-    kth: list[int] = []
     for j, k in enumerate(ks):
         v = float(lo[j])
         if v == hi[j]:  # the pair is the lump's value if it lies inside
@@ -146,17 +145,11 @@ def _pairs(
             continue
         assert below is not None and kept is not None  # a row with a bracket went through _pass
         r = k - int(below[j])
-        first = int(np.count_nonzero(kept < lo[j]))
-        if r < 0 or r + 1 >= int(np.count_nonzero(kept <= hi[j])) - first:
+        cand = np.compress((kept >= lo[j]) & (kept <= hi[j]), kept)
+        if r < 0 or r + 1 >= cand.size:
             return None
-        kth += [first + r, first + r + 1]
-    if kth:
-        assert kept is not None
-        kept.partition(sorted(set(kth)))
-        it = iter(kth)
-        for j in range(len(ks)):
-            if lo[j] != hi[j]:
-                a[j], b[j] = kept[next(it)], kept[next(it)]
+        cand.partition([r, r + 1])
+        a[j], b[j] = cand[r], cand[r + 1]
     return a, b
 
 
