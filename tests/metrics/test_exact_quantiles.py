@@ -116,3 +116,11 @@ def test_rows_of_a_draw_first_array_and_many_blocks(monkeypatch):
 def test_rows_reject_other_shapes():
     with pytest.raises(ValueError, match="2-D"):
         quantiles_rows(np.zeros(30_000), [0.5])
+
+
+def test_many_rows_keep_the_buffers_small():
+    # 300 rows go through the pass in groups: each thread's buffers stay within _CELLS
+    x = np.random.default_rng(13).normal(size=(300, 20_000))
+    assert np.array_equal(quantiles_rows(x, QS[0]), np.quantile(x, QS[0], axis=1).T)
+    for name in ("below", "inside", "counts"):
+        assert getattr(exact_quantiles._SCRATCH, name).size <= exact_quantiles._CELLS

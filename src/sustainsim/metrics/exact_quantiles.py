@@ -3,14 +3,14 @@
 :func:`quantiles_rows` returns, bit for bit, what ``np.nanquantile(row, q)`` (method
 ``"linear"``, the default of numpy and xarray) returns for each row of a 2-D array, but
 finds the order statistics it needs without partitioning whole rows: a strided sample
-brackets each one, one pass over all the rows (a block of each at a time) counts the
-values below each bracket and keeps those inside any, and one selection on that small
-remainder gives the exact order statistics (a value is below, inside or above a bracket
-whatever the ties). When a bracket misses (unlucky sample, heavy ties) the row falls
-back to numpy, so the result never depends on the sample. The interpolation between the
-two neighbouring order statistics repeats numpy's ``_lerp`` operation by operation, so
-the floats are identical. :func:`quantiles_1d` is one row, :func:`draw_quantiles` a
-DataArray's columns over ``draw``.
+brackets each one, one pass over the rows (a block of each at a time) counts the values
+below each bracket and keeps those inside any, and a selection among each bracket's
+values in that small remainder gives the exact order statistics (a value is below,
+inside or above a bracket whatever the ties). When a bracket misses (unlucky sample,
+heavy ties) the row falls back to numpy, so the result never depends on the sample. The
+interpolation between the two neighbouring order statistics repeats numpy's ``_lerp``
+operation by operation, so the floats are identical. :func:`quantiles_1d` is one row,
+:func:`draw_quantiles` a DataArray's columns over ``draw``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _pass(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray,
     """
     n_rows, n = rows.shape
     nb = lo.shape[1]
-    width = max(1024, _CELLS // n_rows // 64 * 64)
+    width = max(1024, _CELLS // (n_rows * nb) // 64 * 64)
     below_buf = _scratch("below", (n_rows, nb, width), np.bool_)
     inside_buf = _scratch("inside", (n_rows, nb, width), np.bool_)
     any_buf = _scratch("any", (n_rows, width), np.bool_)
@@ -203,11 +203,13 @@ def quantiles_rows(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray
     scan = np.flatnonzero(~lump.all(axis=1))  # rows of lumps only are counted, not scanned
     below: list[np.ndarray | None] = [None] * len(rows)
     kept: list[np.ndarray | None] = [None] * len(rows)
-    if scan.size:
-        sub = rows if scan.size == len(rows) else rows[scan]
-        hi_pass = np.where(lump, np.nextafter(lo, -np.inf), hi)[scan]
-        counted, values = _pass(sub, lo[scan], hi_pass)
-        for i, r in enumerate(scan.tolist()):
+    hi_pass = np.where(lump, np.nextafter(lo, -np.inf), hi)
+    group = max(1, _CELLS // (1024 * len(ks)))  # rows a pass: its buffers stay small
+    for start in range(0, scan.size, group):
+        part = scan[start : start + group]
+        sub = rows if part.size == len(rows) else rows[part]
+        counted, values = _pass(sub, lo[part], hi_pass[part])
+        for i, r in enumerate(part.tolist()):
             below[r], kept[r] = counted[i], values[i]
     for s, (row, t) in enumerate(zip(rows, take.tolist(), strict=True)):
         pairs = _pairs(row, ks, lo[s], hi[s], below[s], kept[s])
