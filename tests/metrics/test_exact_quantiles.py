@@ -118,6 +118,12 @@ def test_rows_reject_other_shapes():
         quantiles_rows(np.zeros(30_000), [0.5])
 
 
+def test_no_quantiles_asked():
+    x = np.random.default_rng(14).normal(size=(2, 30_000))
+    assert quantiles_rows(x, []).shape == (2, 0)
+    assert quantiles_1d(x[0], []).shape == np.nanquantile(x[0], []).shape == (0,)
+
+
 def test_many_rows_keep_the_buffers_small():
     # 300 rows go through the pass in groups: each thread's buffers stay within _CELLS
     x = np.random.default_rng(13).normal(size=(300, 20_000))

@@ -183,7 +183,8 @@ def quantiles_rows(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray
     out = np.empty((x.shape[0], qs.size))
     virtual = (n - 1) * qs
     fast = (
-        x.dtype == np.float64
+        qs.size > 0
+        and x.dtype == np.float64
         and n >= _MIN_SIZE
         and bool(((qs > 0) & (qs < 1)).all())
         and not (virtual >= n - 1).any()
