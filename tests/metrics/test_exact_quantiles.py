@@ -130,3 +130,10 @@ def test_many_rows_keep_the_buffers_small():
     assert np.array_equal(quantiles_rows(x, QS[0]), np.quantile(x, QS[0], axis=1).T)
     for name in ("below", "inside", "counts"):
         assert getattr(exact_quantiles._SCRATCH, name).size <= exact_quantiles._CELLS
+
+
+def test_rows_that_follow_each_other_are_passed_as_views():
+    x = np.zeros((6, 10))
+    assert np.shares_memory(exact_quantiles._rows(x, np.arange(1, 5)), x)
+    picked = exact_quantiles._rows(x, np.array([0, 2, 5]))
+    assert not np.shares_memory(picked, x) and picked.shape == (3, 10)

@@ -60,17 +60,26 @@ def _sample_ranks(n: int, m: int, ks: list[int], qs: np.ndarray) -> tuple[list[i
     return lo, hi
 
 
-def _brackets(rows: np.ndarray, ks: list[int], qs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's brackets ``lo, hi`` (rows x ks), order statistics of a strided sample."""
-    n = rows.shape[1]
+def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` (increasing) of ``x``: a view where they follow each other, else a copy."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+        return x[idx[0] : idx[-1] + 1]
+    return x[idx]
+
+
+def _brackets(
+    x: np.ndarray, idx: np.ndarray, ks: list[int], qs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``idx``' brackets ``lo, hi`` (rows x ks), order statistics of a strided sample."""
+    n = x.shape[1]
     step = max(-(-n // _SAMPLE), 16)
     m = len(range(0, n, step))
     rlo, rhi = _sample_ranks(n, m, ks, qs)
     kth = sorted(set(rlo + rhi))
-    lo, hi = np.empty((len(rows), len(ks))), np.empty((len(rows), len(ks)))
+    lo, hi = np.empty((idx.size, len(ks))), np.empty((idx.size, len(ks)))
     sample = _scratch("sample", (m,), np.float64)
-    for s, row in enumerate(rows):
-        np.copyto(sample, row[::step])
+    for s, i in enumerate(idx.tolist()):
+        np.copyto(sample, x[i, ::step])
         sample.partition(kth)
         lo[s], hi[s] = sample[rlo], sample[rhi]
     return lo, hi
@@ -195,26 +204,24 @@ def quantiles_rows(x: np.ndarray, q: Sequence[float] | np.ndarray) -> np.ndarray
         out[i] = np.nanquantile(x[i], qs)
     if not any(ok):
         return out
-    take = np.flatnonzero(ok)
-    rows = x if len(take) == len(x) else x[take]
+    take = np.flatnonzero(ok)  # the rows selected here, indexed in x (no copy of them)
     prev = np.floor(virtual).astype(np.intp)
     ks = prev.tolist()
-    lo, hi = _brackets(rows, ks, qs)
+    lo, hi = _brackets(x, take, ks, qs)
     lump = lo == hi  # a lump's bracket keeps nothing: its hi just below its lo
     scan = np.flatnonzero(~lump.all(axis=1))  # rows of lumps only are counted, not scanned
-    below: list[np.ndarray | None] = [None] * len(rows)
-    kept: list[np.ndarray | None] = [None] * len(rows)
+    below: list[np.ndarray | None] = [None] * take.size
+    kept: list[np.ndarray | None] = [None] * take.size
     hi_pass = np.where(lump, np.nextafter(lo, -np.inf), hi)
     group = max(1, _CELLS // (1024 * len(ks)))  # rows a pass: its buffers stay small
     for start in range(0, scan.size, group):
         part = scan[start : start + group]
-        sub = rows if part.size == len(rows) else rows[part]
-        counted, values = _pass(sub, lo[part], hi_pass[part])
+        counted, values = _pass(_rows(x, take[part]), lo[part], hi_pass[part])
         for i, r in enumerate(part.tolist()):
             below[r], kept[r] = counted[i], values[i]
-    for s, (row, t) in enumerate(zip(rows, take.tolist(), strict=True)):
-        pairs = _pairs(row, ks, lo[s], hi[s], below[s], kept[s])
-        out[t] = np.nanquantile(row, qs) if pairs is None else _lerp(virtual, prev, *pairs)
+    for s, t in enumerate(take.tolist()):
+        pairs = _pairs(x[t], ks, lo[s], hi[s], below[s], kept[s])
+        out[t] = np.nanquantile(x[t], qs) if pairs is None else _lerp(virtual, prev, *pairs)
     return out
 
 
