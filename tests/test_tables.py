@@ -9,7 +9,7 @@ import xarray as xr
 
 import sustainsim
 from sustainsim.cli.main import main
-from sustainsim.tables import forecast_table, p_solvent_table, write_workbook
+from sustainsim.tables import ENDING, forecast_table, p_solvent_table, write_workbook
 from tests.conftest import CONFIGS
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -159,5 +159,45 @@ def test_percentiles_are_numpys_on_any_number_of_threads(monkeypatch):
         np.testing.assert_array_equal(
             row.loc[("Fund balance", "Ending fund balance"), stats], np.quantile(bal[:, j], qs)
         )
+        # the beginning balance: the year before's ending (the bracketed kernel's path)
+        begin = row.loc[("Fund balance", "Beginning fund balance"), stats]
+        before = bal[:, j - 1] if j else bal[:, 0] - (rev[:, 0] - ds.cost.sel(school="ref")[:, 0])
+        np.testing.assert_array_equal(begin, np.quantile(np.asarray(before), qs))
         per_pupil = row.loc[("Per pupil", "Revenue per pupil"), stats]
         np.testing.assert_array_equal(per_pupil, np.quantile(rev[:, j] / pupils[:, j], qs))
+
+
+def test_beginning_balance_is_the_year_befores_ending(two):
+    """A year's beginning balance is carried from the year before, central and percentiles.
+
+    The balances are scaled draw by draw, so a year's ending balance less its net is not
+    the year before's ending one (as it is in a run, to the float): only the carried
+    balance passes.
+    """
+    spec, ds, central = two
+    rng = np.random.default_rng(0)
+
+    def scaled(d: xr.Dataset) -> xr.Dataset:
+        names = [v for v in ("fund_balance", "district_fund_balance") if v in d]
+        return d.assign({v: d[v] * rng.uniform(0.5, 1.5, d[v].shape) for v in names})
+
+    ds, central = scaled(ds), scaled(central)
+    years = [int(y) for y in ds["year"].values]
+    for entity in ("a", "district"):
+        table = forecast_table(ds, central, entity)
+        begin, end = table.loc[("Fund balance", "Beginning fund balance")], table.loc[ENDING]
+        net = table.loc[("Fund balance", "Net: revenue less expenditure")]
+        for stat in ("central", "P10", "P50", "P90"):
+            for before, y in zip(years, years[1:], strict=False):
+                assert begin[(y, stat)] == end[(before, stat)]
+        # the first year's: its ending balance less its net
+        assert begin[(years[0], "central")] == pytest.approx(
+            end[(years[0], "central")] - net[(years[0], "central")], abs=0.005
+        )
+    bal = ds.fund_balance.sel(school="a").isel(year=0).values
+    net0 = (ds.revenue - ds.cost).sel(school="a").isel(year=0).values
+    first = forecast_table(ds, central, "a").loc[("Fund balance", "Beginning fund balance")]
+    np.testing.assert_array_equal(
+        first[[(years[0], s) for s in ("P10", "P50", "P90")]],
+        np.quantile(bal - net0, [0.1, 0.5, 0.9]),
+    )

@@ -3,15 +3,16 @@
 ``p_solvent.csv`` has one row per fiscal year (and scenario) and, per entity, the
 probability and its interval. The workbook (XLSX, written with openpyxl) has a sheet
 per entity laid out as a district five-year forecast: revenue lines, expenditure lines,
-net, beginning and ending fund balance, the reserve requirement and enrollment, with
-per-pupil figures; each fiscal year has four columns: the central case (every input at
-its median) and the P10, P50 and P90 over draws. Percentiles are taken line by line, so
-they do not add up across lines (a P10 year for one line is not a P10 year for all);
-the central case does, to the cent.
+net, beginning fund balance (the year before's ending one), ending fund balance, the
+reserve requirement and enrollment, with per-pupil figures; each fiscal year has four
+columns: the central case (every input at its median) and the P10, P50 and P90 over
+draws. Percentiles are taken line by line, so they do not add up across lines (a P10
+year for one line is not a P10 year for all); the central case does, to the cent.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -82,43 +83,86 @@ def _totals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     return out
 
 
+#: the rows a fiscal year's table derives from the previous year's
+BEGINNING = ("Fund balance", "Beginning fund balance")
+ENDING = ("Fund balance", "Ending fund balance")
+
+
+def _values(da: xr.DataArray) -> np.ndarray:
+    """``da``'s numbers with ``draw`` first (a view of the run's memory where it can be)."""
+    return np.asarray(da.transpose("draw", ...).values)
+
+
+def _beginning(balance: np.ndarray, surplus: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The beginning fund balance: the year before's ending balance, the first year's own.
+
+    ``balance`` and ``surplus`` are ``(draw, year)`` (or ``(draw,)``, the first year):
+    a year's beginning balance is the previous year's ending balance, as a budget office
+    carries it forward; the first year's is its ending balance less its net.
+    """
+    if balance.ndim == 1:
+        return np.subtract(balance, surplus, out=out)
+    np.subtract(balance[:, :1], surplus[:, :1], out=out[:, :1])
+    out[:, 1:] = balance[:, :-1]
+    return out
+
+
 def _rows(
-    ds: xr.Dataset, entity: str, totals: dict[str, xr.DataArray]
-) -> list[tuple[tuple[str, str], xr.DataArray]]:
-    """The forecast's rows for one entity: ``((section, line), (draw, year) amounts)``."""
-    revenue = totals["revenue"].sel(school=entity)
-    cost = totals["cost"].sel(school=entity)
-    rows: list[tuple[tuple[str, str], xr.DataArray]] = []
+    ds: xr.Dataset,
+    entity: str,
+    totals: dict[str, xr.DataArray],
+    buffer=None,
+    carried: bool = False,
+) -> list[tuple[tuple[str, str], np.ndarray]]:
+    """The forecast's rows for one entity: ``((section, line), amounts)``, draw first.
+
+    ``ds`` holds years (amounts ``(draw, year)``) or one year (``(draw,)``). The rows
+    computed here (net, beginning balance, per pupil, district central money) go into
+    ``buffer(i)``, the ``i``-th reusable array of their shape (default new arrays), so a
+    caller taking a year at a time reuses its memory. ``carried``: a year after the
+    first, whose beginning balance is the year before's ending one (not a row here).
+    """
+    revenue = _values(totals["revenue"].sel(school=entity))
+    cost = _values(totals["cost"].sel(school=entity))
+    new = buffer or (lambda i: np.empty_like(revenue))
+    rows: list[tuple[tuple[str, str], np.ndarray]] = []
     lines = _entity_lines(ds, "revenue", entity)
     if lines is not None:
         rows += [
-            (("Revenue", str(k)), lines.sel(revenue_line=k)) for k in lines.revenue_line.values
+            (("Revenue", str(k)), _values(lines.sel(revenue_line=k)))
+            for k in lines.revenue_line.values
         ]
         if entity == DISTRICT:
-            rows.append(
-                (("Revenue", "district central revenue"), revenue - lines.sum("revenue_line"))
-            )
+            summed = _values(lines.sum("revenue_line"))
+            own = np.subtract(revenue, summed, out=new(0))
+            rows.append((("Revenue", "district central revenue"), own))
     rows.append((("Revenue", "Total revenue"), revenue))
     lines = _entity_lines(ds, "cost", entity)
     if lines is not None:
         # the engine's cost lines are net of the management response's trims already
-        rows += [(("Expenditure", str(k)), lines.sel(cost_line=k)) for k in lines.cost_line.values]
+        rows += [
+            (("Expenditure", str(k)), _values(lines.sel(cost_line=k)))
+            for k in lines.cost_line.values
+        ]
         if entity == DISTRICT:
-            rows.append(
-                (("Expenditure", "district central expenditure"), cost - lines.sum("cost_line"))
-            )
-    balance = totals["fund_balance"].sel(school=entity)
-    surplus = revenue - cost
-    pupils = _enrollment(ds, entity)
+            summed = _values(lines.sum("cost_line"))
+            own = np.subtract(cost, summed, out=new(1))
+            rows.append((("Expenditure", "district central expenditure"), own))
+    balance = _values(totals["fund_balance"].sel(school=entity))
+    surplus = np.subtract(revenue, cost, out=new(2))
+    pupils = _values(_enrollment(ds, entity))
     rows += [
         (("Expenditure", "Total expenditure"), cost),
         (("Fund balance", "Net: revenue less expenditure"), surplus),
-        (("Fund balance", "Beginning fund balance"), balance - surplus),
-        (("Fund balance", "Ending fund balance"), balance),
-        (("Fund balance", "Reserve requirement"), totals["reserve"].sel(school=entity)),
+    ]
+    if not carried:
+        rows.append((BEGINNING, _beginning(balance, surplus, new(3))))
+    rows += [
+        (ENDING, balance),
+        (("Fund balance", "Reserve requirement"), _values(totals["reserve"].sel(school=entity))),
         (("Per pupil", "Enrollment [students]"), pupils),
-        (("Per pupil", "Revenue per pupil"), revenue / pupils),
-        (("Per pupil", "Expenditure per pupil"), cost / pupils),
+        (("Per pupil", "Revenue per pupil"), np.divide(revenue, pupils, out=new(4))),
+        (("Per pupil", "Expenditure per pupil"), np.divide(cost, pupils, out=new(5))),
     ]
     return rows
 
@@ -189,13 +233,13 @@ def _forecast(ds, central, entity, percentiles, central_totals, pcts) -> pd.Data
     data: dict[tuple[str, str], np.ndarray] = {}
     for key, pct in pcts.items():
         c = central_rows.get(key)
-        mid = c.isel(draw=0).values if c is not None else np.full(len(years), np.nan)
+        mid = c[0] if c is not None else np.full(len(years), np.nan)
         data[key] = np.column_stack([mid, pct]).ravel()
     # lines only the central case has (a run without line data): their percentiles are blank
     for key, c in central_rows.items():
         if key not in data:
             vals = np.full((len(years), 1 + len(qs)), np.nan)
-            vals[:, 0] = c.isel(draw=0).values
+            vals[:, 0] = c[0]
             data[key] = vals.ravel()
     order = list(central_rows)
     order += [k for k in data if k not in order]
@@ -213,19 +257,30 @@ def _percentiles(
     """Each entity's rows' ``(year, quantile)`` percentiles over draws, a year at a time.
 
     A year's totals and rows are a draw long (no run-sized temporaries: every amount is
-    by year, so a year's are the same numbers), and
+    by year, so a year's are the same numbers), the rows computed from others in each
+    thread's reused arrays, and
     :func:`~sustainsim.metrics.exact_quantiles.quantiles_1d` gives numpy's numbers.
     The years are taken on threads (a run's default number: numpy's passes release the
-    GIL), each year's numbers its own: the same whatever the threads, and a year's
-    temporaries on each thread at a time.
+    GIL), each year's numbers its own: the same whatever the threads. A year's beginning
+    balance is the year before's ending balance: its percentiles are those.
     """
     n_years = ds.sizes["year"]
+    local = threading.local()
+
+    def buffer(i: int) -> np.ndarray:
+        arrays = local.__dict__.setdefault("arrays", {})
+        if i not in arrays:
+            arrays[i] = np.empty(ds.sizes["draw"])
+        return arrays[i]
 
     def year(j: int) -> dict[str, list[tuple[tuple[str, str], np.ndarray]]]:
         sub = ds.isel(year=j)
         sub_totals = _totals(sub)
         return {
-            e: [(key, quantiles_1d(da.values, qs)) for key, da in _rows(sub, e, sub_totals)]
+            e: [
+                (key, quantiles_1d(values, qs))
+                for key, values in _rows(sub, e, sub_totals, buffer, carried=j > 0)
+            ]
             for e in entities
         }
 
@@ -236,6 +291,10 @@ def _percentiles(
         for entity, rows in found.items():
             for key, values in rows:
                 out[entity].setdefault(key, np.empty((n_years, len(qs))))[j] = values
+    for entity in entities:
+        rows_of = out[entity]
+        if BEGINNING in rows_of:  # the ending balance's percentiles, a year later
+            rows_of[BEGINNING][1:] = rows_of[ENDING][:-1]
     return out
 
 
