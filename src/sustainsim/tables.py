@@ -13,7 +13,7 @@ year for one line is not a P10 year for all); the central case does, to the cent
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -111,7 +111,7 @@ def _rows(
     ds: xr.Dataset,
     entity: str,
     totals: dict[str, xr.DataArray],
-    buffer=None,
+    buffer: Callable[[int], np.ndarray] | None = None,
     carried: bool = False,
 ) -> list[tuple[tuple[str, str], np.ndarray]]:
     """The forecast's rows for one entity: ``((section, line), amounts)``, draw first.
@@ -270,7 +270,7 @@ def _percentiles(
     def buffer(i: int) -> np.ndarray:
         arrays = local.__dict__.setdefault("arrays", {})
         if i not in arrays:
-            arrays[i] = np.empty(ds.sizes["draw"])
+            arrays[i] = np.empty(ds.sizes["draw"], dtype=ds["revenue"].dtype)
         return arrays[i]
 
     def year(j: int) -> dict[str, list[tuple[tuple[str, str], np.ndarray]]]:
